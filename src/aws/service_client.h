@@ -1,0 +1,61 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "aws/credentials.h"
+#include "aws/http.h"
+#include "aws/retry.h"
+#include "aws/sigv4.h"
+#include "common/clock.h"
+
+namespace ac::aws {
+
+/// Where and how to reach one AWS service.
+struct ServiceEndpoint {
+  std::string service;  ///< SigV4 service name: "athena", "s3", "sts"
+  std::string region;
+  Url base_url;         ///< e.g. https://athena.us-east-1.amazonaws.com
+};
+
+/// Parses an error response body into (code, message); protocol-specific (JSON 1.1, REST-XML, query).
+using ErrorParser = std::function<void(const HttpResponse& response, std::string& code, std::string& message)>;
+void ParseJsonError(const HttpResponse& response, std::string& code, std::string& message);
+void ParseXmlError(const HttpResponse& response, std::string& code, std::string& message);
+
+/// Signs, sends and retries requests to one service. One instance per service per sync; the
+/// transports (one per calling thread) come from the factory. Thread-safe.
+class ServiceClient {
+ public:
+  ServiceClient(ServiceEndpoint endpoint, std::shared_ptr<CredentialsProvider> credentials,
+                HttpTransportFactory transports, std::shared_ptr<RetryPolicy> retry,
+                common::Clock& clock, ErrorParser error_parser,
+                const common::CancellationToken* cancel = nullptr);
+  ~ServiceClient();
+
+  /// Sends `request` (url path/query relative to the base URL), signing every attempt anew.
+  /// Retries per the policy; throws AwsError (HTTP error), common::TransientError (transport
+  /// failure after retries) or common::CancelledError.
+  HttpResponse Send(std::string_view operation, HttpRequest request,
+                    const BodyCallback& on_body = nullptr);
+
+  const ServiceEndpoint& endpoint() const { return endpoint_; }
+  common::Clock& clock() { return clock_; }
+
+ private:
+  HttpTransport& ThreadTransport();
+
+  ServiceEndpoint endpoint_;
+  std::shared_ptr<CredentialsProvider> credentials_;
+  HttpTransportFactory transports_;
+  std::shared_ptr<RetryPolicy> retry_;
+  common::Clock& clock_;
+  ErrorParser error_parser_;
+  const common::CancellationToken* cancel_;
+  SigV4Signer signer_;
+  struct TransportCache;
+  std::unique_ptr<TransportCache> transport_cache_;
+};
+
+}  // namespace ac::aws
