@@ -1,0 +1,30 @@
+#pragma once
+
+#include <string>
+
+#include "common/value.h"
+
+namespace ac::connector {
+
+/// Fivetran's record operations (numbering equals fivetran_sdk.v2.RecordType).
+enum class RecordType { kUpsert = 0, kUpdate = 1, kDelete = 2, kTruncate = 3 };
+
+/// Where a sync delivers its output: the gRPC Update stream, or the local DuckDB warehouse.
+/// Calls come from one thread, in order.
+class RecordSink {
+ public:
+  virtual ~RecordSink() = default;
+  /// Declares (or re-declares) a destination table before records for it arrive.
+  virtual void DefineTable(const common::TableSchema& table) = 0;
+  /// Soft-deletes all rows of `table` synced before now (sent before the upserts of a re-sync).
+  virtual void Truncate(const common::TableSchema& table) = 0;
+  /// Applies `rows` (values in `table.columns` order) as `type` operations.
+  virtual void Write(const common::TableSchema& table, RecordType type,
+                     const common::ValueBatch& rows) = 0;
+  /// Persists `state_json` after every earlier Write is durably handed over.
+  virtual void Checkpoint(const std::string& state_json) = 0;
+  /// A condition the user should know about that does not stop the sync.
+  virtual void Warning(const std::string& message) = 0;
+};
+
+}  // namespace ac::connector
