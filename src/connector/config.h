@@ -1,0 +1,83 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/secret.h"
+
+namespace ac::connector {
+
+/// How result rows are fetched (issue 6 adds s3/unload; api is GetQueryResults pages).
+enum class ResultFetcherKind { kAuto, kApi, kS3, kUnload };
+std::string_view ResultFetcherName(ResultFetcherKind kind);
+
+/// One configuration key as shown in Fivetran's setup form and the README reference.
+struct ConfigField {
+  enum class Kind { kText, kPassword, kDropdown, kToggle };
+  std::string name;
+  std::string label;
+  std::string description;
+  bool required = false;
+  std::string default_value;         ///< "" = none
+  Kind kind = Kind::kText;
+  std::vector<std::string> options;  ///< dropdown values
+  std::string group;                 ///< "" or the toggle/dropdown that reveals it (conditional)
+};
+
+/// Every configuration key this connector understands, in form order.
+const std::vector<ConfigField>& ConfigFields();
+
+/// `s3://bucket/prefix/` split into parts (prefix without leading '/', ends with '/' or is empty).
+struct S3Location {
+  std::string bucket;
+  std::string prefix;
+  std::string ToString() const { return "s3://" + bucket + "/" + prefix; }
+  /// Parses an `s3://bucket[/prefix]` URI; throws common::ConfigError naming `key`.
+  static S3Location Parse(std::string_view uri, std::string_view key);
+};
+
+/// One table to sync: a source (table or SELECT) and where it lands.
+struct TableConfig {
+  std::string source_table;             ///< Athena table (when no query)
+  std::string query;                    ///< any SELECT (overrides source_table)
+  std::string destination_table;        ///< destination table name
+  std::vector<std::string> primary_key; ///< destination primary-key columns
+  std::string cursor_column;            ///< optional: incremental sync on this monotonic column
+
+  /// SQL that reads the whole source.
+  std::string BaseSql() const;
+};
+
+/// Validated configuration. All inputs are strings (as Fivetran sends them); Parse() reports the
+/// first bad key with one clear message (never echoing a secret) and rejects unknown keys.
+struct Config {
+  std::string access_key_id;
+  common::Secret secret_access_key;
+  common::Secret session_token;
+  std::string role_arn;
+  std::string external_id;
+  std::string region;
+  std::string database;
+  std::string catalog = "AwsDataCatalog";
+  std::string workgroup;  ///< "" = not sent (Athena uses primary)
+  S3Location staging;
+  std::string athena_endpoint_url;  ///< "" = https://athena.<region>.amazonaws.com
+  std::string s3_endpoint_url;      ///< "" = https://s3.<region>.amazonaws.com (path-style when set)
+  std::vector<TableConfig> tables;
+  int64_t checkpoint_interval_rows = 100'000;
+  ResultFetcherKind result_fetcher = ResultFetcherKind::kAuto;
+  int64_t s3_part_size_bytes = 8 << 20;
+  int s3_concurrency = 8;
+  int query_max_attempts = 3;          ///< submissions of a query that failed with Retryable=true
+  std::string ca_bundle;               ///< optional CA bundle path
+
+  static Config Parse(const std::map<std::string, std::string>& values);
+  /// Parses a configuration.json document (a JSON object of strings).
+  static Config FromJson(std::string_view json_text, std::string_view origin);
+};
+
+}  // namespace ac::connector

@@ -1,0 +1,78 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "aws/http.h"
+#include "common/clock.h"
+#include "common/value.h"
+#include "connector/config.h"
+#include "connector/record_sink.h"
+
+namespace ac::connector {
+
+/// The user's choice of tables/columns (Fivetran's Selection, without_schema form).
+struct TableSelection {
+  bool included = true;
+  std::map<std::string, bool> columns;  ///< column -> included; absent columns follow include_new_columns
+  bool include_new_columns = true;
+};
+struct Selection {
+  std::map<std::string, TableSelection> tables;  ///< by destination table name
+  bool include_new_tables = true;
+};
+
+/// A setup test offered in the configuration form.
+struct ConnectionTest {
+  std::string name;   ///< "credentials", "database", "staging"
+  std::string label;  ///< human text
+};
+
+/// Progress of a running sync, for the `debug` progress line and logs.
+struct SyncProgress {
+  std::string table;
+  int64_t rows = 0;             ///< rows delivered in this sync so far (all tables)
+  double seconds = 0;           ///< since the sync started
+};
+
+/// What a sync needs from outside: a clock, HTTP transports, a logger hook. Defaults are real.
+struct ConnectorEnvironment {
+  common::Clock* clock = nullptr;                 ///< nullptr = SystemClock
+  aws::HttpTransportFactory transports;           ///< empty = libcurl
+  std::function<void(const SyncProgress&)> on_progress;  ///< called after each batch
+};
+
+/// The one sync core, shared by `debug` and the gRPC server: discovers the schema, runs setup
+/// tests, and syncs every selected table into a RecordSink with checkpointed state.
+class Connector {
+ public:
+  Connector(Config config, ConnectorEnvironment environment = {});
+  ~Connector();
+
+  const Config& config() const { return config_; }
+
+  /// Setup tests offered to Fivetran, in the order they should run.
+  static const std::vector<ConnectionTest>& Tests();
+  /// Runs one setup test; returns "" on success or a one-line failure message naming the cause.
+  std::string RunTest(const std::string& name, const common::CancellationToken& cancel);
+
+  /// Destination tables with typed columns and primary keys (from GetTableMetadata for tables,
+  /// from the result's ColumnInfo for queries).
+  std::vector<common::TableSchema> DiscoverSchema(const common::CancellationToken& cancel);
+
+  /// Syncs every selected table. `state_json` is the last checkpoint ("" or "{}" on a first sync).
+  /// Throws common::Error on failure (the sink has received everything up to the last checkpoint).
+  void Sync(const std::string& state_json, const Selection* selection, RecordSink& sink,
+            const common::CancellationToken& cancel);
+
+ private:
+  struct Impl;
+  Config config_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ac::connector
