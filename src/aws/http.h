@@ -50,7 +50,8 @@ struct HttpResponse {
 };
 
 /// Receives response body bytes as they arrive (large S3 objects). Returning false aborts the
-/// transfer (the transport then throws CancelledError).
+/// transfer (the transport then throws CancelledError). Only 2xx bodies are streamed: the body of
+/// any other status is kept in HttpResponse::body so the error can be parsed.
 using BodyCallback = std::function<bool(std::string_view chunk)>;
 
 /// Failure to exchange a request (no HTTP status): DNS, connect, TLS, reset, timeout.

@@ -1,0 +1,149 @@
+#pragma once
+// Local HTTP servers for the aws module's tests: an httplib server on 127.0.0.1:<free port> and a
+// raw-socket server that can misbehave (close mid-response). Test-only; included by *_test.cc.
+
+#include <arpa/inet.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+namespace ac::aws::testing {
+
+/// httplib server bound to 127.0.0.1 on a free port. Register handlers on server(), then Start().
+class LocalHttpServer {
+ public:
+  LocalHttpServer() = default;
+  ~LocalHttpServer() { Stop(); }
+  LocalHttpServer(const LocalHttpServer&) = delete;
+  LocalHttpServer& operator=(const LocalHttpServer&) = delete;
+
+  httplib::Server& server() { return server_; }
+
+  void Start() {
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    if (port_ <= 0) throw std::runtime_error("cannot bind a test server on 127.0.0.1");
+    // The socket already listens: connections queue until the accept loop runs.
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  void Stop() {
+    if (thread_.joinable()) {
+      server_.stop();
+      thread_.join();
+    }
+  }
+  int port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+/// A port on 127.0.0.1 that nothing listens on (bound, then released).
+inline int UnusedLocalPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+/// A one-thread TCP server: for each connection it reads one request (headers + Content-Length
+/// body), writes whatever `respond(index, request)` returns, and closes the connection. Responses
+/// that are cut short simulate a connection reset mid-response.
+class RawSocketServer {
+ public:
+  using Responder = std::function<std::string(int connection_index, const std::string& request)>;
+
+  explicit RawSocketServer(Responder respond) : respond_(std::move(respond)) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(listen_fd_, 16) != 0) {
+      throw std::runtime_error("cannot bind a raw test server on 127.0.0.1");
+    }
+    socklen_t len = sizeof(addr);
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~RawSocketServer() {
+    stopping_ = true;
+    ::shutdown(listen_fd_, SHUT_RDWR);
+    ::close(listen_fd_);
+    thread_.join();
+  }
+  RawSocketServer(const RawSocketServer&) = delete;
+  RawSocketServer& operator=(const RawSocketServer&) = delete;
+
+  int port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int connections() const { return connections_.load(); }
+
+ private:
+  void Run() {
+    while (!stopping_) {
+      int fd = ::accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) return;
+      std::string request = ReadRequest(fd);
+      std::string reply = respond_(connections_.fetch_add(1), request);
+      size_t sent = 0;
+      while (sent < reply.size()) {
+        ssize_t n = ::send(fd, reply.data() + sent, reply.size() - sent, MSG_NOSIGNAL);
+        if (n <= 0) break;
+        sent += static_cast<size_t>(n);
+      }
+      ::shutdown(fd, SHUT_RDWR);
+      ::close(fd);
+    }
+  }
+
+  static std::string ReadRequest(int fd) {
+    std::string data;
+    char buffer[4096];
+    size_t header_end = std::string::npos;
+    size_t wanted = 0;
+    while (true) {
+      if (header_end == std::string::npos) {
+        header_end = data.find("\r\n\r\n");
+        if (header_end != std::string::npos) {
+          std::string lower = data.substr(0, header_end);
+          for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          size_t cl = lower.find("content-length:");
+          size_t body_size = cl == std::string::npos ? 0 : std::stoul(lower.substr(cl + 15));
+          wanted = header_end + 4 + body_size;
+        }
+      }
+      if (header_end != std::string::npos && data.size() >= wanted) return data;
+      ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+      if (n <= 0) return data;
+      data.append(buffer, static_cast<size_t>(n));
+    }
+  }
+
+  Responder respond_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> connections_{0};
+  std::thread thread_;
+};
+
+}  // namespace ac::aws::testing
