@@ -18,6 +18,8 @@ class RowBatch {
     num_columns_ = num_columns;
     Clear();
   }
+  /// Sets the column count of cells already appended (when the width is learnt after the cells).
+  void SetNumColumns(size_t num_columns) { num_columns_ = num_columns; }
   void Clear() {
     bytes_.clear();
     ends_.clear();

@@ -259,7 +259,8 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
           std::string joined;
           for (const auto& column : value) {
             if (!column.is_string()) throw ConfigError(fmt::format("configuration key 'tables': entry {} primary_key must list strings", i));
-            joined += (joined.empty() ? "" : ",") + column.get<std::string>();
+            if (!joined.empty()) joined.push_back(',');
+            joined += column.get<std::string>();
           }
           entry[key] = joined;
         } else {

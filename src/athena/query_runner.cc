@@ -1,0 +1,98 @@
+#include "athena/query_runner.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "common/error.h"
+
+namespace ac::athena {
+namespace {
+
+bool Contains(const std::string& haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+}  // namespace
+
+QueryRunner::QueryRunner(AthenaClient& client, common::Clock& clock, const common::CancellationToken& cancel,
+                         QueryRunnerOptions options)
+    : client_(client), clock_(clock), cancel_(cancel), options_(options) {}
+
+QueryExecution QueryRunner::Wait(const std::string& query_execution_id) {
+  auto delay = options_.poll_initial;
+  while (true) {
+    QueryExecution execution = client_.GetQueryExecution(query_execution_id);
+    if (execution.IsTerminal()) return execution;
+    if (clock_.SleepFor(delay, &cancel_) || cancel_.IsCancelled()) {
+      try {
+        client_.StopQueryExecution(query_execution_id);
+        spdlog::info("Stopped Athena query {} (sync interrupted)", query_execution_id);
+      } catch (const std::exception& e) {
+        spdlog::warn("Could not stop Athena query {}: {}", query_execution_id, e.what());
+      }
+      throw common::CancelledError(fmt::format("interrupted while Athena query {} was {}", query_execution_id,
+                                               execution.state));
+    }
+    delay = std::min(delay * 2, options_.poll_max);
+  }
+}
+
+QueryExecution QueryRunner::Run(const StartQueryRequest& request,
+                                const std::function<void(const std::string& id)>& on_started) {
+  for (int attempt = 1;; ++attempt) {
+    if (cancel_.IsCancelled()) throw common::CancelledError("interrupted before the Athena query started");
+    StartQueryRequest this_request = request;
+    // A resubmission is a new query: it needs a new idempotency token.
+    if (attempt > 1 || this_request.client_request_token.empty()) {
+      this_request.client_request_token = NewClientRequestToken();
+    }
+    const std::string id = client_.StartQueryExecution(this_request);
+    spdlog::info("Started Athena query {}", id);
+    if (on_started) on_started(id);
+    QueryExecution execution = Wait(id);
+    if (execution.state == "SUCCEEDED") {
+      spdlog::info("Athena query {} succeeded: {} bytes scanned, {} ms{}", id, execution.data_scanned_bytes,
+                   execution.total_execution_ms, execution.reused_previous_result ? " (reused result)" : "");
+      return execution;
+    }
+    if (execution.state == "FAILED" && execution.has_error && execution.error.retryable &&
+        attempt < options_.max_attempts) {
+      spdlog::warn("Athena query {} failed with a retryable error ({}); resubmitting (attempt {} of {})", id,
+                   execution.state_change_reason, attempt + 1, options_.max_attempts);
+      continue;
+    }
+    ThrowQueryFailure(execution);
+  }
+}
+
+void ThrowQueryFailure(const QueryExecution& execution) {
+  const std::string& reason =
+      !execution.state_change_reason.empty() ? execution.state_change_reason : execution.error.message;
+  if (execution.state == "CANCELLED") {
+    throw common::QueryFailedError(fmt::format("Athena query {} was cancelled{}{}", execution.id,
+                                               reason.empty() ? "" : ": ", reason));
+  }
+  std::string detail;
+  if (execution.has_error) {
+    const char* category = execution.error.category == 1   ? "system"
+                           : execution.error.category == 2 ? "user"
+                                                           : "other";
+    detail = fmt::format(" (AthenaError category {} ({}), type {}{})", execution.error.category, category,
+                         execution.error.type, execution.error.retryable ? ", retryable" : "");
+  }
+  const std::string message =
+      fmt::format("Athena query {} failed: {}{}", execution.id, reason.empty() ? "no reason given" : reason, detail);
+  if (Contains(reason, "TABLE_NOT_FOUND") || Contains(reason, "SCHEMA_NOT_FOUND") ||
+      Contains(reason, "does not exist") || Contains(reason, "not found")) {
+    throw common::NotFoundError(message);
+  }
+  if (Contains(reason, "Access denied") || Contains(reason, "AccessDenied") || Contains(reason, "PERMISSION_DENIED") ||
+      Contains(reason, "not authorized")) {
+    throw common::PermissionError(message);
+  }
+  throw common::QueryFailedError(message);
+}
+
+}  // namespace ac::athena

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "athena/athena_client.h"
+#include "common/clock.h"
+
+namespace ac::athena {
+
+struct QueryRunnerOptions {
+  std::chrono::milliseconds poll_initial{100};  ///< first GetQueryExecution poll delay
+  std::chrono::milliseconds poll_max{5000};     ///< backoff doubles up to this
+  int max_attempts = 3;  ///< submissions of a query whose failure Athena marks Retryable
+};
+
+/// Runs one query to completion: StartQueryExecution (with a ClientRequestToken), polls
+/// GetQueryExecution with exponential backoff, resubmits a query that failed with Retryable=true a
+/// bounded number of times, and stops the query (StopQueryExecution) when cancelled so nothing keeps
+/// running and billing.
+class QueryRunner {
+ public:
+  QueryRunner(AthenaClient& client, common::Clock& clock, const common::CancellationToken& cancel,
+              QueryRunnerOptions options = {});
+
+  /// Starts `request` and waits; returns the SUCCEEDED execution. `on_started` (optional) learns
+  /// each query id as soon as it exists (so a caller can checkpoint it). Throws
+  /// common::QueryFailedError / NotFoundError / PermissionError (failed query, message from
+  /// StateChangeReason and AthenaError), common::CancelledError.
+  QueryExecution Run(const StartQueryRequest& request,
+                     const std::function<void(const std::string& id)>& on_started = nullptr);
+  /// Waits for an existing query to reach a terminal state and returns it (any terminal state).
+  QueryExecution Wait(const std::string& query_execution_id);
+
+ private:
+  AthenaClient& client_;
+  common::Clock& clock_;
+  const common::CancellationToken& cancel_;
+  QueryRunnerOptions options_;
+};
+
+/// The error to throw for a FAILED or CANCELLED execution: one line with the query id,
+/// StateChangeReason and AthenaError; kind from the message (TABLE_NOT_FOUND -> NotFound, access
+/// denied -> Permission, else QueryFailed).
+[[noreturn]] void ThrowQueryFailure(const QueryExecution& execution);
+
+}  // namespace ac::athena

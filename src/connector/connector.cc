@@ -1,0 +1,524 @@
+#include "connector/connector.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+
+#include "athena/athena_client.h"
+#include "athena/get_query_results_reader.h"
+#include "athena/query_runner.h"
+#include "athena/value_decoder.h"
+#include "aws/aws_error.h"
+#include "aws/credentials.h"
+#include "aws/service_client.h"
+#include "common/crypto.h"
+#include "common/error.h"
+#include "connector/sync_state.h"
+
+namespace ac::connector {
+namespace {
+
+using athena::Column;
+using common::TableSchema;
+
+std::string DefaultEndpoint(const std::string& service, const std::string& region) {
+  const bool china = region.rfind("cn-", 0) == 0;
+  return fmt::format("https://{}.{}.amazonaws.com{}", service, region, china ? ".cn" : "");
+}
+
+std::string NowIso8601(common::Clock& clock) {
+  const std::time_t t = std::chrono::system_clock::to_time_t(clock.Now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+std::string QuoteLiteral(std::string_view text) {
+  std::string out = "'";
+  for (const char c : text) {
+    if (c == '\'') out += "''";
+    else out.push_back(c);
+  }
+  out += "'";
+  return out;
+}
+
+std::string QuoteIdentifier(std::string_view name) {
+  std::string out = "\"";
+  for (const char c : name) {
+    if (c == '"') out += "\"\"";
+    else out.push_back(c);
+  }
+  out += "\"";
+  return out;
+}
+
+/// SQL literal of a cursor value of the given Athena type.
+std::string CursorLiteral(const std::string& type_text, const std::string& value) {
+  const athena::AthenaType type = athena::ParseDeclaredType(type_text);
+  switch (type.id) {
+    case athena::TypeId::kTinyint:
+    case athena::TypeId::kSmallint:
+    case athena::TypeId::kInteger:
+    case athena::TypeId::kBigint:
+    case athena::TypeId::kReal:
+    case athena::TypeId::kDouble:
+      return value;
+    case athena::TypeId::kDecimal: return fmt::format("DECIMAL {}", QuoteLiteral(value));
+    case athena::TypeId::kDate: return fmt::format("DATE {}", QuoteLiteral(value));
+    case athena::TypeId::kTimestamp:
+    case athena::TypeId::kTimestampWithTimeZone: return fmt::format("TIMESTAMP {}", QuoteLiteral(value));
+    default: return QuoteLiteral(value);
+  }
+}
+
+/// Orders two non-null decoded cursor values of the same type.
+int CompareCursor(const common::Value& a, const common::Value& b) {
+  using common::DataType;
+  switch (a.type) {
+    case DataType::kShort:
+    case DataType::kInt: return (a.int32 > b.int32) - (a.int32 < b.int32);
+    case DataType::kLong: return (a.int64 > b.int64) - (a.int64 < b.int64);
+    case DataType::kFloat: return (a.float32 > b.float32) - (a.float32 < b.float32);
+    case DataType::kDouble: return (a.float64 > b.float64) - (a.float64 < b.float64);
+    case DataType::kNaiveDate:
+    case DataType::kNaiveDateTime:
+    case DataType::kUtcDateTime:
+      if (a.timestamp.seconds != b.timestamp.seconds) return a.timestamp.seconds < b.timestamp.seconds ? -1 : 1;
+      return (a.timestamp.nanos > b.timestamp.nanos) - (a.timestamp.nanos < b.timestamp.nanos);
+    case DataType::kDecimal: {
+      const long double x = std::strtold(std::string(a.text).c_str(), nullptr);
+      const long double y = std::strtold(std::string(b.text).c_str(), nullptr);
+      return (x > y) - (x < y);
+    }
+    default: return a.text.compare(b.text) < 0 ? -1 : (a.text == b.text ? 0 : 1);
+  }
+}
+
+/// Running maximum of the cursor column over the rows delivered (owned copies of text payloads).
+class CursorTracker {
+ public:
+  explicit CursorTracker(const Column& column) : decoder_({column}) {}
+
+  void Offer(std::string_view athena_text, const common::Value& value) {
+    if (has_value_ && CompareCursor(value, value_) <= 0) return;
+    text_.assign(athena_text);
+    payload_.assign(value.text);
+    value_ = value;
+    value_.text = payload_;
+    has_value_ = true;
+  }
+  /// Starts from a previously saved Athena text.
+  void Seed(const std::string& athena_text) {
+    athena::RowBatch one(1);
+    one.AppendCell(athena_text);
+    common::ValueBatch decoded;
+    decoder_.Decode(one, decoded);
+    if (!decoded.at(0, 0).is_null) Offer(athena_text, decoded.at(0, 0));
+  }
+  bool has_value() const { return has_value_; }
+  const std::string& text() const { return text_; }
+
+ private:
+  athena::ValueDecoder decoder_;
+  bool has_value_ = false;
+  std::string text_;
+  std::string payload_;
+  common::Value value_;
+};
+
+bool IsResultGone(const common::Error& error) {
+  // A result that expired or was deleted: Athena answers InvalidRequestException (or S3 NoSuchKey).
+  return error.kind() == common::ErrorKind::kNotFound || error.kind() == common::ErrorKind::kQueryFailed ||
+         error.kind() == common::ErrorKind::kProtocol;
+}
+
+}  // namespace
+
+struct Connector::Impl {
+  Config& config;
+  common::Clock& clock;
+  aws::HttpTransportFactory transports;
+  std::function<void(const SyncProgress&)> on_progress;
+  std::shared_ptr<aws::CredentialsProvider> credentials;
+  std::shared_ptr<aws::RetryPolicy> retry = std::make_shared<aws::RetryPolicy>();
+
+  Impl(Config& c, ConnectorEnvironment& env)
+      : config(c),
+        clock(env.clock != nullptr ? *env.clock : common::SystemClock::Instance()),
+        transports(env.transports),
+        on_progress(env.on_progress) {
+    if (!transports) {
+      aws::HttpTransportOptions options;
+      options.ca_bundle_path = config.ca_bundle;
+      transports = aws::CurlTransportFactory(options);
+    }
+  }
+
+  std::shared_ptr<aws::CredentialsProvider> Credentials() {
+    if (!credentials) {
+      aws::CredentialChainOptions options;
+      options.access_key_id = config.access_key_id;
+      options.secret_access_key = config.secret_access_key;
+      options.session_token = config.session_token;
+      options.assume_role.role_arn = config.role_arn;
+      options.assume_role.external_id = config.external_id;
+      options.assume_role.region = config.region;
+      credentials = aws::MakeDefaultCredentialsProvider(options, aws::ProcessEnvironment(),
+                                                        std::shared_ptr<aws::HttpTransport>(transports()), clock);
+    }
+    return credentials;
+  }
+
+  std::unique_ptr<athena::AthenaClient> MakeAthena(const common::CancellationToken& cancel) {
+    aws::ServiceEndpoint endpoint;
+    endpoint.service = "athena";
+    endpoint.region = config.region;
+    endpoint.base_url = aws::Url::Parse(
+        config.athena_endpoint_url.empty() ? DefaultEndpoint("athena", config.region) : config.athena_endpoint_url,
+        "athena_endpoint_url");
+    auto service = std::make_shared<aws::ServiceClient>(endpoint, Credentials(), transports, retry, clock,
+                                                        aws::ParseJsonError, &cancel);
+    return std::make_unique<athena::AthenaClient>(std::move(service));
+  }
+
+  athena::StartQueryRequest Request(const std::string& sql) const {
+    athena::StartQueryRequest request;
+    request.sql = sql;
+    request.database = config.database;
+    request.catalog = config.catalog;
+    request.workgroup = config.workgroup;
+    request.output_location = config.staging.ToString();
+    return request;
+  }
+
+  athena::QueryRunner Runner(athena::AthenaClient& client, const common::CancellationToken& cancel) {
+    athena::QueryRunnerOptions options;
+    options.max_attempts = config.query_max_attempts;
+    return athena::QueryRunner(client, clock, cancel, options);
+  }
+
+  /// Columns of a source table from GetTableMetadata (partition keys last, as SELECT * gives them).
+  std::vector<Column> TableColumns(athena::AthenaClient& client, const TableConfig& table) {
+    athena::TableMetadata metadata;
+    try {
+      metadata = client.GetTableMetadata(config.catalog, config.database, table.source_table);
+    } catch (const aws::AwsError& e) {
+      if (e.code() == "MetadataException" || e.code() == "InvalidRequestException" ||
+          e.code() == "EntityNotFoundException" || e.code() == "ResourceNotFoundException") {
+        throw common::NotFoundError(fmt::format("table '{}' was not found in database '{}' of catalog '{}': {}",
+                                                table.source_table, config.database, config.catalog, e.aws_message()));
+      }
+      throw;
+    }
+    std::vector<Column> columns = metadata.columns;
+    columns.insert(columns.end(), metadata.partition_keys.begin(), metadata.partition_keys.end());
+    return columns;
+  }
+
+  TableSchema MakeSchema(const TableConfig& table, const std::vector<Column>& columns) const {
+    TableSchema schema;
+    schema.name = table.destination_table;
+    for (const auto& column : columns) {
+      bool pk = false;
+      for (const auto& key : table.primary_key) pk = pk || key == column.name;
+      schema.columns.push_back(athena::ToColumnSchema(column, pk));
+    }
+    for (const auto& key : table.primary_key) {
+      if (schema.FindColumn(key) < 0) {
+        std::string names;
+        for (const auto& column : columns) names += (names.empty() ? "" : ", ") + column.name;
+        throw common::ConfigError(fmt::format("primary key column '{}' is not a column of {} (columns: {})", key,
+                                              table.query.empty() ? "table '" + table.source_table + "'" : "the query",
+                                              names));
+      }
+    }
+    return schema;
+  }
+
+  /// Result columns with the declared (nested) types from table metadata where names match.
+  static std::vector<Column> MergeDeclared(std::vector<Column> result, const std::vector<Column>& declared) {
+    for (auto& column : result) {
+      for (const auto& d : declared) {
+        if (d.name == column.name && d.type.id == column.type.id) {
+          column.type = d.type;
+          break;
+        }
+      }
+    }
+    return result;
+  }
+
+  void SyncTable(athena::AthenaClient& client, const TableConfig& table, const TableSelection* table_selection,
+                 SyncState& state, RecordSink& sink, const common::CancellationToken& cancel, int64_t& total_rows,
+                 std::chrono::steady_clock::time_point started);
+};
+
+Connector::Connector(Config config, ConnectorEnvironment environment)
+    : config_(std::move(config)), impl_(std::make_unique<Impl>(config_, environment)) {}
+
+Connector::~Connector() = default;
+
+const std::vector<ConnectionTest>& Connector::Tests() {
+  static const std::vector<ConnectionTest> tests = {
+      {"credentials", "AWS credentials are valid and may call Athena"},
+      {"database", "The Athena database exists"},
+      {"staging", "A query runs and its result in the S3 staging location is readable"},
+  };
+  return tests;
+}
+
+std::string Connector::RunTest(const std::string& name, const common::CancellationToken& cancel) {
+  try {
+    auto client = impl_->MakeAthena(cancel);
+    if (name == "credentials") {
+      client->ListDatabases(config_.catalog);
+    } else if (name == "database") {
+      const auto databases = client->ListDatabases(config_.catalog);
+      bool found = false;
+      for (const auto& db : databases) found = found || db == config_.database;
+      if (!found) {
+        return fmt::format("database '{}' does not exist in catalog '{}' ({} databases visible)", config_.database,
+                           config_.catalog, databases.size());
+      }
+    } else if (name == "staging") {
+      auto runner = impl_->Runner(*client, cancel);
+      const athena::QueryExecution execution = runner.Run(impl_->Request("SELECT 1 AS connection_test"));
+      athena::RowBatch rows;
+      client->GetQueryResults(execution.id, "", 10, execution.HasHeaderRow(), rows);
+      if (rows.num_rows() != 1 || rows.cell(0, 0) != "1") {
+        return fmt::format("the test query {} succeeded but its result was not the expected single row", execution.id);
+      }
+    } else {
+      return fmt::format("unknown test '{}'", name);
+    }
+    return "";
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
+std::vector<TableSchema> Connector::DiscoverSchema(const common::CancellationToken& cancel) {
+  auto client = impl_->MakeAthena(cancel);
+  std::vector<TableSchema> tables;
+  for (const auto& table : config_.tables) {
+    std::vector<Column> columns;
+    if (table.query.empty()) {
+      columns = impl_->TableColumns(*client, table);
+    } else {
+      // Column names and types of a query: run it with LIMIT 0 (scans next to nothing).
+      auto runner = impl_->Runner(*client, cancel);
+      const athena::QueryExecution execution =
+          runner.Run(impl_->Request(fmt::format("SELECT * FROM ({}) LIMIT 0", table.query)));
+      athena::RowBatch rows;
+      columns = client->GetQueryResults(execution.id, "", 1, execution.HasHeaderRow(), rows).columns;
+    }
+    tables.push_back(impl_->MakeSchema(table, columns));
+  }
+  return tables;
+}
+
+void Connector::Sync(const std::string& state_json, const Selection* selection, RecordSink& sink,
+                     const common::CancellationToken& cancel) {
+  SyncState state = SyncState::Parse(state_json);
+  auto client = impl_->MakeAthena(cancel);
+  const auto started = std::chrono::steady_clock::now();
+  int64_t total_rows = 0;
+  if (selection != nullptr) {
+    for (const auto& [name, chosen] : selection->tables) {
+      bool known = false;
+      for (const auto& table : config_.tables) known = known || table.destination_table == name;
+      if (!known && chosen.included) {
+        sink.Warning(fmt::format("table '{}' is selected but not configured; it is skipped", name));
+      }
+    }
+  }
+  for (const auto& table : config_.tables) {
+    const TableSelection* table_selection = nullptr;
+    if (selection != nullptr) {
+      const auto it = selection->tables.find(table.destination_table);
+      if (it != selection->tables.end()) {
+        table_selection = &it->second;
+      } else if (!selection->include_new_tables) {
+        spdlog::info("Table '{}' is not selected; skipped", table.destination_table);
+        continue;
+      }
+      if (table_selection != nullptr && !table_selection->included) {
+        spdlog::info("Table '{}' is excluded by the selection; skipped", table.destination_table);
+        continue;
+      }
+    }
+    impl_->SyncTable(*client, table, table_selection, state, sink, cancel, total_rows, started);
+  }
+}
+
+void Connector::Impl::SyncTable(athena::AthenaClient& client, const TableConfig& table,
+                                const TableSelection* table_selection, SyncState& state, RecordSink& sink,
+                                const common::CancellationToken& cancel, int64_t& total_rows,
+                                std::chrono::steady_clock::time_point started) {
+  TableState& saved = state.tables[table.destination_table];
+  const bool incremental = !table.cursor_column.empty();
+  std::string sql = table.BaseSql();
+  if (incremental && !saved.cursor_value.empty()) {
+    // >= rather than >: rows sharing the boundary value are re-read; upserts by key make it harmless.
+    sql = fmt::format("SELECT * FROM ({}) WHERE {} >= {}", sql, QuoteIdentifier(table.cursor_column),
+                      CursorLiteral(saved.cursor_type, saved.cursor_value));
+  }
+  const std::string sql_hash = common::Sha256Hex(sql).substr(0, 16);
+
+  std::vector<Column> declared;
+  if (table.query.empty()) declared = TableColumns(client, table);
+
+  auto runner = Runner(client, cancel);
+  std::optional<athena::QueryExecution> execution;
+  athena::ResultPosition start;
+  bool resuming = false;
+  if (saved.status == TableState::Status::kInProgress && saved.sql_hash == sql_hash &&
+      !saved.query_execution_id.empty()) {
+    try {
+      athena::QueryExecution previous = runner.Wait(saved.query_execution_id);
+      if (previous.state == "SUCCEEDED") {
+        execution = previous;
+        start = saved.position;
+        resuming = true;
+        spdlog::info("Resuming table '{}' from query {} at row {}", table.destination_table, previous.id,
+                     saved.position.rows_read);
+      } else {
+        spdlog::info("Saved query {} of table '{}' ended {}; running the query again", previous.id,
+                     table.destination_table, previous.state);
+      }
+    } catch (const common::CancelledError&) {
+      throw;
+    } catch (const common::Error& e) {
+      spdlog::info("Saved query {} of table '{}' is no longer available ({}); running the query again",
+                   saved.query_execution_id, table.destination_table, e.what());
+    }
+  }
+
+  std::unique_ptr<athena::ResultReader> reader;
+  if (resuming) {
+    try {
+      reader = std::make_unique<athena::GetQueryResultsReader>(client, *execution, start);
+    } catch (const common::CancelledError&) {
+      throw;
+    } catch (const common::Error& e) {
+      if (!IsResultGone(e)) throw;
+      spdlog::info("The result of query {} is gone ({}); running the query again", execution->id, e.what());
+      resuming = false;
+    }
+  }
+  if (!resuming) {
+    TableState fresh;
+    fresh.cursor_value = saved.cursor_value;
+    fresh.cursor_type = saved.cursor_type;
+    fresh.completed_at = saved.completed_at;
+    saved = std::move(fresh);
+    execution = runner.Run(Request(sql), [&](const std::string& id) {
+      // Checkpoint the query id at once: a sync killed while the query runs waits for the same query.
+      saved.status = TableState::Status::kInProgress;
+      saved.sql_hash = sql_hash;
+      saved.query_execution_id = id;
+      saved.truncated = false;
+      saved.position = {};
+      saved.rows_synced = 0;
+      sink.Checkpoint(state.ToJson());
+    });
+    start = {};
+    reader = std::make_unique<athena::GetQueryResultsReader>(client, *execution, start);
+  }
+
+  const std::vector<Column> columns = MergeDeclared(reader->columns(), declared);
+  TableSchema schema = MakeSchema(table, columns);
+
+  // Column selection: drop deselected columns (never a primary-key column).
+  std::vector<size_t> projection;
+  TableSchema projected;
+  projected.name = schema.name;
+  for (size_t i = 0; i < schema.columns.size(); ++i) {
+    const auto& column = schema.columns[i];
+    bool included = true;
+    if (table_selection != nullptr && !column.primary_key) {
+      const auto it = table_selection->columns.find(column.name);
+      included = it != table_selection->columns.end() ? it->second : table_selection->include_new_columns;
+    }
+    if (included) {
+      projection.push_back(i);
+      projected.columns.push_back(column);
+    }
+  }
+  const bool project = projected.columns.size() != schema.columns.size();
+  sink.DefineTable(projected);
+  if (!incremental && !saved.truncated) {
+    // Full refresh: rows that vanished at the source become soft-deleted; sent before the upserts.
+    sink.Truncate(projected);
+    saved.truncated = true;
+    saved.position = start;
+    sink.Checkpoint(state.ToJson());
+  }
+
+  const int cursor_index = incremental ? schema.FindColumn(table.cursor_column) : -1;
+  if (incremental && cursor_index < 0) {
+    throw common::ConfigError(fmt::format("cursor column '{}' is not a column of table '{}'", table.cursor_column,
+                                          table.destination_table));
+  }
+  std::optional<CursorTracker> cursor;
+  if (cursor_index >= 0) {
+    cursor.emplace(columns[static_cast<size_t>(cursor_index)]);
+    // A resumed read continues the running maximum of the rows already delivered.
+    if (resuming && !saved.pending_cursor_value.empty()) cursor->Seed(saved.pending_cursor_value);
+  }
+
+  athena::ValueDecoder decoder(columns);
+  athena::RowBatch rows;
+  common::ValueBatch values;
+  common::ValueBatch projected_values;
+  while (reader->Next(rows)) {
+    if (cancel.IsCancelled()) throw common::CancelledError("sync interrupted");
+    decoder.Decode(rows, values);
+    if (cursor) {
+      const size_t c = static_cast<size_t>(cursor_index);
+      for (size_t r = 0; r < values.num_rows(); ++r) {
+        if (!values.at(r, c).is_null) cursor->Offer(rows.cell(r, c), values.at(r, c));
+      }
+      saved.pending_cursor_value = cursor->text();
+    }
+    const common::ValueBatch* out = &values;
+    if (project) {
+      projected_values.Reset(projection.size());
+      for (size_t r = 0; r < values.num_rows(); ++r) {
+        common::Value* row = projected_values.AppendRow();
+        for (size_t j = 0; j < projection.size(); ++j) row[j] = values.at(r, projection[j]);
+      }
+      out = &projected_values;
+    }
+    if (out->num_rows() > 0) sink.Write(projected, RecordType::kUpsert, *out);
+    total_rows += static_cast<int64_t>(values.num_rows());
+    saved.status = TableState::Status::kInProgress;
+    saved.position = reader->position();
+    saved.rows_synced = saved.position.rows_read;
+    sink.Checkpoint(state.ToJson());
+    if (on_progress) {
+      on_progress(SyncProgress{table.destination_table, total_rows,
+                               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()});
+    }
+  }
+
+  saved.status = TableState::Status::kComplete;
+  saved.position = {};
+  saved.truncated = false;
+  if (cursor && cursor->has_value()) {
+    saved.cursor_value = cursor->text();
+    saved.cursor_type = columns[static_cast<size_t>(cursor_index)].type.ToString();
+  }
+  saved.pending_cursor_value.clear();
+  saved.completed_at = NowIso8601(clock);
+  sink.Checkpoint(state.ToJson());
+  spdlog::info("Table '{}' synced: {} rows from query {}", table.destination_table, saved.rows_synced, execution->id);
+}
+
+}  // namespace ac::connector

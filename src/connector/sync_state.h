@@ -1,0 +1,38 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "athena/result_reader.h"
+
+namespace ac::connector {
+
+/// Saved progress of one destination table.
+struct TableState {
+  enum class Status { kNone, kInProgress, kComplete };
+  Status status = Status::kNone;
+  std::string sql_hash;            ///< fingerprint of the SQL the saved query ran
+  std::string query_execution_id;  ///< the query whose result is being (or was) read
+  bool truncated = false;          ///< the pre-sync TRUNCATE of a full refresh was sent
+  athena::ResultPosition position; ///< where reading stands in that result
+  int64_t rows_synced = 0;         ///< rows delivered from that result
+  std::string cursor_value;        ///< incremental: Athena text of the highest cursor value synced
+  std::string cursor_type;         ///< incremental: Athena type of the cursor column
+  std::string pending_cursor_value;  ///< incremental: highest cursor value delivered by the read in progress
+  std::string completed_at;        ///< ISO-8601 UTC of the last completed sync
+};
+
+/// The connector's state JSON: `{"version":1,"tables":{"<destination>":{...}}}`. It names the
+/// query execution id and the position in its result, so a sync killed halfway resumes by reading
+/// the rest of the same result.
+struct SyncState {
+  std::map<std::string, TableState> tables;
+
+  /// Parses a checkpointed state; "" and "{}" give an empty state. Throws common::ConfigError
+  /// naming the problem for anything else that is not a state this connector wrote.
+  static SyncState Parse(const std::string& state_json);
+  std::string ToJson() const;
+};
+
+}  // namespace ac::connector
