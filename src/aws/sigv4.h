@@ -1,7 +1,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,6 +37,9 @@ struct SigningResult {
   std::string authorization;   ///< full Authorization header value
 };
 
+/// The payload hash of a body that is not hashed (S3 only).
+inline constexpr std::string_view kUnsignedPayload = "UNSIGNED-PAYLOAD";
+
 /// `YYYYMMDDTHHMMSSZ` for `time`.
 std::string FormatAmzDate(std::chrono::system_clock::time_point time);
 
@@ -53,6 +58,32 @@ SigningResult ComputeSignature(const HttpRequest& request, std::string_view payl
                                std::string_view region, std::string_view service,
                                std::string_view amz_date, const SigningRules& rules);
 
+/// Like ComputeSignature, but signs exactly the headers named in `signed_headers` (the
+/// SignedHeaders list of a received Authorization header, e.g. "host;x-amz-date"; names are
+/// lowercased, sorted and de-duplicated), whatever else the request carries. This is what a
+/// server verifying an incoming request uses: pass the headers as received, the received
+/// x-amz-content-sha256 (S3) or the body's hash as `payload_hash`, and compare `signature`.
+/// A listed header that the request lacks is canonicalised with an empty value.
+SigningResult ComputeSignatureForHeaders(const HttpRequest& request, std::string_view payload_hash,
+                                         std::string_view signed_headers,
+                                         std::string_view access_key_id,
+                                         std::string_view secret_access_key,
+                                         std::string_view region, std::string_view service,
+                                         std::string_view amz_date, const SigningRules& rules);
+
+/// The parts of an `AWS4-HMAC-SHA256 Credential=<key id>/<date>/<region>/<service>/aws4_request,
+/// SignedHeaders=<names>, Signature=<hex>` header value.
+struct ParsedAuthorization {
+  std::string access_key_id;
+  std::string date;     ///< YYYYMMDD of the credential scope
+  std::string region;
+  std::string service;
+  std::string signed_headers;  ///< as sent, e.g. "host;x-amz-date"
+  std::string signature;
+};
+/// Parses an Authorization header value; nullopt when it is not a well-formed SigV4 header.
+std::optional<ParsedAuthorization> ParseAuthorization(std::string_view value);
+
 /// Signs requests in place: adds Host, X-Amz-Date, X-Amz-Security-Token (session credentials),
 /// x-amz-content-sha256 (S3) and Authorization. Caches the derived signing key per
 /// (date, region, service, access key) so repeated requests skip four HMACs.
@@ -61,8 +92,14 @@ class SigV4Signer {
   SigV4Signer(std::string region, std::string service);
   SigV4Signer(std::string region, std::string service, SigningRules rules);
 
-  void Sign(HttpRequest& request, const Credentials& credentials,
-            std::chrono::system_clock::time_point now);
+  /// Returns the intermediate values (useful to log on SignatureDoesNotMatch). The session token
+  /// is signed unless `rules.sign_session_token` is false (then added after signing); a stale
+  /// X-Amz-Security-Token is removed when `credentials` have none.
+  SigningResult Sign(HttpRequest& request, const Credentials& credentials,
+                     std::chrono::system_clock::time_point now);
+
+  /// How many times a signing key was derived (cache misses); for tests.
+  uint64_t key_derivations() const;
 
   const std::string& region() const { return region_; }
   const std::string& service() const { return service_; }
@@ -73,9 +110,10 @@ class SigV4Signer {
   std::string region_;
   std::string service_;
   SigningRules rules_;
-  std::mutex mutex_;
-  std::string cached_key_id_;  ///< "<date>/<access key id>" of the cached key
+  mutable std::mutex mutex_;
+  std::string cached_key_id_;  ///< "<date>/<access key id>/<secret fingerprint>" of the cached key
   common::Sha256Digest cached_key_{};
+  uint64_t key_derivations_ = 0;
 };
 
 /// Derives the SigV4 signing key: HMAC chain "AWS4"+secret -> date -> region -> service -> "aws4_request".
