@@ -1,19 +1,69 @@
 #include "cli/app.h"
 
 #include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+#include <spdlog/sinks/stdout_sinks.h>
 
 #include <iostream>
 
+#include "cli/debug_command.h"
+#include "warehouse/duckdb_warehouse.h"
+
 namespace ac::cli {
+namespace {
+
+void UseStderrLogger(const std::string& level) {
+  auto logger = spdlog::stderr_logger_st("athena-connector");
+  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  logger->set_level(spdlog::level::from_str(level));
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace
 
 int RunMain(int argc, char** argv) {
   CLI::App app{"athena-connector: an Amazon Athena source connector for Fivetran"};
   app.set_version_flag("--version", "athena-connector 0.1.0");
-  app.require_subcommand(0, 1);
+  app.require_subcommand(1);
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+
+  DebugOptions debug;
+  auto* debug_cmd = app.add_subcommand("debug", "Run one sync into a local DuckDB warehouse (like `fivetran debug`)");
+  debug_cmd->add_option("--configuration", debug.configuration, "Configuration JSON file")->capture_default_str();
+  debug_cmd->add_option("--state", debug.state, "State JSON file (default: <working-dir>/state.json)");
+  debug_cmd->add_option("--working-dir", debug.working_dir, "Folder of warehouse.db and state.json")->capture_default_str();
+  debug_cmd->add_flag("!--no-progress", debug.progress, "No progress line");
+
+  ResetOptions reset;
+  auto* reset_cmd = app.add_subcommand("reset", "Delete the local working dir (state.json and warehouse.db)");
+  reset_cmd->add_option("--working-dir", reset.working_dir, "Folder to delete")->capture_default_str();
+  reset_cmd->add_flag("--yes,-y", reset.yes, "Do not ask for confirmation");
+
+  std::filesystem::path show_dir = "files";
+  std::string show_table = "customers";
+  size_t show_limit = 10;
+  auto* show_cmd = app.add_subcommand("show", "Print the first rows of a table of the local warehouse");
+  show_cmd->add_option("table", show_table, "Table (schema tester unless given as schema.table)")->capture_default_str();
+  show_cmd->add_option("--working-dir", show_dir, "Folder of warehouse.db")->capture_default_str();
+  show_cmd->add_option("--limit", show_limit, "Rows to print")->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  }
+  UseStderrLogger(log_level);
+  if (debug_cmd->parsed()) return RunDebug(debug, std::cout, std::cerr);
+  if (reset_cmd->parsed()) return RunReset(reset, std::cin, std::cout, std::cerr);
+  if (show_cmd->parsed()) {
+    try {
+      std::cout << warehouse::FormatTablePreview(show_dir / "warehouse.db", show_table, show_limit);
+      return 0;
+    } catch (const std::exception& e) {
+      std::cerr << "show: " << e.what() << "\n";
+      return ExitCodeFor(e);
+    }
   }
   std::cout << app.help();
   return 0;

@@ -1,0 +1,137 @@
+#include "cli/debug_command.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli/signals.h"
+#include "common/error.h"
+#include "connector/config.h"
+#include "connector/connector.h"
+#include "warehouse/duckdb_warehouse.h"
+
+namespace ac::cli {
+namespace {
+
+std::string ReadFile(const std::filesystem::path& path, std::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw common::ConfigError(fmt::format("{} '{}' not found or not readable", what, path.string()));
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+void PrintSummary(std::ostream& out, const warehouse::SyncCounters& c) {
+  out << "SYNC PROGRESS:\n";
+  out << fmt::format("{:<16}| {}\n", "Operation", "Calls");
+  out << fmt::format("{:-<16}+{:-<12}\n", "", "");
+  out << fmt::format("{:<16}| {}\n", "Upserts", c.upserts);
+  out << fmt::format("{:<16}| {}\n", "Updates", c.updates);
+  out << fmt::format("{:<16}| {}\n", "Deletes", c.deletes);
+  out << fmt::format("{:<16}| {}\n", "Truncates", c.truncates);
+  out << fmt::format("{:<16}| {}\n", "SchemaChanges", c.schema_changes);
+  out << fmt::format("{:<16}| {}\n", "Checkpoints", c.checkpoints);
+}
+
+}  // namespace
+
+int ExitCodeFor(const std::exception& error) {
+  const auto* e = dynamic_cast<const common::Error*>(&error);
+  if (e == nullptr) return 1;
+  switch (e->kind()) {
+    case common::ErrorKind::kConfig: return 2;
+    case common::ErrorKind::kAuth:
+    case common::ErrorKind::kPermission: return 3;
+    case common::ErrorKind::kNotFound:
+    case common::ErrorKind::kQueryFailed: return 4;
+    case common::ErrorKind::kTransient:
+    case common::ErrorKind::kProtocol: return 5;
+    case common::ErrorKind::kCancelled: return 130;
+    case common::ErrorKind::kInternal: return 1;
+  }
+  return 1;
+}
+
+int RunDebug(const DebugOptions& options, std::ostream& out, std::ostream& err) {
+  common::CancellationToken cancel;
+  SignalCancellation signals(cancel);
+  try {
+    const connector::Config config =
+        connector::Config::FromJson(ReadFile(options.configuration, "configuration file"),
+                                    options.configuration.string());
+    std::string state_json = "{}";
+    const std::filesystem::path saved_state = options.working_dir / "state.json";
+    if (!options.state.empty()) {
+      state_json = ReadFile(options.state, "state file");
+    } else if (std::filesystem::exists(saved_state)) {
+      state_json = ReadFile(saved_state, "state file");
+    }
+
+    warehouse::WarehouseOptions warehouse_options;
+    warehouse_options.working_dir = options.working_dir;
+    warehouse::DuckDbWarehouse warehouse(warehouse_options);
+    out << fmt::format("Destination: {}/{}\n", warehouse.db_path().string(), warehouse.schema());
+    out.flush();
+
+    const bool show_progress = options.progress && isatty(STDERR_FILENO) == 1;
+    connector::ConnectorEnvironment environment;
+    if (show_progress) {
+      environment.on_progress = [&err](const connector::SyncProgress& p) {
+        err << fmt::format("\r{}: {} rows, {:.0f} rows/s   ", p.table, p.rows, p.seconds > 0 ? p.rows / p.seconds : 0.0)
+            << std::flush;
+      };
+    }
+    connector::Connector connector(config, environment);
+    const auto started = std::chrono::steady_clock::now();
+    connector.Sync(state_json, nullptr, warehouse, cancel);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (show_progress) err << "\n";
+    const auto counters = warehouse.counters();
+    out << fmt::format("Synced {} rows in {:.2f} s ({:.0f} rows/s)\n", counters.upserts, seconds,
+                       seconds > 0 ? counters.upserts / seconds : 0.0);
+    PrintSummary(out, counters);
+    out << "Sync SUCCEEDED\n";
+    return 0;
+  } catch (const std::exception& e) {
+    err << "\n";
+    out << "Sync FAILED: " << e.what() << "\n";
+    return ExitCodeFor(e);
+  }
+}
+
+int RunReset(const ResetOptions& options, std::istream& in, std::ostream& out, std::ostream& err) {
+  const auto& dir = options.working_dir;
+  if (!std::filesystem::exists(dir)) {
+    err << fmt::format("Nothing to reset: '{}' does not exist\n", dir.string());
+    return 1;
+  }
+  if (!options.yes) {
+    if (isatty(STDIN_FILENO) != 1) {
+      err << "reset: confirmation needed; pass --yes to delete without asking\n";
+      return 2;
+    }
+    out << fmt::format("This deletes '{}' (state.json and warehouse.db). Continue? [Y/n] ", dir.string()) << std::flush;
+    std::string answer;
+    std::getline(in, answer);
+    if (!answer.empty() && answer[0] != 'y' && answer[0] != 'Y') {
+      out << "Reset cancelled\n";
+      return 1;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (ec) {
+    err << fmt::format("reset: could not delete '{}': {}\n", dir.string(), ec.message());
+    return 1;
+  }
+  out << fmt::format("Deleted '{}'\n", dir.string());
+  return 0;
+}
+
+}  // namespace ac::cli
