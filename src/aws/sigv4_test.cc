@@ -150,7 +150,9 @@ struct VectorCase {
 };
 
 // Readable --gtest_list_tests output: "# GetParam() = <folder>".
-void PrintTo(const VectorCase& c, std::ostream* os) { *os << c.dir.string(); }
+void PrintTo(const VectorCase& c, std::ostream* os) {
+  *os << fs::relative(c.dir, VectorRoot()).generic_string();
+}
 
 std::string TestName(std::string_view prefix, const std::string& relative) {
   std::string out(prefix);
