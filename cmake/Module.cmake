@@ -24,6 +24,6 @@ function(ac_module)
     set_target_properties(ac_${M_NAME}_test PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${AC_TESTS_DIR})
     target_compile_definitions(ac_${M_NAME}_test PRIVATE
       AC_SHARED_DIR="${AC_SHARED_DIR}" AC_SOURCE_DIR="${AC_SOURCE_ROOT}" AC_TOOLS_DIR="${AC_TOOLS_DIR}")
-    gtest_discover_tests(ac_${M_NAME}_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)
+    gtest_discover_tests(ac_${M_NAME}_test DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES PROPERTIES TIMEOUT 300)
   endif()
 endfunction()

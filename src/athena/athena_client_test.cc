@@ -1,0 +1,133 @@
+#include "athena/athena_client.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "athena/fake_athena_test_util.h"
+#include "athena/get_query_results_reader.h"
+#include "common/error.h"
+
+namespace ac::athena {
+namespace {
+
+using testing::ExecutionBody;
+using testing::FakeAthena;
+using testing::ResultsBody;
+using ::testing::HasSubstr;
+
+const std::vector<std::pair<std::string, std::string>> kColumns = {{"customer_id", "bigint"}, {"name", "varchar"}};
+
+TEST(ParseGetQueryResultsTest, SkipsHeaderRowOnlyWhenToldAndKeepsNullApartFromEmpty) {
+  RowBatch rows;
+  const std::string body = ResultsBody(kColumns, {{"1", "\x01NULL"}, {"2", ""}, {"customer_id", "name"}}, true, "tok");
+  ResultsPage page = ParseGetQueryResults(body, /*skip_header_row=*/true, rows);
+  ASSERT_EQ(page.columns.size(), 2u);
+  EXPECT_EQ(page.columns[0].name, "customer_id");
+  EXPECT_EQ(page.columns[0].type.id, TypeId::kBigint);
+  EXPECT_EQ(page.next_token, "tok");
+  ASSERT_EQ(rows.num_rows(), 3u);  // a data row equal to the names is data, never dropped
+  EXPECT_EQ(rows.cell(0, 0), "1");
+  EXPECT_TRUE(rows.is_null(0, 1));
+  EXPECT_FALSE(rows.is_null(1, 1));
+  EXPECT_EQ(rows.cell(1, 1), "");
+  EXPECT_EQ(rows.cell(2, 0), "customer_id");
+
+  RowBatch all;
+  page = ParseGetQueryResults(body, /*skip_header_row=*/false, all);
+  EXPECT_EQ(all.num_rows(), 4u);
+  EXPECT_TRUE(page.next_token.empty() == false);
+}
+
+TEST(ParseGetQueryResultsTest, MalformedResponsesAreProtocolErrors) {
+  RowBatch rows;
+  for (const char* bad : {"not json", "[]", R"({"NextToken": 5, "ResultSet": {}})", R"({"UpdateCount": 0})",
+                          R"({"ResultSet": {"Rows": [{"Data": [{"VarCharValue": "1"}]}],
+                              "ResultSetMetadata": {"ColumnInfo": [{"Name": "a", "Type": "bigint"}, {"Name": "b", "Type": "bigint"}]}}})"}) {
+    EXPECT_THROW(ParseGetQueryResults(bad, false, rows), common::ProtocolError) << bad;
+  }
+}
+
+TEST(AthenaClientTest, StartQueryExecutionSendsTokenContextAndOutputLocation) {
+  auto fake = std::make_shared<FakeAthena>();
+  fake->handlers["StartQueryExecution"] = [](const nlohmann::json&) {
+    return std::make_pair(200, std::string(R"({"QueryExecutionId":"q-1"})"));
+  };
+  common::FakeClock clock;
+  auto client = testing::MakeFakeClient(fake, clock);
+  StartQueryRequest request;
+  request.sql = "SELECT * FROM test_rows";
+  request.database = "default";
+  request.catalog = "AwsDataCatalog";
+  request.output_location = "s3://b/p/";
+  EXPECT_EQ(client->StartQueryExecution(request), "q-1");
+  const nlohmann::json& sent = fake->calls.at(0).second;
+  EXPECT_EQ(sent["QueryString"], "SELECT * FROM test_rows");
+  EXPECT_EQ(sent["QueryExecutionContext"]["Database"], "default");
+  EXPECT_EQ(sent["QueryExecutionContext"]["Catalog"], "AwsDataCatalog");
+  EXPECT_EQ(sent["ResultConfiguration"]["OutputLocation"], "s3://b/p/");
+  EXPECT_GE(sent["ClientRequestToken"].get<std::string>().size(), 32u);
+  EXPECT_FALSE(sent.contains("WorkGroup"));
+}
+
+TEST(AthenaClientTest, ErrorsCarryTheAwsCodeAndMessage) {
+  auto fake = std::make_shared<FakeAthena>();
+  fake->handlers["GetQueryExecution"] = [](const nlohmann::json&) {
+    return std::make_pair(400, std::string(R"({"__type":"InvalidRequestException","AthenaErrorCode":"INVALID_INPUT","Message":"QueryExecution q-9 was not found"})"));
+  };
+  common::FakeClock clock;
+  auto client = testing::MakeFakeClient(fake, clock);
+  try {
+    client->GetQueryExecution("q-9");
+    FAIL();
+  } catch (const common::Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("InvalidRequestException"));
+    EXPECT_THAT(e.what(), HasSubstr("QueryExecution q-9 was not found"));
+  }
+  EXPECT_EQ(fake->Count("GetQueryExecution"), 1);  // not retried
+}
+
+TEST(GetQueryResultsReaderTest, PagesThroughWithHeaderSkippedOnFirstPageOnly) {
+  auto fake = std::make_shared<FakeAthena>();
+  fake->handlers["GetQueryResults"] = [](const nlohmann::json& request) {
+    const std::string token = request.value("NextToken", "");
+    if (token.empty()) return std::make_pair(200, ResultsBody(kColumns, {{"1", "a"}, {"2", "b"}}, true, "p2"));
+    if (token == "p2") return std::make_pair(200, ResultsBody(kColumns, {{"customer_id", "name"}, {"3", "c"}}, false, "p3"));
+    return std::make_pair(200, ResultsBody(kColumns, {{"4", "\x01NULL"}}, false));
+  };
+  common::FakeClock clock;
+  auto client = testing::MakeFakeClient(fake, clock);
+  QueryExecution done;
+  done.id = "q-1";
+  done.state = "SUCCEEDED";
+  done.statement_type = "DML";
+  done.substatement_type = "SELECT";
+  GetQueryResultsReader reader(*client, done, {}, 3);
+  ASSERT_EQ(reader.columns().size(), 2u);
+  std::vector<std::string> ids;
+  RowBatch batch;
+  std::vector<ResultPosition> positions;
+  while (reader.Next(batch)) {
+    for (size_t r = 0; r < batch.num_rows(); ++r) ids.emplace_back(batch.cell(r, 0));
+    positions.push_back(reader.position());
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"1", "2", "customer_id", "3", "4"}));
+  ASSERT_EQ(positions.size(), 3u);
+  EXPECT_EQ(positions[0].rows_read, 2);
+  EXPECT_EQ(positions[0].next_token, "p2");
+  EXPECT_EQ(positions[1].next_token, "p3");
+  EXPECT_TRUE(positions[2].at_end);
+  for (const auto& call : fake->calls) {
+    if (call.first == "GetQueryResults") EXPECT_EQ(call.second["MaxResults"], 3);
+  }
+
+  // Resuming from the saved position reads only the rest, with no header skipping.
+  GetQueryResultsReader resumed(*client, done, positions[0], 3);
+  ids.clear();
+  while (resumed.Next(batch)) {
+    for (size_t r = 0; r < batch.num_rows(); ++r) ids.emplace_back(batch.cell(r, 0));
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"customer_id", "3", "4"}));
+}
+
+}  // namespace
+}  // namespace ac::athena

@@ -1,0 +1,171 @@
+#include "connector/config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+
+namespace ac::connector {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::map<std::string, std::string> ExampleKeys() {
+  return {{"aws_access_key_id", "AKIDEXAMPLE"},
+          {"aws_secret_access_key", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"},
+          {"region_name", "us-east-1"},
+          {"database_name", "sales"},
+          {"s3_staging_dir", "s3://my-results/athena/"}};
+}
+
+std::string ErrorOf(const std::map<std::string, std::string>& values) {
+  try {
+    Config::Parse(values);
+  } catch (const common::ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ConfigTest, FiveKeysReproduceThePythonExample) {
+  const Config config = Config::Parse(ExampleKeys());
+  EXPECT_EQ(config.access_key_id, "AKIDEXAMPLE");
+  EXPECT_EQ(config.secret_access_key.Reveal(), "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+  EXPECT_EQ(config.region, "us-east-1");
+  EXPECT_EQ(config.database, "sales");
+  EXPECT_EQ(config.staging.bucket, "my-results");
+  EXPECT_EQ(config.staging.prefix, "athena/");
+  EXPECT_EQ(config.catalog, "AwsDataCatalog");
+  EXPECT_EQ(config.workgroup, "");
+  ASSERT_EQ(config.tables.size(), 1u);
+  EXPECT_EQ(config.tables[0].source_table, "test_rows");
+  EXPECT_EQ(config.tables[0].destination_table, "customers");
+  EXPECT_EQ(config.tables[0].primary_key, std::vector<std::string>{"customer_id"});
+  EXPECT_EQ(config.tables[0].BaseSql(), "SELECT * FROM \"test_rows\"");
+  EXPECT_EQ(config.result_fetcher, ResultFetcherKind::kAuto);
+}
+
+TEST(ConfigTest, EachMissingRequiredKeyIsNamed) {
+  for (const char* key : {"aws_access_key_id", "aws_secret_access_key", "region_name", "database_name", "s3_staging_dir"}) {
+    auto values = ExampleKeys();
+    values.erase(key);
+    EXPECT_EQ(ErrorOf(values), std::string("missing required configuration key '") + key + "'");
+    values[key] = "   ";
+    EXPECT_EQ(ErrorOf(values), std::string("missing required configuration key '") + key + "'");
+  }
+}
+
+TEST(ConfigTest, BadValuesNameTheKeyAndNeverTheSecret) {
+  auto values = ExampleKeys();
+  values["s3_staging_dir"] = "/tmp/results";
+  EXPECT_THAT(ErrorOf(values), HasSubstr("'s3_staging_dir' must be an s3://bucket/prefix/ URI"));
+  values = ExampleKeys();
+  values["s3_staging_dir"] = "s3://UPPER_case/x/";
+  EXPECT_THAT(ErrorOf(values), HasSubstr("invalid bucket name"));
+  values = ExampleKeys();
+  values["region_name"] = "US East";
+  EXPECT_THAT(ErrorOf(values), HasSubstr("'region_name'"));
+  values = ExampleKeys();
+  values["checkpoint_interval_rows"] = "-5";
+  EXPECT_THAT(ErrorOf(values), HasSubstr("'checkpoint_interval_rows' must be an integer between 1"));
+  values = ExampleKeys();
+  values["result_fetcher"] = "fast";
+  EXPECT_THAT(ErrorOf(values), HasSubstr("'result_fetcher' must be one of auto, api, s3, unload"));
+  values = ExampleKeys();
+  values["athena_endpoint_url"] = "localhost:4510";
+  EXPECT_THAT(ErrorOf(values), HasSubstr("'athena_endpoint_url' must be an http(s):// URL"));
+  values = ExampleKeys();
+  values["source_table"] = "t";
+  values["query"] = "SELECT 1";
+  EXPECT_THAT(ErrorOf(values), HasSubstr("either 'source_table' or 'query'"));
+  values = ExampleKeys();
+  values["role_arn"] = "my-role";
+  EXPECT_THAT(ErrorOf(values), HasSubstr("'role_arn' must be an IAM role ARN"));
+  for (const auto& [key, value] : ExampleKeys()) {
+    (void)key;
+    EXPECT_THAT(ErrorOf(values), Not(HasSubstr("wJalrXUtnFEMI")));
+  }
+}
+
+TEST(ConfigTest, UnknownKeysAreReportedWithASuggestion) {
+  auto values = ExampleKeys();
+  values["region"] = "us-east-1";
+  EXPECT_THAT(ErrorOf(values), HasSubstr("unknown configuration key 'region'"));
+  values.erase("region");
+  values["databse_name"] = "x";
+  EXPECT_EQ(ErrorOf(values), "unknown configuration key 'databse_name' (did you mean 'database_name'?)");
+}
+
+TEST(ConfigTest, OptionalKeysAndCompositeKeys) {
+  auto values = ExampleKeys();
+  values["query"] = "SELECT a, b, c FROM t";
+  values["destination_table"] = "facts";
+  values["primary_key"] = " a , b ";
+  values["workgroup"] = "analytics";
+  values["s3_staging_dir"] = "s3://bucket-1";
+  values["result_fetcher"] = "s3";
+  values["s3_part_size_mb"] = "16";
+  values["s3_concurrency"] = "4";
+  values["aws_session_token"] = "token";
+  const Config config = Config::Parse(values);
+  EXPECT_EQ(config.tables[0].primary_key, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(config.tables[0].BaseSql(), "SELECT a, b, c FROM t");
+  EXPECT_EQ(config.tables[0].destination_table, "facts");
+  EXPECT_EQ(config.staging.ToString(), "s3://bucket-1/");
+  EXPECT_EQ(config.result_fetcher, ResultFetcherKind::kS3);
+  EXPECT_EQ(config.s3_part_size_bytes, 16 << 20);
+  EXPECT_EQ(config.s3_concurrency, 4);
+  EXPECT_EQ(config.workgroup, "analytics");
+  EXPECT_FALSE(config.session_token.empty());
+}
+
+TEST(ConfigTest, TablesListForSeveralTables) {
+  auto values = ExampleKeys();
+  values["tables"] = R"([{"source_table": "orders", "primary_key": ["order_id", "line"], "cursor_column": "updated_at"},
+                         {"query": "SELECT * FROM x", "destination_table": "x_copy", "primary_key": "id"}])";
+  const Config config = Config::Parse(values);
+  ASSERT_EQ(config.tables.size(), 2u);
+  EXPECT_EQ(config.tables[0].destination_table, "orders");
+  EXPECT_EQ(config.tables[0].primary_key, (std::vector<std::string>{"order_id", "line"}));
+  EXPECT_EQ(config.tables[0].cursor_column, "updated_at");
+  EXPECT_EQ(config.tables[1].destination_table, "x_copy");
+
+  values["tables"] = "[{\"query\": \"SELECT 1\"}]";
+  EXPECT_THAT(ErrorOf(values), HasSubstr("needs 'destination_table'"));
+  values["tables"] = "not json";
+  EXPECT_THAT(ErrorOf(values), HasSubstr("'tables' is not valid JSON"));
+  values["tables"] = R"([{"source_table": "a"}, {"source_table": "a"}])";
+  EXPECT_THAT(ErrorOf(values), HasSubstr("appears twice"));
+  values["tables"] = R"([{"source_table": "a", "colour": "red"}])";
+  EXPECT_THAT(ErrorOf(values), HasSubstr("unknown key 'colour'"));
+  values["tables"] = R"([{"source_table": "a"}])";
+  values["source_table"] = "b";
+  EXPECT_THAT(ErrorOf(values), HasSubstr("cannot be combined with 'tables'"));
+}
+
+TEST(ConfigTest, FromJsonRequiresAnObjectOfStrings) {
+  EXPECT_THROW(Config::FromJson("[1]", "configuration.json"), common::ConfigError);
+  try {
+    Config::FromJson(R"({"aws_access_key_id": 5})", "configuration.json");
+    FAIL();
+  } catch (const common::ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("'aws_access_key_id' must be a string"));
+  }
+  try {
+    Config::FromJson("{", "configuration.json");
+    FAIL();
+  } catch (const common::ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("configuration.json is not valid JSON"));
+  }
+}
+
+TEST(ConfigTest, EveryFieldHasALabelAndDescription) {
+  for (const auto& field : ConfigFields()) {
+    EXPECT_FALSE(field.label.empty()) << field.name;
+    EXPECT_FALSE(field.description.empty()) << field.name;
+  }
+}
+
+}  // namespace
+}  // namespace ac::connector

@@ -1,0 +1,71 @@
+#include "connector/sync_state.h"
+
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+
+namespace ac::connector {
+namespace {
+
+TEST(SyncStateTest, EmptyStatesAreFirstSyncs) {
+  EXPECT_TRUE(SyncState::Parse("").tables.empty());
+  EXPECT_TRUE(SyncState::Parse("  {} ").tables.empty());
+}
+
+TEST(SyncStateTest, RoundTripsAnInProgressTable) {
+  SyncState state;
+  TableState& t = state.tables["customers"];
+  t.status = TableState::Status::kInProgress;
+  t.sql_hash = "abc";
+  t.query_execution_id = "q-1";
+  t.truncated = true;
+  t.position.fetcher = "api";
+  t.position.rows_read = 1998;
+  t.position.next_token = "tok/==";
+  t.rows_synced = 1998;
+  t.pending_cursor_value = "2024-01-01 00:00:00.000";
+  const SyncState back = SyncState::Parse(state.ToJson());
+  const TableState& b = back.tables.at("customers");
+  EXPECT_EQ(b.status, TableState::Status::kInProgress);
+  EXPECT_EQ(b.sql_hash, "abc");
+  EXPECT_EQ(b.query_execution_id, "q-1");
+  EXPECT_TRUE(b.truncated);
+  EXPECT_EQ(b.position.fetcher, "api");
+  EXPECT_EQ(b.position.rows_read, 1998);
+  EXPECT_EQ(b.position.next_token, "tok/==");
+  EXPECT_EQ(b.rows_synced, 1998);
+  EXPECT_EQ(b.pending_cursor_value, "2024-01-01 00:00:00.000");
+}
+
+TEST(SyncStateTest, CompleteTableKeepsCursorNotPosition) {
+  SyncState state;
+  TableState& t = state.tables["orders"];
+  t.status = TableState::Status::kComplete;
+  t.query_execution_id = "q-2";
+  t.position.rows_read = 5;
+  t.cursor_value = "42";
+  t.cursor_type = "bigint";
+  t.completed_at = "2026-11-23T10:00:00Z";
+  const std::string json = state.ToJson();
+  EXPECT_EQ(json.find("position"), std::string::npos) << json;
+  const TableState& b = SyncState::Parse(json).tables.at("orders");
+  EXPECT_EQ(b.status, TableState::Status::kComplete);
+  EXPECT_EQ(b.cursor_value, "42");
+  EXPECT_EQ(b.cursor_type, "bigint");
+  EXPECT_EQ(b.completed_at, "2026-11-23T10:00:00Z");
+}
+
+TEST(SyncStateTest, MalformedStatesGiveOneClearError) {
+  for (const char* bad : {"{", "[]", "\"x\"", R"({"version": 99, "tables": {}})", R"({"version": 1})",
+                          R"({"version": 1, "tables": {"t": {"rows_synced": "many"}}})"}) {
+    try {
+      SyncState::Parse(bad);
+      ADD_FAILURE() << bad;
+    } catch (const common::ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("state"), std::string::npos) << e.what();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ac::connector
