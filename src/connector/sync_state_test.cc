@@ -48,7 +48,8 @@ TEST(SyncStateTest, CompleteTableKeepsCursorNotPosition) {
   t.completed_at = "2026-11-23T10:00:00Z";
   const std::string json = state.ToJson();
   EXPECT_EQ(json.find("position"), std::string::npos) << json;
-  const TableState& b = SyncState::Parse(json).tables.at("orders");
+  const SyncState back = SyncState::Parse(json);
+  const TableState& b = back.tables.at("orders");
   EXPECT_EQ(b.status, TableState::Status::kComplete);
   EXPECT_EQ(b.cursor_value, "42");
   EXPECT_EQ(b.cursor_type, "bigint");
