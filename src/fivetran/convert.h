@@ -1,0 +1,40 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "common/value.h"
+#include "fivetran_sdk/common.pb.h"
+#include "fivetran_sdk/connector_sdk.pb.h"
+
+namespace ac::fivetran {
+
+namespace pb = ::fivetran_sdk::v2;
+
+/// Column type as announced to Fivetran (equal numbering; see common::DataType).
+pb::DataType ToProtoType(common::DataType type);
+/// Inverse of ToProtoType; unknown enum numbers become kUnspecified.
+common::DataType FromProtoType(pb::DataType type);
+
+/// Table schema <-> protocol Table (typed columns, primary keys, DECIMAL precision/scale).
+void ToProtoTable(const common::TableSchema& table, pb::Table* out);
+common::TableSchema FromProtoTable(const pb::Table& table);
+
+/// Sets `out` to `value`: the ValueType member chosen by value.type (null -> `null: true`;
+/// temporal types -> google.protobuf.Timestamp; DECIMAL -> decimal text; BINARY -> bytes).
+void ToValueType(const common::Value& value, pb::ValueType* out);
+
+/// Estimate of the serialized size of `value` as a ValueType map entry value, in bytes.
+size_t EstimateValueBytes(const common::Value& value);
+
+/// The DataType a ValueType carries (kUnspecified for `null` or an empty ValueType).
+common::DataType ValueTypeDataType(const pb::ValueType& value);
+
+/// Converts `value` to a common::Value for a column of type `column_type` (kUnspecified = take
+/// the type from the value). Integers and floating point values are widened to the column's type
+/// when it is wider. Variable-length payloads are copied into `batch`'s arena.
+common::Value FromValueType(const pb::ValueType& value, common::DataType column_type,
+                            common::ValueBatch& batch);
+
+}  // namespace ac::fivetran

@@ -1,0 +1,441 @@
+#include "fivetran/local_runner.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <mutex>
+#include <unordered_map>
+
+#include "fivetran/convert.h"
+#include "fivetran/server.h"
+#include "fivetran/status.h"
+
+namespace ac::fivetran {
+namespace {
+
+using common::ErrorKind;
+using connector::RecordType;
+
+struct TableState {
+  common::TableSchema schema;
+  std::unordered_map<std::string, size_t> index;  // column name -> position
+
+  void Reindex() {
+    index.clear();
+    for (size_t i = 0; i < schema.columns.size(); ++i) index.emplace(schema.columns[i].name, i);
+  }
+};
+
+// Links the caller's CancellationToken to whichever ClientContext is current. The token's
+// callbacks cannot be removed, so they hold this shared state, not the context itself.
+class CancelLink {
+ public:
+  explicit CancelLink(const common::CancellationToken* token) : state_(std::make_shared<State>()) {
+    if (token == nullptr) return;
+    const_cast<common::CancellationToken*>(token)->OnCancel([state = state_] {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      state->cancelled = true;
+      if (state->context != nullptr) state->context->TryCancel();
+    });
+  }
+  ~CancelLink() { Attach(nullptr); }
+  // Returns false when already cancelled.
+  bool Attach(grpc::ClientContext* context) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    state_->context = context;
+    return !state_->cancelled;
+  }
+  bool cancelled() const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    return state_->cancelled;
+  }
+
+ private:
+  struct State {
+    std::mutex mutex;
+    grpc::ClientContext* context = nullptr;
+    bool cancelled = false;
+  };
+  std::shared_ptr<State> state_;
+};
+
+std::optional<ErrorKind> KindFromMetadata(const grpc::ClientContext& context) {
+  const auto& metadata = context.GetServerTrailingMetadata();
+  const auto it = metadata.find(kErrorKindMetadataKey);
+  if (it == metadata.end()) return std::nullopt;
+  return ErrorKindFromToken(std::string_view(it->second.data(), it->second.size()));
+}
+
+void Fail(LocalSyncResult& result, ErrorKind kind, grpc::StatusCode code, const std::string& message) {
+  result.ok = false;
+  result.error_kind = kind;
+  result.status_code = code;
+  result.message = OneLine(message);
+}
+
+void FailWithStatus(LocalSyncResult& result, const char* rpc, const grpc::Status& status,
+                    const grpc::ClientContext& context) {
+  const ErrorKind kind = KindFromMetadata(context).value_or(ErrorKindForStatus(status.error_code()));
+  std::string message = status.error_message();
+  if (message.empty()) message = fmt::format("{} failed with {}", rpc, StatusCodeName(status.error_code()));
+  Fail(result, kind, status.error_code(), message);
+}
+
+RecordType RecordTypeOf(const pb::Record& record) {
+  const int number = static_cast<int>(record.type());
+  if (number < 0 || number > static_cast<int>(RecordType::kTruncate)) {
+    throw common::ProtocolError(fmt::format("record of table '{}' has an unknown type {}", record.table_name(), number));
+  }
+  return static_cast<RecordType>(number);
+}
+
+}  // namespace
+
+struct UpdateApplier::Impl {
+  connector::RecordSink& sink;
+  LocalSyncResult& result;
+  size_t max_rows;
+  std::map<std::string, TableState> tables;
+
+  // The group of consecutive records being gathered into `batch`.
+  TableState* group_table = nullptr;
+  RecordType group_type = RecordType::kUpsert;
+  std::vector<size_t> group_columns;  // UPDATE/DELETE: positions of the columns present
+  common::TableSchema group_schema;   // UPDATE/DELETE: the table with only those columns
+  common::ValueBatch batch;
+  std::vector<size_t> present;        // scratch
+
+  Impl(connector::RecordSink& s, LocalSyncResult& r, size_t m) : sink(s), result(r), max_rows(std::max<size_t>(m, 1)) {}
+
+  void Flush() {
+    if (group_table != nullptr && batch.num_rows() > 0) {
+      const bool partial = group_type == RecordType::kUpdate || group_type == RecordType::kDelete;
+      sink.Write(partial ? group_schema : group_table->schema, group_type, batch);
+    }
+    group_table = nullptr;
+    batch.Clear();
+  }
+
+  TableState& Define(common::TableSchema schema) {
+    Flush();
+    TableState& state = tables[schema.name];
+    state.schema = std::move(schema);
+    state.Reindex();
+    sink.DefineTable(state.schema);
+    auto it = std::find_if(result.tables.begin(), result.tables.end(),
+                           [&](const common::TableSchema& t) { return t.name == state.schema.name; });
+    if (it == result.tables.end()) {
+      result.tables.push_back(state.schema);
+    } else {
+      *it = state.schema;
+    }
+    return state;
+  }
+
+  // A table no Schema or SchemaChange announced: columns by name, types from the values.
+  TableState& DefineFromRecord(const pb::Record& record) {
+    common::TableSchema schema;
+    schema.name = record.table_name();
+    for (const auto& [name, value] : record.data()) {
+      const common::DataType type = ValueTypeDataType(value);
+      schema.columns.push_back({name, type == common::DataType::kUnspecified ? common::DataType::kString : type, false, 0, 0});
+    }
+    std::sort(schema.columns.begin(), schema.columns.end(),
+              [](const auto& a, const auto& b) { return a.name < b.name; });
+    return Define(std::move(schema));
+  }
+
+  void ApplyRecord(const pb::Record& record) {
+    const RecordType type = RecordTypeOf(record);
+    auto it = tables.find(record.table_name());
+    TableState& table = it != tables.end() ? it->second : DefineFromRecord(record);
+    if (type == RecordType::kTruncate) {
+      Flush();
+      sink.Truncate(table.schema);
+      ++result.truncates;
+      return;
+    }
+    // Columns the table does not have yet extend it (declared to the sink first).
+    bool extended = false;
+    for (const auto& [name, value] : record.data()) {
+      if (table.index.count(name)) continue;
+      if (!extended) Flush();
+      const common::DataType value_type = ValueTypeDataType(value);
+      table.schema.columns.push_back(
+          {name, value_type == common::DataType::kUnspecified ? common::DataType::kString : value_type, false, 0, 0});
+      table.index.emplace(name, table.schema.columns.size() - 1);
+      extended = true;
+    }
+    if (extended) Define(table.schema);
+
+    const size_t num_columns = table.schema.columns.size();
+    if (type == RecordType::kUpsert) {
+      if (group_table != &table || group_type != type || batch.num_rows() >= max_rows) {
+        Flush();
+        group_table = &table;
+        group_type = type;
+        batch.Reset(num_columns);
+      }
+      common::Value* row = batch.AppendRow();
+      for (size_t i = 0; i < num_columns; ++i) row[i] = common::Value::Null(table.schema.columns[i].type);
+      for (const auto& [name, value] : record.data()) {
+        const size_t i = table.index.find(name)->second;
+        row[i] = FromValueType(value, table.schema.columns[i].type, batch);
+      }
+      ++result.upserts;
+      return;
+    }
+
+    // UPDATE / DELETE: only the columns present (a partial row), grouped while that set is equal.
+    present.clear();
+    for (const auto& [name, value] : record.data()) present.push_back(table.index.find(name)->second);
+    std::sort(present.begin(), present.end());
+    if (group_table != &table || group_type != type || group_columns != present || batch.num_rows() >= max_rows) {
+      Flush();
+      group_table = &table;
+      group_type = type;
+      group_columns = present;
+      group_schema.name = table.schema.name;
+      group_schema.columns.clear();
+      for (const size_t i : present) group_schema.columns.push_back(table.schema.columns[i]);
+      batch.Reset(present.size());
+    }
+    common::Value* row = batch.AppendRow();
+    for (const auto& [name, value] : record.data()) {
+      const size_t i = table.index.find(name)->second;
+      const size_t position = std::lower_bound(group_columns.begin(), group_columns.end(), i) - group_columns.begin();
+      row[position] = FromValueType(value, table.schema.columns[i].type, batch);
+    }
+    ++(type == RecordType::kUpdate ? result.updates : result.deletes);
+  }
+
+  bool Apply(const pb::UpdateResponse& response) {
+    switch (response.operation_case()) {
+      case pb::UpdateResponse::kRecords:
+        ++result.records_messages;
+        for (const auto& record : response.records().records()) ApplyRecord(record);
+        return true;
+      case pb::UpdateResponse::kRecord:
+        ApplyRecord(response.record());
+        return true;
+      case pb::UpdateResponse::kSchemaChange: {
+        const auto& change = response.schema_change();
+        if (change.has_without_schema()) {
+          for (const auto& table : change.without_schema().tables()) {
+            Define(FromProtoTable(table));
+            ++result.schema_changes;
+          }
+        } else if (change.has_with_schema()) {
+          for (const auto& schema : change.with_schema().schemas()) {
+            for (const auto& table : schema.tables()) {
+              Define(FromProtoTable(table));
+              ++result.schema_changes;
+            }
+          }
+        }
+        return true;
+      }
+      case pb::UpdateResponse::kCheckpoint:
+        Flush();
+        sink.Checkpoint(response.checkpoint().state_json());
+        result.last_state_json = response.checkpoint().state_json();
+        ++result.checkpoints;
+        return true;
+      case pb::UpdateResponse::kWarning:
+        Flush();
+        sink.Warning(response.warning().message());
+        result.warnings.push_back(response.warning().message());
+        return true;
+      case pb::UpdateResponse::kTask:
+        Flush();
+        result.task = true;
+        result.message = OneLine(response.task().message());
+        return false;
+      case pb::UpdateResponse::OPERATION_NOT_SET:
+        return true;
+    }
+    return true;
+  }
+};
+
+UpdateApplier::UpdateApplier(connector::RecordSink& sink, LocalSyncResult& result, size_t max_rows_per_write)
+    : impl_(std::make_unique<Impl>(sink, result, max_rows_per_write)) {}
+
+UpdateApplier::~UpdateApplier() = default;
+
+void UpdateApplier::DefineTables(const std::vector<common::TableSchema>& tables) {
+  for (const auto& table : tables) {
+    impl_->Define(table);
+    ++impl_->result.schema_changes;
+  }
+}
+
+bool UpdateApplier::Apply(const pb::UpdateResponse& response) { return impl_->Apply(response); }
+
+void UpdateApplier::Flush() { impl_->Flush(); }
+
+LocalSyncResult RunLocalSync(const LocalSyncOptions& options, connector::RecordSink& sink) {
+  LocalSyncResult result;
+  auto print = [&](const std::string& line) {
+    if (options.print) options.print(line);
+  };
+  CancelLink cancel(options.cancel);
+  auto cancelled = [&] {
+    Fail(result, ErrorKind::kCancelled, grpc::StatusCode::CANCELLED, "the sync was cancelled");
+    return result;
+  };
+
+  std::unique_ptr<Server> server;
+  try {
+    ServerOptions server_options;
+    server_options.listen = options.use_tcp;
+    server_options.host = "127.0.0.1";
+    server_options.port = 0;
+    server_options.json_logs = false;
+    server_options.service = options.service;
+    server = Server::Start(server_options);
+    std::shared_ptr<grpc::Channel> channel;
+    if (options.use_tcp) {
+      grpc::ChannelArguments args;
+      args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+      args.SetMaxSendMessageSize(kMaxMessageBytes);
+      channel = grpc::CreateCustomChannel(fmt::format("127.0.0.1:{}", server->port()),
+                                          grpc::InsecureChannelCredentials(), args);
+    } else {
+      channel = server->InProcessChannel();
+    }
+    auto stub = pb::SourceConnector::NewStub(channel);
+    const auto& configuration = options.configuration;
+
+    // 1. The form: which tests to run.
+    pb::ConfigurationFormResponse form;
+    {
+      grpc::ClientContext context;
+      context.set_wait_for_ready(true);
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+      if (!cancel.Attach(&context)) return cancelled();
+      const grpc::Status status = stub->ConfigurationForm(&context, pb::ConfigurationFormRequest(), &form);
+      cancel.Attach(nullptr);
+      if (!status.ok()) {
+        FailWithStatus(result, "ConfigurationForm", status, context);
+        return result;
+      }
+    }
+
+    // 2. Setup tests, in order; the first failure stops the run.
+    if (options.run_tests) {
+      for (const auto& test : form.tests()) {
+        pb::TestRequest request;
+        request.set_name(test.name());
+        request.mutable_configuration()->insert(configuration.begin(), configuration.end());
+        pb::TestResponse response;
+        grpc::ClientContext context;
+        if (!cancel.Attach(&context)) return cancelled();
+        const grpc::Status status = stub->Test(&context, request, &response);
+        cancel.Attach(nullptr);
+        if (!status.ok()) {
+          FailWithStatus(result, "Test", status, context);
+          result.failed_test = test.label();
+          print(fmt::format("[{}]: FAILED: {}", test.label(), result.message));
+          return result;
+        }
+        if (response.has_failure() || !response.success()) {
+          const std::string failure = response.has_failure() ? response.failure() : "the test did not pass";
+          Fail(result, KindFromMetadata(context).value_or(ErrorKind::kConfig), grpc::StatusCode::OK, failure);
+          result.failed_test = test.label();
+          print(fmt::format("[{}]: FAILED: {}", test.label(), result.message));
+          return result;
+        }
+        print(fmt::format("[{}]: PASSED", test.label()));
+      }
+    }
+
+    // 3. Schema, and a selection of every table and column.
+    std::vector<common::TableSchema> tables;
+    {
+      pb::SchemaRequest request;
+      request.mutable_configuration()->insert(configuration.begin(), configuration.end());
+      pb::SchemaResponse response;
+      grpc::ClientContext context;
+      if (!cancel.Attach(&context)) return cancelled();
+      const grpc::Status status = stub->Schema(&context, request, &response);
+      cancel.Attach(nullptr);
+      if (!status.ok()) {
+        FailWithStatus(result, "Schema", status, context);
+        return result;
+      }
+      if (response.has_without_schema()) {
+        for (const auto& table : response.without_schema().tables()) tables.push_back(FromProtoTable(table));
+      } else if (response.has_with_schema()) {
+        for (const auto& schema : response.with_schema().schemas()) {
+          for (const auto& table : schema.tables()) tables.push_back(FromProtoTable(table));
+        }
+      }
+    }
+    pb::UpdateRequest request;
+    request.mutable_configuration()->insert(configuration.begin(), configuration.end());
+    if (!options.state_json.empty()) request.set_state_json(options.state_json);
+    pb::TablesWithNoSchema* selection = request.mutable_selection()->mutable_without_schema();
+    selection->set_include_new_tables(true);
+    for (const auto& table : tables) {
+      pb::TableSelection* t = selection->add_tables();
+      t->set_included(true);
+      t->set_table_name(table.name);
+      t->set_include_new_columns(true);
+      for (const auto& column : table.columns) (*t->mutable_columns())[column.name] = true;
+    }
+
+    // 4. Update: apply the stream to the sink.
+    UpdateApplier applier(sink, result, options.max_rows_per_write);
+    applier.DefineTables(tables);
+    grpc::ClientContext context;
+    if (!cancel.Attach(&context)) return cancelled();
+    std::unique_ptr<grpc::ClientReader<pb::UpdateResponse>> reader = stub->Update(&context, request);
+    pb::UpdateResponse response;
+    std::optional<common::Error> sink_error;
+    std::string task_message;
+    try {
+      while (reader->Read(&response)) {
+        if (!applier.Apply(response)) {
+          task_message = result.message;
+          break;
+        }
+      }
+      applier.Flush();
+    } catch (const common::Error& e) {
+      sink_error.emplace(e.kind(), e.what());
+    } catch (const std::exception& e) {
+      sink_error.emplace(ErrorKind::kInternal, e.what());
+    }
+    if (sink_error) context.TryCancel();
+    // After a task the server ends the call itself; read to its status (and error kind).
+    while (reader->Read(&response)) {
+    }
+    const grpc::Status status = reader->Finish();
+    cancel.Attach(nullptr);
+    if (sink_error) {
+      Fail(result, sink_error->kind(), grpc::StatusCode::ABORTED, sink_error->what());
+      return result;
+    }
+    if (result.task) {
+      const ErrorKind kind = status.ok() ? ErrorKind::kConfig : KindFromMetadata(context).value_or(ErrorKind::kConfig);
+      Fail(result, kind, status.error_code(), task_message);
+      return result;
+    }
+    if (!status.ok()) {
+      if (cancel.cancelled()) return cancelled();
+      FailWithStatus(result, "Update", status, context);
+      return result;
+    }
+    result.ok = true;
+    result.message.clear();
+    return result;
+  } catch (const common::Error& e) {
+    Fail(result, e.kind(), grpc::StatusCode::ABORTED, e.what());
+  } catch (const std::exception& e) {
+    Fail(result, ErrorKind::kInternal, grpc::StatusCode::INTERNAL, fmt::format("internal error: {}", e.what()));
+  }
+  return result;
+}
+
+}  // namespace ac::fivetran
