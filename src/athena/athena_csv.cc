@@ -5,6 +5,10 @@
 #include <limits>
 #include <string>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "common/error.h"
 
 namespace ac::athena {
@@ -109,6 +113,108 @@ inline RecordStatus ParseRecord(const char*& pos, const char* end, RowBatch& out
     pos = t + 1;
     return RecordStatus::kComplete;
   }
+}
+
+// ---- Bulk scanning of data records -----------------------------------------------------------
+// The buffer is classified 64 bytes at a time into bit masks of `"`, `,` and `\n`. The running XOR
+// of the quote bits marks the bytes inside quotes (a doubled quote toggles twice), so the commas and
+// newlines outside quotes are the field and record ends, visited with count-trailing-zeros. Each
+// field is then checked and copied in one span; only cells with doubled quotes are unescaped.
+// For well-formed input this is exactly the strict grammar; when a field or record fails the
+// checks, the strict scalar parser (ParseRecord) re-reads the record to name the precise error.
+
+struct BlockMasks {
+  uint64_t quote;
+  uint64_t comma;
+  uint64_t newline;
+};
+
+inline BlockMasks Classify64(const char* p) {
+  BlockMasks m{0, 0, 0};
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i comma = _mm_set1_epi8(',');
+  const __m128i newline = _mm_set1_epi8('\n');
+  for (int i = 0; i < 4; ++i) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
+    const int shift = 16 * i;
+    m.quote |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)))} << shift;
+    m.comma |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma)))} << shift;
+    m.newline |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, newline)))}
+                 << shift;
+  }
+#else
+  for (int i = 0; i < 64; ++i) {
+    const uint64_t bit = uint64_t{1} << i;
+    if (p[i] == '"') m.quote |= bit;
+    if (p[i] == ',') m.comma |= bit;
+    if (p[i] == '\n') m.newline |= bit;
+  }
+#endif
+  return m;
+}
+
+/// Bit i of the result = XOR of bits 0..i: set from an opening quote up to (not including) the
+/// closing one.
+inline uint64_t PrefixXor(uint64_t m) {
+  m ^= m << 1;
+  m ^= m << 2;
+  m ^= m << 4;
+  m ^= m << 8;
+  m ^= m << 16;
+  m ^= m << 32;
+  return m;
+}
+
+/// Unescapes a quoted field [f, e) that contains doubled quotes. Returns false (cell bytes possibly
+/// half-appended: the caller truncates the record) if the field is not `"` (text | `""`)* `"`.
+bool AppendQuotedSlow(const char* f, const char* e, RowBatch& out) {
+  if (e - f < 2 || e[-1] != '"') return false;
+  const char* p = f + 1;
+  const char* const b = e - 1;
+  for (;;) {
+    const char* q = static_cast<const char*>(std::memchr(p, '"', static_cast<size_t>(b - p)));
+    if (q == nullptr) break;
+    if (q + 1 == b || q[1] != '"') return false;
+    out.AppendToCell(std::string_view(p, static_cast<size_t>(q + 1 - p)));
+    p = q + 2;
+  }
+  out.AppendToCell(std::string_view(p, static_cast<size_t>(b - p)));
+  out.EndCell();
+  return true;
+}
+
+/// Appends the field [f, e) (its separator and a `\r` before a `\n` excluded). `block` and
+/// `quote_mask` describe the 64-byte block holding the separator. Returns false if malformed.
+inline bool AppendField(const char* f, const char* e, const char* block, uint64_t quote_mask,
+                        RowBatch& out) {
+  const size_t length = static_cast<size_t>(e - f);
+  if (length == 0) {
+    out.AppendNull();
+    return true;
+  }
+  if (*f == '"') {
+    if (length >= 2 && e[-1] == '"') {
+      const char* const a = f + 1;
+      const size_t n = length - 2;
+      bool clean;
+      if (f >= block) {  // the whole field is in this block: check its inner quote bits
+        const unsigned lo = static_cast<unsigned>(a - block);  // <= 62
+        clean = n == 0 || ((quote_mask >> lo) & ((uint64_t{1} << n) - 1)) == 0;
+      } else {
+        clean = std::memchr(a, '"', n) == nullptr;
+      }
+      if (clean) {
+        out.AppendCell(std::string_view(a, n));
+        return true;
+      }
+    }
+    return AppendQuotedSlow(f, e, out);
+  }
+  // Unquoted text: Athena never writes it; tolerated unless it holds a quote.
+  if (std::memchr(f, '"', length) != nullptr) return false;
+  out.AppendCell(std::string_view(f, length));
+  return true;
 }
 
 /// Finds the newline ending the record that continues in `data` (quote state `in_quotes` at its
@@ -225,31 +331,83 @@ AthenaCsvParser::ParseResult AthenaCsvParser::ParseBuffer(const char* data, size
     if (result.incomplete) return result;
   }
   PrepareBatchFor(out, num_columns_);
-  const char* p = data + result.consumed;
-  const char* const end = data + size;
-  RecordContext ctx{data, base, 0};
-  while (p != end && result.rows < max_rows) {
-    const char* const record = p;
-    const size_t first_cell = out.num_cells();
-    ctx.row = rows_ + 1;
-    if (ParseRecord(p, end, out, ctx) == RecordStatus::kIncomplete) {
-      out.TruncateCells(first_cell);
-      result.incomplete = true;
-      break;
-    }
-    const size_t fields = out.num_cells() - first_cell;
-    if (fields != num_columns_) {
-      ThrowAt(ctx, record, p - 1, out, first_cell,
-              ("wrong number of fields (" + std::to_string(fields) + ", expected " +
-               std::to_string(num_columns_) + ")")
-                  .c_str());
-    }
-    ++rows_;
-    ++result.rows;
-    consumed_ += p - record;
-    result.consumed = static_cast<size_t>(p - data);
-  }
+  ParseRows(data, size, base, out, max_rows, result);
   return result;
+}
+
+void AthenaCsvParser::ParseRows(const char* data, size_t size, int64_t base, RowBatch& out,
+                                size_t max_rows, ParseResult& result) {
+  const char* const end = data + size;
+  const char* record = data + result.consumed;
+  const char* field = record;
+  size_t first_cell = out.num_cells();
+  uint64_t inside_carry = 0;  // all ones when the previous block ended inside quotes
+  char tail[64];
+  for (size_t at = result.consumed; at < size; at += 64) {
+    const char* const block = data + at;
+    BlockMasks m;
+    if (size - at >= 64) {
+      m = Classify64(block);
+    } else {
+      std::memset(tail, ' ', sizeof tail);
+      std::memcpy(tail, block, static_cast<size_t>(end - block));
+      m = Classify64(tail);
+    }
+    const uint64_t inside = PrefixXor(m.quote) ^ inside_carry;
+    inside_carry = static_cast<uint64_t>(static_cast<int64_t>(inside) >> 63);
+    uint64_t separators = (m.comma | m.newline) & ~inside;
+    while (separators != 0) {
+      const unsigned offset = static_cast<unsigned>(__builtin_ctzll(separators));
+      separators &= separators - 1;
+      const char* const separator = block + offset;
+      const bool newline = ((m.newline >> offset) & 1) != 0;
+      const char* field_end = separator;
+      if (newline && field_end != field && field_end[-1] == '\r') --field_end;
+      if (!AppendField(field, field_end, block, m.quote, out)) {
+        FailRecord(data, base, record, end, out, first_cell, separator, "malformed field");
+      }
+      field = separator + 1;
+      if (newline) {
+        if (out.num_cells() - first_cell != num_columns_) {
+          FailRecord(data, base, record, end, out, first_cell, separator,
+                     "wrong number of fields");
+        }
+        ++rows_;
+        ++result.rows;
+        consumed_ += field - record;
+        record = field;
+        first_cell = out.num_cells();
+        result.consumed = static_cast<size_t>(record - data);
+        if (result.rows == max_rows) return;
+      }
+    }
+  }
+  if (record != end) {
+    out.TruncateCells(first_cell);
+    result.incomplete = true;
+  }
+}
+
+void AthenaCsvParser::FailRecord(const char* data, int64_t base, const char* record,
+                                 const char* end, RowBatch& out, size_t first_cell,
+                                 const char* at, const char* what) {
+  out.TruncateCells(first_cell);
+  // The strict parser names the precise error; a record it accepts has a wrong field count.
+  RowBatch scratch(1);
+  const RecordContext ctx{data, base, rows_ + 1};
+  const char* p = record;
+  size_t fields = 0;
+  if (ParseRecord(p, end, scratch, ctx) == RecordStatus::kComplete) fields = scratch.num_cells();
+  std::string message = "Athena result CSV: ";
+  if (fields != 0 && fields != num_columns_) {
+    message += "wrong number of fields (" + std::to_string(fields) + ", expected " +
+               std::to_string(num_columns_) + ")";
+  } else {
+    message += what;
+  }
+  throw common::ProtocolError(message + " in row " + std::to_string(rows_ + 1) +
+                              " (record at byte " + std::to_string(base + (record - data)) +
+                              ", error at byte " + std::to_string(base + (at - data)) + ")");
 }
 
 void AthenaCsvParser::ParseHeader(const char* data, size_t size, int64_t base,
@@ -282,6 +440,11 @@ size_t AthenaCsvParser::Finish(RowBatch& out) {
   finished_ = true;
   if (carry_.empty()) return 0;
   if (carry_in_quotes_) {
+    // A stray quote earlier in the record also leaves the quote open: name it if so.
+    RowBatch scratch(1);
+    const char* p = carry_.data();
+    ParseRecord(p, carry_.data() + carry_.size(), scratch,
+                RecordContext{carry_.data(), consumed_, header_done_ ? rows_ + 1 : 0});
     throw common::ProtocolError(
         "Athena result CSV: quote still open at end of file in " +
         (header_done_ ? "row " + std::to_string(rows_ + 1) : std::string("the header")) +

@@ -20,8 +20,10 @@
 // record. A reader checkpoints it (once the rows before it reached the sink) and later resumes with
 // a fresh parser fed from that offset, with `has_header = false` and `start_offset` set.
 //
-// Speed: cells are located with memchr (SIMD in glibc) on `"` and appended to the batch in spans;
-// only doubled quotes break a span. Nothing is allocated per cell (RowBatch keeps one byte buffer).
+// Speed: data records are scanned 64 bytes at a time into bit masks of quotes, commas and newlines
+// (SSE2); a prefix XOR of the quote bits gives the quoted regions, so the field and record ends are
+// found without a byte-by-byte state machine. Each cell is appended in one span; only cells with
+// doubled quotes are unescaped. Nothing is allocated per cell (RowBatch keeps one byte buffer).
 
 #include <cstddef>
 #include <cstdint>
@@ -60,7 +62,10 @@ struct AthenaCsvOptions {
 /// Errors (common::ProtocolError, naming the data row number and the byte offset): characters
 /// after a closing quote other than `,`, `\n` or `\r\n`; a `"` inside an unquoted field; a record
 /// with the wrong number of fields; a quote still open at Finish(); a record above
-/// max_record_bytes. On error the batch keeps only the complete rows before the bad record.
+/// max_record_bytes. On error the batch keeps only the complete rows before the bad record and
+/// the parser must not be used further. A stray quote flips the quoted state for what follows, so
+/// the error may surface only at the end of the input; it is still reported against the record
+/// that holds the stray quote, with the same message wherever the input was split.
 ///
 /// Tolerance: unquoted non-empty text (which Athena never writes) is accepted as that text, with
 /// a trailing `\r` before the record's `\n` removed.
@@ -111,6 +116,12 @@ class AthenaCsvParser {
   ParseResult ParseBuffer(const char* data, size_t size, int64_t base, RowBatch& out,
                           size_t max_rows);
   void ParseHeader(const char* data, size_t size, int64_t base, ParseResult& result);
+  // The data records of ParseBuffer, from data + result.consumed.
+  void ParseRows(const char* data, size_t size, int64_t base, RowBatch& out, size_t max_rows,
+                 ParseResult& result);
+  [[noreturn]] void FailRecord(const char* data, int64_t base, const char* record,
+                               const char* end, RowBatch& out, size_t first_cell, const char* at,
+                               const char* what);
   void StartCarry(const char* data, size_t size);
 
   AthenaCsvOptions options_;
