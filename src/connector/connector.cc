@@ -8,7 +8,6 @@
 #include <ctime>
 
 #include "athena/athena_client.h"
-#include "athena/get_query_results_reader.h"
 #include "athena/query_runner.h"
 #include "athena/value_decoder.h"
 #include "aws/aws_error.h"
@@ -16,6 +15,7 @@
 #include "aws/service_client.h"
 #include "common/crypto.h"
 #include "common/error.h"
+#include "connector/result_fetcher.h"
 #include "connector/sync_state.h"
 
 namespace ac::connector {
@@ -187,6 +187,17 @@ struct Connector::Impl {
     return std::make_unique<athena::AthenaClient>(std::move(service));
   }
 
+  std::shared_ptr<aws::ServiceClient> MakeS3(const common::CancellationToken& cancel) {
+    aws::ServiceEndpoint endpoint;
+    endpoint.service = "s3";
+    endpoint.region = config.region;
+    endpoint.base_url = aws::Url::Parse(
+        config.s3_endpoint_url.empty() ? DefaultEndpoint("s3", config.region) : config.s3_endpoint_url,
+        "s3_endpoint_url");
+    return std::make_shared<aws::ServiceClient>(endpoint, Credentials(), transports, retry, clock,
+                                                aws::ParseXmlError, &cancel);
+  }
+
   athena::StartQueryRequest Request(const std::string& sql) const {
     athena::StartQueryRequest request;
     request.sql = sql;
@@ -254,7 +265,7 @@ struct Connector::Impl {
     return result;
   }
 
-  void SyncTable(athena::AthenaClient& client, const TableConfig& table, const TableSelection* table_selection,
+  void SyncTable(athena::AthenaClient& client, ResultFetcherFactory& fetchers, const TableConfig& table, const TableSelection* table_selection,
                  SyncState& state, RecordSink& sink, const common::CancellationToken& cancel, int64_t& total_rows,
                  std::chrono::steady_clock::time_point started);
 };
@@ -327,6 +338,7 @@ void Connector::Sync(const std::string& state_json, const Selection* selection, 
                      const common::CancellationToken& cancel) {
   SyncState state = SyncState::Parse(state_json);
   auto client = impl_->MakeAthena(cancel);
+  ResultFetcherFactory fetchers(config_, *client, impl_->MakeS3(cancel), cancel);
   const auto started = std::chrono::steady_clock::now();
   int64_t total_rows = 0;
   if (selection != nullptr) {
@@ -353,11 +365,11 @@ void Connector::Sync(const std::string& state_json, const Selection* selection, 
         continue;
       }
     }
-    impl_->SyncTable(*client, table, table_selection, state, sink, cancel, total_rows, started);
+    impl_->SyncTable(*client, fetchers, table, table_selection, state, sink, cancel, total_rows, started);
   }
 }
 
-void Connector::Impl::SyncTable(athena::AthenaClient& client, const TableConfig& table,
+void Connector::Impl::SyncTable(athena::AthenaClient& client, ResultFetcherFactory& fetchers, const TableConfig& table,
                                 const TableSelection* table_selection, SyncState& state, RecordSink& sink,
                                 const common::CancellationToken& cancel, int64_t& total_rows,
                                 std::chrono::steady_clock::time_point started) {
@@ -401,9 +413,13 @@ void Connector::Impl::SyncTable(athena::AthenaClient& client, const TableConfig&
   }
 
   std::unique_ptr<athena::ResultReader> reader;
+  FetchPlan plan;
   if (resuming) {
+    plan.fetcher = ParseResultFetcherName(saved.fetcher);
+    plan.sql = execution->query;
+    plan.unload_prefix = saved.unload_prefix;
     try {
-      reader = std::make_unique<athena::GetQueryResultsReader>(client, *execution, start);
+      reader = fetchers.Open(plan, *execution, start);
     } catch (const common::CancelledError&) {
       throw;
     } catch (const common::Error& e) {
@@ -418,18 +434,21 @@ void Connector::Impl::SyncTable(athena::AthenaClient& client, const TableConfig&
     fresh.cursor_type = saved.cursor_type;
     fresh.completed_at = saved.completed_at;
     saved = std::move(fresh);
-    execution = runner.Run(Request(sql), [&](const std::string& id) {
+    plan = fetchers.Plan(sql, athena::NewClientRequestToken());
+    execution = runner.Run(Request(plan.sql), [&](const std::string& id) {
       // Checkpoint the query id at once: a sync killed while the query runs waits for the same query.
       saved.status = TableState::Status::kInProgress;
       saved.sql_hash = sql_hash;
       saved.query_execution_id = id;
       saved.truncated = false;
+      saved.fetcher = std::string(ResultFetcherName(plan.fetcher));
+      saved.unload_prefix = plan.unload_prefix;
       saved.position = {};
       saved.rows_synced = 0;
       sink.Checkpoint(state.ToJson());
     });
     start = {};
-    reader = std::make_unique<athena::GetQueryResultsReader>(client, *execution, start);
+    reader = fetchers.Open(plan, *execution, start);
   }
 
   const std::vector<Column> columns = MergeDeclared(reader->columns(), declared);
@@ -508,7 +527,10 @@ void Connector::Impl::SyncTable(athena::AthenaClient& client, const TableConfig&
     }
   }
 
+  fetchers.Cleanup(plan, *execution);
   saved.status = TableState::Status::kComplete;
+  saved.fetcher.clear();
+  saved.unload_prefix.clear();
   saved.position = {};
   saved.truncated = false;
   if (cursor && cursor->has_value()) {

@@ -47,6 +47,8 @@ SyncState SyncState::Parse(const std::string& state_json) {
       table.sql_hash = entry.value("sql_hash", "");
       table.query_execution_id = entry.value("query_execution_id", "");
       table.truncated = entry.value("truncated", false);
+      table.fetcher = entry.value("fetcher", "");
+      table.unload_prefix = entry.value("unload_prefix", "");
       table.rows_synced = entry.value("rows_synced", int64_t{0});
       table.cursor_value = entry.value("cursor_value", "");
       table.cursor_type = entry.value("cursor_type", "");
@@ -77,6 +79,8 @@ std::string SyncState::ToJson() const {
                   {"query_execution_id", table.query_execution_id}, {"rows_synced", table.rows_synced}};
     if (table.status == TableState::Status::kInProgress) {
       entry["truncated"] = table.truncated;
+      if (!table.fetcher.empty()) entry["fetcher"] = table.fetcher;
+      if (!table.unload_prefix.empty()) entry["unload_prefix"] = table.unload_prefix;
       json position = {{"fetcher", table.position.fetcher}, {"rows_read", table.position.rows_read},
                        {"at_end", table.position.at_end}};
       if (!table.position.next_token.empty()) position["next_token"] = table.position.next_token;
