@@ -1,0 +1,174 @@
+#pragma once
+
+// The query side of athena-local: a DuckDB database whose schemas are the Athena databases of
+// catalog AwsDataCatalog, a registry of query executions, and a worker pool that runs them
+// QUEUED -> RUNNING -> SUCCEEDED | FAILED | CANCELLED, writing Athena-format result files into
+// the bucket store.
+
+#include <duckdb.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "emulator/bucket_store.h"
+#include "emulator/result_file.h"
+#include "emulator/sql_errors.h"
+
+namespace ac::emulator {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+/// Thrown by Engine API methods for requests Athena rejects synchronously (mapped to the JSON
+/// error body by the API layer).
+class ApiError : public std::runtime_error {
+ public:
+  ApiError(int status, std::string type, const std::string& message, std::string athena_code = "")
+      : std::runtime_error(message), status_(status), type_(std::move(type)),
+        athena_code_(std::move(athena_code)) {}
+  int status() const { return status_; }
+  const std::string& type() const { return type_; }
+  const std::string& athena_code() const { return athena_code_; }
+
+ private:
+  int status_;
+  std::string type_;
+  std::string athena_code_;
+};
+
+struct EngineOptions {
+  std::filesystem::path data_dir;
+  int workers = 4;
+  int duckdb_threads = 0;  ///< 0 = DuckDB default
+  std::chrono::milliseconds query_delay{0};
+  std::string workgroup_output_location;  ///< primary workgroup default, e.g. s3://athena-results/
+};
+
+struct StartQueryRequest {
+  std::string query;
+  std::string database;  ///< QueryExecutionContext.Database (may be empty)
+  std::string catalog;   ///< QueryExecutionContext.Catalog (may be empty)
+  bool has_context = false;
+  std::string output_location;         ///< ResultConfiguration.OutputLocation (may be empty)
+  std::string result_configuration_json;  ///< the request's ResultConfiguration, echoed back
+  std::string workgroup = "primary";
+  std::vector<std::string> execution_parameters;
+  bool reuse_enabled = false;
+  int reuse_max_age_minutes = 60;
+  std::string client_request_token;
+};
+
+/// A consistent copy of one query execution's state.
+struct QueryExecutionInfo {
+  std::string id;
+  StartQueryRequest request;
+  std::string statement_type;
+  std::string substatement_type;
+  std::string state = "QUEUED";
+  std::string state_change_reason;
+  std::optional<AthenaErrorInfo> error;
+  TimePoint submission_time;
+  TimePoint start_time;       ///< entered RUNNING (== submission when never run)
+  TimePoint completion_time;  ///< valid when finished
+  bool finished = false;
+  std::string output_location;  ///< s3:// URI of the result file (or folder for UNLOAD)
+  std::string result_bucket;
+  std::string result_key;  ///< key of <id>.csv / <id>.txt (empty when there is none)
+  std::string manifest_location;
+  uint64_t data_scanned_bytes = 0;
+  uint64_t result_rows = 0;
+  uint64_t result_bytes = 0;
+  int64_t update_count = 0;
+  bool has_update_count = false;
+  bool reused_previous_result = false;
+  int64_t planning_ms = 0;
+  int64_t engine_ms = 0;
+  int64_t queue_ms = 0;
+  int64_t processing_ms = 0;
+};
+
+struct TableColumnInfo {
+  std::string name;
+  std::string hive_type;
+  std::string comment;
+  bool partition_key = false;
+};
+
+struct TableInfo {
+  std::string name;
+  std::string table_type;  ///< EXTERNAL_TABLE or VIRTUAL_VIEW
+  TimePoint create_time;
+  std::vector<TableColumnInfo> columns;
+  std::vector<std::pair<std::string, std::string>> parameters;
+};
+
+class Engine {
+ public:
+  /// Opens (or creates) the database under data_dir/.athena-local and starts the workers.
+  explicit Engine(EngineOptions options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  /// Loads a .sql file or a directory of .sql/.csv/.parquet files. Throws std::runtime_error.
+  void Seed(const std::filesystem::path& path);
+
+  /// StartQueryExecution: validates, deduplicates by ClientRequestToken, reuses results, queues.
+  std::string StartQuery(const StartQueryRequest& request);
+  /// Throws ApiError(InvalidRequestException) for an unknown id.
+  QueryExecutionInfo Describe(const std::string& id) const;
+  std::optional<QueryExecutionInfo> TryDescribe(const std::string& id) const;
+  void StopQuery(const std::string& id);
+
+  std::vector<std::string> ListDatabases();
+  bool DatabaseExists(const std::string& name);
+  std::vector<std::string> ListTables(const std::string& database);
+  /// nullopt when the table does not exist.
+  std::optional<TableInfo> GetTable(const std::string& database, const std::string& table);
+
+  BucketStore& buckets() { return buckets_; }
+  const EngineOptions& options() const { return options_; }
+  TimePoint start_time() const { return start_time_; }
+
+  /// Stops the workers (running queries are interrupted). Idempotent.
+  void Shutdown();
+
+ private:
+  struct Execution;
+  struct Worker;
+
+  void WorkerLoop(Worker* worker);
+  void Run(Execution& exec, duckdb_connection conn);
+  bool WaitDelay(Execution& exec, std::chrono::milliseconds delay);
+  void Finish(Execution& exec, const std::string& state, std::optional<AthenaErrorInfo> error);
+  std::optional<TableInfo> GetTableLocked(duckdb_connection conn, const std::string& database,
+                                          const std::string& table);
+  void ExecuteSeedStatement(const std::string& sql);
+
+  EngineOptions options_;
+  BucketStore buckets_;
+  TimePoint start_time_;
+  duckdb_database db_ = nullptr;
+  duckdb_connection meta_conn_ = nullptr;  ///< metadata API + seeding, guarded by meta_mutex_
+  std::mutex meta_mutex_;
+
+  mutable std::mutex mutex_;  ///< guards executions_, tokens_, queue_
+  std::condition_variable queue_cv_;
+  std::map<std::string, std::shared_ptr<Execution>> executions_;
+  std::map<std::string, std::pair<std::string, std::string>> tokens_;  ///< token -> (id, fingerprint)
+  std::deque<std::shared_ptr<Execution>> queue_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  bool stopping_ = false;
+};
+
+}  // namespace ac::emulator

@@ -1,0 +1,439 @@
+#include "emulator/server.h"
+
+#include <fcntl.h>
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "common/encoding.h"
+#include "emulator/value_format.h"
+
+namespace ac::emulator {
+namespace {
+
+constexpr size_t kStreamChunkBytes = 64 << 10;
+
+std::string NewRequestId(bool s3) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  if (s3) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string id(16, '0');
+    uint64_t v = rng();
+    for (char& c : id) {
+      c = kHex[v & 0xF];
+      v >>= 4;
+    }
+    return id;
+  }
+  std::string id;
+  uint64_t high = (rng() & ~uint64_t{0xF000}) | uint64_t{0x4000};
+  uint64_t low = (rng() & ~(uint64_t{3} << 62)) | (uint64_t{2} << 62);
+  AppendUuid(id, high, low);
+  return id;
+}
+
+bool IsIpv4(std::string_view host) {
+  in_addr addr{};
+  return inet_pton(AF_INET, std::string(host).c_str(), &addr) == 1;
+}
+
+std::vector<std::pair<std::string, std::string>> ParseQueryString(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t pos = 0;
+  while (pos < query.size()) {
+    size_t amp = query.find('&', pos);
+    if (amp == std::string_view::npos) amp = query.size();
+    const std::string_view part = query.substr(pos, amp - pos);
+    pos = amp + 1;
+    if (part.empty()) continue;
+    const size_t eq = part.find('=');
+    std::string k(part.substr(0, eq));
+    std::string v(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1));
+    std::replace(k.begin(), k.end(), '+', ' ');
+    std::replace(v.begin(), v.end(), '+', ' ');
+    out.emplace_back(common::UriDecode(k).value_or(k), common::UriDecode(v).value_or(v));
+  }
+  return out;
+}
+
+// A body source streamed by the httplib content provider (bandwidth cap and drops applied).
+struct BodySource {
+  std::string text;
+  int fd = -1;
+  uint64_t file_offset = 0;
+  uint64_t length = 0;
+  double bandwidth_mbps = 0;
+  bool drop = false;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  std::string buffer;
+  ~BodySource() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+void SetBody(httplib::Response& res, const std::string& content_type,
+             std::shared_ptr<BodySource> src) {
+  if (src->length == 0) {
+    res.set_content("", content_type);
+    return;
+  }
+  res.set_content_provider(
+      src->length, content_type,
+      [src](size_t offset, size_t length, httplib::DataSink& sink) {
+        size_t n = std::min(length, kStreamChunkBytes);
+        if (src->drop) {
+          const uint64_t drop_at = src->length / 2;
+          if (offset >= drop_at) return false;
+          n = std::min<size_t>(n, drop_at - offset);
+          if (n == 0) return false;
+        }
+        const char* data = nullptr;
+        if (src->fd >= 0) {
+          src->buffer.resize(n);
+          size_t got = 0;
+          while (got < n) {
+            const ssize_t r = ::pread(src->fd, src->buffer.data() + got, n - got,
+                                      static_cast<off_t>(src->file_offset + offset + got));
+            if (r <= 0) return false;
+            got += static_cast<size_t>(r);
+          }
+          data = src->buffer.data();
+        } else {
+          data = src->text.data() + offset;
+        }
+        if (src->bandwidth_mbps > 0) {
+          const double seconds = static_cast<double>(offset + n) * 8.0 / (src->bandwidth_mbps * 1e6);
+          const auto due = src->start + std::chrono::microseconds(static_cast<int64_t>(seconds * 1e6));
+          std::this_thread::sleep_until(due);
+        }
+        return sink.write(data, n);
+      });
+}
+
+}  // namespace
+
+Route RouteRequest(std::string_view method, std::string_view target, std::string_view host,
+                   const std::string* amz_target) {
+  Route route;
+  if (amz_target != nullptr) {
+    route.kind = Route::Kind::kAthena;
+    constexpr std::string_view kPrefix = "AmazonAthena.";
+    if (amz_target->compare(0, kPrefix.size(), kPrefix) == 0) {
+      route.operation = amz_target->substr(kPrefix.size());
+    } else {
+      route.target_prefix_error = *amz_target;
+    }
+    (void)method;
+    return route;
+  }
+  route.kind = Route::Kind::kS3;
+  std::string_view path = target.substr(0, target.find('?'));
+  // Virtual-hosted style?
+  std::string_view h = host;
+  if (!h.empty() && h.front() == '[') {
+    h = std::string_view();  // IPv6 literal: path-style
+  } else {
+    h = h.substr(0, h.rfind(':') == std::string_view::npos ? h.size() : h.rfind(':'));
+  }
+  std::string vhost_bucket;
+  if (!h.empty() && !IsIpv4(h)) {
+    size_t s3 = h.find(".s3.");
+    if (s3 == std::string_view::npos) s3 = h.find(".s3-");
+    if (s3 != std::string_view::npos && s3 > 0) {
+      vhost_bucket = std::string(h.substr(0, s3));
+    } else if (h.size() > 10 && h.substr(h.size() - 10) == ".localhost") {
+      vhost_bucket = std::string(h.substr(0, h.size() - 10));
+    }
+  }
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  if (!vhost_bucket.empty()) {
+    route.bucket = vhost_bucket;
+    auto key = common::UriDecode(path);
+    if (!key) route.bad_path = true;
+    route.key = key.value_or("");
+    return route;
+  }
+  const size_t slash = path.find('/');
+  auto bucket = common::UriDecode(path.substr(0, slash));
+  auto key = slash == std::string_view::npos ? std::optional<std::string>("")
+                                             : common::UriDecode(path.substr(slash + 1));
+  if (!bucket || !key) route.bad_path = true;
+  route.bucket = bucket.value_or("");
+  route.key = key.value_or("");
+  return route;
+}
+
+Server::Server(Engine& engine, ServerOptions options)
+    : engine_(engine), options_(std::move(options)), athena_(engine), s3_(engine.buckets()),
+      verifier_(options_.credentials, options_.region), faults_(options_.faults),
+      http_(std::make_unique<httplib::Server>()) {
+  const int threads = options_.http_threads;
+  http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http_->set_keep_alive_max_count(100000);
+  http_->set_keep_alive_timeout(30);
+  http_->set_read_timeout(60, 0);
+  http_->set_write_timeout(300, 0);
+  http_->set_payload_max_length(size_t{5} << 30);
+  auto handler = [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); };
+  http_->Get(".*", handler);
+  http_->Post(".*", handler);
+  http_->Put(".*", handler);
+  http_->Delete(".*", handler);
+  http_->Options(".*", handler);
+  http_->Patch(".*", handler);
+}
+
+Server::~Server() = default;
+
+int Server::Bind() {
+  int port = options_.port;
+  if (port == 0) {
+    port = http_->bind_to_any_port(options_.host);
+  } else if (!http_->bind_to_port(options_.host, port)) {
+    port = -1;
+  }
+  if (port <= 0) {
+    throw std::runtime_error("cannot listen on " + options_.host + ":" +
+                             std::to_string(options_.port));
+  }
+  return port;
+}
+
+void Server::Listen() { http_->listen_after_bind(); }
+
+void Server::Stop() { http_->stop(); }
+
+void Server::Handle(const httplib::Request& req, httplib::Response& res) {
+  const auto t0 = std::chrono::steady_clock::now();
+  // httplib would otherwise apply Range itself; S3 handles it.
+  const_cast<httplib::Request&>(req).ranges.clear();
+
+  const std::string amz_target_value = req.get_header_value("X-Amz-Target");
+  const bool has_target = req.has_header("X-Amz-Target");
+  const Route route = RouteRequest(req.method, req.target, req.get_header_value("Host"),
+                                   has_target ? &amz_target_value : nullptr);
+  const bool s3 = route.kind == Route::Kind::kS3;
+  const std::string request_id = NewRequestId(s3);
+  std::string label = s3 ? req.target.substr(0, req.target.find('?')) : route.operation;
+
+  IncomingRequest incoming;
+  incoming.method = req.method;
+  incoming.target = req.target;
+  for (const auto& [k, v] : req.headers) {
+    // httplib adds these to the request it parsed; they were not sent by the client
+    if (k == "REMOTE_ADDR" || k == "REMOTE_PORT" || k == "LOCAL_ADDR" || k == "LOCAL_PORT") continue;
+    incoming.headers.emplace_back(k, v);
+  }
+  incoming.body = req.body;
+
+  int status = 200;
+  std::string content_type;
+  std::string text_body;
+  S3Reply s3_reply;
+  bool use_s3_reply = false;
+  std::string error_code;
+  const FaultDecision fault = faults_.Next();
+
+  try {
+    if (!s3) {
+      ApiReply reply;
+      const AuthResult auth = verifier_.Verify(incoming, "athena");
+      if (!auth.ok()) {
+        switch (auth.failure) {
+          case AuthFailure::kMissing:
+            reply = AthenaErrorReply(400, "MissingAuthenticationTokenException",
+                                     "Missing Authentication Token");
+            break;
+          case AuthFailure::kMalformed:
+            reply = AthenaErrorReply(400, "IncompleteSignatureException", auth.message);
+            break;
+          case AuthFailure::kUnknownKey:
+            reply = AthenaErrorReply(400, "UnrecognizedClientException",
+                                     "The security token included in the request is invalid.");
+            break;
+          default:
+            reply = AthenaErrorReply(400, "InvalidSignatureException", auth.message);
+        }
+      } else if (!route.target_prefix_error.empty()) {
+        reply = AthenaErrorReply(400, "com.amazon.coral.service#UnknownOperationException", "");
+      } else if (fault.throttle) {
+        reply = AthenaErrorReply(400, "ThrottlingException", "Rate exceeded");
+      } else if (fault.error) {
+        reply = AthenaErrorReply(500, "InternalServerException", "Internal service error");
+      } else {
+        reply = athena_.Handle(route.operation, req.body);
+      }
+      status = reply.status;
+      content_type = reply.content_type;
+      text_body = std::move(reply.body);
+      if (status >= 400) {
+        const size_t p = text_body.find("\"__type\":\"");
+        if (p != std::string::npos) {
+          error_code = text_body.substr(p + 10, text_body.find('"', p + 10) - p - 10);
+        }
+      }
+      res.set_header("x-amzn-RequestId", request_id);
+    } else {
+      const AuthResult auth = verifier_.Verify(incoming, "s3");
+      if (!auth.ok()) {
+        using common::XmlEscape;
+        switch (auth.failure) {
+          case AuthFailure::kMissing:
+            s3_reply = S3ErrorReply(403, "AccessDenied", "Access Denied", request_id);
+            break;
+          case AuthFailure::kMalformed:
+          case AuthFailure::kWrongService:
+            s3_reply = S3ErrorReply(400, "AuthorizationHeaderMalformed",
+                                    "The authorization header is malformed; " + auth.message,
+                                    request_id);
+            break;
+          case AuthFailure::kWrongRegion:
+            s3_reply = S3ErrorReply(400, "AuthorizationHeaderMalformed",
+                                    "The authorization header is malformed; the region '" +
+                                        auth.region + "' is wrong; expecting '" +
+                                        options_.region + "'",
+                                    request_id, {{"Region", XmlEscape(options_.region)}});
+            s3_reply.headers.emplace_back("x-amz-bucket-region", options_.region);
+            break;
+          case AuthFailure::kUnknownKey:
+            s3_reply = S3ErrorReply(403, "InvalidAccessKeyId",
+                                    "The AWS Access Key Id you provided does not exist in our "
+                                    "records.",
+                                    request_id,
+                                    {{"AWSAccessKeyId", XmlEscape(auth.access_key_id)}});
+            break;
+          case AuthFailure::kSkewed:
+            s3_reply = S3ErrorReply(403, "RequestTimeTooSkewed",
+                                    "The difference between the request time and the current "
+                                    "time is too large.",
+                                    request_id,
+                                    {{"RequestTime", XmlEscape(auth.request_time)},
+                                     {"ServerTime", XmlEscape(auth.server_time)},
+                                     {"MaxAllowedSkewMilliseconds", "900000"}});
+            break;
+          case AuthFailure::kExpired:
+            s3_reply = S3ErrorReply(403, "AccessDenied", "Request has expired", request_id,
+                                    {{"ServerTime", XmlEscape(auth.server_time)}});
+            break;
+          case AuthFailure::kPayloadMismatch:
+            s3_reply = S3ErrorReply(400, "XAmzContentSHA256Mismatch",
+                                    "The provided 'x-amz-content-sha256' header does not match "
+                                    "what was computed.",
+                                    request_id);
+            break;
+          case AuthFailure::kBadSignature:
+          case AuthFailure::kNone:
+            s3_reply = S3ErrorReply(
+                403, "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature you provided. "
+                "Check your key and signing method.",
+                request_id,
+                {{"AWSAccessKeyId", XmlEscape(auth.access_key_id)},
+                 {"StringToSign", XmlEscape(auth.string_to_sign)},
+                 {"SignatureProvided", XmlEscape(auth.signature_provided)},
+                 {"CanonicalRequest", XmlEscape(auth.canonical_request)}});
+            break;
+        }
+      } else if (route.bad_path) {
+        s3_reply = S3ErrorReply(400, "InvalidURI", "Couldn't parse the specified URI.", request_id);
+      } else if (fault.throttle) {
+        s3_reply = S3ErrorReply(503, "SlowDown", "Please reduce your request rate.", request_id);
+      } else if (fault.error) {
+        s3_reply = S3ErrorReply(500, "InternalError",
+                                "We encountered an internal error. Please try again.", request_id);
+      } else {
+        S3Request r;
+        r.method = req.method;
+        r.bucket = route.bucket;
+        r.key = route.key;
+        const size_t q = req.target.find('?');
+        if (q != std::string::npos) r.query = ParseQueryString(req.target.substr(q + 1));
+        r.headers = incoming.headers;
+        r.body = req.body;
+        r.request_id = request_id;
+        s3_reply = s3_.Handle(r);
+      }
+      use_s3_reply = true;
+      status = s3_reply.status;
+      error_code = s3_reply.error_code;
+      res.set_header("x-amz-request-id", request_id);
+      res.set_header("x-amz-id-2", common::Base64Encode(request_id + "athena-local"));
+      res.set_header("Server", "AmazonS3");
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("{} {}: {}", req.method, label, e.what());
+    status = 500;
+    if (s3) {
+      s3_reply = S3ErrorReply(500, "InternalError",
+                              "We encountered an internal error. Please try again.", request_id);
+      use_s3_reply = true;
+    } else {
+      ApiReply reply = AthenaErrorReply(500, "InternalServerException", e.what());
+      content_type = reply.content_type;
+      text_body = reply.body;
+    }
+  }
+
+  if (options_.faults.latency_ms > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(options_.faults.latency_ms));
+  }
+
+  auto source = std::make_shared<BodySource>();
+  source->drop = fault.drop;
+  res.status = status;
+  if (use_s3_reply) {
+    for (const auto& [k, v] : s3_reply.headers) res.set_header(k, v);
+    content_type = s3_reply.content_type;
+    if (s3_reply.stream_file) {
+      source->bandwidth_mbps = options_.faults.bandwidth_mbps;
+      source->fd = ::open(s3_reply.file.c_str(), O_RDONLY | O_CLOEXEC);
+      if (source->fd < 0) {
+        s3_reply = S3ErrorReply(404, "NoSuchKey", "The specified key does not exist.", request_id);
+        res.status = status = 404;
+        content_type = s3_reply.content_type;
+        source->text = s3_reply.body;
+        source->length = source->text.size();
+      } else {
+        source->file_offset = s3_reply.file_offset;
+        source->length = s3_reply.file_length;
+      }
+    } else {
+      source->text = std::move(s3_reply.body);
+      source->length = source->text.size();
+    }
+    if (req.method == "HEAD") {
+      // HEAD: headers only (errors carry no body either).
+      res.set_header("Content-Length", std::to_string(status < 300 ? source->length : 0));
+      if (!content_type.empty()) res.set_header("Content-Type", content_type);
+      source->text.clear();
+      source->length = 0;
+      if (source->fd >= 0) {
+        ::close(source->fd);
+        source->fd = -1;
+      }
+    } else {
+      SetBody(res, content_type.empty() ? "application/octet-stream" : content_type, source);
+    }
+  } else {
+    source->text = std::move(text_body);
+    source->length = source->text.size();
+    SetBody(res, content_type, source);
+  }
+
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  if (spdlog::should_log(spdlog::level::debug)) {
+    spdlog::debug("{} {} {} {}{}ms{}", req.method, s3 ? "s3" : "athena", label, status,
+                  error_code.empty() ? " " : " " + error_code + " ", ms,
+                  fault.drop ? " (dropped)" : "");
+  }
+}
+
+}  // namespace ac::emulator

@@ -1,0 +1,74 @@
+#pragma once
+
+// The athena-local HTTP endpoint: one cpp-httplib server answering both the Athena JSON API
+// (POST / with X-Amz-Target) and S3 (path-style /<bucket>/<key> or virtual-hosted
+// <bucket>.s3.<host>), with SigV4 verification, fault injection and per-request debug logs.
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "emulator/athena_api.h"
+#include "emulator/engine.h"
+#include "emulator/faults.h"
+#include "emulator/request_auth.h"
+#include "emulator/s3_api.h"
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace ac::emulator {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;
+  std::string region = "us-east-1";
+  std::map<std::string, std::string> credentials{{"test", "test"}};
+  FaultOptions faults;
+  int http_threads = 64;
+};
+
+/// Where a request goes.
+struct Route {
+  enum class Kind { kAthena, kS3 };
+  Kind kind = Kind::kS3;
+  std::string operation;  ///< Athena: the part after "AmazonAthena." (may name an unknown op)
+  std::string target_prefix_error;  ///< X-Amz-Target that is not AmazonAthena.*
+  std::string bucket;     ///< S3 (decoded)
+  std::string key;        ///< S3 (decoded)
+  bool bad_path = false;  ///< undecodable path
+};
+
+/// Routes by X-Amz-Target (Athena) else S3: virtual-hosted when the Host is
+/// `<bucket>.s3.<rest>`, `<bucket>.s3-<rest>` or `<bucket>.localhost`, else path-style.
+Route RouteRequest(std::string_view method, std::string_view target, std::string_view host,
+                   const std::string* amz_target);
+
+class Server {
+ public:
+  Server(Engine& engine, ServerOptions options);
+  ~Server();
+
+  /// Binds the listening socket; returns the port. Throws std::runtime_error on failure.
+  int Bind();
+  /// Serves until Stop() (blocking).
+  void Listen();
+  void Stop();
+
+ private:
+  void Handle(const httplib::Request& req, httplib::Response& res);
+
+  Engine& engine_;
+  ServerOptions options_;
+  AthenaApi athena_;
+  S3Api s3_;
+  RequestVerifier verifier_;
+  FaultInjector faults_;
+  std::unique_ptr<httplib::Server> http_;
+};
+
+}  // namespace ac::emulator
