@@ -1,0 +1,110 @@
+#include "fivetran/update_request.h"
+
+#include <gtest/gtest.h>
+
+namespace ac::fivetran {
+namespace {
+
+connector::Config TwoTables() {
+  return connector::Config::Parse({{"aws_access_key_id", "k"},
+                                   {"aws_secret_access_key", "s"},
+                                   {"region_name", "us-east-1"},
+                                   {"database_name", "default"},
+                                   {"s3_staging_dir", "s3://bucket/prefix/"},
+                                   {"tables", R"([{"source_table":"a"},{"source_table":"b","primary_key":"id"}])"}});
+}
+
+TEST(UpdateRequestTest, StateAbsentEmptyOrObject) {
+  pb::UpdateRequest request;
+  EXPECT_EQ(ValidatedState(request), "");
+  request.set_state_json("  ");
+  EXPECT_EQ(ValidatedState(request), "");
+  request.set_state_json("{\"tables\":{}}");
+  EXPECT_EQ(ValidatedState(request), "{\"tables\":{}}");
+}
+
+TEST(UpdateRequestTest, MalformedStateIsRejectedClearly) {
+  pb::UpdateRequest request;
+  request.set_state_json("{not json");
+  try {
+    ValidatedState(request);
+    FAIL();
+  } catch (const InvalidStateError& e) {
+    EXPECT_NE(std::string(e.what()).find("state_json is not valid JSON"), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find("[json.exception"), std::string::npos) << e.what();
+  }
+  request.set_state_json("[1,2]");
+  try {
+    ValidatedState(request);
+    FAIL();
+  } catch (const InvalidStateError& e) {
+    EXPECT_EQ(std::string(e.what()), "state_json must be a JSON object, got an array");
+  }
+}
+
+TEST(UpdateRequestTest, NoSelectionMeansEverything) {
+  pb::UpdateRequest request;
+  const SelectionPlan plan = PlanSelection(request, TwoTables());
+  EXPECT_FALSE(plan.has_selection);
+  EXPECT_FALSE(plan.known_tables.enabled);
+  EXPECT_TRUE(plan.warnings.empty());
+}
+
+TEST(UpdateRequestTest, SelectionKeepsConfiguredTablesAndWarnsAboutOthers) {
+  pb::UpdateRequest request;
+  auto* selection = request.mutable_selection()->mutable_without_schema();
+  selection->set_include_new_tables(false);
+  auto* a = selection->add_tables();
+  a->set_table_name("a");
+  a->set_included(true);
+  a->set_include_new_columns(false);
+  (*a->mutable_columns())["x"] = true;
+  (*a->mutable_columns())["y"] = false;
+  auto* b = selection->add_tables();
+  b->set_table_name("b");
+  b->set_included(false);
+  auto* ghost = selection->add_tables();
+  ghost->set_table_name("ghost");
+  ghost->set_included(true);
+  auto* excluded_ghost = selection->add_tables();
+  excluded_ghost->set_table_name("excluded_ghost");
+  excluded_ghost->set_included(false);
+
+  const SelectionPlan plan = PlanSelection(request, TwoTables());
+  EXPECT_TRUE(plan.has_selection);
+  EXPECT_FALSE(plan.selection.include_new_tables);
+  ASSERT_EQ(plan.selection.tables.size(), 2u);
+  const auto& ta = plan.selection.tables.at("a");
+  EXPECT_TRUE(ta.included);
+  EXPECT_FALSE(ta.include_new_columns);
+  EXPECT_TRUE(ta.columns.at("x"));
+  EXPECT_FALSE(ta.columns.at("y"));
+  EXPECT_FALSE(plan.selection.tables.at("b").included);
+  ASSERT_EQ(plan.warnings.size(), 1u);
+  EXPECT_NE(plan.warnings[0].find("'ghost'"), std::string::npos);
+  EXPECT_TRUE(plan.known_tables.enabled);
+  EXPECT_EQ(plan.known_tables.tables.at("a"), (std::set<std::string>{"x", "y"}));
+  EXPECT_FALSE(plan.known_tables.tables.count("ghost"));
+}
+
+TEST(UpdateRequestTest, WithSchemaSelectionIsReadFlat) {
+  pb::UpdateRequest request;
+  auto* with_schema = request.mutable_selection()->mutable_with_schema();
+  auto* schema = with_schema->add_schemas();
+  schema->set_schema_name("whatever");
+  schema->set_included(true);
+  auto* a = schema->add_tables();
+  a->set_table_name("a");
+  a->set_included(true);
+  auto* off = with_schema->add_schemas();
+  off->set_included(false);
+  auto* b = off->add_tables();
+  b->set_table_name("b");
+  b->set_included(true);
+  const SelectionPlan plan = PlanSelection(request, TwoTables());
+  EXPECT_TRUE(plan.selection.tables.at("a").included);
+  EXPECT_FALSE(plan.selection.tables.at("b").included);  // its schema is excluded
+}
+
+}  // namespace
+}  // namespace ac::fivetran
