@@ -1,9 +1,13 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "athena/complex_json.h"
 #include "athena/row_batch.h"
+#include "athena/time_zone.h"
 #include "athena/types.h"
 #include "common/value.h"
 
@@ -26,13 +30,20 @@ class ValueDecoder {
   const std::vector<common::DataType>& types() const { return types_; }
 
   /// Decodes all rows of `rows` into `out` (which is Reset to the column count first).
-  /// Throws common::ProtocolError naming the column, row and offending text on malformed input.
+  /// Throws common::ProtocolError naming the column, row and offending text on malformed input
+  /// (rows are numbered from 1 across all batches this decoder has seen).
   void Decode(const RowBatch& rows, common::ValueBatch& out);
 
  private:
+  void DecodeCell(size_t column, std::string_view text, common::Value& value, common::ValueBatch& out);
+  [[noreturn]] void ThrowMalformed(size_t column, std::string_view problem, std::string_view text) const;
+
   std::vector<Column> columns_;
   std::vector<common::DataType> types_;
-  std::string scratch_;
+  std::string scratch_;        ///< JSON of the current complex cell, before it is stored
+  ComplexJsonWriter complex_;  ///< reused for every complex cell
+  TimeZoneCache zones_;        ///< zones of `timestamp with time zone` cells, loaded on first use
+  uint64_t row_number_ = 0;    ///< 1-based number of the row being decoded, for error messages
 };
 
 /// Converts Athena's text of an array/map/row value (e.g. `[1, 2]`, `{a=1, b={c=x}}`) to JSON,
