@@ -1,0 +1,124 @@
+// Records/s of the local DuckDB warehouse: upserting batches of 1000 rows x 8 columns, one Write
+// (one committed transaction, so one WAL fsync) per batch. Wall-clock time: DuckDB works on its own
+// threads and the commit waits for the disk.
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "common/value.h"
+#include "warehouse/duckdb_warehouse.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using ac::common::ColumnSchema;
+using ac::common::DataType;
+using ac::common::TableSchema;
+using ac::common::Value;
+using ac::common::ValueBatch;
+
+constexpr size_t kRowsPerBatch = 1000;
+
+TableSchema BenchTable(bool keyless) {
+  return TableSchema{"bench",
+                     {ColumnSchema{"id", DataType::kLong, !keyless},
+                      ColumnSchema{"name", DataType::kString},
+                      ColumnSchema{"email", DataType::kString},
+                      ColumnSchema{"amount", DataType::kDecimal, false, 18, 2},
+                      ColumnSchema{"score", DataType::kDouble},
+                      ColumnSchema{"created_at", DataType::kUtcDateTime},
+                      ColumnSchema{"active", DataType::kBoolean},
+                      ColumnSchema{"visits", DataType::kInt}}};
+}
+
+Value Typed(DataType type) {
+  Value v;
+  v.type = type;
+  v.is_null = false;
+  return v;
+}
+
+/// Fills `batch` with rows whose keys start at `first_id`.
+void FillBatch(ValueBatch& batch, int64_t first_id) {
+  batch.Reset(8);
+  char text[64];
+  for (size_t i = 0; i < kRowsPerBatch; ++i) {
+    const int64_t id = first_id + static_cast<int64_t>(i);
+    Value* row = batch.AppendRow();
+    row[0] = Typed(DataType::kLong);
+    row[0].int64 = id;
+    row[1] = Typed(DataType::kString);
+    row[1].text = batch.Store(std::string_view(text, std::snprintf(text, sizeof text, "customer %lld", static_cast<long long>(id))));
+    row[2] = Typed(DataType::kString);
+    row[2].text = batch.Store(std::string_view(text, std::snprintf(text, sizeof text, "c%lld@example.com", static_cast<long long>(id))));
+    row[3] = Typed(DataType::kDecimal);
+    row[3].text = batch.Store(std::string_view(text, std::snprintf(text, sizeof text, "%lld.%02lld", static_cast<long long>(id % 100000), static_cast<long long>(id % 100))));
+    row[4] = Typed(DataType::kDouble);
+    row[4].float64 = static_cast<double>(id) * 0.5;
+    row[5] = Typed(DataType::kUtcDateTime);
+    row[5].timestamp = {1700000000 + id, 123456000};
+    row[6] = Typed(DataType::kBoolean);
+    row[6].boolean = (id & 1) != 0;
+    row[7] = (id % 7 == 0) ? Value::Null(DataType::kInt) : Typed(DataType::kInt);
+    row[7].int32 = static_cast<int32_t>(id % 1000);
+  }
+}
+
+fs::path BenchDir() {
+  return fs::temp_directory_path() / ("ac_warehouse_bench_" + std::to_string(::getpid()));
+}
+
+/// New keys every batch: the table grows (inserts through ON CONFLICT).
+void BM_UpsertNewRows(benchmark::State& state) {
+  const bool keyless = state.range(0) != 0;
+  fs::remove_all(BenchDir());
+  {
+    ac::warehouse::DuckDbWarehouse warehouse(ac::warehouse::WarehouseOptions{BenchDir()});
+    const TableSchema table = BenchTable(keyless);
+    warehouse.DefineTable(table);
+    ValueBatch batch;
+    int64_t next_id = 0;
+    for (auto _ : state) {
+      state.PauseTiming();
+      FillBatch(batch, next_id);
+      next_id += kRowsPerBatch;
+      state.ResumeTiming();
+      warehouse.Write(table, ac::connector::RecordType::kUpsert, batch);
+    }
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kRowsPerBatch));
+    state.counters["table_rows"] = static_cast<double>(next_id);
+  }
+  fs::remove_all(BenchDir());
+}
+BENCHMARK(BM_UpsertNewRows)->Arg(0)->ArgName("keyless")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_UpsertNewRows)->Arg(1)->ArgName("keyless")->Unit(benchmark::kMillisecond)->UseRealTime();
+
+/// The same 100,000 keys over and over: every record replaces an existing row.
+void BM_UpsertReplaceRows(benchmark::State& state) {
+  constexpr int64_t kKeys = 100'000;
+  fs::remove_all(BenchDir());
+  {
+    ac::warehouse::DuckDbWarehouse warehouse(ac::warehouse::WarehouseOptions{BenchDir()});
+    const TableSchema table = BenchTable(false);
+    ValueBatch batch;
+    for (int64_t id = 0; id < kKeys; id += kRowsPerBatch) {
+      FillBatch(batch, id);
+      warehouse.Write(table, ac::connector::RecordType::kUpsert, batch);
+    }
+    int64_t next_id = 0;
+    for (auto _ : state) {
+      state.PauseTiming();
+      FillBatch(batch, next_id);
+      next_id = (next_id + kRowsPerBatch) % kKeys;
+      state.ResumeTiming();
+      warehouse.Write(table, ac::connector::RecordType::kUpsert, batch);
+    }
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kRowsPerBatch));
+  }
+  fs::remove_all(BenchDir());
+}
+BENCHMARK(BM_UpsertReplaceRows)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace

@@ -1,0 +1,145 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/value.h"
+#include "connector/record_sink.h"
+
+namespace ac::warehouse {
+
+namespace detail {
+struct DuckDbHandles;   // database + connection
+struct WarehouseTable;  // a defined table: declaration, statements, batch chunk, appenders
+}  // namespace detail
+
+/// The calls counted for the SYNC PROGRESS summary, as Fivetran's tester counts them: records for
+/// Upserts/Updates/Deletes, calls for Truncates/Checkpoints, and one SchemaChange per DefineTable
+/// that created a table or added columns to it.
+struct SyncCounters {
+  uint64_t upserts = 0;
+  uint64_t updates = 0;
+  uint64_t deletes = 0;
+  uint64_t truncates = 0;
+  uint64_t schema_changes = 0;
+  uint64_t checkpoints = 0;
+  bool operator==(const SyncCounters&) const = default;
+};
+
+/// Rows of a query, every value as text (DuckDB's VARCHAR cast; TIMESTAMPTZ in UTC); nullopt = NULL.
+struct QueryResult {
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::optional<std::string>>> rows;
+};
+
+struct WarehouseOptions {
+  /// Folder of `warehouse.db` and `state.json`; created if missing.
+  std::filesystem::path working_dir;
+  /// Destination schema inside warehouse.db.
+  std::string schema = "tester";
+  /// Source of `_fivetran_synced` and of the truncate moment; the system clock when null.
+  common::Clock* clock = nullptr;
+  /// DuckDB worker threads; 0 = DuckDB's default (all cores). Batches of a few thousand rows gain
+  /// nothing from parallel plans, and the sync's own threads need the cores.
+  uint32_t threads = 1;
+};
+
+/// The local warehouse `athena-connector debug` writes, imitating Fivetran's `fivetran debug`
+/// tester: `<working_dir>/warehouse.db` (DuckDB, schema `tester`) and `<working_dir>/state.json`.
+///
+/// Tables: the declared columns (names kept as given, always quoted, so reserved words work),
+/// `_fivetran_synced TIMESTAMPTZ`, `_fivetran_deleted BOOLEAN` and a PRIMARY KEY over the declared
+/// key columns; a keyless table gets `_fivetran_id VARCHAR` as its key (a hash of the row's values).
+/// Types: BOOLEAN, SHORT->SMALLINT, INT->INTEGER, LONG->BIGINT, DECIMAL(p,s) (precision 0 means
+/// unknown and maps to DECIMAL(38,10), Fivetran's default; precision is capped at 38),
+/// FLOAT, DOUBLE, NAIVE_DATE->DATE, NAIVE_DATETIME->TIMESTAMP, UTC_DATETIME->TIMESTAMPTZ,
+/// NAIVE_TIME->TIME (value's timestamp taken as time of day), BINARY->BLOB, STRING/XML->VARCHAR,
+/// JSON->JSON. Timestamps keep microseconds (nanoseconds are truncated).
+///
+/// Each Write is one transaction: rows go through a DuckDB query appender (typed data chunks, no
+/// per-row SQL) into one INSERT ... ON CONFLICT / UPDATE ... FROM statement. Within a batch the last
+/// record of a key wins. `_fivetran_synced` is the clock's time, made strictly increasing per
+/// operation so that a TRUNCATE and the upserts after it never share a timestamp.
+///
+/// Calls come from one thread (RecordSink contract).
+class DuckDbWarehouse final : public connector::RecordSink {
+ public:
+  explicit DuckDbWarehouse(WarehouseOptions options);
+  ~DuckDbWarehouse() override;
+  DuckDbWarehouse(const DuckDbWarehouse&) = delete;
+  DuckDbWarehouse& operator=(const DuckDbWarehouse&) = delete;
+
+  /// Creates the table, or checks an existing one: new columns are added (ALTER TABLE ADD COLUMN);
+  /// a changed primary key or column type throws common::ConfigError asking for a reset.
+  void DefineTable(const common::TableSchema& table) override;
+  /// Soft-deletes (`_fivetran_deleted = true`) the rows synced before now; `_fivetran_synced` of
+  /// those rows is kept, as Fivetran does for truncates.
+  void Truncate(const common::TableSchema& table) override;
+  /// UPSERT replaces by key (every column; `_fivetran_deleted = false`); UPDATE changes the rows
+  /// whose key exists (all columns of the batch are present) and ignores the others; DELETE
+  /// soft-deletes the rows whose key exists. `_fivetran_synced` = now for every row touched.
+  void Write(const common::TableSchema& table, connector::RecordType type,
+             const common::ValueBatch& rows) override;
+  /// Replaces `<working_dir>/state.json` atomically (temp file, fsync, rename, fsync of the folder).
+  /// Every earlier Write has already committed. `state_json` must be a JSON object.
+  void Checkpoint(const std::string& state_json) override;
+  /// Kept (see warnings()) and logged.
+  void Warning(const std::string& message) override;
+
+  SyncCounters counters() const { return counters_; }
+  const std::vector<std::string>& warnings() const { return warnings_; }
+  const std::filesystem::path& db_path() const { return db_path_; }
+  const std::filesystem::path& state_path() const { return state_path_; }
+  const std::string& schema() const { return options_.schema; }
+
+  /// Runs a SELECT query on the warehouse (tests, `show`); every value as text.
+  QueryResult Query(const std::string& sql);
+  /// The first `limit` rows of `table` (name as given to DefineTable, or "schema.table") as an
+  /// aligned text table, ordered by primary key.
+  std::string FormatPreview(const std::string& table, size_t limit);
+
+  /// Closes the database (also done by the destructor). Later calls throw.
+  void Close();
+
+  /// The DuckDB type a column is created with, e.g. "DECIMAL(38,10)", "TIMESTAMP WITH TIME ZONE"
+  /// (the spelling DuckDB reports in duckdb_columns()).
+  static std::string DuckDbTypeName(const common::ColumnSchema& column);
+
+ private:
+  using Table = detail::WarehouseTable;
+
+  Table& Defined(const common::TableSchema& table);
+  Table& DefineTableImpl(const common::TableSchema& table);
+  int64_t NextSyncedMicros();
+  void ExecuteOrThrow(const std::string& sql, std::string_view context);
+  [[noreturn]] void Rollback(std::string_view context, std::string_view message, int error_type);
+
+  WarehouseOptions options_;
+  common::Clock* clock_;
+  std::filesystem::path db_path_;
+  std::filesystem::path state_path_;
+  std::unique_ptr<detail::DuckDbHandles> db_;
+  std::map<std::string, std::unique_ptr<Table>> tables_;  // key: lower-cased table name
+  SyncCounters counters_;
+  std::vector<std::string> warnings_;
+  int64_t last_synced_micros_ = 0;
+};
+
+/// Formats rows as an aligned text table (header, rule, rows; NULL shown as "NULL", long values
+/// shortened, control characters escaped) — used by `make demo` and `debug` output.
+std::string FormatTextTable(const QueryResult& result);
+
+/// Opens `warehouse_db_path` read-only and formats the first `limit` rows of `table`
+/// ("schema.table"; "tester" when no schema is given). Throws common::NotFoundError when the file
+/// or table does not exist.
+std::string FormatTablePreview(const std::filesystem::path& warehouse_db_path,
+                               const std::string& table, size_t limit);
+
+}  // namespace ac::warehouse
