@@ -1267,7 +1267,9 @@ void Engine::Run(Execution& exec, duckdb_connection conn) {
   } catch (const Cancelled&) {
     Finish(exec, "CANCELLED", std::nullopt);
   } catch (const SqlError& e) {
-    fail(2, e.error_type(), e.what());
+    const std::string message = e.what();
+    fail(2, e.error_type(),
+         message.rfind(e.name() + ":", 0) == 0 ? message : e.name() + ": " + message);
   } catch (const DuckDbError& e) {
     if (exec.cancel || IsInterruptMessage(e.what())) {
       Finish(exec, "CANCELLED", std::nullopt);

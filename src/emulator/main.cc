@@ -12,6 +12,9 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -139,13 +142,30 @@ int main(int argc, char** argv) {
     spdlog::info("listening on http://{}:{} (data dir {}, region {})", host, bound, data_dir,
                  region);
 
+    std::atomic<bool> listening_done{false};
     std::thread signal_thread([&] {
       int sig = 0;
       sigwait(&signals, &sig);
+      if (listening_done) return;
       spdlog::info("signal {} received, stopping", sig);
       server.Stop();
+      // httplib waits for idle keep-alive connections to time out before Listen() returns; do
+      // not make the caller wait for that: stop the queries, clean up and exit.
+      for (int i = 0; i < 50 && !listening_done; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      if (listening_done) return;
+      engine.Shutdown();
+      if (temp_data_dir) {
+        std::error_code ec;
+        fs::remove_all(data_dir, ec);
+      }
+      spdlog::info("stopped");
+      spdlog::shutdown();
+      std::_Exit(0);
     });
     server.Listen();
+    listening_done = true;
     engine.Shutdown();
     // Wake the signal thread if the server stopped on its own.
     pthread_kill(signal_thread.native_handle(), SIGTERM);

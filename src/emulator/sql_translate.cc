@@ -701,8 +701,16 @@ Statement TranslateCreate(std::string_view sql, TokenCursor& c) {
       st.table_properties.insert(st.table_properties.end(), props.begin(), props.end());
     } else if (c.Peek()->IsPunct("(")) {
       c.SkipParens();
-    } else if (c.TryWord("AS")) {
-      c.Fail("CREATE TABLE AS with a column list is not supported");
+    } else if (c.TryWord("STORED")) {
+      if (c.TryWord("AS")) {
+        if (c.TryWord("INPUTFORMAT")) {
+          c.StringLiteral();
+          c.ExpectWord("OUTPUTFORMAT");
+          c.StringLiteral();
+        } else {
+          st.table_properties.emplace_back("classification", Lower(c.Ident()));
+        }
+      }
     } else {
       c.Next();  // ROW FORMAT, STORED AS, SERDE, CLUSTERED BY, ...
     }
@@ -1093,6 +1101,7 @@ const std::vector<std::string>& AthenaCompatMacros() {
       "CREATE OR REPLACE TEMP MACRO day_of_week(d) AS isodow(d)",
       "CREATE OR REPLACE TEMP MACRO day_of_year(d) AS dayofyear(d)",
       "CREATE OR REPLACE TEMP MACRO is_nan(x) AS isnan(x)",
+      "CREATE OR REPLACE TEMP MACRO sequence(a, b) AS generate_series(a, b)",
       "CREATE OR REPLACE TEMP MACRO date_add(u, n, t) AS "
       "t + CAST(CAST(n AS VARCHAR) || ' ' || u AS INTERVAL)",
   };
