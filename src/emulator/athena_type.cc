@@ -50,11 +50,15 @@ bool IsJsonAlias(duckdb_logical_type type) {
 
 DeclaredType DeclaredType::Parse(std::string_view text) {
   const std::string t = Lower(text);
+  std::string compact;
+  for (char c : t) {
+    if (c != ' ') compact.push_back(c);
+  }
   DeclaredType d;
   auto parse_length = [&](std::string_view prefix, Kind kind) {
-    if (t.size() > prefix.size() + 1 && t.compare(0, prefix.size(), prefix) == 0 &&
-        t.back() == ')') {
-      std::string_view inner(t);
+    if (compact.size() > prefix.size() + 1 && compact.compare(0, prefix.size(), prefix) == 0 &&
+        compact.back() == ')') {
+      std::string_view inner(compact);
       inner = inner.substr(prefix.size());
       while (!inner.empty() && inner.front() == ' ') inner.remove_prefix(1);
       if (inner.empty() || inner.front() != '(') return false;

@@ -194,15 +194,21 @@ std::string BucketStore::ETag(std::string_view bucket, const ObjectInfo& info) {
     auto it = etag_cache_.find(cache_key);
     if (it != etag_cache_.end() && it->second.first == info.mtime_ns) return it->second.second;
   }
-  std::string etag;
+  std::string etag(1, '"');
   if (info.size <= kMd5ETagMaxBytes) {
-    etag = "\"" + Md5OfFile(path) + "\"";
+    etag.append(Md5OfFile(path));
   } else {
     const uint64_t parts = (info.size + kPartBytes - 1) / kPartBytes;
-    etag = "\"" + Md5Hex(cache_key + ":" + std::to_string(info.size) + ":" +
-                         std::to_string(info.mtime_ns)) +
-           "-" + std::to_string(parts) + "\"";
+    std::string seed = cache_key;
+    seed.push_back(':');
+    seed.append(std::to_string(info.size));
+    seed.push_back(':');
+    seed.append(std::to_string(info.mtime_ns));
+    etag.append(Md5Hex(seed));
+    etag.push_back('-');
+    etag.append(std::to_string(parts));
   }
+  etag.push_back('"');
   std::lock_guard<std::mutex> lock(mutex_);
   if (etag_cache_.size() > 100000) etag_cache_.clear();
   etag_cache_[cache_key] = {info.mtime_ns, etag};

@@ -147,7 +147,8 @@ Route RouteRequest(std::string_view method, std::string_view target, std::string
     if (s3 == std::string_view::npos) s3 = h.find(".s3-");
     if (s3 != std::string_view::npos && s3 > 0) {
       vhost_bucket = std::string(h.substr(0, s3));
-    } else if (h.size() > 10 && h.substr(h.size() - 10) == ".localhost") {
+    } else if (h.size() > 10 && h.substr(h.size() - 10) == ".localhost" &&
+               h.substr(0, h.size() - 10) != "s3" && h.substr(0, h.size() - 10) != "athena") {
       vhost_bucket = std::string(h.substr(0, h.size() - 10));
     }
   }

@@ -118,6 +118,26 @@ void AppendJavaFloating(std::string& out, F value) {
     std::from_chars(p, res.ptr, exp10);
   }
   while (ndigits > 1 && digits[ndigits - 1] == '0') --ndigits;
+  if (ndigits == 1) {
+    // Java prints at least two significant digits (d.dE..) and picks the closest such decimal,
+    // which differs from d.0 only for the least precise subnormals (4.9E-324, not 5.0E-324).
+    char two[64];
+    auto r2 = std::to_chars(two, two + sizeof(two), value, std::chars_format::scientific, 1);
+    const char* q = two;
+    if (*q == '-') ++q;
+    int exp2 = 0;
+    const char* e = std::find(q, static_cast<const char*>(r2.ptr), 'e');
+    if (e < r2.ptr) {
+      const char* x = e + 1;
+      if (*x == '+') ++x;
+      std::from_chars(x, r2.ptr, exp2);
+    }
+    if (e - q == 3 && exp2 == exp10) {  // "d.d"
+      digits[0] = q[0];
+      digits[1] = q[2];
+      ndigits = digits[1] == '0' ? 1 : 2;
+    }
+  }
   AppendJavaLayout(out, negative, digits, ndigits, exp10);
 }
 
