@@ -1,6 +1,7 @@
 #include "fivetran/local_runner.h"
 
 #include <fmt/format.h>
+#include <google/protobuf/arena.h>
 
 #include <algorithm>
 #include <mutex>
@@ -16,13 +17,46 @@ namespace {
 using common::ErrorKind;
 using connector::RecordType;
 
+constexpr size_t kArenaBlockBytes = 1 << 20;
+
 struct TableState {
   common::TableSchema schema;
   std::unordered_map<std::string, size_t> index;  // column name -> position
+  // Column positions in the order the previous record listed its values: records of one table
+  // usually list them in the same order, so a name comparison replaces a hash lookup per cell.
+  std::vector<const std::string*> last_order;
+  std::vector<size_t> last_positions;
 
   void Reindex() {
     index.clear();
+    last_order.clear();
+    last_positions.clear();
     for (size_t i = 0; i < schema.columns.size(); ++i) index.emplace(schema.columns[i].name, i);
+  }
+
+  // Positions of the record's values in `positions` (in the record's order); false when a name
+  // is not a column of the table.
+  bool Resolve(const pb::Record& record, std::vector<size_t>& positions) {
+    positions.clear();
+    size_t k = 0;
+    for (const auto& [name, value] : record.data()) {
+      if (k < last_order.size() && *last_order[k] == name) {
+        positions.push_back(last_positions[k]);
+      } else {
+        const auto it = index.find(name);
+        if (it == index.end()) return false;
+        positions.push_back(it->second);
+        if (k < last_order.size()) {
+          last_order[k] = &schema.columns[it->second].name;
+          last_positions[k] = it->second;
+        } else {
+          last_order.push_back(&schema.columns[it->second].name);
+          last_positions.push_back(it->second);
+        }
+      }
+      ++k;
+    }
+    return true;
   }
 };
 
@@ -104,6 +138,7 @@ struct UpdateApplier::Impl {
   common::TableSchema group_schema;   // UPDATE/DELETE: the table with only those columns
   common::ValueBatch batch;
   std::vector<size_t> present;        // scratch
+  std::vector<size_t> positions;      // scratch: column position of each value of a record
 
   Impl(connector::RecordSink& s, LocalSyncResult& r, size_t m) : sink(s), result(r), max_rows(std::max<size_t>(m, 1)) {}
 
@@ -156,17 +191,18 @@ struct UpdateApplier::Impl {
       return;
     }
     // Columns the table does not have yet extend it (declared to the sink first).
-    bool extended = false;
-    for (const auto& [name, value] : record.data()) {
-      if (table.index.count(name)) continue;
-      if (!extended) Flush();
-      const common::DataType value_type = ValueTypeDataType(value);
-      table.schema.columns.push_back(
-          {name, value_type == common::DataType::kUnspecified ? common::DataType::kString : value_type, false, 0, 0});
-      table.index.emplace(name, table.schema.columns.size() - 1);
-      extended = true;
+    if (!table.Resolve(record, positions)) {
+      Flush();
+      for (const auto& [name, value] : record.data()) {
+        if (table.index.count(name)) continue;
+        const common::DataType value_type = ValueTypeDataType(value);
+        table.schema.columns.push_back(
+            {name, value_type == common::DataType::kUnspecified ? common::DataType::kString : value_type, false, 0, 0});
+        table.index.emplace(name, table.schema.columns.size() - 1);
+      }
+      Define(table.schema);
+      table.Resolve(record, positions);
     }
-    if (extended) Define(table.schema);
 
     const size_t num_columns = table.schema.columns.size();
     if (type == RecordType::kUpsert) {
@@ -178,8 +214,9 @@ struct UpdateApplier::Impl {
       }
       common::Value* row = batch.AppendRow();
       for (size_t i = 0; i < num_columns; ++i) row[i] = common::Value::Null(table.schema.columns[i].type);
+      size_t k = 0;
       for (const auto& [name, value] : record.data()) {
-        const size_t i = table.index.find(name)->second;
+        const size_t i = positions[k++];
         row[i] = FromValueType(value, table.schema.columns[i].type, batch);
       }
       ++result.upserts;
@@ -187,8 +224,7 @@ struct UpdateApplier::Impl {
     }
 
     // UPDATE / DELETE: only the columns present (a partial row), grouped while that set is equal.
-    present.clear();
-    for (const auto& [name, value] : record.data()) present.push_back(table.index.find(name)->second);
+    present.assign(positions.begin(), positions.end());
     std::sort(present.begin(), present.end());
     if (group_table != &table || group_type != type || group_columns != present || batch.num_rows() >= max_rows) {
       Flush();
@@ -201,8 +237,9 @@ struct UpdateApplier::Impl {
       batch.Reset(present.size());
     }
     common::Value* row = batch.AppendRow();
+    size_t k = 0;
     for (const auto& [name, value] : record.data()) {
-      const size_t i = table.index.find(name)->second;
+      const size_t i = positions[k++];
       const size_t position = std::lower_bound(group_columns.begin(), group_columns.end(), i) - group_columns.begin();
       row[position] = FromValueType(value, table.schema.columns[i].type, batch);
     }
@@ -391,12 +428,23 @@ LocalSyncResult RunLocalSync(const LocalSyncOptions& options, connector::RecordS
     grpc::ClientContext context;
     if (!cancel.Attach(&context)) return cancelled();
     std::unique_ptr<grpc::ClientReader<pb::UpdateResponse>> reader = stub->Update(&context, request);
+    // Each message is parsed into an arena reset after it was applied: its many map entries cost
+    // no malloc/free each (the first block is ours and reused).
+    std::vector<char> arena_block(kArenaBlockBytes);
+    google::protobuf::ArenaOptions arena_options;
+    arena_options.initial_block = arena_block.data();
+    arena_options.initial_block_size = arena_block.size();
+    google::protobuf::Arena arena(arena_options);
     pb::UpdateResponse response;
     std::optional<common::Error> sink_error;
     std::string task_message;
     try {
-      while (reader->Read(&response)) {
-        if (!applier.Apply(response)) {
+      while (true) {
+        pb::UpdateResponse* message = google::protobuf::Arena::CreateMessage<pb::UpdateResponse>(&arena);
+        if (!reader->Read(message)) break;
+        const bool go_on = applier.Apply(*message);
+        arena.Reset();
+        if (!go_on) {
           task_message = result.message;
           break;
         }

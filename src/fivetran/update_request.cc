@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "connector/sync_state.h"
 #include "fivetran/status.h"
 
 namespace ac::fivetran {
@@ -66,6 +67,12 @@ std::string ValidatedState(const pb::UpdateRequest& request) {
   }
   if (!state.is_object()) {
     throw InvalidStateError(fmt::format("state_json must be a JSON object, got {}", JsonTypeName(state)));
+  }
+  // A JSON object this connector did not write (wrong version, wrong shapes) is as unusable.
+  try {
+    connector::SyncState::Parse(text);
+  } catch (const common::Error& e) {
+    throw InvalidStateError(OneLine(fmt::format("state_json is not a state of this connector: {}", e.what()), 500));
   }
   return text;
 }

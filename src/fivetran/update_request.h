@@ -23,7 +23,8 @@ class InvalidStateError : public common::Error {
 };
 
 /// The request's state: "" when absent, empty or blank (first sync), else the text verbatim
-/// after checking that it is a JSON object. Throws InvalidStateError.
+/// after checking that it is a JSON object this connector can resume from (SyncState::Parse).
+/// Throws InvalidStateError.
 std::string ValidatedState(const pb::UpdateRequest& request);
 
 /// An Update's selection mapped onto the configured tables.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "connector/sync_state.h"
+
 namespace ac::fivetran {
 namespace {
 
@@ -19,8 +21,11 @@ TEST(UpdateRequestTest, StateAbsentEmptyOrObject) {
   EXPECT_EQ(ValidatedState(request), "");
   request.set_state_json("  ");
   EXPECT_EQ(ValidatedState(request), "");
-  request.set_state_json("{\"tables\":{}}");
-  EXPECT_EQ(ValidatedState(request), "{\"tables\":{}}");
+  request.set_state_json("{}");
+  EXPECT_EQ(ValidatedState(request), "{}");
+  const std::string saved = connector::SyncState().ToJson();
+  request.set_state_json(saved);
+  EXPECT_EQ(ValidatedState(request), saved);
 }
 
 TEST(UpdateRequestTest, MalformedStateIsRejectedClearly) {
@@ -39,6 +44,13 @@ TEST(UpdateRequestTest, MalformedStateIsRejectedClearly) {
     FAIL();
   } catch (const InvalidStateError& e) {
     EXPECT_EQ(std::string(e.what()), "state_json must be a JSON object, got an array");
+  }
+  request.set_state_json("{\"version\":99}");
+  try {
+    ValidatedState(request);
+    FAIL();
+  } catch (const InvalidStateError& e) {
+    EXPECT_NE(std::string(e.what()).find("not a state of this connector"), std::string::npos) << e.what();
   }
 }
 
