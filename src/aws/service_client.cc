@@ -146,6 +146,13 @@ ServiceClient::ServiceClient(ServiceEndpoint endpoint, std::shared_ptr<Credentia
 
 ServiceClient::~ServiceClient() = default;
 
+std::shared_ptr<ServiceClient> ServiceClient::WithBaseUrl(Url base_url) const {
+  ServiceEndpoint endpoint = endpoint_;
+  endpoint.base_url = std::move(base_url);
+  return std::make_shared<ServiceClient>(std::move(endpoint), credentials_, transports_, retry_, clock_,
+                                         error_parser_, cancel_);
+}
+
 HttpTransport& ServiceClient::ThreadTransport() {
   std::lock_guard<std::mutex> lock(transport_cache_->mutex);
   std::unique_ptr<HttpTransport>& transport = transport_cache_->transports[std::this_thread::get_id()];

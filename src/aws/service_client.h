@@ -43,6 +43,11 @@ class ServiceClient {
   const ServiceEndpoint& endpoint() const { return endpoint_; }
   common::Clock& clock() { return clock_; }
 
+  /// A client of the same service (credentials, transports, retry policy, error parser and
+  /// cancellation shared) at another base URL, e.g. an S3 virtual-hosted bucket endpoint
+  /// `https://<bucket>.s3.<region>.amazonaws.com`. It keeps its own transports (one per thread).
+  std::shared_ptr<ServiceClient> WithBaseUrl(Url base_url) const;
+
  private:
   HttpTransport& ThreadTransport();
 
