@@ -17,6 +17,7 @@
 #include "aws/service_client.h"
 #include "common/clock.h"
 #include "common/encoding.h"
+#include "common/error.h"
 
 namespace ac::aws::testing {
 

@@ -171,6 +171,8 @@ std::string TableConfig::BaseSql() const {
 Config Config::Parse(const std::map<std::string, std::string>& values) {
   std::set<std::string> known;
   for (const auto& field : ConfigFields()) known.insert(field.name);
+  // Undocumented test knob: the S3 part size in bytes (s3_part_size_mb is in MiB).
+  known.insert("s3_part_size_bytes");
   for (const auto& [key, value] : values) {
     if (known.count(key)) continue;
     std::string suggestion;
@@ -302,6 +304,9 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
   }
   if (!get("s3_part_size_mb").empty()) {
     config.s3_part_size_bytes = ParsePositiveInt("s3_part_size_mb", get("s3_part_size_mb"), 1, 1024) << 20;
+  }
+  if (!get("s3_part_size_bytes").empty()) {
+    config.s3_part_size_bytes = ParsePositiveInt("s3_part_size_bytes", get("s3_part_size_bytes"), 1, int64_t{1} << 30);
   }
   if (!get("s3_concurrency").empty()) {
     config.s3_concurrency = static_cast<int>(ParsePositiveInt("s3_concurrency", get("s3_concurrency"), 1, 64));

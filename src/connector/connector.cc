@@ -435,7 +435,7 @@ void Connector::Impl::SyncTable(athena::AthenaClient& client, ResultFetcherFacto
     fresh.completed_at = saved.completed_at;
     saved = std::move(fresh);
     plan = fetchers.Plan(sql, athena::NewClientRequestToken());
-    execution = runner.Run(Request(plan.sql), [&](const std::string& id) {
+    const auto on_started = [&](const std::string& id) {
       // Checkpoint the query id at once: a sync killed while the query runs waits for the same query.
       saved.status = TableState::Status::kInProgress;
       saved.sql_hash = sql_hash;
@@ -446,7 +446,16 @@ void Connector::Impl::SyncTable(athena::AthenaClient& client, ResultFetcherFacto
       saved.position = {};
       saved.rows_synced = 0;
       sink.Checkpoint(state.ToJson());
-    });
+    };
+    try {
+      execution = runner.Run(Request(plan.sql), on_started);
+    } catch (const common::Error& e) {
+      // An UNLOAD that cannot express the query falls back to the plain query (one log line).
+      std::optional<FetchPlan> fallback = fetchers.PlanAfterFailure(plan, sql, e);
+      if (!fallback) throw;
+      plan = std::move(*fallback);
+      execution = runner.Run(Request(plan.sql), on_started);
+    }
     start = {};
     reader = fetchers.Open(plan, *execution, start);
   }

@@ -1,25 +1,41 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "athena/athena_client.h"
 #include "athena/result_reader.h"
+#include "aws/s3_client.h"
 #include "aws/service_client.h"
 #include "common/clock.h"
+#include "common/error.h"
 #include "connector/config.h"
 
 namespace ac::connector {
 
 /// How one table's query is submitted and its result read, decided before the query runs.
 struct FetchPlan {
-  ResultFetcherKind fetcher = ResultFetcherKind::kApi;  ///< never kAuto once planned
+  /// kApi, kS3 or kUnload; kAuto when the choice between s3 and api waits for the finished
+  /// execution (Open decides: s3 when the result file is readable, else api).
+  ResultFetcherKind fetcher = ResultFetcherKind::kApi;
   std::string sql;            ///< the statement to submit (an UNLOAD wrapper for the unload fetcher)
   std::string unload_prefix;  ///< unload: s3://.../unload/<token>/ the Parquet files go to
 };
 
 /// Parses "auto" | "api" | "s3" | "unload" (as saved in state); "" gives kApi.
 ResultFetcherKind ParseResultFetcherName(std::string_view name);
+
+/// True when `sql` is a query UNLOAD can wrap: it starts (after comments and parentheses) with
+/// SELECT or WITH.
+bool IsUnloadableQuery(std::string_view sql);
+/// `UNLOAD (<sql>) TO '<prefix>' WITH (format = 'PARQUET', compression = 'SNAPPY')`.
+std::string UnloadStatement(std::string_view sql, std::string_view prefix);
+/// The query inside an UnloadStatement() text; "" if `statement` is not one.
+std::string UnloadedQuery(std::string_view statement);
+
+/// Rows per batch the s3 and unload readers hand out (capped by checkpoint_interval_rows).
+inline constexpr size_t kFetcherBatchRows = 8192;
 
 /// Chooses and opens the result fetcher behind the one ResultReader interface:
 /// `api` (GetQueryResults pages), `s3` (the result CSV read with parallel ranged GETs), `unload`
@@ -33,6 +49,11 @@ class ResultFetcherFactory {
 
   /// The plan for `sql` (the table's SELECT); `token` names the unload folder uniquely.
   FetchPlan Plan(const std::string& sql, const std::string& token) const;
+  /// When the query of `failed` failed with `error` and a plan without UNLOAD may succeed (UNLOAD
+  /// cannot express e.g. TIME columns or unnamed expressions), that plan for `sql` (logged in one
+  /// line); nullopt otherwise.
+  std::optional<FetchPlan> PlanAfterFailure(const FetchPlan& failed, const std::string& sql,
+                                            const common::Error& error) const;
   /// Opens a reader over the finished `execution` at `start` (a saved position or {}).
   std::unique_ptr<athena::ResultReader> Open(const FetchPlan& plan, const athena::QueryExecution& execution,
                                              const athena::ResultPosition& start);
@@ -40,10 +61,23 @@ class ResultFetcherFactory {
   void Cleanup(const FetchPlan& plan, const athena::QueryExecution& execution);
 
  private:
+  std::unique_ptr<athena::ResultReader> OpenApi(const athena::QueryExecution& execution,
+                                                const athena::ResultPosition& start);
+  std::unique_ptr<athena::ResultReader> OpenS3(const athena::QueryExecution& execution,
+                                               const athena::ResultPosition& start);
+  std::unique_ptr<athena::ResultReader> OpenAuto(const athena::QueryExecution& execution,
+                                                 const athena::ResultPosition& start);
+  std::unique_ptr<athena::ResultReader> OpenUnload(const FetchPlan& plan, const athena::QueryExecution& execution,
+                                                   const athena::ResultPosition& start);
+  /// Column names and types of `sql` from a `SELECT * FROM (...) LIMIT 0` query.
+  std::vector<athena::Column> QueryColumns(const std::string& sql);
+  size_t BatchRows() const;
+
   const Config& config_;
   athena::AthenaClient& athena_;
   std::shared_ptr<aws::ServiceClient> s3_;
   const common::CancellationToken& cancel_;
+  std::unique_ptr<aws::S3Client> s3_client_;
 };
 
 }  // namespace ac::connector

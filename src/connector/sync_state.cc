@@ -60,6 +60,7 @@ SyncState SyncState::Parse(const std::string& state_json) {
         table.position.next_token = pos->value("next_token", "");
         table.position.byte_offset = pos->value("byte_offset", int64_t{0});
         table.position.at_end = pos->value("at_end", false);
+        table.position.file_rows_done = pos->value("file_rows_done", int64_t{0});
         if (const auto files = pos->find("files_done"); files != pos->end() && files->is_array()) {
           for (const auto& file : *files) table.position.files_done.push_back(file.get<std::string>());
         }
@@ -86,6 +87,7 @@ std::string SyncState::ToJson() const {
       if (!table.position.next_token.empty()) position["next_token"] = table.position.next_token;
       if (table.position.byte_offset != 0) position["byte_offset"] = table.position.byte_offset;
       if (!table.position.files_done.empty()) position["files_done"] = table.position.files_done;
+      if (table.position.file_rows_done != 0) position["file_rows_done"] = table.position.file_rows_done;
       entry["position"] = std::move(position);
       if (!table.pending_cursor_value.empty()) entry["pending_cursor_value"] = table.pending_cursor_value;
     }

@@ -1,0 +1,200 @@
+#include "connector/unload_result_reader.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "aws/fake_s3_test_util.h"
+#include "common/error.h"
+
+namespace ac::connector {
+namespace {
+
+using aws::testing::FakeS3;
+using aws::testing::MakeFakeS3Service;
+using Rows = std::vector<std::vector<std::string>>;
+
+/// A scratch folder removed afterwards.
+struct ScratchDir {
+  ScratchDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "unload-test-XXXXXX").string();
+    path = mkdtemp(pattern.data());
+  }
+  ~ScratchDir() { std::filesystem::remove_all(path); }
+  std::filesystem::path path;
+};
+
+std::string ReadBytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+/// Writes `sql`'s result as a Parquet file with DuckDB and returns its bytes.
+std::string ParquetOf(const std::string& sql, const std::filesystem::path& dir) {
+  duckdb_database db;
+  duckdb_connection con;
+  duckdb_open(nullptr, &db);
+  duckdb_connect(db, &con);
+  const std::filesystem::path file = dir / "out.parquet";
+  duckdb_result result;
+  const std::string copy = "COPY (" + sql + ") TO '" + file.string() + "' (FORMAT PARQUET, ROW_GROUP_SIZE 1000)";
+  const bool ok = duckdb_query(con, copy.c_str(), &result) == DuckDBSuccess;
+  if (!ok) ADD_FAILURE() << duckdb_result_error(&result);
+  duckdb_destroy_result(&result);
+  duckdb_disconnect(&con);
+  duckdb_close(&db);
+  std::string bytes = ReadBytes(file);
+  std::filesystem::remove(file);
+  return bytes;
+}
+
+Rows ReadAll(athena::ResultReader& reader, std::vector<athena::ResultPosition>* positions = nullptr) {
+  Rows out;
+  athena::RowBatch batch;
+  while (reader.Next(batch)) {
+    for (size_t r = 0; r < batch.num_rows(); ++r) {
+      std::vector<std::string> row;
+      for (size_t c = 0; c < batch.num_columns(); ++c) {
+        row.push_back(batch.is_null(r, c) ? "<NULL>" : std::string(batch.cell(r, c)));
+      }
+      out.push_back(std::move(row));
+    }
+    if (positions != nullptr) positions->push_back(reader.position());
+  }
+  return out;
+}
+
+/// File i holds ids [i * 1000, i * 1000 + rows_per_file).
+class UnloadResultReaderTest : public ::testing::Test {
+ protected:
+  UnloadResultReaderTest() : s3_(MakeFakeS3Service(fake_, clock_), true) {}
+
+  void WriteFiles(int files, int rows_per_file, bool manifest = true) {
+    std::string manifest_text;
+    for (int i = 0; i < files; ++i) {
+      const std::string sql =
+          "SELECT CAST(" + std::to_string(i * 1000) + " + j AS BIGINT) AS id, "
+          "CASE WHEN j % 4 = 0 THEN NULL WHEN j % 4 = 1 THEN '' ELSE 'v\"' || j END AS s, "
+          "CAST(j AS DOUBLE) / 4 AS d FROM range(" + std::to_string(rows_per_file) + ") t(j) ORDER BY j";
+      const std::string key = "staging/unload/tok/q1_" + std::to_string(i);
+      fake_->Put("results", key, ParquetOf(sql, scratch_.path));
+      manifest_text += "s3://results/" + key + "\n";
+      for (int j = 0; j < rows_per_file; ++j) {
+        const std::string s = j % 4 == 0 ? "<NULL>" : j % 4 == 1 ? "" : "v\"" + std::to_string(j);
+        std::string d;
+        AppendJavaDouble(d, static_cast<double>(j) / 4);
+        expected_.push_back({std::to_string(i * 1000 + j), s, d});
+      }
+    }
+    if (manifest) fake_->Put("results", "staging/q1-manifest.csv", manifest_text);
+    execution_.id = "q1";
+    execution_.manifest_location = manifest ? "s3://results/staging/q1-manifest.csv" : "";
+  }
+
+  std::unique_ptr<UnloadResultReader> Open(athena::ResultPosition start = {}, size_t batch_rows = 100,
+                                           int concurrency = 3) {
+    UnloadReaderOptions options;
+    options.concurrency = concurrency;
+    options.max_batch_rows = batch_rows;
+    options.temp_root = scratch_.path / "downloads";
+    return std::make_unique<UnloadResultReader>(
+        s3_, ListUnloadFiles(s3_, execution_, "s3://results/staging/unload/tok/"), start, options, nullptr,
+        [this] {
+          ++columns_calls_;
+          return std::vector<athena::Column>{{"id", athena::TypeFromColumnInfo("bigint", 19, 0)}};
+        });
+  }
+
+  std::shared_ptr<FakeS3> fake_ = std::make_shared<FakeS3>();
+  common::FakeClock clock_;
+  aws::S3Client s3_;
+  ScratchDir scratch_;
+  athena::QueryExecution execution_;
+  Rows expected_;
+  int columns_calls_ = 0;
+};
+
+TEST_F(UnloadResultReaderTest, ReadsEveryFileInOrderAsAthenaText) {
+  WriteFiles(5, 250);
+  auto reader = Open({}, 64);
+  ASSERT_EQ(reader->columns().size(), 3u);
+  EXPECT_EQ(reader->columns()[0].name, "id");
+  EXPECT_EQ(reader->columns()[0].type.id, athena::TypeId::kBigint);
+  EXPECT_EQ(reader->columns()[2].type.id, athena::TypeId::kDouble);
+  std::vector<athena::ResultPosition> positions;
+  EXPECT_EQ(ReadAll(*reader, &positions), expected_);
+  for (const auto& p : positions) EXPECT_LE(p.rows_read, 1250);
+  EXPECT_TRUE(reader->position().at_end);
+  EXPECT_EQ(reader->position().rows_read, 1250);
+  EXPECT_EQ(reader->position().files_done.size(), 5u);
+  EXPECT_EQ(reader->position().fetcher, "unload");
+  reader.reset();
+  EXPECT_TRUE(std::filesystem::is_empty(scratch_.path / "downloads"));  // temp folder removed
+  EXPECT_EQ(columns_calls_, 0);
+}
+
+TEST_F(UnloadResultReaderTest, ResumesFromEveryCheckpoint) {
+  WriteFiles(3, 130);
+  std::vector<athena::ResultPosition> positions;
+  {
+    auto reader = Open({}, 50, 2);
+    ReadAll(*reader, &positions);
+  }
+  ASSERT_GE(positions.size(), 8u);
+  for (const auto& saved : positions) {
+    auto resumed = Open(saved, 50, 2);
+    const Rows want(expected_.begin() + saved.rows_read, expected_.end());
+    EXPECT_EQ(ReadAll(*resumed), want) << "from row " << saved.rows_read << " (" << saved.files_done.size()
+                                       << " files done + " << saved.file_rows_done << ")";
+    EXPECT_EQ(resumed->position().rows_read, 390);
+  }
+}
+
+TEST_F(UnloadResultReaderTest, WithoutManifestTheFilesAreListed) {
+  WriteFiles(2, 10, /*manifest=*/false);
+  auto reader = Open();
+  EXPECT_EQ(ReadAll(*reader), expected_);
+  EXPECT_EQ(fake_->Count("GET"), 3);  // one listing + two files
+}
+
+TEST_F(UnloadResultReaderTest, NoFilesTakesColumnsFromTheCallbackAndHasNoRows) {
+  fake_->Put("results", "staging/q1-manifest.csv", "");
+  execution_.id = "q1";
+  execution_.manifest_location = "s3://results/staging/q1-manifest.csv";
+  auto reader = Open();
+  EXPECT_EQ(columns_calls_, 1);
+  ASSERT_EQ(reader->columns().size(), 1u);
+  athena::RowBatch batch;
+  EXPECT_FALSE(reader->Next(batch));
+  EXPECT_TRUE(reader->position().at_end);
+}
+
+TEST_F(UnloadResultReaderTest, BrokenDownloadsContinueWhereTheyStopped) {
+  WriteFiles(4, 300);
+  fake_->chunk_bytes = 512;
+  fake_->cut_after = [](const aws::testing::FakeS3Request& r, size_t) -> size_t {
+    return r.range.empty() ? 700 : SIZE_MAX;  // the first request of each file breaks
+  };
+  auto reader = Open();
+  EXPECT_EQ(ReadAll(*reader), expected_);
+  int resumed = 0;
+  for (const auto& request : fake_->Requests()) resumed += request.range == "bytes=700-";
+  EXPECT_EQ(resumed, 4);
+}
+
+TEST_F(UnloadResultReaderTest, AMissingFileFailsInTheConstructorAsNotFound) {
+  WriteFiles(1, 10);
+  fake_->Put("results", "staging/q1-manifest.csv", "s3://results/staging/unload/tok/gone\n");
+  try {
+    Open();
+    FAIL() << "no throw";
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.kind(), common::ErrorKind::kNotFound) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace ac::connector
