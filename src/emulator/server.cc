@@ -431,7 +431,7 @@ void Server::Handle(const httplib::Request& req, httplib::Response& res) {
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
           .count();
   if (spdlog::should_log(spdlog::level::debug)) {
-    spdlog::debug("{} {} {} {}{}ms{}", req.method, s3 ? "s3" : "athena", label, status,
+    spdlog::debug("{} {} {} {}{}{}ms{}", req.method, s3 ? "s3" : "athena", label, status,
                   error_code.empty() ? " " : " " + error_code + " ", ms,
                   fault.drop ? " (dropped)" : "");
   }

@@ -670,3 +670,15 @@ def test_fault_injection_is_deterministic_for_a_seed():
     first = outcomes(3)
     assert first == outcomes(3)
     assert "ok" in first and "ThrottlingException" in first
+
+
+def test_dropped_connections_truncate_s3_bodies():
+    from botocore.exceptions import IncompleteReadError, ResponseStreamingError
+    with AthenaLocal(extra_args=["--drop-rate", "1.0"]) as server:
+        s3 = server.client("s3", retries=1)
+        s3.create_bucket(Bucket="drops")  # empty bodies have nothing to cut
+        s3.put_object(Bucket="drops", Key="k", Body=b"x" * 100000)
+        response = s3.get_object(Bucket="drops", Key="k")
+        assert response["ContentLength"] == 100000
+        with pytest.raises((IncompleteReadError, ResponseStreamingError)):  # closed mid-body
+            response["Body"].read()
