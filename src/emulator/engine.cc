@@ -476,17 +476,28 @@ std::string Engine::StartQuery(const StartQueryRequest& request) {
   info.state = "QUEUED";
   info.result_bucket = bucket;
 
-  // Classify now (GetQueryExecution shows the statement type while queued).
+  // Classify now (GetQueryExecution shows the statement type while queued). Like Athena, a
+  // statement that does not parse is rejected here, without a query execution.
+  std::optional<Statement> classified;
   try {
     exec->substituted_sql = request.execution_parameters.empty()
                                 ? request.query
                                 : SubstituteParameters(request.query,
                                                        request.execution_parameters);
-    Statement st = TranslateStatement(exec->substituted_sql);
-    info.statement_type = st.statement_type;
-    info.substatement_type = st.substatement_type;
-  } catch (const std::exception&) {
+    classified = TranslateStatement(exec->substituted_sql);
+  } catch (const SqlError& e) {
+    if (e.name() == "SYNTAX_ERROR") {
+      throw ApiError(400, "InvalidRequestException", e.what(), "MALFORMED_QUERY");
+    }
     exec->substituted_sql = request.query;
+  }
+  if (classified) {
+    info.statement_type = classified->statement_type;
+    info.substatement_type = classified->substatement_type;
+    const std::string& parse_sql = classified->kind == Statement::Kind::kUnload
+                                       ? classified->unload.select_sql
+                                       : classified->duckdb_sql;
+    if (!parse_sql.empty()) CheckParses(parse_sql, exec->substituted_sql);
   }
   const std::string ext =
       info.statement_type == "DDL" || info.statement_type == "UTILITY" ? ".txt" : ".csv";
@@ -542,6 +553,26 @@ std::string Engine::StartQuery(const StartQueryRequest& request) {
   queue_.push_back(exec);
   queue_cv_.notify_one();
   return info.id;
+}
+
+void Engine::CheckParses(const std::string& duckdb_sql, const std::string& athena_sql) {
+  std::string error;
+  {
+    std::lock_guard<std::mutex> lock(meta_mutex_);
+    duckdb_extracted_statements statements = nullptr;
+    const idx_t n = duckdb_extract_statements(meta_conn_, duckdb_sql.c_str(), &statements);
+    if (n == 0) {
+      const char* e = duckdb_extract_statements_error(statements);
+      error = e != nullptr ? e : "Parser Error: syntax error";
+    }
+    duckdb_destroy_extracted(&statements);
+  }
+  if (error.empty()) return;
+  AthenaErrorInfo mapped = MapDuckDbError(error, athena_sql, "default");
+  constexpr std::string_view kPrefix = "SYNTAX_ERROR: ";
+  if (mapped.message.compare(0, kPrefix.size(), kPrefix) != 0) return;  // decided at run time
+  throw ApiError(400, "InvalidRequestException", mapped.message.substr(kPrefix.size()),
+                 "MALFORMED_QUERY");
 }
 
 QueryExecutionInfo Engine::Describe(const std::string& id) const {

@@ -154,6 +154,8 @@ class Engine {
   std::optional<TableInfo> GetTableLocked(duckdb_connection conn, const std::string& database,
                                           const std::string& table);
   void ExecuteSeedStatement(const std::string& sql);
+  /// Throws InvalidRequestException (MALFORMED_QUERY) when DuckDB cannot parse the statement.
+  void CheckParses(const std::string& duckdb_sql, const std::string& athena_sql);
 
   EngineOptions options_;
   BucketStore buckets_;

@@ -174,7 +174,6 @@ def test_unknown_query_ids(athena):
     ("SELECT * FROM nodb.t", "SCHEMA_NOT_FOUND: line 1:15: Schema 'nodb' does not exist", 1301),
     ("SELECT nope FROM test_rows", "COLUMN_NOT_FOUND: line 1:8: Column 'nope' cannot be resolved",
      1006),
-    ("SELEC 1", "SYNTAX_ERROR: line 1:1: mismatched input 'SELEC'", 1006),
     ("SELECT nofunc(1)", "FUNCTION_NOT_FOUND: line 1:8: Function 'nofunc' not registered", 1303),
 ])
 def test_failed_queries_report_athena_errors(athena, sql, prefix, error_type):
@@ -188,6 +187,20 @@ def test_failed_queries_report_athena_errors(athena, sql, prefix, error_type):
     with pytest.raises(ClientError) as e:
         athena.get_query_results(QueryExecutionId=qid)
     assert error_code(e) == "InvalidRequestException"
+
+
+@pytest.mark.parametrize("sql,message", [
+    ("SELEC 1", "line 1:1: mismatched input 'SELEC'. Expecting: "),
+    ("SELECT customer_id FORM test_rows", "line 1:25: mismatched input 'test_rows'"),
+    ("SELECT 1 +", "line 1:11: mismatched input '<EOF>'"),
+    ("SELECT 1; SELECT 2", "line 1:9: mismatched input ';'"),
+])
+def test_syntax_errors_are_rejected_by_start_query_execution(athena, sql, message):
+    with pytest.raises(ClientError) as e:
+        start_query(athena, sql)
+    assert error_code(e) == "InvalidRequestException"
+    assert e.value.response["Error"]["Message"].startswith(message), e.value.response["Error"]
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
 def test_client_request_token_is_idempotent(athena):
