@@ -695,3 +695,33 @@ def test_dropped_connections_truncate_s3_bodies():
         assert response["ContentLength"] == 100000
         with pytest.raises((IncompleteReadError, ResponseStreamingError)):  # closed mid-body
             response["Body"].read()
+
+
+def test_seed_folder_with_csv_and_parquet(athena, athena_local, tmp_path):
+    # A Parquet file made by UNLOAD on the shared server becomes a seed of a new one.
+    target = "s3://%s/%s/" % (RESULTS_BUCKET, unique("seed"))
+    _, execution = run_query(athena, "UNLOAD (SELECT customer_id, email FROM test_rows "
+                                     "WHERE customer_id <= 3) TO '%s' WITH (format = 'PARQUET')"
+                             % target)
+    bucket, key = s3_key_of(execution["Statistics"]["DataManifestLocation"])
+    s3 = athena_local.client("s3")
+    first = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode().splitlines()[0]
+    b, k = s3_key_of(first)
+    (tmp_path / "from_parquet.parquet").write_bytes(s3.get_object(Bucket=b, Key=k)["Body"].read())
+    (tmp_path / "people.csv").write_text("id,name,joined\n1,Ann,2024-01-02\n2,\"O'Brien, Bo\",\n")
+    (tmp_path / "more.sql").write_text("CREATE DATABASE sales;\n"
+                                       "CREATE TABLE sales.orders (id int, amount decimal(8,2));\n"
+                                       "INSERT INTO sales.orders VALUES (1, 9.5), (2, NULL);\n")
+    with AthenaLocal(seeds=[str(tmp_path)]) as server:
+        local = server.client("athena")
+        qid, _ = run_query(local, "SELECT * FROM from_parquet ORDER BY customer_id")
+        assert all_rows(local, qid) == [["customer_id", "email"], ["1", "james.wilson1@example.com"],
+                                        ["2", "harper.clark2@example.com"],
+                                        ["3", "sebastian.hill3@example.com"]]
+        qid, _ = run_query(local, "SELECT id, name, joined FROM people ORDER BY id")
+        assert all_rows(local, qid) == [["id", "name", "joined"], ["1", "Ann", "2024-01-02"],
+                                        ["2", "O'Brien, Bo", None]]
+        qid, _ = run_query(local, "SELECT * FROM orders ORDER BY id", database="sales")
+        assert all_rows(local, qid) == [["id", "amount"], ["1", "9.50"], ["2", None]]
+        names = [d["Name"] for d in local.list_databases(CatalogName="AwsDataCatalog")["DatabaseList"]]
+        assert names == ["default", "sales"]
