@@ -272,10 +272,8 @@ S3Reply S3Api::Handle(const S3Request& r) {
                         r.request_id);
   }
   if (!buckets_.BucketExists(r.bucket)) {
-    if (r.method == "PUT") {
-      return S3ErrorReply(404, "NoSuchBucket", "The specified bucket does not exist",
-                          r.request_id, {{"BucketName", common::XmlEscape(r.bucket)}});
-    }
+    // athena-local convenience: PutObject creates the bucket (as Athena output does).
+    if (r.method == "PUT") return PutObject(r);
     return S3ErrorReply(404, "NoSuchBucket", "The specified bucket does not exist",
                         r.request_id, {{"BucketName", common::XmlEscape(r.bucket)}});
   }

@@ -725,3 +725,17 @@ def test_seed_folder_with_csv_and_parquet(athena, athena_local, tmp_path):
         assert all_rows(local, qid) == [["id", "amount"], ["1", "9.50"], ["2", None]]
         names = [d["Name"] for d in local.list_databases(CatalogName="AwsDataCatalog")["DatabaseList"]]
         assert names == ["default", "sales"]
+
+
+def test_presigned_get_url_and_put_into_a_new_bucket(athena_local):
+    import urllib.error
+    import urllib.request
+    s3 = athena_local.client("s3", signature_version="s3v4")  # SigV4 query auth
+    s3.put_object(Bucket="auto-created", Key="p/q.txt", Body=b"presigned!")  # bucket on demand
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": "auto-created",
+                                                          "Key": "p/q.txt"}, ExpiresIn=60)
+    with urllib.request.urlopen(url) as response:
+        assert response.read() == b"presigned!"
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(url.replace("Signature=", "Signature=0"))
+    assert e.value.code == 403
