@@ -44,13 +44,14 @@ bool QueryExecution::HasHeaderRow() const {
 
 AthenaClient::AthenaClient(std::shared_ptr<aws::ServiceClient> service) : service_(std::move(service)) {}
 
-std::string AthenaClient::Call(const char* operation, const std::string& body) {
+std::string AthenaClient::Call(const char* operation, const std::string& body, bool cancellable) {
   aws::HttpRequest request;
   request.method = "POST";
   request.url.path = "/";
   request.headers = {{"Content-Type", "application/x-amz-json-1.1"},
                      {"X-Amz-Target", std::string("AmazonAthena.") + operation}};
   request.body = body;
+  if (!cancellable) return service_->WithoutCancellation()->Send(operation, std::move(request)).body;
   return service_->Send(operation, std::move(request)).body;
 }
 
@@ -120,7 +121,8 @@ QueryExecution AthenaClient::GetQueryExecution(const std::string& query_executio
 }
 
 void AthenaClient::StopQueryExecution(const std::string& query_execution_id) {
-  Call("StopQueryExecution", json{{"QueryExecutionId", query_execution_id}}.dump());
+  // Sent when the sync was cancelled: it must not be refused by the cancelled token.
+  Call("StopQueryExecution", json{{"QueryExecutionId", query_execution_id}}.dump(), /*cancellable=*/false);
 }
 
 ResultsPage AthenaClient::GetQueryResults(const std::string& query_execution_id, const std::string& next_token,

@@ -86,7 +86,7 @@ class AthenaClient {
   aws::ServiceClient& service() { return *service_; }
 
  private:
-  std::string Call(const char* operation, const std::string& body);
+  std::string Call(const char* operation, const std::string& body, bool cancellable = true);
   std::shared_ptr<aws::ServiceClient> service_;
 };
 

@@ -153,6 +153,10 @@ std::shared_ptr<ServiceClient> ServiceClient::WithBaseUrl(Url base_url) const {
                                          error_parser_, cancel_);
 }
 
+std::shared_ptr<ServiceClient> ServiceClient::WithoutCancellation() const {
+  return std::make_shared<ServiceClient>(endpoint_, credentials_, transports_, retry_, clock_, error_parser_, nullptr);
+}
+
 HttpTransport& ServiceClient::ThreadTransport() {
   std::lock_guard<std::mutex> lock(transport_cache_->mutex);
   std::unique_ptr<HttpTransport>& transport = transport_cache_->transports[std::this_thread::get_id()];

@@ -47,6 +47,9 @@ class ServiceClient {
   /// cancellation shared) at another base URL, e.g. an S3 virtual-hosted bucket endpoint
   /// `https://<bucket>.s3.<region>.amazonaws.com`. It keeps its own transports (one per thread).
   std::shared_ptr<ServiceClient> WithBaseUrl(Url base_url) const;
+  /// A client like this one that ignores cancellation: for clean-up calls that must go out after
+  /// the sync was cancelled (StopQueryExecution).
+  std::shared_ptr<ServiceClient> WithoutCancellation() const;
 
  private:
   HttpTransport& ThreadTransport();

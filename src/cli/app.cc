@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/debug_command.h"
+#include "fivetran/server.h"
 #include "warehouse/duckdb_warehouse.h"
 
 namespace ac::cli {
@@ -24,7 +25,11 @@ void UseStderrLogger(const std::string& level) {
 int RunMain(int argc, char** argv) {
   CLI::App app{"athena-connector: an Amazon Athena source connector for Fivetran"};
   app.set_version_flag("--version", "athena-connector 0.1.0");
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);
+  int port = -1;
+  std::string port_file;
+  app.add_option("--port", port, "Serve Fivetran's partner protocol (gRPC) on this port (same as `serve --port`)");
+  app.add_option("--port-file", port_file, "With --port: write the bound port to this file once listening");
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
 
@@ -48,10 +53,22 @@ int RunMain(int argc, char** argv) {
   show_cmd->add_option("--working-dir", show_dir, "Folder of warehouse.db")->capture_default_str();
   show_cmd->add_option("--limit", show_limit, "Rows to print")->capture_default_str();
 
+  int serve_port = fivetran::kDefaultPort;
+  std::string serve_port_file;
+  auto* serve_cmd = app.add_subcommand("serve", "Serve Fivetran's partner protocol fivetran_sdk.v2.SourceConnector (gRPC)");
+  serve_cmd->add_option("--port", serve_port, "Port (0 = any free port)")->capture_default_str();
+  serve_cmd->add_option("--port-file", serve_port_file, "Write the bound port to this file once listening");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  }
+  if (serve_cmd->parsed() || port >= 0) {
+    fivetran::ServerOptions server;
+    server.port = serve_cmd->parsed() ? serve_port : port;
+    server.port_file = serve_cmd->parsed() ? serve_port_file : port_file;
+    return fivetran::RunServer(server);
   }
   UseStderrLogger(log_level);
   if (debug_cmd->parsed()) return RunDebug(debug, std::cout, std::cerr);
@@ -66,7 +83,7 @@ int RunMain(int argc, char** argv) {
     }
   }
   std::cout << app.help();
-  return 0;
+  return 2;
 }
 
 }  // namespace ac::cli

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <iostream>
 #include <sstream>
 
@@ -12,6 +14,7 @@
 #include "common/error.h"
 #include "connector/config.h"
 #include "connector/connector.h"
+#include "fivetran/local_runner.h"
 #include "warehouse/duckdb_warehouse.h"
 
 namespace ac::cli {
@@ -62,9 +65,15 @@ int RunDebug(const DebugOptions& options, std::ostream& out, std::ostream& err) 
   common::CancellationToken cancel;
   SignalCancellation signals(cancel);
   try {
-    const connector::Config config =
-        connector::Config::FromJson(ReadFile(options.configuration, "configuration file"),
-                                    options.configuration.string());
+    const std::string config_text = ReadFile(options.configuration, "configuration file");
+    // Validated here first, so a bad key is one clear line before anything starts.
+    const connector::Config config = connector::Config::FromJson(config_text, options.configuration.string());
+    (void)config;
+    std::map<std::string, std::string> configuration;
+    const nlohmann::json document = nlohmann::json::parse(config_text);
+    for (const auto& [key, value] : document.items()) {
+      configuration[key] = value.get<std::string>();
+    }
     std::string state_json = "{}";
     const std::filesystem::path saved_state = options.working_dir / "state.json";
     if (!options.state.empty()) {
@@ -76,30 +85,47 @@ int RunDebug(const DebugOptions& options, std::ostream& out, std::ostream& err) 
     warehouse::WarehouseOptions warehouse_options;
     warehouse_options.working_dir = options.working_dir;
     warehouse::DuckDbWarehouse warehouse(warehouse_options);
-    out << fmt::format("Destination: {}/{}\n", warehouse.db_path().string(), warehouse.schema());
+    out << fmt::format("Destination schema: {}/{}\n", warehouse.db_path().string(), warehouse.schema());
     out.flush();
 
+    // One code path: Fivetran's side of the partner protocol against this connector's own server
+    // (in-process channel), applying the streamed records to the local warehouse.
+    fivetran::LocalSyncOptions local;
+    local.configuration = std::move(configuration);
+    local.state_json = state_json;
+    local.cancel = &cancel;
+    local.print = [&out](const std::string& line) { out << line << "\n" << std::flush; };
     const bool show_progress = options.progress && isatty(STDERR_FILENO) == 1;
-    connector::ConnectorEnvironment environment;
     if (show_progress) {
-      environment.on_progress = [&err](const connector::SyncProgress& p) {
+      local.service.environment.on_progress = [&err](const connector::SyncProgress& p) {
         err << fmt::format("\r{}: {} rows, {:.0f} rows/s   ", p.table, p.rows, p.seconds > 0 ? p.rows / p.seconds : 0.0)
             << std::flush;
       };
     }
-    connector::Connector connector(config, environment);
     const auto started = std::chrono::steady_clock::now();
-    connector.Sync(state_json, nullptr, warehouse, cancel);
+    const fivetran::LocalSyncResult result = fivetran::RunLocalSync(local, warehouse);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (show_progress) err << "\n";
-    const auto counters = warehouse.counters();
+    for (const auto& warning : result.warnings) out << "WARNING: " << warning << "\n";
+    warehouse::SyncCounters counters;
+    counters.upserts = static_cast<uint64_t>(result.upserts);
+    counters.updates = static_cast<uint64_t>(result.updates);
+    counters.deletes = static_cast<uint64_t>(result.deletes);
+    counters.truncates = static_cast<uint64_t>(result.truncates);
+    counters.schema_changes = static_cast<uint64_t>(result.schema_changes);
+    counters.checkpoints = static_cast<uint64_t>(result.checkpoints);
+    if (!result.ok) {
+      PrintSummary(out, counters);
+      out << "Sync FAILED: " << result.message << "\n";
+      if (!result.error_kind) return 1;
+      return ExitCodeFor(common::Error(*result.error_kind, result.message));
+    }
     out << fmt::format("Synced {} rows in {:.2f} s ({:.0f} rows/s)\n", counters.upserts, seconds,
                        seconds > 0 ? counters.upserts / seconds : 0.0);
     PrintSummary(out, counters);
     out << "Sync SUCCEEDED\n";
     return 0;
   } catch (const std::exception& e) {
-    err << "\n";
     out << "Sync FAILED: " << e.what() << "\n";
     return ExitCodeFor(e);
   }

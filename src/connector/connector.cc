@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cctype>
 #include <cmath>
 #include <ctime>
 
@@ -131,6 +132,20 @@ class CursorTracker {
   std::string payload_;
   common::Value value_;
 };
+
+/// True for statements that can be wrapped in a subquery (SELECT ..., WITH ..., (SELECT ...)).
+bool IsSelect(std::string_view sql) {
+  size_t i = 0;
+  while (i < sql.size() && (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == '(')) ++i;
+  auto starts_with = [&](std::string_view word) {
+    if (sql.size() - i < word.size()) return false;
+    for (size_t k = 0; k < word.size(); ++k) {
+      if (std::tolower(static_cast<unsigned char>(sql[i + k])) != word[k]) return false;
+    }
+    return sql.size() - i == word.size() || !std::isalnum(static_cast<unsigned char>(sql[i + word.size()]));
+  };
+  return starts_with("select") || starts_with("with") || starts_with("values");
+}
 
 bool IsResultGone(const common::Error& error) {
   // A result that expired or was deleted: Athena answers InvalidRequestException (or S3 NoSuchKey).
@@ -285,33 +300,30 @@ const std::vector<ConnectionTest>& Connector::Tests() {
 }
 
 std::string Connector::RunTest(const std::string& name, const common::CancellationToken& cancel) {
-  try {
-    auto client = impl_->MakeAthena(cancel);
-    if (name == "credentials") {
-      client->ListDatabases(config_.catalog);
-    } else if (name == "database") {
-      const auto databases = client->ListDatabases(config_.catalog);
-      bool found = false;
-      for (const auto& db : databases) found = found || db == config_.database;
-      if (!found) {
-        return fmt::format("database '{}' does not exist in catalog '{}' ({} databases visible)", config_.database,
-                           config_.catalog, databases.size());
-      }
-    } else if (name == "staging") {
-      auto runner = impl_->Runner(*client, cancel);
-      const athena::QueryExecution execution = runner.Run(impl_->Request("SELECT 1 AS connection_test"));
-      athena::RowBatch rows;
-      client->GetQueryResults(execution.id, "", 10, execution.HasHeaderRow(), rows);
-      if (rows.num_rows() != 1 || rows.cell(0, 0) != "1") {
-        return fmt::format("the test query {} succeeded but its result was not the expected single row", execution.id);
-      }
-    } else {
-      return fmt::format("unknown test '{}'", name);
+  auto client = impl_->MakeAthena(cancel);
+  if (name == "credentials") {
+    client->ListDatabases(config_.catalog);
+  } else if (name == "database") {
+    const auto databases = client->ListDatabases(config_.catalog);
+    bool found = false;
+    for (const auto& db : databases) found = found || db == config_.database;
+    if (!found) {
+      throw common::NotFoundError(fmt::format("database '{}' does not exist in catalog '{}' ({} databases visible)",
+                                              config_.database, config_.catalog, databases.size()));
     }
-    return "";
-  } catch (const std::exception& e) {
-    return e.what();
+  } else if (name == "staging") {
+    auto runner = impl_->Runner(*client, cancel);
+    const athena::QueryExecution execution = runner.Run(impl_->Request("SELECT 1 AS connection_test"));
+    athena::RowBatch rows;
+    client->GetQueryResults(execution.id, "", 10, execution.HasHeaderRow(), rows);
+    if (rows.num_rows() != 1 || rows.cell(0, 0) != "1") {
+      throw common::ProtocolError(
+          fmt::format("the test query {} succeeded but its result was not the expected single row", execution.id));
+    }
+  } else {
+    return fmt::format("unknown test '{}'", name);
   }
+  return "";
 }
 
 std::vector<TableSchema> Connector::DiscoverSchema(const common::CancellationToken& cancel) {
@@ -322,10 +334,11 @@ std::vector<TableSchema> Connector::DiscoverSchema(const common::CancellationTok
     if (table.query.empty()) {
       columns = impl_->TableColumns(*client, table);
     } else {
-      // Column names and types of a query: run it with LIMIT 0 (scans next to nothing).
+      // Column names and types of a SELECT: run it with LIMIT 0 (scans next to nothing). Other
+      // statements (SHOW, DESCRIBE, ...) cannot be wrapped and are cheap: run them as they are.
       auto runner = impl_->Runner(*client, cancel);
-      const athena::QueryExecution execution =
-          runner.Run(impl_->Request(fmt::format("SELECT * FROM ({}) LIMIT 0", table.query)));
+      const athena::QueryExecution execution = runner.Run(impl_->Request(
+          IsSelect(table.query) ? fmt::format("SELECT * FROM ({}) LIMIT 0", table.query) : table.query));
       athena::RowBatch rows;
       columns = client->GetQueryResults(execution.id, "", 1, execution.HasHeaderRow(), rows).columns;
     }

@@ -57,7 +57,8 @@ class Connector {
 
   /// Setup tests offered to Fivetran, in the order they should run.
   static const std::vector<ConnectionTest>& Tests();
-  /// Runs one setup test; returns "" on success or a one-line failure message naming the cause.
+  /// Runs one setup test; returns "" on success ("unknown test ..." for a name not in Tests()).
+  /// A failing test throws the common::Error naming the cause (its kind tells who must act).
   std::string RunTest(const std::string& name, const common::CancellationToken& cancel);
 
   /// Destination tables with typed columns and primary keys (from GetTableMetadata for tables,

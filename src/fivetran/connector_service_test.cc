@@ -276,7 +276,7 @@ TEST_F(ConnectorServiceTest, ShutdownCancelsRunningSyncs) {
 // The interrupted query must be stopped in Athena too. Disabled: athena::QueryRunner sends
 // StopQueryExecution through the ServiceClient bound to the same (now cancelled) token, which
 // refuses it ("athena StopQueryExecution cancelled"); enable once that is fixed in athena/aws.
-TEST_F(ConnectorServiceTest, DISABLED_CancellationStopsTheRunningAthenaQuery) {
+TEST_F(ConnectorServiceTest, CancellationStopsTheRunningAthenaQuery) {
   {
     grpc::ClientContext context;
     auto reader = StartHangingUpdate(*stub_, context);
