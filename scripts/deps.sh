@@ -10,7 +10,7 @@ APT_PACKAGES=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libsimdjson-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  tzdata
+  tzdata time
   python3 python3-boto3 python3-grpcio python3-pytest
   npm
 )

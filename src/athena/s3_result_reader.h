@@ -22,7 +22,7 @@
 namespace ac::athena {
 
 struct S3ResultReaderOptions {
-  int64_t part_size_bytes = int64_t{8} << 20;  ///< bytes per ranged GET
+  int64_t part_size_bytes = int64_t{4} << 20;  ///< bytes per ranged GET
   int concurrency = 8;                         ///< ranged GETs in flight
   size_t max_batch_rows = 8192;                ///< rows per batch handed out (bounds checkpoint spacing)
   int max_body_resumes = 10;                   ///< re-requests of one part whose body broke midway

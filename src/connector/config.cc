@@ -131,7 +131,7 @@ const std::vector<ConfigField>& ConfigFields() {
       {"tables", "Tables (JSON)", "Several tables: a JSON list of objects with source_table or query, destination_table, primary_key, cursor_column.", false, "", K::kText, {}, ""},
       {"checkpoint_interval_rows", "Checkpoint interval (rows)", "Checkpoint at least every this many rows.", false, "100000", K::kText, {}, ""},
       {"result_fetcher", "Result fetcher", "How results are read: auto, api (GetQueryResults), s3 (result file, parallel ranges) or unload (Parquet).", false, "auto", K::kDropdown, {"auto", "api", "s3", "unload"}, ""},
-      {"s3_part_size_mb", "S3 part size (MiB)", "Size of each ranged GET of a result file.", false, "8", K::kText, {}, ""},
+      {"s3_part_size_mb", "S3 part size (MiB)", "Size of each ranged GET of a result file.", false, "4", K::kText, {}, ""},
       {"s3_concurrency", "S3 concurrency", "Parallel ranged GETs of a result file.", false, "8", K::kText, {}, ""},
       {"query_max_attempts", "Query attempts", "Submissions of a query that Athena reports as retryable.", false, "3", K::kText, {}, ""},
       {"athena_endpoint_url", "Athena endpoint URL", "Override for VPC/private endpoints or athena-local.", false, "", K::kText, {}, ""},

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# End-to-end benchmark (`make bench`): athena-local with realistic conditions (50 ms latency per
+# response, 800 Mbit/s per S3 connection), results of the customers shape (4 columns) and of a wide
+# typed table (15 columns) at 100k, 1M and 10M rows. Measured with /usr/bin/time -v (wall, CPU =
+# user + sys, peak RSS):
+#   connector-<fetcher>  athena-connector debug --no-progress (api, s3, unload, auto) into the
+#                        DuckDB warehouse
+#   direct-s3            the s3 sync into the same DuckDB warehouse through Connector::Sync directly,
+#                        without debug's in-process gRPC hop (the partner protocol)
+#   fetch-only-s3        the same sync with the s3 fetcher into a sink that drops the records
+#   python-baseline      boto3 doing what Fivetran's Python example does (python_baseline.py)
+#   read-csv-floor       DuckDB's read_csv of the same result file from local disk into a table
+#
+# Usage: bench/e2e/run.sh <build dir>
+# Environment: BENCH_SIZES (default "100000 1000000 10000000"), BENCH_SHAPES ("customers wide"),
+#   BENCH_SLOW_MAX_ROWS (largest size the api fetcher, auto and the Python baseline run at;
+#   default 1000000 — at 10M rows they take many minutes), BENCH_KEEP=1 keeps the work folder.
+# Writes <build dir>/bench/e2e-results.tsv and prints one table with the ratios.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BUILD="$(cd "${1:-${ROOT}/build/Release}" && pwd)"
+SIZES="${BENCH_SIZES:-100000 1000000 10000000}"
+SHAPES="${BENCH_SHAPES:-customers wide}"
+SLOW_MAX_ROWS="${BENCH_SLOW_MAX_ROWS:-1000000}"
+CONNECTOR="${BUILD}/athena-connector"
+ATHENA_LOCAL="${BUILD}/bin/athena-local"
+TOOL="${BUILD}/bench/e2e_bench_tool"
+PYTHON=/usr/bin/python3
+TIME=/usr/bin/time
+for binary in "${CONNECTOR}" "${ATHENA_LOCAL}" "${TOOL}" "${TIME}" "${PYTHON}"; do
+  [[ -x "${binary}" ]] || { echo "bench: ${binary} is missing (build first; /usr/bin/time is Debian's 'time')" >&2; exit 1; }
+done
+
+WORK="$(mktemp -d /tmp/ac-bench-XXXXXX)"
+EMULATOR_PID=""
+cleanup() {
+  if [[ -n "${EMULATOR_PID}" ]]; then kill "${EMULATOR_PID}" 2>/dev/null || true; wait "${EMULATOR_PID}" 2>/dev/null || true; fi
+  if [[ "${BENCH_KEEP:-0}" != 1 ]]; then rm -rf "${WORK}"; else echo "bench: work folder kept: ${WORK}"; fi
+}
+trap cleanup EXIT
+
+# --- seeds: one table per shape and size ------------------------------------------------------
+mkdir -p "${WORK}/seed"
+for size in ${SIZES}; do
+  for shape in ${SHAPES}; do
+    case "${shape}" in
+      customers) cat > "${WORK}/seed/customers_${size}.sql" <<EOF
+CREATE TABLE "default".customers_${size} AS
+SELECT CAST(i AS BIGINT) AS customer_id,
+  'first_' || i AS first_name,
+  CASE WHEN i % 13 = 0 THEN NULL ELSE 'last "' || i || '"' END AS last_name,
+  'user' || i || '@example.com' AS email
+FROM range(1, ${size} + 1) t(i);
+EOF
+      ;;
+      wide) cat > "${WORK}/seed/wide_${size}.sql" <<EOF
+CREATE TABLE "default".wide_${size} AS
+SELECT CAST(i AS BIGINT) AS id,
+  CAST(i % 100000 AS INTEGER) AS int_col,
+  CAST(i % 30000 AS SMALLINT) AS small_col,
+  i % 2 = 0 AS bool_col,
+  CAST(i AS DOUBLE) / 7 AS double_col,
+  CAST(i AS REAL) / 3 AS real_col,
+  CAST(i * 1.0001 AS DECIMAL(18, 4)) AS dec_col,
+  'name ' || i AS name_col,
+  CASE WHEN i % 10 = 0 THEN NULL ELSE 'a somewhat longer text value, with "quotes", #' || i END AS text_col,
+  md5(CAST(i AS VARCHAR)) AS hash_col,
+  DATE '2000-01-01' + CAST(i % 10000 AS INTEGER) AS date_col,
+  TIMESTAMP '2020-01-01 00:00:00' + to_milliseconds(i * 1000 + i % 1000) AS ts_col,
+  CAST('bin' || (i % 1000) AS BLOB) AS bin_col,
+  [CAST(i % 10 AS INTEGER), CAST(i % 7 AS INTEGER)] AS arr_col,
+  {'k': CAST(i % 5 AS INTEGER), 'v': 'x' || (i % 3)} AS row_col
+FROM range(1, ${size} + 1) t(i);
+EOF
+      ;;
+      *) echo "bench: unknown shape ${shape}" >&2; exit 1 ;;
+    esac
+  done
+done
+
+# --- athena-local ------------------------------------------------------------------------------
+echo "bench: seeding athena-local (${SHAPES} x ${SIZES} rows) ..."
+"${ATHENA_LOCAL}" --port 0 --port-file "${WORK}/port" --data-dir "${WORK}/data" --seed "${WORK}/seed" \
+  --latency-ms 50 --bandwidth-mbps 800 --log-level warn >"${WORK}/athena-local.log" 2>&1 &
+EMULATOR_PID=$!
+for _ in $(seq 1 1200); do
+  [[ -s "${WORK}/port" ]] && break
+  kill -0 "${EMULATOR_PID}" 2>/dev/null || { cat "${WORK}/athena-local.log" >&2; exit 1; }
+  sleep 0.25
+done
+PORT="$(cat "${WORK}/port")"
+ENDPOINT="http://127.0.0.1:${PORT}"
+RESULTS="${BUILD}/bench/e2e-results.tsv"
+mkdir -p "$(dirname "${RESULTS}")"
+printf 'shape\trows\tcase\twall_s\tcpu_s\tpeak_rss_kb\n' >"${RESULTS}"
+
+configuration() {  # <file> <fetcher> <table> <primary key>
+  cat >"$1" <<EOF
+{"aws_access_key_id": "test", "aws_secret_access_key": "test", "region_name": "us-east-1",
+ "database_name": "default", "s3_staging_dir": "s3://athena-results/staging/",
+ "athena_endpoint_url": "${ENDPOINT}", "s3_endpoint_url": "${ENDPOINT}",
+ "result_fetcher": "$2", "source_table": "$3", "destination_table": "$3", "primary_key": "$4"}
+EOF
+}
+
+# measure <shape> <rows> <case> <command...>: one row of the results table.
+measure() {
+  local shape="$1" rows="$2" name="$3"
+  shift 3
+  printf 'bench: %-9s %9s rows  %-16s ' "${shape}" "${rows}" "${name}"
+  if ! "${TIME}" -v -o "${WORK}/time.txt" "$@" >"${WORK}/out.txt" 2>"${WORK}/err.txt"; then
+    echo "FAILED"
+    tail -5 "${WORK}/out.txt" "${WORK}/err.txt" >&2
+    exit 1
+  fi
+  local wall cpu rss
+  wall="$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s}' "${WORK}/time.txt")"
+  cpu="$(awk -F': ' '/User time/ {u = $2} /System time/ {s = $2} END {printf "%.2f", u + s}' "${WORK}/time.txt")"
+  rss="$(awk -F': ' '/Maximum resident set size/ {print $2}' "${WORK}/time.txt")"
+  printf '%8.2f s  cpu %8.2f s  rss %7d MB\n' "${wall}" "${cpu}" "$((rss / 1024))"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "${shape}" "${rows}" "${name}" "${wall}" "${cpu}" "${rss}" >>"${RESULTS}"
+}
+
+synced_rows() { "${PYTHON}" -c 'import json,sys; t=json.load(open(sys.argv[1]))["tables"][sys.argv[2]]; print(t["rows_synced"], t["query_execution_id"])' "$1" "$2"; }
+
+for size in ${SIZES}; do
+  for shape in ${SHAPES}; do
+    table="${shape}_${size}"
+    key=id
+    [[ "${shape}" == customers ]] && key=customer_id
+    for fetcher in s3 unload auto api; do
+      if [[ "${fetcher}" == api || "${fetcher}" == auto ]] && ((size > SLOW_MAX_ROWS)); then continue; fi
+      configuration "${WORK}/${fetcher}.json" "${fetcher}" "${table}" "${key}"
+      rm -rf "${WORK}/files"
+      measure "${shape}" "${size}" "connector-${fetcher}" \
+        "${CONNECTOR}" debug --configuration "${WORK}/${fetcher}.json" --working-dir "${WORK}/files" --no-progress
+      read -r synced query_id < <(synced_rows "${WORK}/files/state.json" "${table}")
+      [[ "${synced}" == "${size}" ]] || { echo "bench: ${fetcher} synced ${synced} rows, expected ${size}" >&2; exit 1; }
+      if [[ "${fetcher}" == s3 ]]; then
+        # The floor reads the very result file the s3 fetcher read, from local disk.
+        rm -f "${WORK}/floor.db" "${WORK}/floor.db.wal"
+        measure "${shape}" "${size}" "read-csv-floor" \
+          "${TOOL}" read-csv "${WORK}/data/athena-results/staging/${query_id}.csv" "${WORK}/floor.db"
+        rm -f "${WORK}/floor.db" "${WORK}/floor.db.wal"
+        rm -rf "${WORK}/direct"
+        measure "${shape}" "${size}" "direct-s3" "${TOOL}" sync "${WORK}/s3.json" "${WORK}/direct"
+        rm -rf "${WORK}/direct"
+        measure "${shape}" "${size}" "fetch-only-s3" "${TOOL}" fetch-only "${WORK}/s3.json"
+      fi
+      rm -rf "${WORK}/files"
+      # Result files are not needed again: keep the disk use to one result at a time.
+      find "${WORK}/data/athena-results" -type f -delete 2>/dev/null || true
+    done
+    if ((size <= SLOW_MAX_ROWS)); then
+      measure "${shape}" "${size}" "python-baseline" "${PYTHON}" "${ROOT}/bench/e2e/python_baseline.py" "${ENDPOINT}" "${table}" "${key}"
+      grep -q "^rows ${size}$" "${WORK}/out.txt" || { echo "bench: the baseline did not read ${size} rows" >&2; exit 1; }
+      find "${WORK}/data/athena-results" -type f -delete 2>/dev/null || true
+    fi
+  done
+done
+
+"${PYTHON}" "${ROOT}/bench/e2e/report.py" "${RESULTS}"
