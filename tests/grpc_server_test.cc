@@ -315,8 +315,25 @@ TEST_F(GrpcServerTest, UpdateStreamsTypedRecordsInBatchesWithCheckpoints) {
   EXPECT_EQ(run.Tasks(), 0);
 }
 
+TEST_F(GrpcServerTest, CheckpointsAreSpacedByCheckpointIntervalRows) {
+  const UpdateRun run = SyncAll(Config({{"source_table", "big_rows"}, {"checkpoint_interval_rows", "5000"}}));
+  ASSERT_TRUE(run.status.ok()) << run.status.error_message();
+  EXPECT_EQ(run.Records().size(), 20001u);
+  // Within the result: one checkpoint per 5,000 rows delivered (not one per page or batch).
+  std::vector<int64_t> positions;
+  for (const auto& text : run.Checkpoints()) {
+    const json state = json::parse(text);
+    const json& t = state["tables"]["customers"];
+    if (t["status"] == "in_progress" && t.contains("position") && t["position"]["rows_read"].get<int64_t>() > 0) {
+      positions.push_back(t["position"]["rows_read"].get<int64_t>());
+    }
+  }
+  EXPECT_EQ(positions, (std::vector<int64_t>{5000, 10000, 15000, 20000}));
+  EXPECT_EQ(json::parse(run.Checkpoints().back())["tables"]["customers"]["status"], "complete");
+}
+
 TEST_F(GrpcServerTest, UpdateResumesFromAnIntermediateCheckpoint) {
-  const Configuration config = Config({{"source_table", "big_rows"}});
+  const Configuration config = Config({{"source_table", "big_rows"}, {"checkpoint_interval_rows", "1000"}});
   const UpdateRun full = SyncAll(config);
   ASSERT_TRUE(full.status.ok()) << full.status.error_message();
   ExpectBatchesOfAtMost100(full);

@@ -112,7 +112,8 @@ TEST_F(SyncE2eTest, ThrottlingAndServerErrorsAreRetriedToSuccess) {
 TEST_F(SyncE2eTest, KilledSyncResumesTheSameResultWithoutDuplicates) {
   AthenaLocal athena({.seeds = {(SourceDir() / "examples" / "local").string(), (SourceDir() / "tests" / "data").string()},
                       .extra_args = {"--latency-ms", "40"}});
-  const auto config = athena.WriteConfiguration(dir.path(), {{"source_table", "big_rows"}});
+  const auto config =
+      athena.WriteConfiguration(dir.path(), {{"source_table", "big_rows"}, {"checkpoint_interval_rows", "1000"}});
   const auto work = dir.path() / "files";
   TempDir logs;
   const int pid = StartProcess({ConnectorBinary(), "debug", "--configuration", config.string(), "--working-dir",

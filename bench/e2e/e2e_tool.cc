@@ -6,19 +6,25 @@
 //   e2e_tool fetch-only <configuration.json>
 //       The connector's sync (query, fetcher, decoding) into a sink that drops the records: what
 //       the fetchers cost without the DuckDB warehouse. Prints rows.
+//   e2e_tool protocol <configuration.json>
+//       The connector's gRPC server on a loopback TCP port and Fivetran's side of the Update call:
+//       every record is encoded, sent, received, parsed and grouped into batches, then dropped.
+//       What a sync costs up to the destination (the production path). Prints rows.
 //   e2e_tool sync <configuration.json> <working dir>
-//       The same sync into the DuckDB warehouse, as `athena-connector debug` does. Prints rows.
+//       The same sync into the DuckDB warehouse, without debug's gRPC hop. Prints rows.
 #include <duckdb.h>
 
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "common/clock.h"
 #include "connector/config.h"
 #include "connector/connector.h"
 #include "connector/record_sink.h"
+#include "fivetran/local_runner.h"
 #include "warehouse/duckdb_warehouse.h"
 
 namespace {
@@ -68,6 +74,26 @@ class NullSink final : public ac::connector::RecordSink {
   long long rows_ = 0;
 };
 
+int Protocol(const std::string& configuration) {
+  std::ifstream in(configuration);
+  std::stringstream text;
+  text << in.rdbuf();
+  ac::fivetran::LocalSyncOptions options;
+  options.use_tcp = true;
+  options.run_tests = false;
+  for (const auto& [key, value] : nlohmann::json::parse(text.str()).items()) {
+    options.configuration[key] = value.is_string() ? value.get<std::string>() : value.dump();
+  }
+  NullSink sink;
+  const ac::fivetran::LocalSyncResult result = ac::fivetran::RunLocalSync(options, sink);
+  if (!result.ok) {
+    std::fprintf(stderr, "sync failed: %s\n", result.message.c_str());
+    return 1;
+  }
+  std::printf("rows %lld\n", sink.rows());
+  return 0;
+}
+
 int Sync(const std::string& configuration, const std::string& working_dir) {
   std::ifstream in(configuration);
   std::stringstream text;
@@ -99,8 +125,9 @@ int main(int argc, char** argv) {
   const std::string command = argc > 1 ? argv[1] : "";
   if (command == "read-csv" && argc == 4) return ReadCsv(argv[2], argv[3]);
   if (command == "fetch-only" && argc == 3) return Sync(argv[2], "");
+  if (command == "protocol" && argc == 3) return Protocol(argv[2]);
   if (command == "sync" && argc == 4) return Sync(argv[2], argv[3]);
-  std::fprintf(stderr, "usage: %s read-csv <result.csv> <database> | fetch-only <configuration.json> | sync <configuration.json> <dir>\n",
+  std::fprintf(stderr, "usage: %s read-csv <result.csv> <database> | fetch-only <configuration.json> | protocol <configuration.json> | sync <configuration.json> <dir>\n",
                argv[0]);
   return 2;
 }

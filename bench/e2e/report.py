@@ -36,29 +36,29 @@ def main():
     print()
 
     shapes = sorted({r["shape"] for r in rows})
+    base_rows = max((int(r["rows"]) for r in rows if r["case"] == "python-baseline"), default=None)
     for shape in shapes:
-        s3 = wall(shape, 1000000, "connector-s3")
         base = wall(shape, 1000000, "python-baseline")
         floor = wall(shape, 1000000, "read-csv-floor")
-        if s3 and base:
-            ratio = base / s3
-            print(f"goal [{shape}] s3 >= 20x baseline rows/s at 1M rows: {ratio:.1f}x -> {'met' if ratio >= 20 else 'NOT met'}")
-        if s3 and floor:
-            ratio = s3 / floor
-            print(f"goal [{shape}] s3 within 3x of the read_csv floor at 1M rows: {ratio:.2f}x -> "
-                  f"{'met' if ratio <= 3 else 'NOT met'}")
-        rss1 = by_key.get((shape, 1000000, "connector-s3"))
-        rss10 = by_key.get((shape, 10000000, "connector-s3"))
-        if rss1 and rss10:
-            growth = int(rss10["peak_rss_kb"]) / int(rss1["peak_rss_kb"]) - 1
-            print(f"goal [{shape}] s3 peak RSS flat (within 20%) from 1M to 10M rows: {growth * 100:+.0f}% -> "
-                  f"{'met' if abs(growth) <= 0.2 else 'NOT met'}")
-        f1 = by_key.get((shape, 1000000, "fetch-only-s3"))
-        f10 = by_key.get((shape, 10000000, "fetch-only-s3"))
-        if f1 and f10:
-            growth = int(f10["peak_rss_kb"]) / int(f1["peak_rss_kb"]) - 1
-            print(f"      [{shape}] fetch-only s3 peak RSS from 1M to 10M rows: {growth * 100:+.0f}%")
-
+        for case in ("connector-s3", "protocol-s3"):
+            s3 = wall(shape, 1000000, case)
+            if s3 and base:
+                ratio = base / s3
+                print(f"goal [{shape}] {case} >= 20x baseline rows/s at 1M rows: {ratio:.1f}x -> "
+                      f"{'met' if ratio >= 20 else 'NOT met'}")
+            if s3 and floor:
+                ratio = s3 / floor
+                print(f"goal [{shape}] {case} within 3x of the read_csv floor at 1M rows: {ratio:.2f}x -> "
+                      f"{'met' if ratio <= 3 else 'NOT met'}")
+        for case in ("connector-s3", "protocol-s3", "fetch-only-s3"):
+            rss1 = by_key.get((shape, 1000000, case))
+            rss10 = by_key.get((shape, 10000000, case))
+            if rss1 and rss10:
+                growth = int(rss10["peak_rss_kb"]) / int(rss1["peak_rss_kb"]) - 1
+                print(f"goal [{shape}] {case} peak RSS flat (within 20%) from 1M to 10M rows: {growth * 100:+.0f}% -> "
+                      f"{'met' if abs(growth) <= 0.2 else 'NOT met'}")
+    if base_rows is None:
+        print("(no Python baseline in these results)")
 
 if __name__ == "__main__":
     main()

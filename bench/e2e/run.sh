@@ -7,6 +7,8 @@
 #                        DuckDB warehouse
 #   direct-s3            the s3 sync into the same DuckDB warehouse through Connector::Sync directly,
 #                        without debug's in-process gRPC hop (the partner protocol)
+#   protocol-s3          the s3 sync through the gRPC server on a loopback TCP port to a client that
+#                        parses every record and drops it: the production path, up to the destination
 #   fetch-only-s3        the same sync with the s3 fetcher into a sink that drops the records
 #   python-baseline      boto3 doing what Fivetran's Python example does (python_baseline.py)
 #   read-csv-floor       DuckDB's read_csv of the same result file from local disk into a table
@@ -14,7 +16,8 @@
 # Usage: bench/e2e/run.sh <build dir>
 # Environment: BENCH_SIZES (default "100000 1000000 10000000"), BENCH_SHAPES ("customers wide"),
 #   BENCH_SLOW_MAX_ROWS (largest size the api fetcher, auto and the Python baseline run at;
-#   default 1000000 — at 10M rows they take many minutes), BENCH_KEEP=1 keeps the work folder.
+#   default 1000000 — at 10M rows they take many minutes), BENCH_BIG_SHAPES (shapes run at sizes
+#   above that; default all of BENCH_SHAPES), BENCH_KEEP=1 keeps the work folder.
 # Writes <build dir>/bench/e2e-results.tsv and prints one table with the ratios.
 set -euo pipefail
 
@@ -23,6 +26,7 @@ BUILD="$(cd "${1:-${ROOT}/build/Release}" && pwd)"
 SIZES="${BENCH_SIZES:-100000 1000000 10000000}"
 SHAPES="${BENCH_SHAPES:-customers wide}"
 SLOW_MAX_ROWS="${BENCH_SLOW_MAX_ROWS:-1000000}"
+BIG_SHAPES="${BENCH_BIG_SHAPES:-${SHAPES}}"
 CONNECTOR="${BUILD}/athena-connector"
 ATHENA_LOCAL="${BUILD}/bin/athena-local"
 TOOL="${BUILD}/bench/e2e_bench_tool"
@@ -42,8 +46,13 @@ trap cleanup EXIT
 
 # --- seeds: one table per shape and size ------------------------------------------------------
 mkdir -p "${WORK}/seed"
+runs_at() {  # <shape> <size>: whether this shape runs at this size
+  ((${2} <= SLOW_MAX_ROWS)) || [[ " ${BIG_SHAPES} " == *" ${1} "* ]]
+}
+
 for size in ${SIZES}; do
   for shape in ${SHAPES}; do
+    runs_at "${shape}" "${size}" || continue
     case "${shape}" in
       customers) cat > "${WORK}/seed/customers_${size}.sql" <<EOF
 CREATE TABLE "default".customers_${size} AS
@@ -126,6 +135,7 @@ synced_rows() { "${PYTHON}" -c 'import json,sys; t=json.load(open(sys.argv[1]))[
 
 for size in ${SIZES}; do
   for shape in ${SHAPES}; do
+    runs_at "${shape}" "${size}" || continue
     table="${shape}_${size}"
     key=id
     [[ "${shape}" == customers ]] && key=customer_id
@@ -146,6 +156,7 @@ for size in ${SIZES}; do
         rm -rf "${WORK}/direct"
         measure "${shape}" "${size}" "direct-s3" "${TOOL}" sync "${WORK}/s3.json" "${WORK}/direct"
         rm -rf "${WORK}/direct"
+        measure "${shape}" "${size}" "protocol-s3" "${TOOL}" protocol "${WORK}/s3.json"
         measure "${shape}" "${size}" "fetch-only-s3" "${TOOL}" fetch-only "${WORK}/s3.json"
       fi
       rm -rf "${WORK}/files"

@@ -129,7 +129,7 @@ const std::vector<ConfigField>& ConfigFields() {
       {"primary_key", "Primary key", "Primary-key column(s) of the destination table, comma-separated.", false, "customer_id", K::kText, {}, ""},
       {"cursor_column", "Cursor column", "Optional monotonically increasing column (e.g. updated_at): later syncs read only newer rows.", false, "", K::kText, {}, ""},
       {"tables", "Tables (JSON)", "Several tables: a JSON list of objects with source_table or query, destination_table, primary_key, cursor_column.", false, "", K::kText, {}, ""},
-      {"checkpoint_interval_rows", "Checkpoint interval (rows)", "Checkpoint at least every this many rows.", false, "100000", K::kText, {}, ""},
+      {"checkpoint_interval_rows", "Checkpoint interval (rows)", "Rows delivered between two checkpoints (each saves the resume position; the destination commits at each).", false, "100000", K::kText, {}, ""},
       {"result_fetcher", "Result fetcher", "How results are read: auto, api (GetQueryResults), s3 (result file, parallel ranges) or unload (Parquet).", false, "auto", K::kDropdown, {"auto", "api", "s3", "unload"}, ""},
       {"s3_part_size_mb", "S3 part size (MiB)", "Size of each ranged GET of a result file.", false, "4", K::kText, {}, ""},
       {"s3_concurrency", "S3 concurrency", "Parallel ranged GETs of a result file.", false, "8", K::kText, {}, ""},

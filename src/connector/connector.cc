@@ -515,6 +515,10 @@ void Connector::Impl::SyncTable(athena::AthenaClient& client, ResultFetcherFacto
   }
 
   athena::ValueDecoder decoder(columns);
+  // Batches are at most checkpoint_interval_rows; a checkpoint goes out once that many rows have
+  // been delivered since the last one (and when the table completes). The sink commits per
+  // checkpoint, so this spacing sets the cost of durability, not the batch size.
+  int64_t rows_since_checkpoint = 0;
   athena::RowBatch rows;
   common::ValueBatch values;
   common::ValueBatch projected_values;
@@ -542,7 +546,11 @@ void Connector::Impl::SyncTable(athena::AthenaClient& client, ResultFetcherFacto
     saved.status = TableState::Status::kInProgress;
     saved.position = reader->position();
     saved.rows_synced = saved.position.rows_read;
-    sink.Checkpoint(state.ToJson());
+    rows_since_checkpoint += static_cast<int64_t>(values.num_rows());
+    if (rows_since_checkpoint >= config.checkpoint_interval_rows) {
+      sink.Checkpoint(state.ToJson());
+      rows_since_checkpoint = 0;
+    }
     if (on_progress) {
       on_progress(SyncProgress{table.destination_table, total_rows,
                                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()});

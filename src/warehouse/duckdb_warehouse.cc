@@ -522,6 +522,15 @@ DuckDbWarehouse::DuckDbWarehouse(WarehouseOptions options)
 DuckDbWarehouse::~DuckDbWarehouse() { Close(); }
 
 void DuckDbWarehouse::Close() {
+  if (db_ && in_transaction_) {
+    // Rows written after the last checkpoint are kept: re-delivering them later is an idempotent
+    // upsert, while the state never runs ahead of the data.
+    try {
+      CommitWrites("close");
+    } catch (const common::Error& e) {
+      spdlog::warn("{}", e.what());
+    }
+  }
   tables_.clear();  // appenders and chunks before the connection
   db_.reset();
 }
@@ -531,8 +540,21 @@ void DuckDbWarehouse::ExecuteOrThrow(const std::string& sql, std::string_view co
   Execute(db_->connection, sql, context);
 }
 
+void DuckDbWarehouse::BeginWrites(std::string_view context) {
+  if (in_transaction_) return;
+  ExecuteOrThrow("BEGIN TRANSACTION", context);
+  in_transaction_ = true;
+}
+
+void DuckDbWarehouse::CommitWrites(std::string_view context) {
+  if (!in_transaction_) return;
+  in_transaction_ = false;
+  ExecuteOrThrow("COMMIT", context);
+}
+
 void DuckDbWarehouse::Rollback(std::string_view context, std::string_view message,
                                int error_type) {
+  in_transaction_ = false;
   duckdb_result result;
   duckdb_query(db_->connection, "ROLLBACK", &result);
   duckdb_destroy_result(&result);
@@ -618,6 +640,7 @@ DuckDbWarehouse::Table& DuckDbWarehouse::Defined(const TableSchema& table) {
 }
 
 DuckDbWarehouse::Table& DuckDbWarehouse::DefineTableImpl(const TableSchema& declared) {
+  CommitWrites(fmt::format("table {}: define", declared.name));  // DDL in its own transaction
   if (!db_) throw common::InternalError("warehouse: used after Close()");
   const std::string display = options_.schema + "." + declared.name;
   ValidateDeclaration(declared, display);
@@ -1057,7 +1080,7 @@ void DuckDbWarehouse::Write(const TableSchema& table, RecordType type, const Val
   const size_t op = static_cast<size_t>(type);
   const int64_t now = NextSyncedMicros();
 
-  ExecuteOrThrow("BEGIN TRANSACTION", context);
+  BeginWrites(context);
   auto fail_with_appender = [&]() {
     std::string message = "the DuckDB appender failed";
     int error_type = DUCKDB_ERROR_INVALID;
@@ -1098,12 +1121,12 @@ void DuckDbWarehouse::Write(const TableSchema& table, RecordType type, const Val
   } catch (const common::Error&) {
     // FillChunk's errors: the appender may hold part of the batch; start afresh.
     if (t.appenders[op] != nullptr) t.DropAppender(op);
+    in_transaction_ = false;
     duckdb_result result;
     duckdb_query(db_->connection, "ROLLBACK", &result);
     duckdb_destroy_result(&result);
     throw;
   }
-  ExecuteOrThrow("COMMIT", context);
 
   switch (type) {
     case RecordType::kUpsert: counters_.upserts += num_rows; break;
@@ -1117,6 +1140,7 @@ void DuckDbWarehouse::Truncate(const TableSchema& table) {
   Table& t = Defined(table);
   const std::string context = fmt::format("table {}: truncate", t.display_name);
   const int64_t now = NextSyncedMicros();
+  BeginWrites(context);
   // The moment as a literal: microseconds since the epoch, UTC (independent of TimeZone).
   ExecuteOrThrow(
       fmt::format("UPDATE {} SET {} = true WHERE {} < make_timestamptz({}::BIGINT) "
@@ -1185,7 +1209,8 @@ void DuckDbWarehouse::Checkpoint(const std::string& state_json) {
   if (parsed.is_discarded() || !parsed.is_object()) {
     throw common::ProtocolError("warehouse: checkpoint state is not a JSON object");
   }
-  // Every Write committed before returning, so the rows before this checkpoint are durable.
+  // The rows before this checkpoint are durable before the state that points past them.
+  CommitWrites("checkpoint");
   WriteFileAtomically(state_path_, state_json);
   ++counters_.checkpoints;
   spdlog::debug("warehouse: checkpoint: {}", state_json);
@@ -1201,6 +1226,7 @@ void DuckDbWarehouse::Warning(const std::string& message) {
 
 QueryResult DuckDbWarehouse::Query(const std::string& sql) {
   if (!db_) throw common::InternalError("warehouse: used after Close()");
+  CommitWrites("query");
   return RunTextQuery(db_->connection, sql, "query");
 }
 

@@ -63,8 +63,11 @@ struct WarehouseOptions {
 /// NAIVE_TIME->TIME (value's timestamp taken as time of day), BINARY->BLOB, STRING/XML->VARCHAR,
 /// JSON->JSON. Timestamps keep microseconds (nanoseconds are truncated).
 ///
-/// Each Write is one transaction: rows go through a DuckDB query appender (typed data chunks, no
-/// per-row SQL) into one INSERT ... ON CONFLICT / UPDATE ... FROM statement. Within a batch the last
+/// The writes between two checkpoints form one transaction, committed by Checkpoint before the
+/// state file is replaced (and by DefineTable, Query and Close; committing early is safe, as
+/// re-delivered records are idempotent). A failed Write rolls the transaction back. Rows go through
+/// a DuckDB query appender (typed data chunks, no per-row SQL) into one INSERT ... ON CONFLICT /
+/// UPDATE ... FROM statement per Write. Within a batch the last
 /// record of a key wins. `_fivetran_synced` is the clock's time, made strictly increasing per
 /// operation so that a TRUNCATE and the upserts after it never share a timestamp.
 ///
@@ -88,7 +91,7 @@ class DuckDbWarehouse final : public connector::RecordSink {
   void Write(const common::TableSchema& table, connector::RecordType type,
              const common::ValueBatch& rows) override;
   /// Replaces `<working_dir>/state.json` atomically (temp file, fsync, rename, fsync of the folder).
-  /// Every earlier Write has already committed. `state_json` must be a JSON object.
+  /// Commits the earlier Writes first. `state_json` must be a JSON object.
   void Checkpoint(const std::string& state_json) override;
   /// Kept (see warnings()) and logged.
   void Warning(const std::string& message) override;
@@ -119,6 +122,8 @@ class DuckDbWarehouse final : public connector::RecordSink {
   Table& DefineTableImpl(const common::TableSchema& table);
   int64_t NextSyncedMicros();
   void ExecuteOrThrow(const std::string& sql, std::string_view context);
+  void BeginWrites(std::string_view context);
+  void CommitWrites(std::string_view context);
   [[noreturn]] void Rollback(std::string_view context, std::string_view message, int error_type);
 
   WarehouseOptions options_;
@@ -130,6 +135,7 @@ class DuckDbWarehouse final : public connector::RecordSink {
   SyncCounters counters_;
   std::vector<std::string> warnings_;
   int64_t last_synced_micros_ = 0;
+  bool in_transaction_ = false;  ///< writes since the last checkpoint, not yet committed
 };
 
 /// Formats rows as an aligned text table (header, rule, rows; NULL shown as "NULL", long values

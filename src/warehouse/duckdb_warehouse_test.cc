@@ -507,6 +507,7 @@ TEST_F(WarehouseTest, FailedBatchRollsBackEntirely) {
   good.Reset(2);
   AddRow(good, {Long(0), Text(good, DataType::kJson, "{}")});
   wh_->Write(t, RecordType::kUpsert, good);
+  wh_->Checkpoint("{}");
 
   ValueBatch bad;
   bad.Reset(2);
@@ -535,6 +536,7 @@ TEST_F(WarehouseTest, BadValuesAreOneLineErrorsNamingTheTable) {
   try {
     wh_->Write(Customers(), RecordType::kUpsert,
                CustomerRows({{1, "a", "b"}}));
+    wh_->Checkpoint("{}");  // row 1 is committed; the failures below roll back only themselves
     ValueBatch batch;
     batch.Reset(3);
     AddRow(batch, {Null(DataType::kLong), Str(batch, "x"), Str(batch, "y")});
@@ -604,6 +606,33 @@ TEST_F(WarehouseTest, CountsEveryOperation) {
                                            .schema_changes = 1,
                                            .checkpoints = 1}));
   EXPECT_EQ(wh_->warnings(), std::vector<std::string>{"something to know"});
+}
+
+TEST_F(WarehouseTest, WritesBetweenCheckpointsCommitTogether) {
+  wh_->DefineTable(Customers());
+  wh_->Write(Customers(), RecordType::kUpsert, CustomerRows({{1, "Ann", "a"}}));
+  wh_->Checkpoint(R"({"n":1})");
+  // Two writes after the checkpoint, then one that fails: the transaction since the checkpoint is
+  // rolled back, so the warehouse never holds more than the state says plus whole batches.
+  wh_->Write(Customers(), RecordType::kUpsert, CustomerRows({{2, "Bob", "b"}}));
+  wh_->Write(Customers(), RecordType::kUpsert, CustomerRows({{1, "Ann2", "a"}, {3, "Cy", "c"}}));
+  ValueBatch latin1;
+  latin1.Reset(3);
+  AddRow(latin1, {Long(4), Str(latin1, "caf\xE9"), Null(DataType::kString)});
+  EXPECT_THROW(wh_->Write(Customers(), RecordType::kUpsert, latin1), common::ProtocolError);
+  EXPECT_EQ(All("SELECT customer_id, name FROM tester.customers ORDER BY 1"), "1|Ann\n");
+
+  // Re-delivered after the failure, an upsert of a key inserted in the same transaction replaces it.
+  wh_->Write(Customers(), RecordType::kUpsert, CustomerRows({{2, "Bob", "b"}}));
+  wh_->Write(Customers(), RecordType::kUpsert, CustomerRows({{2, "Bob2", "b"}, {3, "Cy", "c"}}));
+  wh_->Write(Customers(), RecordType::kDelete, CustomerRows({{3, nullptr, nullptr}}));
+  wh_->Checkpoint(R"({"n":3})");
+  // Writes after the last checkpoint are committed by Close (re-delivering them is harmless).
+  wh_->Write(Customers(), RecordType::kUpsert, CustomerRows({{5, "Eve", "e"}}));
+  wh_.reset();
+  wh_ = Open();
+  EXPECT_EQ(All("SELECT customer_id, name, _fivetran_deleted FROM tester.customers ORDER BY 1"),
+            "1|Ann|false\n2|Bob2|false\n3|Cy|true\n5|Eve|false\n");
 }
 
 TEST_F(WarehouseTest, ReopensExistingWarehouseAndContinues) {
