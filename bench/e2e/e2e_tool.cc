@@ -81,7 +81,8 @@ int Protocol(const std::string& configuration) {
   ac::fivetran::LocalSyncOptions options;
   options.use_tcp = true;
   options.run_tests = false;
-  for (const auto& [key, value] : nlohmann::json::parse(text.str()).items()) {
+  const nlohmann::json parsed = nlohmann::json::parse(text.str());
+  for (const auto& [key, value] : parsed.items()) {
     options.configuration[key] = value.is_string() ? value.get<std::string>() : value.dump();
   }
   NullSink sink;
