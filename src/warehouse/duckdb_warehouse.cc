@@ -552,12 +552,16 @@ void DuckDbWarehouse::CommitWrites(std::string_view context) {
   ExecuteOrThrow("COMMIT", context);
 }
 
-void DuckDbWarehouse::Rollback(std::string_view context, std::string_view message,
-                               int error_type) {
+void DuckDbWarehouse::RollbackWrites() {
   in_transaction_ = false;
   duckdb_result result;
   duckdb_query(db_->connection, "ROLLBACK", &result);
   duckdb_destroy_result(&result);
+}
+
+void DuckDbWarehouse::Rollback(std::string_view context, std::string_view message,
+                               int error_type) {
+  RollbackWrites();
   ThrowDuckDbError(error_type, context, message);
 }
 
@@ -1121,10 +1125,7 @@ void DuckDbWarehouse::Write(const TableSchema& table, RecordType type, const Val
   } catch (const common::Error&) {
     // FillChunk's errors: the appender may hold part of the batch; start afresh.
     if (t.appenders[op] != nullptr) t.DropAppender(op);
-    in_transaction_ = false;
-    duckdb_result result;
-    duckdb_query(db_->connection, "ROLLBACK", &result);
-    duckdb_destroy_result(&result);
+    RollbackWrites();
     throw;
   }
 
@@ -1141,13 +1142,18 @@ void DuckDbWarehouse::Truncate(const TableSchema& table) {
   const std::string context = fmt::format("table {}: truncate", t.display_name);
   const int64_t now = NextSyncedMicros();
   BeginWrites(context);
-  // The moment as a literal: microseconds since the epoch, UTC (independent of TimeZone).
-  ExecuteOrThrow(
-      fmt::format("UPDATE {} SET {} = true WHERE {} < make_timestamptz({}::BIGINT) "
-                  "AND {} IS DISTINCT FROM true",
-                  t.qualified_name, QuoteIdentifier(kDeletedColumn),
-                  QuoteIdentifier(kSyncedColumn), now, QuoteIdentifier(kDeletedColumn)),
-      context);
+  try {
+    // The moment as a literal: microseconds since the epoch, UTC (independent of TimeZone).
+    ExecuteOrThrow(
+        fmt::format("UPDATE {} SET {} = true WHERE {} < make_timestamptz({}::BIGINT) "
+                    "AND {} IS DISTINCT FROM true",
+                    t.qualified_name, QuoteIdentifier(kDeletedColumn),
+                    QuoteIdentifier(kSyncedColumn), now, QuoteIdentifier(kDeletedColumn)),
+        context);
+  } catch (const common::Error&) {
+    RollbackWrites();
+    throw;
+  }
   ++counters_.truncates;
 }
 

@@ -124,6 +124,8 @@ class DuckDbWarehouse final : public connector::RecordSink {
   void ExecuteOrThrow(const std::string& sql, std::string_view context);
   void BeginWrites(std::string_view context);
   void CommitWrites(std::string_view context);
+  /// Rolls back the writes since the last commit (quietly: the caller is already failing).
+  void RollbackWrites();
   [[noreturn]] void Rollback(std::string_view context, std::string_view message, int error_type);
 
   WarehouseOptions options_;
