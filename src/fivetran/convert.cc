@@ -28,10 +28,6 @@ bool IsText(DataType type) {
          type == DataType::kJson || type == DataType::kXml;
 }
 
-// Tag + length prefix + payload, roughly.
-constexpr size_t kValueOverheadBytes = 4;
-constexpr size_t kTimestampBytes = 16;
-
 }  // namespace
 
 pb::DataType ToProtoType(DataType type) {
@@ -130,23 +126,6 @@ void ToValueType(const common::Value& value, pb::ValueType* out) {
     case DataType::kUnspecified:
       out->set_string(value.text.data(), value.text.size());
       break;
-  }
-}
-
-size_t EstimateValueBytes(const common::Value& value) {
-  if (value.is_null) return kValueOverheadBytes;
-  switch (value.type) {
-    case DataType::kBoolean: return kValueOverheadBytes + 1;
-    case DataType::kShort:
-    case DataType::kInt:
-    case DataType::kFloat: return kValueOverheadBytes + 4;
-    case DataType::kLong:
-    case DataType::kDouble: return kValueOverheadBytes + 8;
-    case DataType::kNaiveDate:
-    case DataType::kNaiveDateTime:
-    case DataType::kUtcDateTime:
-    case DataType::kNaiveTime: return kValueOverheadBytes + kTimestampBytes;
-    default: return kValueOverheadBytes + value.text.size();
   }
 }
 

@@ -25,9 +25,6 @@ common::TableSchema FromProtoTable(const pb::Table& table);
 /// temporal types -> google.protobuf.Timestamp; DECIMAL -> decimal text; BINARY -> bytes).
 void ToValueType(const common::Value& value, pb::ValueType* out);
 
-/// Estimate of the serialized size of `value` as a ValueType map entry value, in bytes.
-size_t EstimateValueBytes(const common::Value& value);
-
 /// The DataType a ValueType carries (kUnspecified for `null` or an empty ValueType).
 common::DataType ValueTypeDataType(const pb::ValueType& value);
 

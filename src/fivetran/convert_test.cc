@@ -169,13 +169,5 @@ TEST(ConvertTest, NumbersWidenToTheColumnType) {
   EXPECT_DOUBLE_EQ(out.float64, 0.5);
 }
 
-TEST(ConvertTest, SizeEstimate) {
-  common::Value v = common::Value::Null(DataType::kString);
-  EXPECT_GT(EstimateValueBytes(v), 0u);
-  v.is_null = false;
-  v.text = std::string_view("0123456789");
-  EXPECT_GE(EstimateValueBytes(v), 10u);
-}
-
 }  // namespace
 }  // namespace ac::fivetran

@@ -2,21 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <google/protobuf/unknown_field_set.h>
+
 #include <algorithm>
 
 #include "common/error.h"
+#include "fivetran/record_wire.h"
 
 namespace ac::fivetran {
-namespace {
-
-constexpr size_t kRecordOverheadBytes = 16;
-
-pb::RecordType ToProtoRecordType(connector::RecordType type) {
-  return static_cast<pb::RecordType>(static_cast<int>(type));
-}
-
-}  // namespace
-
 GrpcRecordSink::GrpcRecordSink(UpdateWriter writer, GrpcRecordSinkOptions options)
     : writer_(std::move(writer)), options_(std::move(options)) {
   if (options_.max_records_per_message == 0) options_.max_records_per_message = 1;
@@ -26,12 +19,8 @@ GrpcRecordSink::GrpcRecordSink(UpdateWriter writer, GrpcRecordSinkOptions option
 GrpcRecordSink::~GrpcRecordSink() = default;
 
 void GrpcRecordSink::ResetPending() {
-  pending_ = nullptr;
-  arena_.Reset();
-  pending_ = google::protobuf::Arena::CreateMessage<pb::UpdateResponse>(&arena_);
-  pending_->mutable_records();
+  pending_.clear();  // keeps its capacity
   pending_records_ = 0;
-  pending_bytes_ = 0;
 }
 
 void GrpcRecordSink::Send(const pb::UpdateResponse& response) {
@@ -42,22 +31,33 @@ void GrpcRecordSink::Send(const pb::UpdateResponse& response) {
 
 void GrpcRecordSink::Flush() {
   if (pending_records_ == 0) return;
-  Send(*pending_);
-  stats_.records_messages += 1;
+  // The encoded records travel as the `records` field of the message: an unknown field is
+  // serialized verbatim, so the wire carries exactly the bytes a parsed `Records` would give.
+  pb::UpdateResponse response;
+  std::string* records =
+      response.GetReflection()->MutableUnknownFields(&response)->AddLengthDelimited(kUpdateResponseRecordsField);
+  records->swap(pending_);
+  const bool sent = writer_(response);
+  pending_.swap(*records);
   ResetPending();
+  if (!sent) throw common::CancelledError("the Update stream was closed by the client");
+  stats_.records_messages += 1;
 }
 
 void GrpcRecordSink::DiscardPending() { ResetPending(); }
 
-pb::Record* GrpcRecordSink::NewRecord(const std::string& table_name, connector::RecordType type) {
-  if (pending_records_ >= options_.max_records_per_message) Flush();
-  pb::Record* record = pending_->mutable_records()->add_records();
-  record->set_table_name(table_name);
-  record->set_type(ToProtoRecordType(type));
+void GrpcRecordSink::AddRecord(const common::TableSchema& table, connector::RecordType type,
+                               const common::Value* row) {
+  record_.clear();
+  RecordWireEncoder::AppendRecord(record_, table, type, row);
+  // Keep a message under the record and byte caps; a single oversize record travels alone.
+  if (pending_records_ >= options_.max_records_per_message ||
+      (pending_records_ > 0 && pending_.size() + record_.size() > options_.max_message_bytes)) {
+    Flush();
+  }
+  pending_.append(record_);
   ++pending_records_;
   ++stats_.records;
-  pending_bytes_ += kRecordOverheadBytes + table_name.size();
-  return record;
 }
 
 void GrpcRecordSink::DefineTable(const common::TableSchema& table) {
@@ -84,31 +84,17 @@ void GrpcRecordSink::DefineTable(const common::TableSchema& table) {
 }
 
 void GrpcRecordSink::Truncate(const common::TableSchema& table) {
-  NewRecord(table.name, connector::RecordType::kTruncate);
+  AddRecord(table, connector::RecordType::kTruncate, nullptr);
 }
 
 void GrpcRecordSink::Write(const common::TableSchema& table, connector::RecordType type,
                            const common::ValueBatch& rows) {
-  const size_t num_rows = rows.num_rows();
-  const size_t num_columns = std::min(rows.num_columns(), table.columns.size());
   if (rows.num_columns() != table.columns.size()) {
     throw common::InternalError(fmt::format("table '{}': a batch has {} values per row for {} columns",
                                             table.name, rows.num_columns(), table.columns.size()));
   }
-  size_t names_bytes = 0;
-  for (size_t column = 0; column < num_columns; ++column) names_bytes += table.columns[column].name.size();
-  for (size_t row = 0; row < num_rows; ++row) {
-    size_t row_bytes = names_bytes;
-    for (size_t column = 0; column < num_columns; ++column) row_bytes += EstimateValueBytes(rows.at(row, column));
-    // Keep a message under the byte cap; a single oversize record travels alone.
-    if (pending_records_ > 0 && pending_bytes_ + row_bytes > options_.max_message_bytes) Flush();
-    pb::Record* record = NewRecord(table.name, type);
-    auto& data = *record->mutable_data();
-    for (size_t column = 0; column < num_columns; ++column) {
-      ToValueType(rows.at(row, column), &data[table.columns[column].name]);
-    }
-    pending_bytes_ += row_bytes;
-  }
+  if (table.columns.empty()) return;
+  for (size_t row = 0; row < rows.num_rows(); ++row) AddRecord(table, type, &rows.at(row, 0));
 }
 
 void GrpcRecordSink::Checkpoint(const std::string& state_json) {

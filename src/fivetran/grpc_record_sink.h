@@ -16,7 +16,7 @@ namespace ac::fivetran {
 
 /// Limits of one `records` message of the Update stream.
 inline constexpr size_t kMaxRecordsPerMessage = 100;          ///< enforced by Fivetran
-inline constexpr size_t kMaxRecordsMessageBytes = 1 << 20;    ///< ~1 MiB serialized (estimate)
+inline constexpr size_t kMaxRecordsMessageBytes = 1 << 20;    ///< 1 MiB of encoded records
 
 /// Sends one UpdateResponse; returns false when the stream is broken (client went away).
 using UpdateWriter = std::function<bool(const pb::UpdateResponse&)>;
@@ -44,8 +44,10 @@ struct GrpcRecordSinkStats {
   int64_t schema_changes = 0;
 };
 
-/// RecordSink writing Fivetran's Update stream: rows become `Record`s (one ValueType per column)
-/// gathered into `records` messages of at most 100 records / ~1 MiB, flushed before every
+/// RecordSink writing Fivetran's Update stream: rows become `Record`s (one ValueType per column),
+/// encoded straight to wire bytes (RecordWireEncoder) and gathered into `records` messages of at
+/// most 100 records / 1 MiB; the writer gets an UpdateResponse whose `records` field is carried
+/// as an (unparsed) unknown field, so only its serialized form is meaningful. Flushed before every
 /// checkpoint, warning and schema change so that the stream keeps the sync's order.
 /// Throws common::CancelledError when the writer reports a broken stream.
 class GrpcRecordSink final : public connector::RecordSink {
@@ -71,17 +73,17 @@ class GrpcRecordSink final : public connector::RecordSink {
   const GrpcRecordSinkStats& stats() const { return stats_; }
 
  private:
-  pb::Record* NewRecord(const std::string& table_name, connector::RecordType type);
+  /// Encodes one record (row = null: no data, TRUNCATE) into the pending `records` message.
+  void AddRecord(const common::TableSchema& table, connector::RecordType type, const common::Value* row);
   void Send(const pb::UpdateResponse& response);
   void ResetPending();
 
   UpdateWriter writer_;
   GrpcRecordSinkOptions options_;
   GrpcRecordSinkStats stats_;
-  google::protobuf::Arena arena_;
-  pb::UpdateResponse* pending_ = nullptr;  ///< on arena_; operation = records
+  std::string pending_;  ///< wire bytes of the `Records` message being gathered
+  std::string record_;   ///< scratch: the record being added
   size_t pending_records_ = 0;
-  size_t pending_bytes_ = 0;
 };
 
 }  // namespace ac::fivetran

@@ -14,8 +14,12 @@ using connector::RecordType;
 struct Captured {
   std::vector<pb::UpdateResponse> messages;
   UpdateWriter writer() {
+    // As on the wire: the records travel serialized (the sink hands over encoded bytes).
     return [this](const pb::UpdateResponse& response) {
-      messages.push_back(response);
+      pb::UpdateResponse parsed;
+      EXPECT_TRUE(parsed.ParseFromString(response.SerializeAsString()));
+      EXPECT_EQ(parsed.GetReflection()->GetUnknownFields(parsed).field_count(), 0);
+      messages.push_back(std::move(parsed));
       return true;
     };
   }

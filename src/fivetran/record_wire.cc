@@ -1,0 +1,216 @@
+#include "fivetran/record_wire.h"
+
+#include <cstring>
+
+namespace ac::fivetran {
+namespace {
+
+using common::DataType;
+
+// Wire types.
+constexpr uint32_t kVarint = 0;
+constexpr uint32_t kFixed64 = 1;
+constexpr uint32_t kLengthDelimited = 2;
+constexpr uint32_t kFixed32 = 5;
+
+// Field numbers (proto/connector_sdk.proto, proto/common.proto).
+constexpr uint32_t kRecordsRecord = 1;
+constexpr uint32_t kRecordTableName = 2;
+constexpr uint32_t kRecordType = 3;
+constexpr uint32_t kRecordData = 4;
+constexpr uint32_t kMapKey = 1;
+constexpr uint32_t kMapValue = 2;
+constexpr uint32_t kTimestampSeconds = 1;
+constexpr uint32_t kTimestampNanos = 2;
+constexpr uint32_t kValueNull = 1;
+constexpr uint32_t kValueBool = 2;
+constexpr uint32_t kValueShort = 3;
+constexpr uint32_t kValueInt = 4;
+constexpr uint32_t kValueLong = 5;
+constexpr uint32_t kValueFloat = 6;
+constexpr uint32_t kValueDouble = 7;
+constexpr uint32_t kValueNaiveDate = 8;
+constexpr uint32_t kValueNaiveDatetime = 9;
+constexpr uint32_t kValueUtcDatetime = 10;
+constexpr uint32_t kValueDecimal = 11;
+constexpr uint32_t kValueBinary = 12;
+constexpr uint32_t kValueString = 13;
+constexpr uint32_t kValueJson = 14;
+constexpr uint32_t kValueXml = 15;
+constexpr uint32_t kValueNaiveTime = 16;
+
+constexpr size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+constexpr size_t TagSize(uint32_t field) { return VarintSize(static_cast<uint64_t>(field) << 3); }
+// int32/int64 fields: negative values are sign-extended to 64 bits (10 bytes).
+constexpr uint64_t AsVarint(int64_t v) { return static_cast<uint64_t>(v); }
+
+void PutVarint(std::string& out, uint64_t v) {
+  char buffer[10];
+  size_t n = 0;
+  while (v >= 0x80) {
+    buffer[n++] = static_cast<char>((v & 0x7F) | 0x80);
+    v >>= 7;
+  }
+  buffer[n++] = static_cast<char>(v);
+  out.append(buffer, n);
+}
+void PutTag(std::string& out, uint32_t field, uint32_t wire_type) {
+  PutVarint(out, (static_cast<uint64_t>(field) << 3) | wire_type);
+}
+template <typename T>
+void PutFixed(std::string& out, T v) {
+  char buffer[sizeof(T)];
+  std::memcpy(buffer, &v, sizeof(T));  // little-endian hosts only (x86-64, arm64)
+  out.append(buffer, sizeof(T));
+}
+void PutBytes(std::string& out, uint32_t field, std::string_view bytes) {
+  PutTag(out, field, kLengthDelimited);
+  PutVarint(out, bytes.size());
+  out.append(bytes.data(), bytes.size());
+}
+size_t BytesFieldSize(uint32_t field, size_t size) { return TagSize(field) + VarintSize(size) + size; }
+
+size_t TimestampSize(const common::Timestamp& ts) {
+  size_t n = 0;
+  if (ts.seconds != 0) n += TagSize(kTimestampSeconds) + VarintSize(AsVarint(ts.seconds));
+  if (ts.nanos != 0) n += TagSize(kTimestampNanos) + VarintSize(AsVarint(ts.nanos));
+  return n;
+}
+
+uint32_t TimestampField(DataType type) {
+  switch (type) {
+    case DataType::kNaiveDate: return kValueNaiveDate;
+    case DataType::kNaiveDateTime: return kValueNaiveDatetime;
+    case DataType::kUtcDateTime: return kValueUtcDatetime;
+    default: return kValueNaiveTime;
+  }
+}
+
+uint32_t TextField(DataType type) {
+  switch (type) {
+    case DataType::kDecimal: return kValueDecimal;
+    case DataType::kBinary: return kValueBinary;
+    case DataType::kJson: return kValueJson;
+    case DataType::kXml: return kValueXml;
+    default: return kValueString;
+  }
+}
+
+void PutValue(std::string& out, const common::Value& value) {
+  if (value.is_null) {
+    PutTag(out, kValueNull, kVarint);
+    PutVarint(out, 1);
+    return;
+  }
+  switch (value.type) {
+    case DataType::kBoolean:
+      PutTag(out, kValueBool, kVarint);
+      PutVarint(out, value.boolean ? 1 : 0);
+      return;
+    case DataType::kShort:
+      PutTag(out, kValueShort, kVarint);
+      PutVarint(out, AsVarint(value.int32));
+      return;
+    case DataType::kInt:
+      PutTag(out, kValueInt, kVarint);
+      PutVarint(out, AsVarint(value.int32));
+      return;
+    case DataType::kLong:
+      PutTag(out, kValueLong, kVarint);
+      PutVarint(out, AsVarint(value.int64));
+      return;
+    case DataType::kFloat:
+      PutTag(out, kValueFloat, kFixed32);
+      PutFixed(out, value.float32);
+      return;
+    case DataType::kDouble:
+      PutTag(out, kValueDouble, kFixed64);
+      PutFixed(out, value.float64);
+      return;
+    case DataType::kNaiveDate:
+    case DataType::kNaiveDateTime:
+    case DataType::kUtcDateTime:
+    case DataType::kNaiveTime: {
+      PutTag(out, TimestampField(value.type), kLengthDelimited);
+      PutVarint(out, TimestampSize(value.timestamp));
+      if (value.timestamp.seconds != 0) {
+        PutTag(out, kTimestampSeconds, kVarint);
+        PutVarint(out, AsVarint(value.timestamp.seconds));
+      }
+      if (value.timestamp.nanos != 0) {
+        PutTag(out, kTimestampNanos, kVarint);
+        PutVarint(out, AsVarint(value.timestamp.nanos));
+      }
+      return;
+    }
+    case DataType::kDecimal:
+    case DataType::kBinary:
+    case DataType::kXml:
+    case DataType::kJson:
+    case DataType::kString:
+    case DataType::kUnspecified:
+      PutBytes(out, TextField(value.type), value.text);
+      return;
+  }
+}
+
+}  // namespace
+
+size_t RecordWireEncoder::ValueSize(const common::Value& value) {
+  if (value.is_null) return TagSize(kValueNull) + 1;
+  switch (value.type) {
+    case DataType::kBoolean: return TagSize(kValueBool) + 1;
+    case DataType::kShort: return TagSize(kValueShort) + VarintSize(AsVarint(value.int32));
+    case DataType::kInt: return TagSize(kValueInt) + VarintSize(AsVarint(value.int32));
+    case DataType::kLong: return TagSize(kValueLong) + VarintSize(AsVarint(value.int64));
+    case DataType::kFloat: return TagSize(kValueFloat) + 4;
+    case DataType::kDouble: return TagSize(kValueDouble) + 8;
+    case DataType::kNaiveDate:
+    case DataType::kNaiveDateTime:
+    case DataType::kUtcDateTime:
+    case DataType::kNaiveTime: return BytesFieldSize(TimestampField(value.type), TimestampSize(value.timestamp));
+    default: return BytesFieldSize(TextField(value.type), value.text.size());
+  }
+}
+
+size_t RecordWireEncoder::AppendRecord(std::string& out, const common::TableSchema& table, connector::RecordType type,
+                                       const common::Value* row) {
+  const size_t start = out.size();
+  // The record's size first (its length prefix), from the sizes of its entries.
+  size_t record_size = BytesFieldSize(kRecordTableName, table.name.size());
+  const auto type_number = static_cast<uint64_t>(type);
+  if (type_number != 0) record_size += TagSize(kRecordType) + VarintSize(type_number);
+  const size_t columns = row != nullptr ? table.columns.size() : 0;
+  for (size_t c = 0; c < columns; ++c) {
+    const size_t entry = BytesFieldSize(kMapKey, table.columns[c].name.size()) +
+                         BytesFieldSize(kMapValue, ValueSize(row[c]));
+    record_size += BytesFieldSize(kRecordData, entry);
+  }
+  PutTag(out, kRecordsRecord, kLengthDelimited);
+  PutVarint(out, record_size);
+  PutBytes(out, kRecordTableName, table.name);
+  if (type_number != 0) {
+    PutTag(out, kRecordType, kVarint);
+    PutVarint(out, type_number);
+  }
+  for (size_t c = 0; c < columns; ++c) {
+    const std::string& name = table.columns[c].name;
+    const size_t value_size = ValueSize(row[c]);
+    PutTag(out, kRecordData, kLengthDelimited);
+    PutVarint(out, BytesFieldSize(kMapKey, name.size()) + BytesFieldSize(kMapValue, value_size));
+    PutBytes(out, kMapKey, name);
+    PutTag(out, kMapValue, kLengthDelimited);
+    PutVarint(out, value_size);
+    PutValue(out, row[c]);
+  }
+  return out.size() - start;
+}
+
+}  // namespace ac::fivetran
