@@ -26,31 +26,6 @@ bool FixedDigits(std::string_view text, size_t& pos, size_t count, unsigned& val
 
 }  // namespace
 
-bool IsLeapYear(int64_t year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
-
-unsigned DaysInMonth(int64_t year, unsigned month) {
-  static constexpr unsigned kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (month == 2 && IsLeapYear(year)) return 29;
-  return kDays[month - 1];
-}
-
-// Howard Hinnant's days_from_civil.
-int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day) {
-  year -= month <= 2 ? 1 : 0;
-  const int64_t era = (year >= 0 ? year : year - 399) / 400;
-  const int64_t yoe = year - era * 400;
-  const int64_t mp = (static_cast<int64_t>(month) + 9) % 12;
-  const int64_t doy = (153 * mp + 2) / 5 + static_cast<int64_t>(day) - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-unsigned WeekdayFromDays(int64_t days) {
-  // 1970-01-01 was a Thursday (4).
-  const int64_t w = (days + 4) % 7;
-  return static_cast<unsigned>(w < 0 ? w + 7 : w);
-}
-
 bool ParseDateAt(std::string_view text, size_t& pos, int64_t& days) {
   size_t p = pos;
   bool negative = false;

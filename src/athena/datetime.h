@@ -3,15 +3,14 @@
 #include <cstdint>
 #include <string_view>
 
+#include "common/civil_date.h"
+
 namespace ac::athena {
 
-/// Proleptic Gregorian calendar arithmetic (any year, negative included).
-bool IsLeapYear(int64_t year);
-unsigned DaysInMonth(int64_t year, unsigned month);
-/// Days since 1970-01-01 of a civil date (month 1..12, day 1..31).
-int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);
-/// Day of the week of a day number: 0 = Sunday .. 6 = Saturday.
-unsigned WeekdayFromDays(int64_t days);
+using common::DaysFromCivil;
+using common::DaysInMonth;
+using common::IsLeapYear;
+using common::WeekdayFromDays;
 
 /// Parses a date `YYYY-MM-DD` at `pos` (year: optional sign, four or more digits, as Trino prints
 /// years outside 0..9999); advances `pos`. False when malformed or not a real calendar date.

@@ -221,17 +221,9 @@ class PosixRuleParser {
 };
 
 int64_t YearOf(int64_t utc_seconds) {
-  // Civil year of a day number (Hinnant's civil_from_days, year only).
-  int64_t z = utc_seconds / kSecondsPerDay;
-  if (utc_seconds % kSecondsPerDay < 0) --z;
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
-  return yoe + era * 400 + (month <= 2 ? 1 : 0);
+  int64_t days = utc_seconds / kSecondsPerDay;
+  if (utc_seconds % kSecondsPerDay < 0) --days;
+  return common::CivilFromDays(days).year;
 }
 
 bool IsZoneNameChar(char c) {

@@ -9,6 +9,7 @@
 //   timestamp `YYYY-MM-DD HH:MM:SS.fff` (milliseconds, rounded half up); timestamp with time zone
 //   the UTC instant with zone `UTC` (Parquet keeps the instant, not the zone); array `[1, 2]`;
 //   map `{k=v}`; row `{a=1, b=x}` (nested NULL `null`); uuid canonical; json compact.
+// The formatting is athena_text::CellFormatter, the code athena-local writes its results with.
 // Each cell is formatted into one reused scratch buffer: nothing is allocated per cell.
 
 #include <duckdb.h>
@@ -19,15 +20,12 @@
 
 #include "athena/row_batch.h"
 #include "athena/types.h"
+#include "athena_text/cell_formatter.h"
 
 namespace ac::connector {
 
 /// The Athena type a DuckDB (Parquet) column type stands for.
 athena::AthenaType AthenaTypeOfDuckDb(duckdb_logical_type type);
-
-/// Java `Double.toString` / `Float.toString` text (shortest round-trip digits).
-void AppendJavaDouble(std::string& out, double value);
-void AppendJavaFloat(std::string& out, float value);
 
 class ParquetCellConverter {
  public:
@@ -44,11 +42,11 @@ class ParquetCellConverter {
   /// Appends rows [begin, end) of `chunk` to `out` (which has columns().size() columns).
   void Append(duckdb_data_chunk chunk, size_t begin, size_t end, athena::RowBatch& out);
 
-  struct Node;
 
  private:
   std::vector<athena::Column> columns_;
-  std::vector<std::unique_ptr<Node>> nodes_;
+  std::vector<std::unique_ptr<athena_text::CellFormatter>> formatters_;
+  std::vector<bool> plain_text_;  ///< per column: varchar, appended without formatting
   std::string scratch_;
 };
 

@@ -8,47 +8,6 @@
 namespace ac::connector {
 namespace {
 
-std::string JavaDouble(double v) {
-  std::string out;
-  AppendJavaDouble(out, v);
-  return out;
-}
-
-std::string JavaFloat(float v) {
-  std::string out;
-  AppendJavaFloat(out, v);
-  return out;
-}
-
-TEST(JavaFloatingTextTest, DoubleMatchesJavaDoubleToString) {
-  EXPECT_EQ(JavaDouble(0.5), "0.5");
-  EXPECT_EQ(JavaDouble(1.0), "1.0");
-  EXPECT_EQ(JavaDouble(-2.0), "-2.0");
-  EXPECT_EQ(JavaDouble(0.0), "0.0");
-  EXPECT_EQ(JavaDouble(-0.0), "-0.0");
-  EXPECT_EQ(JavaDouble(1234567.0), "1234567.0");
-  EXPECT_EQ(JavaDouble(9999999.0), "9999999.0");
-  EXPECT_EQ(JavaDouble(1.0e7), "1.0E7");
-  EXPECT_EQ(JavaDouble(12345678.9), "1.23456789E7");
-  EXPECT_EQ(JavaDouble(0.001), "0.001");
-  EXPECT_EQ(JavaDouble(9.99e-4), "9.99E-4");
-  EXPECT_EQ(JavaDouble(1e-5), "1.0E-5");
-  EXPECT_EQ(JavaDouble(0.1 + 0.2), "0.30000000000000004");
-  EXPECT_EQ(JavaDouble(123.456), "123.456");
-  EXPECT_EQ(JavaDouble(1e300), "1.0E300");
-  EXPECT_EQ(JavaDouble(std::numeric_limits<double>::quiet_NaN()), "NaN");
-  EXPECT_EQ(JavaDouble(std::numeric_limits<double>::infinity()), "Infinity");
-  EXPECT_EQ(JavaDouble(-std::numeric_limits<double>::infinity()), "-Infinity");
-}
-
-TEST(JavaFloatingTextTest, FloatMatchesJavaFloatToString) {
-  EXPECT_EQ(JavaFloat(0.1f), "0.1");
-  EXPECT_EQ(JavaFloat(1.5f), "1.5");
-  EXPECT_EQ(JavaFloat(3.4028235e38f), "3.4028235E38");
-  EXPECT_EQ(JavaFloat(1.0e-10f), "1.0E-10");
-  EXPECT_EQ(JavaFloat(100.0f), "100.0");
-}
-
 /// Runs `sql` in an in-memory DuckDB and converts the whole result to rows of Athena text.
 class DuckDbQuery {
  public:

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "athena_text/value_format.h"
 #include "aws/fake_s3_test_util.h"
 #include "common/error.h"
 
@@ -85,7 +86,7 @@ class UnloadResultReaderTest : public ::testing::Test {
       for (int j = 0; j < rows_per_file; ++j) {
         const std::string s = j % 4 == 0 ? "<NULL>" : j % 4 == 1 ? "" : "v\"" + std::to_string(j);
         std::string d;
-        AppendJavaDouble(d, static_cast<double>(j) / 4);
+        athena_text::AppendJavaDouble(d, static_cast<double>(j) / 4);
         expected_.push_back({std::to_string(i * 1000 + j), s, d});
       }
     }

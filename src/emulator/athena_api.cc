@@ -9,9 +9,12 @@
 #include "common/encoding.h"
 #include "emulator/result_file.h"
 #include "emulator/sql_translate.h"
-#include "emulator/value_format.h"
+#include "athena_text/value_format.h"
 
 namespace ac::emulator {
+
+using athena_text::AppendInt64;
+using athena_text::AppendJsonString;
 namespace {
 
 using json = nlohmann::json;

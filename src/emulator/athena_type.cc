@@ -6,6 +6,9 @@
 namespace ac::emulator {
 namespace {
 
+using athena_text::IsJsonType;
+using athena_text::LogicalTypeHolder;
+
 constexpr int32_t kVarcharUnboundedPrecision = 2147483647;
 constexpr int32_t kVarbinaryPrecision = 1073741824;
 
@@ -23,27 +26,6 @@ std::string Lower(std::string_view text) {
     out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   }
   return out;
-}
-
-// RAII holder for child logical types returned by the C API.
-class TypeHolder {
- public:
-  explicit TypeHolder(duckdb_logical_type type) : type_(type) {}
-  ~TypeHolder() { duckdb_destroy_logical_type(&type_); }
-  TypeHolder(const TypeHolder&) = delete;
-  TypeHolder& operator=(const TypeHolder&) = delete;
-  duckdb_logical_type get() const { return type_; }
-
- private:
-  duckdb_logical_type type_;
-};
-
-bool IsJsonAlias(duckdb_logical_type type) {
-  char* alias = duckdb_logical_type_get_alias(type);
-  if (alias == nullptr) return false;
-  const bool json = std::string_view(alias) == "JSON";
-  duckdb_free(alias);
-  return json;
 }
 
 }  // namespace
@@ -82,6 +64,18 @@ DeclaredType DeclaredType::Parse(std::string_view text) {
   return d;
 }
 
+athena_text::CellTextHints DeclaredType::TextHints() const {
+  athena_text::CellTextHints hints;
+  switch (kind) {
+    case Kind::kChar: hints.char_length = length; break;
+    case Kind::kJson: hints.json = true; break;
+    case Kind::kIntervalYearToMonth: hints.interval = athena_text::CellTextHints::Interval::kYearToMonth; break;
+    case Kind::kIntervalDayToSecond: hints.interval = athena_text::CellTextHints::Interval::kDayToSecond; break;
+    default: break;
+  }
+  return hints;
+}
+
 std::string DeclaredType::ToString() const {
   switch (kind) {
     case Kind::kNone: return "";
@@ -117,7 +111,7 @@ ColumnType DescribeColumn(duckdb_logical_type type, const DeclaredType& declared
     case DUCKDB_TYPE_DECIMAL:
       return {"decimal", duckdb_decimal_width(type), duckdb_decimal_scale(type)};
     case DUCKDB_TYPE_VARCHAR:
-      if (IsJsonAlias(type) || declared.kind == K::kJson) return {"json", 0, 0};
+      if (IsJsonType(type) || declared.kind == K::kJson) return {"json", 0, 0};
       if (declared.kind == K::kChar) return {"char", declared.length, 0, true};
       if (declared.kind == K::kVarchar) return {"varchar", declared.length, 0, true};
       if (declared.kind == K::kIpAddress) return {"ipaddress", 0, 0};
@@ -168,7 +162,7 @@ std::string HiveTypeName(duckdb_logical_type type, const DeclaredType& declared)
       return "decimal(" + std::to_string(duckdb_decimal_width(type)) + "," +
              std::to_string(duckdb_decimal_scale(type)) + ")";
     case DUCKDB_TYPE_VARCHAR:
-      if (IsJsonAlias(type)) return "json";
+      if (IsJsonType(type)) return "json";
       if (declared.kind == K::kChar || declared.kind == K::kVarchar ||
           declared.kind == K::kIpAddress || declared.kind == K::kJson) {
         return declared.ToString();
@@ -190,16 +184,16 @@ std::string HiveTypeName(duckdb_logical_type type, const DeclaredType& declared)
                                                       : "interval day to second";
     case DUCKDB_TYPE_UUID: return "uuid";
     case DUCKDB_TYPE_LIST: {
-      TypeHolder child(duckdb_list_type_child_type(type));
+      LogicalTypeHolder child(duckdb_list_type_child_type(type));
       return "array<" + HiveTypeName(child.get()) + ">";
     }
     case DUCKDB_TYPE_ARRAY: {
-      TypeHolder child(duckdb_array_type_child_type(type));
+      LogicalTypeHolder child(duckdb_array_type_child_type(type));
       return "array<" + HiveTypeName(child.get()) + ">";
     }
     case DUCKDB_TYPE_MAP: {
-      TypeHolder key(duckdb_map_type_key_type(type));
-      TypeHolder value(duckdb_map_type_value_type(type));
+      LogicalTypeHolder key(duckdb_map_type_key_type(type));
+      LogicalTypeHolder value(duckdb_map_type_value_type(type));
       return "map<" + HiveTypeName(key.get()) + "," + HiveTypeName(value.get()) + ">";
     }
     case DUCKDB_TYPE_STRUCT: {
@@ -211,7 +205,7 @@ std::string HiveTypeName(duckdb_logical_type type, const DeclaredType& declared)
         out += name != nullptr && *name != '\0' ? name : "field" + std::to_string(i);
         duckdb_free(name);
         out.push_back(':');
-        TypeHolder child(duckdb_struct_type_child_type(type, i));
+        LogicalTypeHolder child(duckdb_struct_type_child_type(type, i));
         out += HiveTypeName(child.get());
       }
       out.push_back('>');
@@ -258,22 +252,22 @@ bool IsFormattableType(duckdb_logical_type type) {
              internal == DUCKDB_TYPE_UINTEGER;
     }
     case DUCKDB_TYPE_LIST: {
-      TypeHolder child(duckdb_list_type_child_type(type));
+      LogicalTypeHolder child(duckdb_list_type_child_type(type));
       return IsFormattableType(child.get());
     }
     case DUCKDB_TYPE_ARRAY: {
-      TypeHolder child(duckdb_array_type_child_type(type));
+      LogicalTypeHolder child(duckdb_array_type_child_type(type));
       return IsFormattableType(child.get());
     }
     case DUCKDB_TYPE_MAP: {
-      TypeHolder key(duckdb_map_type_key_type(type));
-      TypeHolder value(duckdb_map_type_value_type(type));
+      LogicalTypeHolder key(duckdb_map_type_key_type(type));
+      LogicalTypeHolder value(duckdb_map_type_value_type(type));
       return IsFormattableType(key.get()) && IsFormattableType(value.get());
     }
     case DUCKDB_TYPE_STRUCT: {
       const idx_t n = duckdb_struct_type_child_count(type);
       for (idx_t i = 0; i < n; ++i) {
-        TypeHolder child(duckdb_struct_type_child_type(type, i));
+        LogicalTypeHolder child(duckdb_struct_type_child_type(type, i));
         if (!IsFormattableType(child.get())) return false;
       }
       return true;

@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "athena_text/cell_formatter.h"
+
 namespace ac::emulator {
 
 /// A declared Athena type that DuckDB cannot express, parsed from DDL text.
@@ -28,6 +30,8 @@ struct DeclaredType {
   /// Canonical Athena text of the declared type ("char(5)"), empty for kNone.
   std::string ToString() const;
   bool empty() const { return kind == Kind::kNone; }
+  /// How cells of this declared type are formatted (char padding, json, interval kind).
+  athena_text::CellTextHints TextHints() const;
 };
 
 /// One result column as GetQueryResults describes it.

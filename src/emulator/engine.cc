@@ -12,11 +12,15 @@
 #include <sstream>
 
 #include "emulator/athena_type.h"
-#include "emulator/cell_formatter.h"
+#include "athena_text/cell_formatter.h"
 #include "emulator/sql_translate.h"
-#include "emulator/value_format.h"
+#include "athena_text/value_format.h"
 
 namespace ac::emulator {
+
+using athena_text::AppendUuid;
+using athena_text::CellFormatter;
+using athena_text::MakeCellFormatter;
 namespace fs = std::filesystem;
 namespace {
 
@@ -803,7 +807,7 @@ QueryOutcome RunQueryToFile(RunContext& ctx, std::string sql, ResultMetadata::Fo
     }
     duckdb_logical_type t = duckdb_prepared_statement_column_logical_type(stmt, c);
     outcome.metadata.columns.push_back(ResultColumn{name, DescribeColumn(t, d)});
-    formatters.push_back(MakeCellFormatter(t, d));
+    formatters.push_back(MakeCellFormatter(t, d.TextHints()));
     duckdb_destroy_logical_type(&t);
     names.push_back(std::move(name));
   }

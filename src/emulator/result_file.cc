@@ -8,9 +8,13 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "emulator/value_format.h"
+#include "athena_text/value_format.h"
 
 namespace ac::emulator {
+
+using athena_text::AppendCsvQuoted;
+using athena_text::EscapeCsvQuotesFrom;
+using athena_text::CellFormatter;
 namespace {
 
 constexpr size_t kWriteBufferBytes = 1 << 20;

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "emulator/athena_type.h"
-#include "emulator/cell_formatter.h"
+#include "athena_text/cell_formatter.h"
 
 namespace ac::emulator {
 
@@ -47,7 +47,7 @@ class ResultFileWriter {
   /// CSV header line: every name quoted.
   void WriteHeader(const std::vector<std::string>& names);
   /// One formatter per column, used by WriteChunk.
-  void SetFormatters(std::vector<std::unique_ptr<CellFormatter>> formatters);
+  void SetFormatters(std::vector<std::unique_ptr<athena_text::CellFormatter>> formatters);
   /// Formats every row of a DuckDB chunk.
   void WriteChunk(duckdb_data_chunk chunk);
   /// A text row (tab-joined cells; CSV: quoted cells).
@@ -66,7 +66,7 @@ class ResultFileWriter {
   ResultMetadata::Format format_;
   int fd_ = -1;
   std::string buffer_;
-  std::vector<std::unique_ptr<CellFormatter>> formatters_;
+  std::vector<std::unique_ptr<athena_text::CellFormatter>> formatters_;
   uint64_t rows_ = 0;
   uint64_t bytes_ = 0;
 };

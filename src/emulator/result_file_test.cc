@@ -12,9 +12,12 @@
 #include <sstream>
 
 #include "emulator/athena_type.h"
-#include "emulator/cell_formatter.h"
+#include "athena_text/cell_formatter.h"
 
 namespace ac::emulator {
+
+using athena_text::CellFormatter;
+using athena_text::MakeCellFormatter;
 namespace {
 
 namespace fs = std::filesystem;
@@ -50,7 +53,7 @@ class DuckDbFixture : public ::testing::Test {
     for (idx_t c = 0; c < n; ++c) {
       duckdb_logical_type t = duckdb_column_logical_type(&r, c);
       EXPECT_TRUE(IsFormattableType(t));
-      formatters.push_back(MakeCellFormatter(t, c < declared.size() ? declared[c] : DeclaredType{}));
+      formatters.push_back(MakeCellFormatter(t, c < declared.size() ? declared[c].TextHints() : athena_text::CellTextHints{}));
       duckdb_destroy_logical_type(&t);
     }
     std::vector<std::vector<std::string>> rows;

@@ -12,9 +12,11 @@
 #include <thread>
 
 #include "common/encoding.h"
-#include "emulator/value_format.h"
+#include "athena_text/value_format.h"
 
 namespace ac::emulator {
+
+using athena_text::AppendUuid;
 namespace {
 
 constexpr size_t kStreamChunkBytes = 64 << 10;

@@ -93,7 +93,6 @@ void GrpcRecordSink::Write(const common::TableSchema& table, connector::RecordTy
     throw common::InternalError(fmt::format("table '{}': a batch has {} values per row for {} columns",
                                             table.name, rows.num_columns(), table.columns.size()));
   }
-  if (table.columns.empty()) return;
   for (size_t row = 0; row < rows.num_rows(); ++row) AddRecord(table, type, &rows.at(row, 0));
 }
 

@@ -1,38 +1,20 @@
-#include "emulator/cell_formatter.h"
+#include "athena_text/cell_formatter.h"
 
 #include <stdexcept>
 #include <string_view>
 #include <vector>
 
-#include "emulator/value_format.h"
+#include "athena_text/value_format.h"
 
-namespace ac::emulator {
+namespace ac::athena_text {
 namespace {
 
-using K = DeclaredType::Kind;
-
-inline std::string_view StringOf(const duckdb_string_t& s) {
-  const uint32_t length = s.value.inlined.length;
-  if (length <= 12) return {s.value.inlined.inlined, length};
-  return {s.value.pointer.ptr, length};
-}
+using Interval = CellTextHints::Interval;
 
 inline __int128 HugeOf(const duckdb_hugeint& h) {
   return static_cast<__int128>((static_cast<unsigned __int128>(static_cast<uint64_t>(h.upper)) << 64) |
                                h.lower);
 }
-
-class TypeHolder {
- public:
-  explicit TypeHolder(duckdb_logical_type type) : type_(type) {}
-  ~TypeHolder() { duckdb_destroy_logical_type(&type_); }
-  TypeHolder(const TypeHolder&) = delete;
-  TypeHolder& operator=(const TypeHolder&) = delete;
-  duckdb_logical_type get() const { return type_; }
-
- private:
-  duckdb_logical_type type_;
-};
 
 template <typename T>
 const T* As(const void* data) {
@@ -188,11 +170,11 @@ class TimestampFormatter final : public CellFormatter {
 
 class IntervalFormatter final : public CellFormatter {
  public:
-  explicit IntervalFormatter(K kind) : kind_(kind) {}
+  explicit IntervalFormatter(Interval kind) : kind_(kind) {}
   void Append(std::string& out, idx_t row) const override {
     const duckdb_interval& v = As<duckdb_interval>(data_)[row];
-    const bool year_month = kind_ == K::kIntervalYearToMonth ||
-                            (kind_ == K::kNone && v.months != 0 && v.days == 0 && v.micros == 0);
+    const bool year_month = kind_ == Interval::kYearToMonth ||
+                            (kind_ == Interval::kAuto && v.months != 0 && v.days == 0 && v.micros == 0);
     if (year_month) {
       AppendIntervalYearToMonth(out, v.months);
     } else {
@@ -203,7 +185,7 @@ class IntervalFormatter final : public CellFormatter {
   }
 
  private:
-  K kind_;
+  Interval kind_;
 };
 
 class UuidFormatter final : public CellFormatter {
@@ -347,7 +329,9 @@ class StructFormatter final : public CellFormatter {
   std::vector<std::unique_ptr<CellFormatter>> fields_;
 };
 
-bool IsJsonAlias(duckdb_logical_type type) {
+}  // namespace
+
+bool IsJsonType(duckdb_logical_type type) {
   char* alias = duckdb_logical_type_get_alias(type);
   if (alias == nullptr) return false;
   const bool json = std::string_view(alias) == "JSON";
@@ -355,15 +339,12 @@ bool IsJsonAlias(duckdb_logical_type type) {
   return json;
 }
 
-}  // namespace
-
 void CellFormatter::Bind(duckdb_vector vector) {
   data_ = duckdb_vector_get_data(vector);
   validity_ = duckdb_vector_get_validity(vector);
 }
 
-std::unique_ptr<CellFormatter> MakeCellFormatter(duckdb_logical_type type,
-                                                 const DeclaredType& declared) {
+std::unique_ptr<CellFormatter> MakeCellFormatter(duckdb_logical_type type, const CellTextHints& hints) {
   switch (duckdb_get_type_id(type)) {
     case DUCKDB_TYPE_BOOLEAN: return std::make_unique<BooleanFormatter>();
     case DUCKDB_TYPE_TINYINT: return std::make_unique<IntegerFormatter<int8_t>>();
@@ -388,8 +369,8 @@ std::unique_ptr<CellFormatter> MakeCellFormatter(duckdb_logical_type type,
       }
     }
     case DUCKDB_TYPE_VARCHAR:
-      if (IsJsonAlias(type) || declared.kind == K::kJson) return std::make_unique<JsonFormatter>();
-      return std::make_unique<VarcharFormatter>(declared.kind == K::kChar ? declared.length : 0);
+      if (IsJsonType(type) || hints.json) return std::make_unique<JsonFormatter>();
+      return std::make_unique<VarcharFormatter>(hints.char_length);
     case DUCKDB_TYPE_BLOB: return std::make_unique<BlobFormatter>();
     case DUCKDB_TYPE_DATE: return std::make_unique<DateFormatter>();
     case DUCKDB_TYPE_TIME: return std::make_unique<TimeFormatter>(1000);
@@ -406,10 +387,7 @@ std::unique_ptr<CellFormatter> MakeCellFormatter(duckdb_logical_type type,
     case DUCKDB_TYPE_TIMESTAMP_TZ:
       return std::make_unique<TimestampFormatter>(TimestampFormatter::Unit::kMicros, true);
     case DUCKDB_TYPE_INTERVAL:
-      return std::make_unique<IntervalFormatter>(
-          declared.kind == K::kIntervalYearToMonth || declared.kind == K::kIntervalDayToSecond
-              ? declared.kind
-              : K::kNone);
+      return std::make_unique<IntervalFormatter>(hints.interval);
     case DUCKDB_TYPE_UUID: return std::make_unique<UuidFormatter>();
     case DUCKDB_TYPE_SQLNULL: return std::make_unique<NullFormatter>();
     case DUCKDB_TYPE_ENUM: {
@@ -431,17 +409,17 @@ std::unique_ptr<CellFormatter> MakeCellFormatter(duckdb_logical_type type,
       }
     }
     case DUCKDB_TYPE_LIST: {
-      TypeHolder child(duckdb_list_type_child_type(type));
+      LogicalTypeHolder child(duckdb_list_type_child_type(type));
       return std::make_unique<ListFormatter>(MakeCellFormatter(child.get()));
     }
     case DUCKDB_TYPE_ARRAY: {
-      TypeHolder child(duckdb_array_type_child_type(type));
+      LogicalTypeHolder child(duckdb_array_type_child_type(type));
       return std::make_unique<ArrayFormatter>(MakeCellFormatter(child.get()),
                                               duckdb_array_type_array_size(type));
     }
     case DUCKDB_TYPE_MAP: {
-      TypeHolder key(duckdb_map_type_key_type(type));
-      TypeHolder value(duckdb_map_type_value_type(type));
+      LogicalTypeHolder key(duckdb_map_type_key_type(type));
+      LogicalTypeHolder value(duckdb_map_type_value_type(type));
       return std::make_unique<MapFormatter>(MakeCellFormatter(key.get()),
                                             MakeCellFormatter(value.get()));
     }
@@ -454,15 +432,15 @@ std::unique_ptr<CellFormatter> MakeCellFormatter(duckdb_logical_type type,
         names.emplace_back(name != nullptr && *name != '\0' ? std::string(name)
                                                             : "field" + std::to_string(i));
         duckdb_free(name);
-        TypeHolder child(duckdb_struct_type_child_type(type, i));
+        LogicalTypeHolder child(duckdb_struct_type_child_type(type, i));
         fields.push_back(MakeCellFormatter(child.get()));
       }
       return std::make_unique<StructFormatter>(std::move(names), std::move(fields));
     }
     default:
-      throw std::invalid_argument("unsupported DuckDB result type " +
-                                  std::to_string(static_cast<int>(duckdb_get_type_id(type))));
+      throw std::invalid_argument("DuckDB type id " + std::to_string(static_cast<int>(duckdb_get_type_id(type))) +
+                                  " has no Athena text form");
   }
 }
 
-}  // namespace ac::emulator
+}  // namespace ac::athena_text

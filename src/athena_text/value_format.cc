@@ -1,11 +1,13 @@
-#include "emulator/value_format.h"
+#include "athena_text/value_format.h"
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 
-namespace ac::emulator {
+#include "common/civil_date.h"
+
+namespace ac::athena_text {
 namespace {
 
 constexpr char kHexDigits[] = "0123456789abcdef";
@@ -32,19 +34,6 @@ void Append3(std::string& out, int value) {
   out.push_back(static_cast<char>('0' + value / 100));
   out.push_back(static_cast<char>('0' + value / 10 % 10));
   out.push_back(static_cast<char>('0' + value % 10));
-}
-
-// Civil date from days since 1970-01-01 (proleptic Gregorian), the era-based method.
-void CivilFromDays(int64_t days, int64_t& year, int& month, int& day) {
-  days += 719468;
-  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const int64_t doe = days - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  year = yoe + era * 400 + (month <= 2 ? 1 : 0);
 }
 
 // Writes Java's Double/Float.toString layout from shortest decimal digits and exponent
@@ -208,14 +197,12 @@ int64_t FloorDiv(int64_t a, int64_t b) {
 int64_t MicrosToMillisRounded(int64_t micros) { return FloorDiv(micros + 500, 1000); }
 
 void AppendDate(std::string& out, int64_t days_since_epoch) {
-  int64_t year;
-  int month, day;
-  CivilFromDays(days_since_epoch, year, month, day);
-  AppendPadded(out, year, 4);
+  const common::CivilDate date = common::CivilFromDays(days_since_epoch);
+  AppendPadded(out, date.year, 4);
   out.push_back('-');
-  Append2(out, month);
+  Append2(out, static_cast<int>(date.month));
   out.push_back('-');
-  Append2(out, day);
+  Append2(out, static_cast<int>(date.day));
 }
 
 void AppendTimeOfDayMillis(std::string& out, int64_t millis_of_day) {
@@ -360,4 +347,4 @@ void AppendJsonString(std::string& out, std::string_view text) {
   out.push_back('"');
 }
 
-}  // namespace ac::emulator
+}  // namespace ac::athena_text

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace ac::emulator {
+namespace ac::athena_text {
 
 /// Java `Double.toString` text (shortest round-trip digits): `0.5`, `1.0`, `1234567.0`, `1.0E7`,
 /// `9.99E-4`, `-0.0`, `NaN`, `Infinity`. Exponent form when |x| < 1e-3 or |x| >= 1e7.
@@ -55,4 +55,4 @@ void EscapeCsvQuotesFrom(std::string& out, size_t from);
 /// Appends `text` as a JSON string literal (with quotes), escaping as JSON requires.
 void AppendJsonString(std::string& out, std::string_view text);
 
-}  // namespace ac::emulator
+}  // namespace ac::athena_text

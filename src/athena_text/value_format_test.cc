@@ -1,11 +1,11 @@
-#include "emulator/value_format.h"
+#include "athena_text/value_format.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
 
-namespace ac::emulator {
+namespace ac::athena_text {
 namespace {
 
 template <typename F, typename... Args>
@@ -126,4 +126,4 @@ TEST(CsvTest, QuotesAndEscapes) {
 }
 
 }  // namespace
-}  // namespace ac::emulator
+}  // namespace ac::athena_text
