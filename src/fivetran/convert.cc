@@ -153,80 +153,88 @@ DataType ValueTypeDataType(const pb::ValueType& value) {
   return DataType::kUnspecified;
 }
 
-common::Value FromValueType(const pb::ValueType& value, DataType column_type, common::ValueBatch& batch) {
+CarriedValue CarriedOf(const pb::ValueType& value) {
+  CarriedValue out;
+  out.type = ValueTypeDataType(value);
+  switch (value.inner_case()) {
+    case pb::ValueType::kBool: out.boolean = value.bool_(); break;
+    case pb::ValueType::kShort: out.int32 = value.short_(); break;
+    case pb::ValueType::kInt: out.int32 = value.int_(); break;
+    case pb::ValueType::kLong: out.int64 = value.long_(); break;
+    case pb::ValueType::kFloat: out.float32 = value.float_(); break;
+    case pb::ValueType::kDouble: out.float64 = value.double_(); break;
+    case pb::ValueType::kNaiveDate: out.timestamp = GetTimestamp(value.naive_date()); break;
+    case pb::ValueType::kNaiveDatetime: out.timestamp = GetTimestamp(value.naive_datetime()); break;
+    case pb::ValueType::kUtcDatetime: out.timestamp = GetTimestamp(value.utc_datetime()); break;
+    case pb::ValueType::kNaiveTime: out.timestamp = GetTimestamp(value.naive_time()); break;
+    case pb::ValueType::kDecimal: out.text = value.decimal(); break;
+    case pb::ValueType::kBinary: out.text = value.binary(); break;
+    case pb::ValueType::kString: out.text = value.string(); break;
+    case pb::ValueType::kJson: out.text = value.json(); break;
+    case pb::ValueType::kXml: out.text = value.xml(); break;
+    case pb::ValueType::kNull:
+    case pb::ValueType::INNER_NOT_SET: break;
+  }
+  return out;
+}
+
+common::Value FromCarriedValue(const CarriedValue& value, DataType column_type, common::ValueBatch& batch) {
   common::Value out;
-  const DataType carried = ValueTypeDataType(value);
+  const DataType carried = value.type;
   out.type = column_type == DataType::kUnspecified ? carried : column_type;
   out.is_null = carried == DataType::kUnspecified;
   if (out.is_null) return out;
   const DataType column = out.type;
-  switch (value.inner_case()) {
-    case pb::ValueType::kBool:
+  switch (carried) {
+    case DataType::kBoolean:
       out.type = DataType::kBoolean;
-      out.boolean = value.bool_();
+      out.boolean = value.boolean;
       break;
-    case pb::ValueType::kShort:
-    case pb::ValueType::kInt: {
-      const int32_t v = carried == DataType::kShort ? value.short_() : value.int_();
+    case DataType::kShort:
+    case DataType::kInt:
       if (column == DataType::kLong) {
-        out.int64 = v;
+        out.int64 = value.int32;
       } else if (column == DataType::kDouble) {
-        out.float64 = v;
+        out.float64 = value.int32;
       } else {
         out.type = IsIntegral(column) ? column : carried;
-        out.int32 = v;
+        out.int32 = value.int32;
       }
       break;
-    }
-    case pb::ValueType::kLong:
+    case DataType::kLong:
       if (column == DataType::kDouble) {
-        out.float64 = static_cast<double>(value.long_());
+        out.float64 = static_cast<double>(value.int64);
       } else {
         out.type = DataType::kLong;
-        out.int64 = value.long_();
+        out.int64 = value.int64;
       }
       break;
-    case pb::ValueType::kFloat:
+    case DataType::kFloat:
       if (column == DataType::kDouble) {
-        out.float64 = value.float_();
+        out.float64 = value.float32;
       } else {
         out.type = DataType::kFloat;
-        out.float32 = value.float_();
+        out.float32 = value.float32;
       }
       break;
-    case pb::ValueType::kDouble:
+    case DataType::kDouble:
       out.type = DataType::kDouble;
-      out.float64 = value.double_();
+      out.float64 = value.float64;
       break;
-    case pb::ValueType::kNaiveDate:
-      out.timestamp = GetTimestamp(value.naive_date());
+    case DataType::kNaiveDate:
+    case DataType::kNaiveDateTime:
+    case DataType::kUtcDateTime:
+    case DataType::kNaiveTime:
+      out.timestamp = value.timestamp;
       break;
-    case pb::ValueType::kNaiveDatetime:
-      out.timestamp = GetTimestamp(value.naive_datetime());
+    case DataType::kDecimal:
+    case DataType::kBinary:
+    case DataType::kString:
+    case DataType::kJson:
+    case DataType::kXml:
+      out.text = batch.Store(value.text);
       break;
-    case pb::ValueType::kUtcDatetime:
-      out.timestamp = GetTimestamp(value.utc_datetime());
-      break;
-    case pb::ValueType::kNaiveTime:
-      out.timestamp = GetTimestamp(value.naive_time());
-      break;
-    case pb::ValueType::kDecimal:
-      out.text = batch.Store(value.decimal());
-      break;
-    case pb::ValueType::kBinary:
-      out.text = batch.Store(value.binary());
-      break;
-    case pb::ValueType::kString:
-      out.text = batch.Store(value.string());
-      break;
-    case pb::ValueType::kJson:
-      out.text = batch.Store(value.json());
-      break;
-    case pb::ValueType::kXml:
-      out.text = batch.Store(value.xml());
-      break;
-    case pb::ValueType::kNull:
-    case pb::ValueType::INNER_NOT_SET:
+    case DataType::kUnspecified:
       break;
   }
   // Temporal and text values take the column's type only within their own family.

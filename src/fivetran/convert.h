@@ -28,10 +28,28 @@ void ToValueType(const common::Value& value, pb::ValueType* out);
 /// The DataType a ValueType carries (kUnspecified for `null` or an empty ValueType).
 common::DataType ValueTypeDataType(const pb::ValueType& value);
 
+/// The member a ValueType carries and its payload, whether it came from a parsed message or
+/// straight from wire bytes (RecordWireDecoder). `text` views the message's bytes.
+struct CarriedValue {
+  common::DataType type = common::DataType::kUnspecified;  ///< kUnspecified: `null` or no member
+  bool boolean = false;
+  int32_t int32 = 0;  ///< short, int
+  int64_t int64 = 0;  ///< long
+  float float32 = 0;
+  double float64 = 0;
+  common::Timestamp timestamp;  ///< naive_date, naive_datetime, utc_datetime, naive_time
+  std::string_view text;        ///< decimal, binary, string, json, xml
+};
+
+CarriedValue CarriedOf(const pb::ValueType& value);
+
 /// Converts `value` to a common::Value for a column of type `column_type` (kUnspecified = take
 /// the type from the value). Integers and floating point values are widened to the column's type
 /// when it is wider. Variable-length payloads are copied into `batch`'s arena.
-common::Value FromValueType(const pb::ValueType& value, common::DataType column_type,
-                            common::ValueBatch& batch);
+common::Value FromCarriedValue(const CarriedValue& value, common::DataType column_type, common::ValueBatch& batch);
+inline common::Value FromValueType(const pb::ValueType& value, common::DataType column_type,
+                                   common::ValueBatch& batch) {
+  return FromCarriedValue(CarriedOf(value), column_type, batch);
+}
 
 }  // namespace ac::fivetran

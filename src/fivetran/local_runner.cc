@@ -1,23 +1,54 @@
 #include "fivetran/local_runner.h"
 
 #include <fmt/format.h>
-#include <google/protobuf/arena.h>
 
 #include <algorithm>
 #include <mutex>
 #include <unordered_map>
 
 #include "fivetran/convert.h"
+#include "fivetran/record_wire.h"
 #include "fivetran/server.h"
 #include "fivetran/status.h"
+
+namespace ac::fivetran {
+
+/// An UpdateResponse kept as its wire bytes: RunLocalSync reads the Update stream with this type
+/// so that records are read in place (UpdateApplier::ApplySerialized) instead of being parsed into
+/// a protobuf map per record.
+struct SerializedUpdateResponse {
+  std::string bytes;
+};
+
+}  // namespace ac::fivetran
+
+template <>
+class grpc::SerializationTraits<ac::fivetran::SerializedUpdateResponse, void> {
+ public:
+  static grpc::Status Serialize(const ac::fivetran::SerializedUpdateResponse& message, grpc::ByteBuffer* buffer,
+                                bool* own_buffer) {
+    grpc::Slice slice(message.bytes);
+    *buffer = grpc::ByteBuffer(&slice, 1);
+    *own_buffer = true;
+    return grpc::Status::OK;
+  }
+  static grpc::Status Deserialize(grpc::ByteBuffer* buffer, ac::fivetran::SerializedUpdateResponse* message) {
+    std::vector<grpc::Slice> slices;
+    grpc::Status status = buffer->Dump(&slices);
+    message->bytes.clear();  // keeps its capacity: no allocation per message once it is large enough
+    for (const grpc::Slice& slice : slices) {
+      message->bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+    }
+    buffer->Clear();
+    return status;
+  }
+};
 
 namespace ac::fivetran {
 namespace {
 
 using common::ErrorKind;
 using connector::RecordType;
-
-constexpr size_t kArenaBlockBytes = 1 << 20;
 
 struct TableState {
   common::TableSchema schema;
@@ -36,14 +67,15 @@ struct TableState {
 
   // Positions of the record's values in `positions` (in the record's order); false when a name
   // is not a column of the table.
-  bool Resolve(const pb::Record& record, std::vector<size_t>& positions) {
+  bool Resolve(const WireRecord& record, std::vector<size_t>& positions) {
     positions.clear();
     size_t k = 0;
-    for (const auto& [name, value] : record.data()) {
+    for (const auto& entry : record.entries) {
+      const std::string_view name = entry.name;
       if (k < last_order.size() && *last_order[k] == name) {
         positions.push_back(last_positions[k]);
       } else {
-        const auto it = index.find(name);
+        const auto it = index.find(std::string(name));
         if (it == index.end()) return false;
         positions.push_back(it->second);
         if (k < last_order.size()) {
@@ -115,12 +147,19 @@ void FailWithStatus(LocalSyncResult& result, const char* rpc, const grpc::Status
   Fail(result, kind, status.error_code(), message);
 }
 
-RecordType RecordTypeOf(const pb::Record& record) {
-  const int number = static_cast<int>(record.type());
-  if (number < 0 || number > static_cast<int>(RecordType::kTruncate)) {
-    throw common::ProtocolError(fmt::format("record of table '{}' has an unknown type {}", record.table_name(), number));
+RecordType RecordTypeOf(const WireRecord& record) {
+  if (record.type < 0 || record.type > static_cast<int>(RecordType::kTruncate)) {
+    throw common::ProtocolError(fmt::format("record of table '{}' has an unknown type {}", record.table_name, record.type));
   }
-  return static_cast<RecordType>(number);
+  return static_cast<RecordType>(record.type);
+}
+
+/// A parsed Record as a WireRecord (views into `record`).
+void ViewRecord(const pb::Record& record, WireRecord& out) {
+  out.table_name = record.table_name();
+  out.type = static_cast<int>(record.type());
+  out.entries.clear();
+  for (const auto& [name, value] : record.data()) out.entries.push_back({name, CarriedOf(value)});
 }
 
 }  // namespace
@@ -129,7 +168,7 @@ struct UpdateApplier::Impl {
   connector::RecordSink& sink;
   LocalSyncResult& result;
   size_t max_rows;
-  std::map<std::string, TableState> tables;
+  std::map<std::string, TableState, std::less<>> tables;
 
   // The group of consecutive records being gathered into `batch`.
   TableState* group_table = nullptr;
@@ -139,6 +178,7 @@ struct UpdateApplier::Impl {
   common::ValueBatch batch;
   std::vector<size_t> present;        // scratch
   std::vector<size_t> positions;      // scratch: column position of each value of a record
+  WireRecord record_view;             // scratch: the record being applied
 
   Impl(connector::RecordSink& s, LocalSyncResult& r, size_t m) : sink(s), result(r), max_rows(std::max<size_t>(m, 1)) {}
 
@@ -168,21 +208,24 @@ struct UpdateApplier::Impl {
   }
 
   // A table no Schema or SchemaChange announced: columns by name, types from the values.
-  TableState& DefineFromRecord(const pb::Record& record) {
+  TableState& DefineFromRecord(const WireRecord& record) {
     common::TableSchema schema;
-    schema.name = record.table_name();
-    for (const auto& [name, value] : record.data()) {
-      const common::DataType type = ValueTypeDataType(value);
-      schema.columns.push_back({name, type == common::DataType::kUnspecified ? common::DataType::kString : type, false, 0, 0});
+    schema.name = std::string(record.table_name);
+    for (const auto& entry : record.entries) {
+      const common::DataType type = entry.value.type;
+      const auto same_name = [&](const common::ColumnSchema& c) { return c.name == entry.name; };
+      if (std::any_of(schema.columns.begin(), schema.columns.end(), same_name)) continue;  // a repeated key
+      schema.columns.push_back(
+          {std::string(entry.name), type == common::DataType::kUnspecified ? common::DataType::kString : type, false, 0, 0});
     }
     std::sort(schema.columns.begin(), schema.columns.end(),
               [](const auto& a, const auto& b) { return a.name < b.name; });
     return Define(std::move(schema));
   }
 
-  void ApplyRecord(const pb::Record& record) {
+  void ApplyRecord(const WireRecord& record) {
     const RecordType type = RecordTypeOf(record);
-    auto it = tables.find(record.table_name());
+    auto it = tables.find(record.table_name);
     TableState& table = it != tables.end() ? it->second : DefineFromRecord(record);
     if (type == RecordType::kTruncate) {
       Flush();
@@ -193,12 +236,13 @@ struct UpdateApplier::Impl {
     // Columns the table does not have yet extend it (declared to the sink first).
     if (!table.Resolve(record, positions)) {
       Flush();
-      for (const auto& [name, value] : record.data()) {
+      for (const auto& entry : record.entries) {
+        std::string name(entry.name);
         if (table.index.count(name)) continue;
-        const common::DataType value_type = ValueTypeDataType(value);
+        const common::DataType value_type = entry.value.type;
         table.schema.columns.push_back(
             {name, value_type == common::DataType::kUnspecified ? common::DataType::kString : value_type, false, 0, 0});
-        table.index.emplace(name, table.schema.columns.size() - 1);
+        table.index.emplace(std::move(name), table.schema.columns.size() - 1);
       }
       Define(table.schema);
       table.Resolve(record, positions);
@@ -215,9 +259,9 @@ struct UpdateApplier::Impl {
       common::Value* row = batch.AppendRow();
       for (size_t i = 0; i < num_columns; ++i) row[i] = common::Value::Null(table.schema.columns[i].type);
       size_t k = 0;
-      for (const auto& [name, value] : record.data()) {
+      for (const auto& entry : record.entries) {
         const size_t i = positions[k++];
-        row[i] = FromValueType(value, table.schema.columns[i].type, batch);
+        row[i] = FromCarriedValue(entry.value, table.schema.columns[i].type, batch);
       }
       ++result.upserts;
       return;
@@ -238,10 +282,10 @@ struct UpdateApplier::Impl {
     }
     common::Value* row = batch.AppendRow();
     size_t k = 0;
-    for (const auto& [name, value] : record.data()) {
+    for (const auto& entry : record.entries) {
       const size_t i = positions[k++];
       const size_t position = std::lower_bound(group_columns.begin(), group_columns.end(), i) - group_columns.begin();
-      row[position] = FromValueType(value, table.schema.columns[i].type, batch);
+      row[position] = FromCarriedValue(entry.value, table.schema.columns[i].type, batch);
     }
     ++(type == RecordType::kUpdate ? result.updates : result.deletes);
   }
@@ -250,10 +294,14 @@ struct UpdateApplier::Impl {
     switch (response.operation_case()) {
       case pb::UpdateResponse::kRecords:
         ++result.records_messages;
-        for (const auto& record : response.records().records()) ApplyRecord(record);
+        for (const auto& record : response.records().records()) {
+          ViewRecord(record, record_view);
+          ApplyRecord(record_view);
+        }
         return true;
       case pb::UpdateResponse::kRecord:
-        ApplyRecord(response.record());
+        ViewRecord(response.record(), record_view);
+        ApplyRecord(record_view);
         return true;
       case pb::UpdateResponse::kSchemaChange: {
         const auto& change = response.schema_change();
@@ -308,6 +356,20 @@ void UpdateApplier::DefineTables(const std::vector<common::TableSchema>& tables)
 }
 
 bool UpdateApplier::Apply(const pb::UpdateResponse& response) { return impl_->Apply(response); }
+
+bool UpdateApplier::ApplySerialized(std::string_view message) {
+  if (const std::optional<std::string_view> records = UpdateResponseRecords(message)) {
+    ++impl_->result.records_messages;
+    RecordWireDecoder decoder(*records);
+    while (decoder.Next(impl_->record_view)) impl_->ApplyRecord(impl_->record_view);
+    return true;
+  }
+  pb::UpdateResponse response;
+  if (!response.ParseFromArray(message.data(), static_cast<int>(message.size()))) {
+    throw common::ProtocolError("malformed Update stream message: it does not parse as an UpdateResponse");
+  }
+  return impl_->Apply(response);
+}
 
 void UpdateApplier::Flush() { impl_->Flush(); }
 
@@ -427,24 +489,19 @@ LocalSyncResult RunLocalSync(const LocalSyncOptions& options, connector::RecordS
     applier.DefineTables(tables);
     grpc::ClientContext context;
     if (!cancel.Attach(&context)) return cancelled();
-    std::unique_ptr<grpc::ClientReader<pb::UpdateResponse>> reader = stub->Update(&context, request);
-    // Each message is parsed into an arena reset after it was applied: its many map entries cost
-    // no malloc/free each (the first block is ours and reused).
-    std::vector<char> arena_block(kArenaBlockBytes);
-    google::protobuf::ArenaOptions arena_options;
-    arena_options.initial_block = arena_block.data();
-    arena_options.initial_block_size = arena_block.size();
-    google::protobuf::Arena arena(arena_options);
-    pb::UpdateResponse response;
+    // The stub's Update method, read as wire bytes (SerializedUpdateResponse).
+    const std::string update_method_name = fmt::format("/{}/Update", pb::SourceConnector::service_full_name());
+    const grpc::internal::RpcMethod update_method(update_method_name.c_str(),
+                                                  grpc::internal::RpcMethod::SERVER_STREAMING, channel);
+    std::unique_ptr<grpc::ClientReader<SerializedUpdateResponse>> reader(
+        grpc::internal::ClientReaderFactory<SerializedUpdateResponse>::Create(channel.get(), update_method, &context,
+                                                                              request));
+    SerializedUpdateResponse message;
     std::optional<common::Error> sink_error;
     std::string task_message;
     try {
-      while (true) {
-        pb::UpdateResponse* message = google::protobuf::Arena::CreateMessage<pb::UpdateResponse>(&arena);
-        if (!reader->Read(message)) break;
-        const bool go_on = applier.Apply(*message);
-        arena.Reset();
-        if (!go_on) {
+      while (reader->Read(&message)) {
+        if (!applier.ApplySerialized(message.bytes)) {
           task_message = result.message;
           break;
         }
@@ -457,7 +514,7 @@ LocalSyncResult RunLocalSync(const LocalSyncOptions& options, connector::RecordS
     }
     if (sink_error) context.TryCancel();
     // After a task the server ends the call itself; read to its status (and error kind).
-    while (reader->Read(&response)) {
+    while (reader->Read(&message)) {
     }
     const grpc::Status status = reader->Finish();
     cancel.Attach(nullptr);

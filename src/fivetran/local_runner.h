@@ -72,6 +72,9 @@ class UpdateApplier {
   void DefineTables(const std::vector<common::TableSchema>& tables);
   /// Applies one message; returns false when it was a task (the sync stops).
   bool Apply(const pb::UpdateResponse& response);
+  /// The same for an UpdateResponse in wire bytes: records are read in place (RecordWireDecoder),
+  /// other operations are parsed. Throws common::ProtocolError for bytes that do not parse.
+  bool ApplySerialized(std::string_view message);
   /// Writes the records still grouped.
   void Flush();
 

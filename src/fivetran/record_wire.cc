@@ -1,6 +1,10 @@
 #include "fivetran/record_wire.h"
 
+#include <fmt/format.h>
+
 #include <cstring>
+
+#include "common/error.h"
 
 namespace ac::fivetran {
 namespace {
@@ -161,7 +165,235 @@ void PutValue(std::string& out, const common::Value& value) {
   }
 }
 
+// --- Reading -----------------------------------------------------------------------------------
+
+[[noreturn]] void Malformed(std::string_view what) {
+  throw common::ProtocolError(fmt::format("malformed Update stream message: {}", what));
+}
+
+/// Reads protobuf wire fields from a view, front to back.
+class WireReader {
+ public:
+  explicit WireReader(std::string_view input) : p_(input.data()), end_(input.data() + input.size()) {}
+  bool done() const { return p_ == end_; }
+
+  uint64_t Varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p_ == end_) Malformed("truncated varint");
+      const auto byte = static_cast<uint8_t>(*p_++);
+      v |= static_cast<uint64_t>(byte & 0x7F) << shift;
+      if (byte < 0x80) return v;
+    }
+    Malformed("varint longer than 10 bytes");
+  }
+  /// Reads a tag: the field number in `field`, the wire type in `wire_type`.
+  void Tag(uint32_t& field, uint32_t& wire_type) {
+    const uint64_t tag = Varint();
+    field = static_cast<uint32_t>(tag >> 3);
+    wire_type = static_cast<uint32_t>(tag & 7);
+    if (field == 0) Malformed("field number 0");
+  }
+  std::string_view Bytes() {
+    const uint64_t size = Varint();
+    if (size > static_cast<uint64_t>(end_ - p_)) Malformed("length beyond the end of the message");
+    const std::string_view out(p_, static_cast<size_t>(size));
+    p_ += size;
+    return out;
+  }
+  template <typename T>
+  T Fixed() {
+    if (static_cast<size_t>(end_ - p_) < sizeof(T)) Malformed("truncated fixed-width value");
+    T v;
+    std::memcpy(&v, p_, sizeof(T));  // little-endian hosts only, as the encoder
+    p_ += sizeof(T);
+    return v;
+  }
+  /// Skips a field of an unknown number.
+  void Skip(uint32_t wire_type) {
+    switch (wire_type) {
+      case kVarint: Varint(); return;
+      case kFixed64: Fixed<uint64_t>(); return;
+      case kLengthDelimited: Bytes(); return;
+      case kFixed32: Fixed<uint32_t>(); return;
+      default: Malformed(fmt::format("unsupported wire type {}", wire_type));
+    }
+  }
+  size_t remaining() const { return static_cast<size_t>(end_ - p_); }
+  /// A field of a known number must have its declared wire type.
+  static void Expect(uint32_t wire_type, uint32_t expected) {
+    if (wire_type != expected) Malformed(fmt::format("wire type {} where {} was expected", wire_type, expected));
+  }
+
+ private:
+  const char* p_;
+  const char* end_;
+};
+
+common::Timestamp ReadTimestamp(std::string_view bytes) {
+  common::Timestamp ts{0, 0};
+  WireReader in(bytes);
+  while (!in.done()) {
+    uint32_t field, wire_type;
+    in.Tag(field, wire_type);
+    if (field == kTimestampSeconds && wire_type == kVarint) {
+      ts.seconds = static_cast<int64_t>(in.Varint());
+    } else if (field == kTimestampNanos && wire_type == kVarint) {
+      ts.nanos = static_cast<int32_t>(in.Varint());
+    } else {
+      in.Skip(wire_type);
+    }
+  }
+  return ts;
+}
+
+CarriedValue ReadValue(std::string_view bytes) {
+  CarriedValue out;
+  WireReader in(bytes);
+  while (!in.done()) {
+    uint32_t field, wire_type;
+    in.Tag(field, wire_type);
+    switch (field) {  // a later oneof member replaces an earlier one
+      case kValueNull:
+        WireReader::Expect(wire_type, kVarint);
+        in.Varint();
+        out = CarriedValue{};
+        break;
+      case kValueBool:
+        WireReader::Expect(wire_type, kVarint);
+        out.type = DataType::kBoolean;
+        out.boolean = in.Varint() != 0;
+        break;
+      case kValueShort:
+      case kValueInt:
+        WireReader::Expect(wire_type, kVarint);
+        out.type = field == kValueShort ? DataType::kShort : DataType::kInt;
+        out.int32 = static_cast<int32_t>(in.Varint());
+        break;
+      case kValueLong:
+        WireReader::Expect(wire_type, kVarint);
+        out.type = DataType::kLong;
+        out.int64 = static_cast<int64_t>(in.Varint());
+        break;
+      case kValueFloat:
+        WireReader::Expect(wire_type, kFixed32);
+        out.type = DataType::kFloat;
+        out.float32 = in.Fixed<float>();
+        break;
+      case kValueDouble:
+        WireReader::Expect(wire_type, kFixed64);
+        out.type = DataType::kDouble;
+        out.float64 = in.Fixed<double>();
+        break;
+      case kValueNaiveDate:
+      case kValueNaiveDatetime:
+      case kValueUtcDatetime:
+      case kValueNaiveTime:
+        WireReader::Expect(wire_type, kLengthDelimited);
+        out.type = field == kValueNaiveDate       ? DataType::kNaiveDate
+                   : field == kValueNaiveDatetime ? DataType::kNaiveDateTime
+                   : field == kValueUtcDatetime   ? DataType::kUtcDateTime
+                                                  : DataType::kNaiveTime;
+        out.timestamp = ReadTimestamp(in.Bytes());
+        break;
+      case kValueDecimal:
+      case kValueBinary:
+      case kValueString:
+      case kValueJson:
+      case kValueXml:
+        WireReader::Expect(wire_type, kLengthDelimited);
+        out.type = field == kValueDecimal  ? DataType::kDecimal
+                   : field == kValueBinary ? DataType::kBinary
+                   : field == kValueString ? DataType::kString
+                   : field == kValueJson   ? DataType::kJson
+                                           : DataType::kXml;
+        out.text = in.Bytes();
+        break;
+      default:
+        in.Skip(wire_type);
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+bool RecordWireDecoder::Next(WireRecord& record) {
+  WireReader records(input_);
+  std::string_view body;
+  bool found = false;
+  while (!records.done() && !found) {
+    uint32_t field, wire_type;
+    records.Tag(field, wire_type);
+    if (field == kRecordsRecord) {
+      WireReader::Expect(wire_type, kLengthDelimited);
+      body = records.Bytes();
+      found = true;
+    } else {
+      records.Skip(wire_type);
+    }
+    // What is left of the Records body for the next call.
+    input_ = input_.substr(input_.size() - records.remaining());
+  }
+  if (!found) return false;
+
+  record.table_name = {};
+  record.type = 0;
+  record.entries.clear();
+  WireReader in(body);
+  while (!in.done()) {
+    uint32_t field, wire_type;
+    in.Tag(field, wire_type);
+    switch (field) {
+      case kRecordTableName:
+        WireReader::Expect(wire_type, kLengthDelimited);
+        record.table_name = in.Bytes();
+        break;
+      case kRecordType:
+        WireReader::Expect(wire_type, kVarint);
+        record.type = static_cast<int>(static_cast<int32_t>(in.Varint()));
+        break;
+      case kRecordData: {
+        WireReader::Expect(wire_type, kLengthDelimited);
+        WireRecord::Entry& entry = record.entries.emplace_back();
+        WireReader map_entry(in.Bytes());
+        while (!map_entry.done()) {
+          uint32_t entry_field, entry_wire_type;
+          map_entry.Tag(entry_field, entry_wire_type);
+          if (entry_field == kMapKey) {
+            WireReader::Expect(entry_wire_type, kLengthDelimited);
+            entry.name = map_entry.Bytes();
+          } else if (entry_field == kMapValue) {
+            WireReader::Expect(entry_wire_type, kLengthDelimited);
+            entry.value = ReadValue(map_entry.Bytes());
+          } else {
+            map_entry.Skip(entry_wire_type);
+          }
+        }
+        break;
+      }
+      default:  // schema_name and unknown fields
+        in.Skip(wire_type);
+    }
+  }
+  return true;
+}
+
+std::optional<std::string_view> UpdateResponseRecords(std::string_view update_response) {
+  std::optional<std::string_view> records;
+  WireReader in(update_response);
+  while (!in.done()) {
+    uint32_t field, wire_type;
+    in.Tag(field, wire_type);
+    if (field == kUpdateResponseRecordsField && wire_type == kLengthDelimited) {
+      records = in.Bytes();
+    } else {
+      in.Skip(wire_type);
+      if (field <= 6) records.reset();  // another oneof member set later replaces `records`
+    }
+  }
+  return records;
+}
 
 size_t RecordWireEncoder::ValueSize(const common::Value& value) {
   if (value.is_null) return TagSize(kValueNull) + 1;

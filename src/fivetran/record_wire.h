@@ -1,11 +1,15 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/value.h"
 #include "connector/record_sink.h"
+#include "fivetran/convert.h"
 
 namespace ac::fivetran {
 
@@ -27,5 +31,38 @@ class RecordWireEncoder {
   /// The size of the ValueType message of `value` (without tag and length).
   static size_t ValueSize(const common::Value& value);
 };
+
+/// One `fivetran_sdk.v2.Record` read in place from wire bytes: names and text values view the
+/// message, nothing is copied or allocated per cell.
+struct WireRecord {
+  struct Entry {
+    std::string_view name;
+    CarriedValue value;
+  };
+  std::string_view table_name;
+  int type = 0;                ///< RecordType number (not checked here)
+  std::vector<Entry> entries;  ///< the `data` map entries in wire order (a repeated key: the last wins)
+};
+
+/// Reads the records of a `Records` message body — the receiving side of RecordWireEncoder, for
+/// clients of this connector's own Update stream (the `debug` command, the benchmarks), which
+/// otherwise spend most of their time building protobuf maps. Follows protobuf's rules: fields in
+/// any order, unknown fields skipped, the last of repeated scalar fields and oneof members wins,
+/// missing fields take their defaults. Does not check that strings are UTF-8 (the receiver
+/// validates text it stores). Throws common::ProtocolError on truncated or malformed bytes.
+class RecordWireDecoder {
+ public:
+  explicit RecordWireDecoder(std::string_view records_body) : input_(records_body) {}
+  /// Reads the next record into `record` (its entries vector is reused); false after the last.
+  bool Next(WireRecord& record);
+
+ private:
+  std::string_view input_;
+};
+
+/// The body of the `records` field when `update_response` (UpdateResponse wire bytes) holds the
+/// records operation; nullopt for any other operation. Throws common::ProtocolError on malformed
+/// bytes.
+std::optional<std::string_view> UpdateResponseRecords(std::string_view update_response);
 
 }  // namespace ac::fivetran

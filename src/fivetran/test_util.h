@@ -20,6 +20,7 @@ class RecordingSink final : public connector::RecordSink {
     double floating;
     common::Timestamp timestamp;
     std::string text;
+    bool operator==(const Cell&) const = default;
   };
   struct Call {
     std::string kind;  // define, truncate, write, checkpoint, warning
