@@ -55,29 +55,32 @@ constexpr size_t TagSize(uint32_t field) { return VarintSize(static_cast<uint64_
 // int32/int64 fields: negative values are sign-extended to 64 bits (10 bytes).
 constexpr uint64_t AsVarint(int64_t v) { return static_cast<uint64_t>(v); }
 
-void PutVarint(std::string& out, uint64_t v) {
-  char buffer[10];
-  size_t n = 0;
+/// Writes into space reserved beforehand (AppendRecord sizes a record before writing it): no
+/// capacity check per field.
+struct WireWriter {
+  char* p;
+};
+
+void PutVarint(WireWriter& out, uint64_t v) {
   while (v >= 0x80) {
-    buffer[n++] = static_cast<char>((v & 0x7F) | 0x80);
+    *out.p++ = static_cast<char>((v & 0x7F) | 0x80);
     v >>= 7;
   }
-  buffer[n++] = static_cast<char>(v);
-  out.append(buffer, n);
+  *out.p++ = static_cast<char>(v);
 }
-void PutTag(std::string& out, uint32_t field, uint32_t wire_type) {
+void PutTag(WireWriter& out, uint32_t field, uint32_t wire_type) {
   PutVarint(out, (static_cast<uint64_t>(field) << 3) | wire_type);
 }
 template <typename T>
-void PutFixed(std::string& out, T v) {
-  char buffer[sizeof(T)];
-  std::memcpy(buffer, &v, sizeof(T));  // little-endian hosts only (x86-64, arm64)
-  out.append(buffer, sizeof(T));
+void PutFixed(WireWriter& out, T v) {
+  std::memcpy(out.p, &v, sizeof(T));  // little-endian hosts only (x86-64, arm64)
+  out.p += sizeof(T);
 }
-void PutBytes(std::string& out, uint32_t field, std::string_view bytes) {
+void PutBytes(WireWriter& out, uint32_t field, std::string_view bytes) {
   PutTag(out, field, kLengthDelimited);
   PutVarint(out, bytes.size());
-  out.append(bytes.data(), bytes.size());
+  if (!bytes.empty()) std::memcpy(out.p, bytes.data(), bytes.size());
+  out.p += bytes.size();
 }
 size_t BytesFieldSize(uint32_t field, size_t size) { return TagSize(field) + VarintSize(size) + size; }
 
@@ -107,7 +110,7 @@ uint32_t TextField(DataType type) {
   }
 }
 
-void PutValue(std::string& out, const common::Value& value) {
+void PutValue(WireWriter& out, const common::Value& value) {
   if (value.is_null) {
     PutTag(out, kValueNull, kVarint);
     PutVarint(out, 1);
@@ -425,24 +428,31 @@ size_t RecordWireEncoder::AppendRecord(std::string& out, const common::TableSche
                          BytesFieldSize(kMapValue, ValueSize(row[c]));
     record_size += BytesFieldSize(kRecordData, entry);
   }
-  PutTag(out, kRecordsRecord, kLengthDelimited);
-  PutVarint(out, record_size);
-  PutBytes(out, kRecordTableName, table.name);
+  const size_t total = TagSize(kRecordsRecord) + VarintSize(record_size) + record_size;
+  out.resize(start + total);
+  WireWriter writer{out.data() + start};
+  PutTag(writer, kRecordsRecord, kLengthDelimited);
+  PutVarint(writer, record_size);
+  PutBytes(writer, kRecordTableName, table.name);
   if (type_number != 0) {
-    PutTag(out, kRecordType, kVarint);
-    PutVarint(out, type_number);
+    PutTag(writer, kRecordType, kVarint);
+    PutVarint(writer, type_number);
   }
   for (size_t c = 0; c < columns; ++c) {
     const std::string& name = table.columns[c].name;
     const size_t value_size = ValueSize(row[c]);
-    PutTag(out, kRecordData, kLengthDelimited);
-    PutVarint(out, BytesFieldSize(kMapKey, name.size()) + BytesFieldSize(kMapValue, value_size));
-    PutBytes(out, kMapKey, name);
-    PutTag(out, kMapValue, kLengthDelimited);
-    PutVarint(out, value_size);
-    PutValue(out, row[c]);
+    PutTag(writer, kRecordData, kLengthDelimited);
+    PutVarint(writer, BytesFieldSize(kMapKey, name.size()) + BytesFieldSize(kMapValue, value_size));
+    PutBytes(writer, kMapKey, name);
+    PutTag(writer, kMapValue, kLengthDelimited);
+    PutVarint(writer, value_size);
+    PutValue(writer, row[c]);
   }
-  return out.size() - start;
+  if (writer.p != out.data() + out.size()) {  // the sizes above and the writes disagree: a bug here
+    throw common::InternalError(fmt::format("record of table '{}': encoded {} bytes for a computed size of {}",
+                                            table.name, writer.p - (out.data() + start), total));
+  }
+  return total;
 }
 
 }  // namespace ac::fivetran
