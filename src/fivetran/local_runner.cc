@@ -489,7 +489,8 @@ LocalSyncResult RunLocalSync(const LocalSyncOptions& options, connector::RecordS
     applier.DefineTables(tables);
     grpc::ClientContext context;
     if (!cancel.Attach(&context)) return cancelled();
-    // The stub's Update method, read as wire bytes (SerializedUpdateResponse).
+    // The stub's Update method, read as wire bytes (SerializedUpdateResponse): the same factory
+    // and method name the generated stub uses, with another response type.
     const std::string update_method_name = fmt::format("/{}/Update", pb::SourceConnector::service_full_name());
     const grpc::internal::RpcMethod update_method(update_method_name.c_str(),
                                                   grpc::internal::RpcMethod::SERVER_STREAMING, channel);

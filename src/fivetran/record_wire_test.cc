@@ -220,8 +220,12 @@ TEST(RecordWireDecoderTest, FollowsProtobufRulesForUnknownRepeatedAndOneofFields
   EXPECT_EQ(decoded.type, static_cast<int>(RecordType::kUpdate));
   ASSERT_TRUE(decoder.Next(decoded));
   EXPECT_EQ(decoded.table_name, "u");
-  ASSERT_EQ(decoded.entries.size(), 3u);
-  EXPECT_EQ(decoded.entries.back().name, "n");
+  ASSERT_EQ(decoded.entries.size(), 3u);  // "k" twice: the applier keeps the later one
+  EXPECT_EQ(decoded.entries[0].name, "k");
+  EXPECT_EQ(decoded.entries[0].value.type, DataType::kString);
+  const WireRecord::Entry& later_k = decoded.entries[1].name == "k" ? decoded.entries[1] : decoded.entries[2];
+  EXPECT_EQ(later_k.name, "k");
+  EXPECT_EQ(later_k.value.type, DataType::kBoolean);  // the map's order within `later` is unspecified
 }
 
 TEST(RecordWireDecoderTest, TruncatedOrMalformedBytesAreProtocolErrors) {
