@@ -250,6 +250,15 @@ common::Timestamp ReadTimestamp(std::string_view bytes) {
   return ts;
 }
 
+/// The DataType each ValueType member (by field number) carries.
+constexpr DataType kValueFieldType[] = {
+    DataType::kUnspecified,   DataType::kUnspecified, DataType::kBoolean,     DataType::kShort,
+    DataType::kInt,           DataType::kLong,        DataType::kFloat,       DataType::kDouble,
+    DataType::kNaiveDate,     DataType::kNaiveDateTime, DataType::kUtcDateTime, DataType::kDecimal,
+    DataType::kBinary,        DataType::kString,      DataType::kJson,        DataType::kXml,
+    DataType::kNaiveTime};
+static_assert(sizeof(kValueFieldType) / sizeof(kValueFieldType[0]) == kValueNaiveTime + 1);
+
 CarriedValue ReadValue(std::string_view bytes) {
   CarriedValue out;
   WireReader in(bytes);
@@ -270,7 +279,7 @@ CarriedValue ReadValue(std::string_view bytes) {
       case kValueShort:
       case kValueInt:
         WireReader::Expect(wire_type, kVarint);
-        out.type = field == kValueShort ? DataType::kShort : DataType::kInt;
+        out.type = kValueFieldType[field];
         out.int32 = static_cast<int32_t>(in.Varint());
         break;
       case kValueLong:
@@ -293,10 +302,7 @@ CarriedValue ReadValue(std::string_view bytes) {
       case kValueUtcDatetime:
       case kValueNaiveTime:
         WireReader::Expect(wire_type, kLengthDelimited);
-        out.type = field == kValueNaiveDate       ? DataType::kNaiveDate
-                   : field == kValueNaiveDatetime ? DataType::kNaiveDateTime
-                   : field == kValueUtcDatetime   ? DataType::kUtcDateTime
-                                                  : DataType::kNaiveTime;
+        out.type = kValueFieldType[field];
         out.timestamp = ReadTimestamp(in.Bytes());
         break;
       case kValueDecimal:
@@ -305,11 +311,7 @@ CarriedValue ReadValue(std::string_view bytes) {
       case kValueJson:
       case kValueXml:
         WireReader::Expect(wire_type, kLengthDelimited);
-        out.type = field == kValueDecimal  ? DataType::kDecimal
-                   : field == kValueBinary ? DataType::kBinary
-                   : field == kValueString ? DataType::kString
-                   : field == kValueJson   ? DataType::kJson
-                                           : DataType::kXml;
+        out.type = kValueFieldType[field];
         out.text = in.Bytes();
         break;
       default:
