@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/error.h"
+
 #include <cmath>
 #include <limits>
 
@@ -53,6 +55,27 @@ class DuckDbQuery {
   duckdb_database db_ = nullptr;
   duckdb_connection con_ = nullptr;
 };
+
+TEST(ParquetCellConverterTest, ATypeWithNoAthenaTextIsAProtocolErrorNamingTheColumn) {
+  duckdb_database db = nullptr;
+  duckdb_connection con = nullptr;
+  ASSERT_EQ(duckdb_open(nullptr, &db), DuckDBSuccess);
+  ASSERT_EQ(duckdb_connect(db, &con), DuckDBSuccess);
+  for (const char* sql : {"SELECT 1 AS ok, '101'::BIT AS flags", "SELECT 1 AS ok, ['101'::BIT] AS flags"}) {
+    duckdb_result result;
+    ASSERT_EQ(duckdb_query(con, sql, &result), DuckDBSuccess) << duckdb_result_error(&result);
+    try {
+      ParquetCellConverter converter(result);
+      ADD_FAILURE() << sql << ": no error";
+    } catch (const common::ProtocolError& e) {
+      EXPECT_NE(std::string(e.what()).find("column 'flags'"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("no Athena text form"), std::string::npos) << e.what();
+    }
+    duckdb_destroy_result(&result);
+  }
+  duckdb_disconnect(&con);
+  duckdb_close(&db);
+}
 
 TEST(ParquetCellConverterTest, ScalarsAsAthenaText) {
   DuckDbQuery db;

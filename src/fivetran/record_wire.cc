@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cstring>
 
 #include "common/error.h"
@@ -91,24 +92,31 @@ size_t TimestampSize(const common::Timestamp& ts) {
   return n;
 }
 
-uint32_t TimestampField(DataType type) {
-  switch (type) {
-    case DataType::kNaiveDate: return kValueNaiveDate;
-    case DataType::kNaiveDateTime: return kValueNaiveDatetime;
-    case DataType::kUtcDateTime: return kValueUtcDatetime;
-    default: return kValueNaiveTime;
-  }
-}
+/// The DataType each ValueType member carries, by field number (0 and `null`: none). The one
+/// mapping between the two: the encoder uses its inverse, ValueField.
+constexpr DataType kValueFieldType[] = {
+    DataType::kUnspecified, DataType::kUnspecified,   DataType::kBoolean,     DataType::kShort,
+    DataType::kInt,         DataType::kLong,          DataType::kFloat,       DataType::kDouble,
+    DataType::kNaiveDate,   DataType::kNaiveDateTime, DataType::kUtcDateTime, DataType::kDecimal,
+    DataType::kBinary,      DataType::kString,        DataType::kJson,        DataType::kXml,
+    DataType::kNaiveTime};
+static_assert(sizeof(kValueFieldType) / sizeof(kValueFieldType[0]) == kValueNaiveTime + 1);
 
-uint32_t TextField(DataType type) {
-  switch (type) {
-    case DataType::kDecimal: return kValueDecimal;
-    case DataType::kBinary: return kValueBinary;
-    case DataType::kJson: return kValueJson;
-    case DataType::kXml: return kValueXml;
-    default: return kValueString;
+/// The inverse of kValueFieldType, by DataType number, built at compile time; text of no declared
+/// type (kUnspecified) travels as `string`.
+constexpr std::array<uint32_t, static_cast<size_t>(DataType::kNaiveTime) + 1> kFieldOfType = [] {
+  std::array<uint32_t, static_cast<size_t>(DataType::kNaiveTime) + 1> fields{};
+  fields[static_cast<size_t>(DataType::kUnspecified)] = kValueString;
+  for (uint32_t field = kValueBool; field <= kValueNaiveTime; ++field) {
+    fields[static_cast<size_t>(kValueFieldType[field])] = field;
   }
-}
+  return fields;
+}();
+
+/// The ValueType member (field number) of a non-null value of `type`.
+constexpr uint32_t ValueField(DataType type) { return kFieldOfType[static_cast<size_t>(type)]; }
+static_assert(ValueField(DataType::kShort) == kValueShort && ValueField(DataType::kNaiveTime) == kValueNaiveTime &&
+              ValueField(DataType::kXml) == kValueXml && ValueField(DataType::kUnspecified) == kValueString);
 
 void PutValue(WireWriter& out, const common::Value& value) {
   if (value.is_null) {
@@ -122,11 +130,8 @@ void PutValue(WireWriter& out, const common::Value& value) {
       PutVarint(out, value.boolean ? 1 : 0);
       return;
     case DataType::kShort:
-      PutTag(out, kValueShort, kVarint);
-      PutVarint(out, AsVarint(value.int32));
-      return;
     case DataType::kInt:
-      PutTag(out, kValueInt, kVarint);
+      PutTag(out, ValueField(value.type), kVarint);
       PutVarint(out, AsVarint(value.int32));
       return;
     case DataType::kLong:
@@ -145,7 +150,7 @@ void PutValue(WireWriter& out, const common::Value& value) {
     case DataType::kNaiveDateTime:
     case DataType::kUtcDateTime:
     case DataType::kNaiveTime: {
-      PutTag(out, TimestampField(value.type), kLengthDelimited);
+      PutTag(out, ValueField(value.type), kLengthDelimited);
       PutVarint(out, TimestampSize(value.timestamp));
       if (value.timestamp.seconds != 0) {
         PutTag(out, kTimestampSeconds, kVarint);
@@ -163,7 +168,7 @@ void PutValue(WireWriter& out, const common::Value& value) {
     case DataType::kJson:
     case DataType::kString:
     case DataType::kUnspecified:
-      PutBytes(out, TextField(value.type), value.text);
+      PutBytes(out, ValueField(value.type), value.text);
       return;
   }
 }
@@ -249,15 +254,6 @@ common::Timestamp ReadTimestamp(std::string_view bytes) {
   }
   return ts;
 }
-
-/// The DataType each ValueType member (by field number) carries.
-constexpr DataType kValueFieldType[] = {
-    DataType::kUnspecified,   DataType::kUnspecified, DataType::kBoolean,     DataType::kShort,
-    DataType::kInt,           DataType::kLong,        DataType::kFloat,       DataType::kDouble,
-    DataType::kNaiveDate,     DataType::kNaiveDateTime, DataType::kUtcDateTime, DataType::kDecimal,
-    DataType::kBinary,        DataType::kString,      DataType::kJson,        DataType::kXml,
-    DataType::kNaiveTime};
-static_assert(sizeof(kValueFieldType) / sizeof(kValueFieldType[0]) == kValueNaiveTime + 1);
 
 CarriedValue ReadValue(std::string_view bytes) {
   CarriedValue out;
@@ -404,16 +400,16 @@ size_t RecordWireEncoder::ValueSize(const common::Value& value) {
   if (value.is_null) return TagSize(kValueNull) + 1;
   switch (value.type) {
     case DataType::kBoolean: return TagSize(kValueBool) + 1;
-    case DataType::kShort: return TagSize(kValueShort) + VarintSize(AsVarint(value.int32));
-    case DataType::kInt: return TagSize(kValueInt) + VarintSize(AsVarint(value.int32));
+    case DataType::kShort:
+    case DataType::kInt: return TagSize(ValueField(value.type)) + VarintSize(AsVarint(value.int32));
     case DataType::kLong: return TagSize(kValueLong) + VarintSize(AsVarint(value.int64));
     case DataType::kFloat: return TagSize(kValueFloat) + 4;
     case DataType::kDouble: return TagSize(kValueDouble) + 8;
     case DataType::kNaiveDate:
     case DataType::kNaiveDateTime:
     case DataType::kUtcDateTime:
-    case DataType::kNaiveTime: return BytesFieldSize(TimestampField(value.type), TimestampSize(value.timestamp));
-    default: return BytesFieldSize(TextField(value.type), value.text.size());
+    case DataType::kNaiveTime: return BytesFieldSize(ValueField(value.type), TimestampSize(value.timestamp));
+    default: return BytesFieldSize(ValueField(value.type), value.text.size());
   }
 }
 
