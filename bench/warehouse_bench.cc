@@ -1,6 +1,7 @@
 // Records/s of the local DuckDB warehouse: upserting batches of 1000 rows x 8 columns, one Write
-// (one committed transaction, so one WAL fsync) per batch. Wall-clock time: DuckDB works on its own
-// threads and the commit waits for the disk.
+// per batch, all in one transaction; and BM_FirstSync, a first sync as `debug` applies it (batches
+// of 10,000 rows, a checkpoint per 100,000, the table's key added at the end). Wall-clock time:
+// DuckDB works on its own threads and the commit waits for the disk.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
@@ -40,11 +41,11 @@ Value Typed(DataType type) {
   return v;
 }
 
-/// Fills `batch` with rows whose keys start at `first_id`.
-void FillBatch(ValueBatch& batch, int64_t first_id) {
+/// Fills `batch` with `rows` rows whose keys start at `first_id`.
+void FillBatch(ValueBatch& batch, int64_t first_id, size_t rows = kRowsPerBatch) {
   batch.Reset(8);
   char text[64];
-  for (size_t i = 0; i < kRowsPerBatch; ++i) {
+  for (size_t i = 0; i < rows; ++i) {
     const int64_t id = first_id + static_cast<int64_t>(i);
     Value* row = batch.AppendRow();
     row[0] = Typed(DataType::kLong);
@@ -70,12 +71,18 @@ fs::path BenchDir() {
   return fs::temp_directory_path() / ("ac_warehouse_bench_" + std::to_string(::getpid()));
 }
 
-/// New keys every batch: the table grows (inserts through ON CONFLICT).
+ac::warehouse::WarehouseOptions Options(bool bulk_load) {
+  ac::warehouse::WarehouseOptions options{BenchDir()};
+  options.bulk_load = bulk_load;
+  return options;
+}
+
+/// New keys every batch: the table grows (bulk appends, or inserts through ON CONFLICT).
 void BM_UpsertNewRows(benchmark::State& state) {
   const bool keyless = state.range(0) != 0;
   fs::remove_all(BenchDir());
   {
-    ac::warehouse::DuckDbWarehouse warehouse(ac::warehouse::WarehouseOptions{BenchDir()});
+    ac::warehouse::DuckDbWarehouse warehouse(Options(state.range(1) != 0));
     const TableSchema table = BenchTable(keyless);
     warehouse.DefineTable(table);
     ValueBatch batch;
@@ -92,8 +99,41 @@ void BM_UpsertNewRows(benchmark::State& state) {
   }
   fs::remove_all(BenchDir());
 }
-BENCHMARK(BM_UpsertNewRows)->Arg(0)->ArgName("keyless")->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_UpsertNewRows)->Arg(1)->ArgName("keyless")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_UpsertNewRows)
+    ->ArgsProduct({{0, 1}, {0, 1}})
+    ->ArgNames({"keyless", "bulk"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+/// A first sync of 1,000,000 rows into a new table, as `debug` applies it: the key checked row by
+/// row (bulk:0) or bulk-loaded and added at the end (bulk:1).
+void BM_FirstSync(benchmark::State& state) {
+  constexpr int64_t kRows = 1'000'000;
+  constexpr int64_t kRowsPerWrite = 10'000;
+  constexpr int64_t kRowsPerCheckpoint = 100'000;
+  const TableSchema table = BenchTable(false);
+  ValueBatch batch;
+  for (auto _ : state) {
+    state.PauseTiming();
+    fs::remove_all(BenchDir());
+    state.ResumeTiming();
+    {
+      ac::warehouse::DuckDbWarehouse warehouse(Options(state.range(0) != 0));
+      warehouse.DefineTable(table);
+      for (int64_t id = 0; id < kRows; id += kRowsPerWrite) {
+        state.PauseTiming();
+        FillBatch(batch, id, kRowsPerWrite);
+        state.ResumeTiming();
+        warehouse.Write(table, ac::connector::RecordType::kUpsert, batch);
+        if ((id + kRowsPerWrite) % kRowsPerCheckpoint == 0) warehouse.Checkpoint("{}");
+      }
+      warehouse.Finish();
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * kRows);
+  fs::remove_all(BenchDir());
+}
+BENCHMARK(BM_FirstSync)->Arg(0)->Arg(1)->ArgName("bulk")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 
 /// The same 100,000 keys over and over: every record replaces an existing row.
 void BM_UpsertReplaceRows(benchmark::State& state) {

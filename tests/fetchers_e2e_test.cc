@@ -204,8 +204,21 @@ TEST_P(FetcherResumeE2eTest, KilledSyncResumesTheSameResultIntoAnIdenticalWareho
   ASSERT_GT(killed_at, 0) << "the sync ended before it could be killed mid-result\n"
                           << ReadFile(logs.path() / "stderr.log");
 
+  // The kill interrupted the bulk load: the table's key is still pending (its comment names it).
+  const std::string primary_keys =
+      "SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'resume_rows' AND constraint_type = "
+      "'PRIMARY KEY'";
+  EXPECT_EQ(Query(work, primary_keys).rows.at(0).at(0), "0");
+  EXPECT_NE(Query(work, "SELECT comment FROM duckdb_tables() WHERE table_name = 'resume_rows'")
+                .rows.at(0)
+                .at(0)
+                .value_or("")
+                .find(R"(["id"])"),
+            std::string::npos);
+
   const ProcessResult resumed = RunDebug(config, work);
   ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  EXPECT_EQ(Query(work, primary_keys).rows.at(0).at(0), "1");
   EXPECT_NE(resumed.err.find("Resuming table 'resume_rows' from query " + query_id), std::string::npos)
       << resumed.err;
   const json state = json::parse(ReadFile(work / "state.json"));

@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "connector/background_sink.h"
 #include "fivetran/local_runner.h"
 #include "fivetran/server.h"
 #include "fivetran/status.h"
@@ -496,6 +497,56 @@ TEST_F(GrpcServerTest, LocalRunnerPlaysFivetranThroughTheProtocol) {
     ASSERT_EQ(lines.size(), 3u);
     for (const auto& line : lines) EXPECT_NE(line.find("]: PASSED"), std::string::npos) << line;
   }
+}
+
+TEST_F(GrpcServerTest, LocalRunnerThroughABackgroundSinkAppliesEverythingAndReportsItsErrors) {
+  {
+    CountingSink sink;
+    fivetran::LocalSyncResult result;
+    {
+      connector::BackgroundRecordSink background(sink);
+      fivetran::LocalSyncOptions options;
+      options.configuration = Config();
+      options.run_tests = false;
+      result = fivetran::RunLocalSync(options, background);
+    }
+    ASSERT_TRUE(result.ok) << result.message;
+    EXPECT_EQ(sink.rows_written, 300);
+    EXPECT_EQ(result.last_state_json, sink.last_state);
+  }
+  // The sink fails on its second write: the run fails with the sink's error, and no checkpoint
+  // after the failed rows reached the sink or the result.
+  class FailingSink final : public connector::RecordSink {
+   public:
+    void DefineTable(const common::TableSchema&) override {}
+    void Truncate(const common::TableSchema&) override {}
+    void Write(const common::TableSchema&, connector::RecordType, const common::ValueBatch&) override {
+      if (++writes == 2) throw common::TransientError("warehouse: disk full");
+    }
+    void Checkpoint(const std::string& state) override { states.push_back(state); }
+    void Warning(const std::string&) override {}
+    int writes = 0;
+    std::vector<std::string> states;
+  } failing;
+  fivetran::LocalSyncResult result;
+  {
+    connector::BackgroundRecordSink background(failing);
+    fivetran::LocalSyncOptions options;
+    options.configuration = Config({{"checkpoint_interval_rows", "50"}});
+    options.run_tests = false;
+    options.max_rows_per_write = 20;
+    result = fivetran::RunLocalSync(options, background);
+  }
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.message.find("disk full"), std::string::npos) << result.message;
+  EXPECT_EQ(result.error_kind, common::ErrorKind::kTransient);
+  EXPECT_EQ(failing.writes, 2);
+  // Only the states saved before any row (query started, truncate sent) were applied.
+  ASSERT_FALSE(failing.states.empty());
+  for (const std::string& state : failing.states) {
+    EXPECT_EQ(json::parse(state)["tables"]["customers"].value("rows_synced", 0), 0) << state;
+  }
+  EXPECT_EQ(result.last_state_json, failing.states.back());
 }
 
 TEST_F(GrpcServerTest, LocalRunnerStopsAtTheFirstFailedTest) {

@@ -21,6 +21,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "connector/background_sink.h"
 #include "connector/config.h"
 #include "connector/connector.h"
 #include "connector/record_sink.h"
@@ -110,7 +111,13 @@ int Sync(const std::string& configuration, const std::string& working_dir) {
       ac::warehouse::WarehouseOptions options;
       options.working_dir = working_dir;
       ac::warehouse::DuckDbWarehouse warehouse(options);
-      connector.Sync("", nullptr, warehouse, cancel);
+      {
+        // As `debug` does: the warehouse writes on its own thread.
+        ac::connector::BackgroundRecordSink background(warehouse);
+        connector.Sync("", nullptr, background, cancel);
+        background.Drain();
+      }
+      warehouse.Finish();
       std::printf("synced\n");
     }
   } catch (const std::exception& e) {

@@ -12,6 +12,7 @@
 
 #include "cli/signals.h"
 #include "common/error.h"
+#include "connector/background_sink.h"
 #include "connector/config.h"
 #include "connector/connector.h"
 #include "fivetran/local_runner.h"
@@ -103,7 +104,21 @@ int RunDebug(const DebugOptions& options, std::ostream& out, std::ostream& err) 
       };
     }
     const auto started = std::chrono::steady_clock::now();
-    const fivetran::LocalSyncResult result = fivetran::RunLocalSync(local, warehouse);
+    fivetran::LocalSyncResult result;
+    {
+      // The warehouse writes on its own thread while this one decodes the stream.
+      connector::BackgroundRecordSink background(warehouse);
+      result = fivetran::RunLocalSync(local, background);
+    }
+    if (result.ok) {
+      try {
+        warehouse.Finish();
+      } catch (const common::Error& e) {
+        result.ok = false;
+        result.error_kind = e.kind();
+        result.message = e.what();
+      }
+    }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (show_progress) err << "\n";
     for (const auto& warning : result.warnings) out << "WARNING: " << warning << "\n";

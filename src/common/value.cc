@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 namespace ac::common {
 namespace {
@@ -43,6 +44,29 @@ int TableSchema::FindColumn(std::string_view column_name) const {
     if (columns[i].name == column_name) return static_cast<int>(i);
   }
   return -1;
+}
+
+ValueBatch::ValueBatch(ValueBatch&& other) noexcept { *this = std::move(other); }
+
+ValueBatch& ValueBatch::operator=(ValueBatch&& other) noexcept {
+  if (this == &other) return *this;
+  num_columns_ = std::exchange(other.num_columns_, 0);
+  values_ = std::move(other.values_);
+  blocks_ = std::move(other.blocks_);
+  block_index_ = std::exchange(other.block_index_, 0);
+  block_used_ = std::exchange(other.block_used_, 0);
+  reserved_ = std::exchange(other.reserved_, nullptr);
+  other.values_.clear();
+  other.blocks_.clear();
+  return *this;
+}
+
+void ValueBatch::Assign(const ValueBatch& other) {
+  Reset(other.num_columns_);
+  values_ = other.values_;
+  for (Value& value : values_) {
+    if (!value.text.empty()) value.text = Store(value.text);
+  }
 }
 
 void ValueBatch::Reset(size_t num_columns) {

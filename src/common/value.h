@@ -83,6 +83,16 @@ struct TableSchema {
 /// values' `text` views point to. Reused across batches: Clear() keeps capacity.
 class ValueBatch {
  public:
+  ValueBatch() = default;
+  /// Moving keeps the views valid (the arena's blocks stay where they are); the source is left
+  /// empty with no columns. Copies would share views into another batch's arena: use Assign.
+  ValueBatch(ValueBatch&& other) noexcept;
+  ValueBatch& operator=(ValueBatch&& other) noexcept;
+  ValueBatch(const ValueBatch&) = delete;
+  ValueBatch& operator=(const ValueBatch&) = delete;
+
+  /// Makes this batch a copy of `other`, its text stored in this batch's own arena.
+  void Assign(const ValueBatch& other);
   void Reset(size_t num_columns);
   void Clear();
   size_t num_columns() const { return num_columns_; }

@@ -21,10 +21,20 @@ class RecordSink {
   /// Applies `rows` (values in `table.columns` order) as `type` operations.
   virtual void Write(const common::TableSchema& table, RecordType type,
                      const common::ValueBatch& rows) = 0;
+  /// Write for a caller done with `rows`: the sink may keep the batch (leaving another, cleared one
+  /// in its place). Either way `rows` comes back empty; Reset() it before the next rows.
+  virtual void WriteAndRecycle(const common::TableSchema& table, RecordType type,
+                               common::ValueBatch& rows) {
+    Write(table, type, rows);
+    rows.Clear();
+  }
   /// Persists `state_json` after every earlier Write is durably handed over.
   virtual void Checkpoint(const std::string& state_json) = 0;
   /// A condition the user should know about that does not stop the sync.
   virtual void Warning(const std::string& message) = 0;
+  /// Returns once every earlier call has been applied; throws what applying them threw. Sinks
+  /// that apply each call before returning have nothing to wait for.
+  virtual void Drain() {}
 };
 
 }  // namespace ac::connector

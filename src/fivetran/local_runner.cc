@@ -185,7 +185,7 @@ struct UpdateApplier::Impl {
   void Flush() {
     if (group_table != nullptr && batch.num_rows() > 0) {
       const bool partial = group_type == RecordType::kUpdate || group_type == RecordType::kDelete;
-      sink.Write(partial ? group_schema : group_table->schema, group_type, batch);
+      sink.WriteAndRecycle(partial ? group_schema : group_table->schema, group_type, batch);
     }
     group_table = nullptr;
     batch.Clear();
@@ -508,6 +508,7 @@ LocalSyncResult RunLocalSync(const LocalSyncOptions& options, connector::RecordS
         }
       }
       applier.Flush();
+      sink.Drain();
     } catch (const common::Error& e) {
       sink_error.emplace(e.kind(), e.what());
     } catch (const std::exception& e) {

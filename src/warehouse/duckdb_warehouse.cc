@@ -46,6 +46,10 @@ constexpr int kNoErrorType = -1;
 constexpr size_t kBatchSeqColumn = 0;  // position within the Write call (last record of a key wins)
 constexpr size_t kBatchNowColumn = 1;  // `_fivetran_synced` of this operation
 constexpr size_t kBatchFirstValueColumn = 2;
+/// Index of the bulk-load statement and appender, after those of the RecordTypes that write rows.
+constexpr size_t kBulkAppend = 3;
+/// Member of the table comment naming the primary key a bulk-loaded table is to get.
+constexpr std::string_view kPendingKeyMember = "athena_connector_pending_primary_key";
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers.
@@ -284,10 +288,40 @@ std::vector<std::string> LoadPrimaryKey(duckdb_connection connection, std::strin
   return out;
 }
 
+/// The comment of a bulk-loaded table naming its primary key to be (see AddPendingKey).
+std::string PendingKeyComment(const std::vector<std::string>& key) {
+  return nlohmann::json{{kPendingKeyMember, key}}.dump();
+}
+
+/// The primary key a bulk load of schema.table left pending (its comment), or nullopt.
+std::optional<std::vector<std::string>> LoadPendingKey(duckdb_connection connection,
+                                                       std::string_view schema,
+                                                       std::string_view table,
+                                                       std::string_view context) {
+  const QueryResult result = RunTextQuery(
+      connection,
+      fmt::format("SELECT comment FROM duckdb_tables() WHERE database_name = current_database() "
+                  "AND lower(schema_name) = lower({}) AND lower(table_name) = lower({})",
+                  QuoteLiteral(schema), QuoteLiteral(table)),
+      context);
+  if (result.rows.size() != 1 || !result.rows[0][0].has_value()) return std::nullopt;
+  const auto comment = nlohmann::json::parse(*result.rows[0][0], nullptr, /*allow_exceptions=*/false);
+  if (!comment.is_object()) return std::nullopt;
+  const auto it = comment.find(kPendingKeyMember);
+  if (it == comment.end() || !it->is_array() || it->empty()) return std::nullopt;
+  std::vector<std::string> key;
+  for (const auto& name : *it) {
+    if (!name.is_string()) return std::nullopt;
+    key.push_back(name.get<std::string>());
+  }
+  return key;
+}
+
 std::string PreviewTable(duckdb_connection connection, std::string_view schema,
                          std::string_view table, size_t limit) {
   const std::string context = fmt::format("preview of {}.{}", schema, table);
-  const std::vector<std::string> key = LoadPrimaryKey(connection, schema, table, context);
+  std::vector<std::string> key = LoadPrimaryKey(connection, schema, table, context);
+  if (key.empty()) key = LoadPendingKey(connection, schema, table, context).value_or(key);
   std::string order;
   for (const auto& column : key) {
     order += order.empty() ? " ORDER BY " : ", ";
@@ -425,10 +459,16 @@ struct WarehouseTable {
   std::vector<std::string> extra_columns;   // existing columns the declaration lacks
   std::vector<duckdb_logical_type> batch_types;
   std::vector<std::string> batch_names;
-  std::array<std::string, 3> sql;           // by RecordType (upsert, update, delete)
-  std::array<duckdb_appender, 3> appenders{};
+  std::vector<std::string> key_names;       // a, b (or _fivetran_id)
+  std::string key_columns;                  // "a", "b" (quoted key_names)
+  // By RecordType (upsert, update, delete), then kBulkAppend (an INSERT without conflict check).
+  std::array<std::string, 4> sql;
+  std::array<duckdb_appender, 4> appenders{};
   duckdb_data_chunk chunk = nullptr;
   bool exact_keys = true;  // last record per key chosen in C++ (else by the statement)
+  // Bulk load: the table was created without its primary key, upserts are appended, and
+  // DuckDbWarehouse::AddPendingKey keeps the last row of each key and adds the key.
+  bool bulk = false;
   // Per-batch scratch, reused: canonical key bytes per row, row ids, the rows to apply.
   std::string key_bytes;
   std::vector<size_t> key_offsets;
@@ -521,12 +561,19 @@ DuckDbWarehouse::DuckDbWarehouse(WarehouseOptions options)
 
 DuckDbWarehouse::~DuckDbWarehouse() { Close(); }
 
+void DuckDbWarehouse::Finish() {
+  if (!db_) throw common::InternalError("warehouse: used after Close()");
+  CommitWrites("finish");
+  AddPendingKeys();
+}
+
 void DuckDbWarehouse::Close() {
-  if (db_ && in_transaction_) {
+  if (db_) {
     // Rows written after the last checkpoint are kept: re-delivering them later is an idempotent
-    // upsert, while the state never runs ahead of the data.
+    // upsert, while the state never runs ahead of the data. A key that cannot be added now is
+    // added when the table is next defined.
     try {
-      CommitWrites("close");
+      Finish();
     } catch (const common::Error& e) {
       spdlog::warn("{}", e.what());
     }
@@ -646,6 +693,8 @@ DuckDbWarehouse::Table& DuckDbWarehouse::Defined(const TableSchema& table) {
 DuckDbWarehouse::Table& DuckDbWarehouse::DefineTableImpl(const TableSchema& declared) {
   CommitWrites(fmt::format("table {}: define", declared.name));  // DDL in its own transaction
   if (!db_) throw common::InternalError("warehouse: used after Close()");
+  // A table defined before is looked at afresh (its appenders go before any ALTER TABLE).
+  tables_.erase(Lower(declared.name));
   const std::string display = options_.schema + "." + declared.name;
   ValidateDeclaration(declared, display);
   const std::string context = "table " + display;
@@ -664,6 +713,8 @@ DuckDbWarehouse::Table& DuckDbWarehouse::DefineTableImpl(const TableSchema& decl
     for (size_t index : t->key) wanted_key.push_back(declared.columns[index].name);
   }
 
+  t->key_names = wanted_key;
+
   // What exists already.
   const QueryResult existing = RunTextQuery(
       db_->connection,
@@ -676,19 +727,29 @@ DuckDbWarehouse::Table& DuckDbWarehouse::DefineTableImpl(const TableSchema& decl
   std::vector<std::string> statements;
   bool changed = false;
   if (existing.rows.empty()) {
+    // A new table is bulk-loaded when its keys compare exactly (see WarehouseOptions::bulk_load).
+    t->bulk = options_.bulk_load && (t->keyless || HasExactKeys(declared, t->key));
     std::string ddl = fmt::format("CREATE TABLE {} (", t->qualified_name);
     for (const ColumnSchema& column : declared.columns) {
       ddl += fmt::format("{} {}{}, ", QuoteIdentifier(column.name), DuckDbTypeName(column),
                          column.primary_key ? " NOT NULL" : "");
     }
     if (t->keyless) ddl += fmt::format("{} VARCHAR NOT NULL, ", QuoteIdentifier(kIdColumn));
-    ddl += fmt::format("{} TIMESTAMP WITH TIME ZONE, {} BOOLEAN, PRIMARY KEY (",
-                       QuoteIdentifier(kSyncedColumn), QuoteIdentifier(kDeletedColumn));
-    for (size_t i = 0; i < wanted_key.size(); ++i) {
-      ddl += (i > 0 ? ", " : "") + QuoteIdentifier(wanted_key[i]);
+    ddl += fmt::format("{} TIMESTAMP WITH TIME ZONE, {} BOOLEAN", QuoteIdentifier(kSyncedColumn),
+                       QuoteIdentifier(kDeletedColumn));
+    if (!t->bulk) {
+      ddl += ", PRIMARY KEY (";
+      for (size_t i = 0; i < wanted_key.size(); ++i) {
+        ddl += (i > 0 ? ", " : "") + QuoteIdentifier(wanted_key[i]);
+      }
+      ddl += ")";
     }
-    ddl += "))";
+    ddl += ")";
     statements.push_back(std::move(ddl));
+    if (t->bulk) {
+      statements.push_back(fmt::format("COMMENT ON TABLE {} IS {}", t->qualified_name,
+                                       QuoteLiteral(PendingKeyComment(wanted_key))));
+    }
     changed = true;
   } else {
     auto find_existing = [&existing](std::string_view name) -> const std::optional<std::string>* {
@@ -698,9 +759,16 @@ DuckDbWarehouse::Table& DuckDbWarehouse::DefineTableImpl(const TableSchema& decl
       return nullptr;
     };
     const std::string reset_hint = "run `athena-connector reset` to start over with a new warehouse";
-    // Primary key: same columns (in any order).
+    // Primary key: same columns (in any order). A bulk load that did not finish (a killed sync)
+    // left the key in the table's comment; it is added below.
     std::vector<std::string> existing_key =
         LoadPrimaryKey(db_->connection, options_.schema, declared.name, context);
+    if (existing_key.empty()) {
+      if (auto pending = LoadPendingKey(db_->connection, options_.schema, declared.name, context)) {
+        existing_key = std::move(*pending);
+        t->bulk = true;
+      }
+    }
     bool same_key = existing_key.size() == wanted_key.size();
     for (size_t i = 0; same_key && i < wanted_key.size(); ++i) {
       same_key = std::any_of(existing_key.begin(), existing_key.end(), [&](const std::string& k) {
@@ -781,9 +849,60 @@ DuckDbWarehouse::Table& DuckDbWarehouse::DefineTableImpl(const TableSchema& decl
   }
 
   BuildStatements(*t);
+  if (t->bulk && !existing.rows.empty()) AddPendingKey(*t);
   const std::string key = Lower(declared.name);
   tables_[key] = std::move(t);
   return *tables_[key];
+}
+
+void DuckDbWarehouse::AddPendingKey(Table& t) {
+  if (!t.bulk) return;
+  const std::string context = fmt::format("table {}: add primary key", t.display_name);
+  CommitWrites(context);
+  t.DropAppender(kBulkAppend);
+  // Returns false when rows share a key; throws on any other failure.
+  auto add_key = [&]() {
+    ExecuteOrThrow("BEGIN TRANSACTION", context);
+    const std::string statements[] = {
+        fmt::format("ALTER TABLE {} ADD PRIMARY KEY ({})", t.qualified_name, t.key_columns),
+        fmt::format("COMMENT ON TABLE {} IS NULL", t.qualified_name)};
+    for (const std::string& sql : statements) {
+      ResultGuard guard;
+      const duckdb_state state = duckdb_query(db_->connection, sql.c_str(), &guard.result);
+      guard.owned = true;
+      if (state == DuckDBError) {
+        const int error_type = duckdb_result_error_type(&guard.result);
+        RollbackWrites();
+        if (error_type == DUCKDB_ERROR_CONSTRAINT) return false;
+        ThrowDuckDbError(error_type, context, duckdb_result_error(&guard.result));
+      }
+    }
+    ExecuteOrThrow("COMMIT", context);
+    return true;
+  };
+  uint64_t superseded = 0;
+  if (!add_key()) {
+    // Some key was delivered more than once (a re-delivered batch, a source with duplicate keys):
+    // as with upserts, the last row wins — the latest `_fivetran_synced`, then the latest append.
+    ResultGuard guard;
+    Execute(db_->connection,
+            fmt::format("DELETE FROM {0} WHERE rowid IN (SELECT rowid FROM {0} QUALIFY "
+                        "row_number() OVER (PARTITION BY {1} ORDER BY {2} DESC, rowid DESC) > 1)",
+                        t.qualified_name, t.key_columns, QuoteIdentifier(kSyncedColumn)),
+            context, &guard);
+    superseded = duckdb_rows_changed(&guard.result);
+    if (!add_key()) {
+      throw common::InternalError(
+          fmt::format("warehouse: {}: rows still share a key after removing the older ones", context));
+    }
+  }
+  t.bulk = false;
+  spdlog::info("warehouse: table {}: primary key {} added after the bulk load{}", t.display_name,
+               KeyList(t.key_names), superseded > 0 ? fmt::format(", {} superseded rows removed", superseded) : "");
+}
+
+void DuckDbWarehouse::AddPendingKeys() {
+  for (auto& [name, table] : tables_) AddPendingKey(*table);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -833,6 +952,7 @@ void BuildStatements(detail::WarehouseTable& t) {
                                QuoteIdentifier(columns[i].name), i);
     }
   }
+  t.key_columns = key_columns;
   t.exact_keys = t.keyless || HasExactKeys(t.schema, t.key);
   const std::string last_wins =
       t.exact_keys ? std::string()
@@ -867,6 +987,9 @@ void BuildStatements(detail::WarehouseTable& t) {
         "INSERT INTO {} ({}) SELECT {} FROM _ac_batch{}{} ON CONFLICT ({}) DO UPDATE SET {}",
         t.qualified_name, names, values, last_wins.empty() ? "" : " ", last_wins, key_columns,
         updates);
+    // Bulk load (exact keys only: the batch holds one row per key, SelectRows saw to it).
+    t.sql[kBulkAppend] =
+        fmt::format("INSERT INTO {} ({}) SELECT {} FROM _ac_batch", t.qualified_name, names, values);
   }
 
   // The batch with typed values, one row per key (the last one).
@@ -1081,7 +1204,9 @@ void DuckDbWarehouse::Write(const TableSchema& table, RecordType type, const Val
                                             context, rows.num_columns(),
                                             t.schema.columns.size()));
   }
-  const size_t op = static_cast<size_t>(type);
+  // Updates and deletes change rows by key: a bulk load ends first.
+  if (t.bulk && type != RecordType::kUpsert) AddPendingKey(t);
+  const size_t op = t.bulk ? kBulkAppend : static_cast<size_t>(type);
   const int64_t now = NextSyncedMicros();
 
   BeginWrites(context);
@@ -1232,12 +1357,13 @@ void DuckDbWarehouse::Warning(const std::string& message) {
 
 QueryResult DuckDbWarehouse::Query(const std::string& sql) {
   if (!db_) throw common::InternalError("warehouse: used after Close()");
-  CommitWrites("query");
+  Finish();
   return RunTextQuery(db_->connection, sql, "query");
 }
 
 std::string DuckDbWarehouse::FormatPreview(const std::string& table, size_t limit) {
   if (!db_) throw common::InternalError("warehouse: used after Close()");
+  Finish();
   auto it = tables_.find(Lower(table));
   if (it != tables_.end()) {
     return PreviewTable(db_->connection, options_.schema, it->second->schema.name, limit);

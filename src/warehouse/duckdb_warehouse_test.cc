@@ -1,5 +1,6 @@
 #include "warehouse/duckdb_warehouse.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -122,11 +123,15 @@ ValueBatch CustomerRows(std::initializer_list<std::tuple<int64_t, const char*, c
   return batch;
 }
 
-class WarehouseTest : public ::testing::Test {
+/// Every test runs with bulk loading on (the default) and off: the tables must end up the same.
+class WarehouseTest : public ::testing::TestWithParam<bool> {
  protected:
-  std::unique_ptr<DuckDbWarehouse> Open() {
-    return std::make_unique<DuckDbWarehouse>(WarehouseOptions{dir_.path(), "tester", &clock_});
+  WarehouseOptions Options(std::string schema = "tester") {
+    WarehouseOptions options{dir_.path(), std::move(schema), &clock_};
+    options.bulk_load = GetParam();
+    return options;
   }
+  std::unique_ptr<DuckDbWarehouse> Open() { return std::make_unique<DuckDbWarehouse>(Options()); }
   void SetUp() override { wh_ = Open(); }
 
   /// The single value of a query, "NULL" for NULL.
@@ -157,7 +162,7 @@ class WarehouseTest : public ::testing::Test {
 
 // ---------------------------------------------------------------------------------------------
 
-TEST_F(WarehouseTest, CreatesTableWithEveryTypeAndSystemColumns) {
+TEST_P(WarehouseTest, CreatesTableWithEveryTypeAndSystemColumns) {
   TableSchema t{"all_types",
                 {Col("id", DataType::kLong, true), Col("b", DataType::kBoolean),
                  Col("s", DataType::kShort), Col("i", DataType::kInt), Col("l", DataType::kLong),
@@ -181,7 +186,7 @@ TEST_F(WarehouseTest, CreatesTableWithEveryTypeAndSystemColumns) {
   EXPECT_EQ(wh_->counters().schema_changes, 1u);
 }
 
-TEST_F(WarehouseTest, ReadsBackEveryTypeExactly) {
+TEST_P(WarehouseTest, ReadsBackEveryTypeExactly) {
   TableSchema t{"all_types",
                 {Col("id", DataType::kLong, true), Col("b", DataType::kBoolean),
                  Col("s", DataType::kShort), Col("i", DataType::kInt), Col("l", DataType::kLong),
@@ -239,7 +244,7 @@ TEST_F(WarehouseTest, ReadsBackEveryTypeExactly) {
   EXPECT_EQ(wh_->counters().upserts, 3u);
 }
 
-TEST_F(WarehouseTest, UpsertReplacesByPrimaryKey) {
+TEST_P(WarehouseTest, UpsertReplacesByPrimaryKey) {
   wh_->DefineTable(Customers());
   wh_->Write(Customers(), RecordType::kUpsert,
              CustomerRows({{1, "Ann", "ann@x"}, {2, "Bob", "bob@x"}}));
@@ -252,7 +257,7 @@ TEST_F(WarehouseTest, UpsertReplacesByPrimaryKey) {
   EXPECT_EQ(wh_->counters().upserts, 4u);
 }
 
-TEST_F(WarehouseTest, CompositePrimaryKey) {
+TEST_P(WarehouseTest, CompositePrimaryKey) {
   TableSchema t{"orders",
                 {Col("region", DataType::kString, true), Col("id", DataType::kInt, true),
                  Col("amount", DataType::kDecimal, false, 10, 2)}};
@@ -274,7 +279,7 @@ TEST_F(WarehouseTest, CompositePrimaryKey) {
             "region\nid\n");
 }
 
-TEST_F(WarehouseTest, DuplicateKeysInOneBatchLastOneWins) {
+TEST_P(WarehouseTest, DuplicateKeysInOneBatchLastOneWins) {
   wh_->DefineTable(Customers());
   wh_->Write(Customers(), RecordType::kUpsert,
              CustomerRows({{1, "first", "a"}, {2, "x", "x"}, {1, "second", "b"}, {1, "last", "c"}}));
@@ -293,7 +298,7 @@ TEST_F(WarehouseTest, DuplicateKeysInOneBatchLastOneWins) {
   EXPECT_EQ(wh_->counters().upserts, 5004u);
 }
 
-TEST_F(WarehouseTest, DuplicateKeysEqualOnlyAfterConversionLastOneWins) {
+TEST_P(WarehouseTest, DuplicateKeysEqualOnlyAfterConversionLastOneWins) {
   // DECIMAL text and floats are compared by DuckDB ("1.0" = "1.00"); dates by day; timestamps by
   // microsecond.
   TableSchema t{"mixed_keys",
@@ -321,7 +326,7 @@ TEST_F(WarehouseTest, DuplicateKeysEqualOnlyAfterConversionLastOneWins) {
   EXPECT_EQ(All(R"(SELECT epoch_us("at"), v FROM tester.time_keys)"), "10000001|second\n");
 }
 
-TEST_F(WarehouseTest, UpdateChangesExistingRowsAndIgnoresAbsentOnes) {
+TEST_P(WarehouseTest, UpdateChangesExistingRowsAndIgnoresAbsentOnes) {
   wh_->DefineTable(Customers());
   wh_->Write(Customers(), RecordType::kUpsert, CustomerRows({{1, "Ann", "ann@x"}, {2, "Bob", "b"}}));
   clock_.Advance(std::chrono::seconds(5));
@@ -333,7 +338,7 @@ TEST_F(WarehouseTest, UpdateChangesExistingRowsAndIgnoresAbsentOnes) {
   EXPECT_EQ(wh_->counters().updates, 3u);
 }
 
-TEST_F(WarehouseTest, DeleteIsSoftAndReUpsertRevives) {
+TEST_P(WarehouseTest, DeleteIsSoftAndReUpsertRevives) {
   wh_->DefineTable(Customers());
   wh_->Write(Customers(), RecordType::kUpsert,
              CustomerRows({{1, "Ann", "a"}, {2, "Bob", "b"}, {3, "Cy", "c"}}));
@@ -351,7 +356,7 @@ TEST_F(WarehouseTest, DeleteIsSoftAndReUpsertRevives) {
   EXPECT_EQ(wh_->counters().deletes, 2u);
 }
 
-TEST_F(WarehouseTest, TruncateSoftDeletesRowsSyncedBeforeIt) {
+TEST_P(WarehouseTest, TruncateSoftDeletesRowsSyncedBeforeIt) {
   wh_->DefineTable(Customers());
   wh_->Write(Customers(), RecordType::kUpsert, CustomerRows({{1, "Ann", "a"}, {2, "Bob", "b"}}));
   // Same clock reading: synced times still increase strictly per operation.
@@ -373,13 +378,13 @@ TEST_F(WarehouseTest, TruncateSoftDeletesRowsSyncedBeforeIt) {
   EXPECT_EQ(wh_->counters().truncates, 3u);
 }
 
-TEST_F(WarehouseTest, TruncateBeforeTableExistsCreatesIt) {
+TEST_P(WarehouseTest, TruncateBeforeTableExistsCreatesIt) {
   wh_->Truncate(Customers());
   EXPECT_EQ(One("SELECT count(*) FROM tester.customers"), "0");
   EXPECT_EQ(wh_->counters().schema_changes, 1u);
 }
 
-TEST_F(WarehouseTest, ReservedWordsAndOddIdentifiersWork) {
+TEST_P(WarehouseTest, ReservedWordsAndOddIdentifiersWork) {
   TableSchema t{"order",
                 {Col("select", DataType::kLong, true), Col("group", DataType::kString),
                  Col("desc", DataType::kString), Col("we\"ird name", DataType::kInt),
@@ -404,7 +409,7 @@ TEST_F(WarehouseTest, ReservedWordsAndOddIdentifiersWork) {
   EXPECT_EQ(One(R"(SELECT "from" FROM tester."table")"), "x");
 }
 
-TEST_F(WarehouseTest, KeylessTableUsesRowHashAsFivetranId) {
+TEST_P(WarehouseTest, KeylessTableUsesRowHashAsFivetranId) {
   TableSchema t{"events", {Col("kind", DataType::kString), Col("n", DataType::kLong)}};
   ValueBatch batch;
   batch.Reset(2);
@@ -431,7 +436,7 @@ TEST_F(WarehouseTest, KeylessTableUsesRowHashAsFivetranId) {
             "|NULL|false\na|1|true\na|NULL|false\nNULL|NULL|false\n");
 }
 
-TEST_F(WarehouseTest, NewColumnIsAddedAndCountedAsSchemaChange) {
+TEST_P(WarehouseTest, NewColumnIsAddedAndCountedAsSchemaChange) {
   wh_->DefineTable(Customers());
   wh_->Write(Customers(), RecordType::kUpsert, CustomerRows({{1, "Ann", "a"}}));
   wh_->DefineTable(Customers());  // unchanged: no schema change
@@ -456,7 +461,7 @@ TEST_F(WarehouseTest, NewColumnIsAddedAndCountedAsSchemaChange) {
   EXPECT_EQ(wh_->counters().schema_changes, 2u);
 }
 
-TEST_F(WarehouseTest, PrimaryKeyChangeAsksForReset) {
+TEST_P(WarehouseTest, PrimaryKeyChangeAsksForReset) {
   wh_->DefineTable(Customers());
   TableSchema changed = Customers();
   changed.columns[0].primary_key = false;
@@ -474,7 +479,7 @@ TEST_F(WarehouseTest, PrimaryKeyChangeAsksForReset) {
   EXPECT_THROW(wh_->DefineTable(keyless), common::ConfigError);
 }
 
-TEST_F(WarehouseTest, ColumnTypeChangeAsksForReset) {
+TEST_P(WarehouseTest, ColumnTypeChangeAsksForReset) {
   wh_->DefineTable(Customers());
   TableSchema changed = Customers();
   changed.columns[1].type = DataType::kJson;
@@ -487,7 +492,7 @@ TEST_F(WarehouseTest, ColumnTypeChangeAsksForReset) {
   }
 }
 
-TEST_F(WarehouseTest, InvalidDeclarationsAreConfigErrors) {
+TEST_P(WarehouseTest, InvalidDeclarationsAreConfigErrors) {
   EXPECT_THROW(wh_->DefineTable(TableSchema{"", {Col("a", DataType::kLong)}}), common::ConfigError);
   EXPECT_THROW(wh_->DefineTable(TableSchema{"t", {}}), common::ConfigError);
   EXPECT_THROW(wh_->DefineTable(TableSchema{"t", {Col("_fivetran_synced", DataType::kLong)}}),
@@ -500,7 +505,7 @@ TEST_F(WarehouseTest, InvalidDeclarationsAreConfigErrors) {
   EXPECT_EQ(wh_->counters().schema_changes, 0u);
 }
 
-TEST_F(WarehouseTest, FailedBatchRollsBackEntirely) {
+TEST_P(WarehouseTest, FailedBatchRollsBackEntirely) {
   TableSchema t{"docs", {Col("id", DataType::kLong, true), Col("doc", DataType::kJson)}};
   wh_->DefineTable(t);
   ValueBatch good;
@@ -530,7 +535,7 @@ TEST_F(WarehouseTest, FailedBatchRollsBackEntirely) {
   EXPECT_EQ(wh_->counters().upserts, 2u);
 }
 
-TEST_F(WarehouseTest, BadValuesAreOneLineErrorsNamingTheTable) {
+TEST_P(WarehouseTest, BadValuesAreOneLineErrorsNamingTheTable) {
   wh_->DefineTable(Customers());
   // NULL primary key.
   try {
@@ -570,7 +575,7 @@ TEST_F(WarehouseTest, BadValuesAreOneLineErrorsNamingTheTable) {
   EXPECT_EQ(One("SELECT count(*) FROM tester.customers"), "1");
 }
 
-TEST_F(WarehouseTest, CheckpointReplacesStateJsonAtomically) {
+TEST_P(WarehouseTest, CheckpointReplacesStateJsonAtomically) {
   wh_->Checkpoint(R"({"cursor":"a"})");
   wh_->Checkpoint(R"({"query_execution_id":"q-1","position":1000})");
   std::ifstream in(wh_->state_path());
@@ -590,7 +595,7 @@ TEST_F(WarehouseTest, CheckpointReplacesStateJsonAtomically) {
   EXPECT_EQ(wh_->counters().checkpoints, 2u);
 }
 
-TEST_F(WarehouseTest, CountsEveryOperation) {
+TEST_P(WarehouseTest, CountsEveryOperation) {
   wh_->DefineTable(Customers());
   wh_->Truncate(Customers());
   wh_->Write(Customers(), RecordType::kUpsert, CustomerRows({{1, "a", "a"}, {2, "b", "b"}}));
@@ -608,7 +613,7 @@ TEST_F(WarehouseTest, CountsEveryOperation) {
   EXPECT_EQ(wh_->warnings(), std::vector<std::string>{"something to know"});
 }
 
-TEST_F(WarehouseTest, WritesBetweenCheckpointsCommitTogether) {
+TEST_P(WarehouseTest, WritesBetweenCheckpointsCommitTogether) {
   wh_->DefineTable(Customers());
   wh_->Write(Customers(), RecordType::kUpsert, CustomerRows({{1, "Ann", "a"}}));
   wh_->Checkpoint(R"({"n":1})");
@@ -635,7 +640,7 @@ TEST_F(WarehouseTest, WritesBetweenCheckpointsCommitTogether) {
             "1|Ann|false\n2|Bob2|false\n3|Cy|true\n5|Eve|false\n");
 }
 
-TEST_F(WarehouseTest, ReopensExistingWarehouseAndContinues) {
+TEST_P(WarehouseTest, ReopensExistingWarehouseAndContinues) {
   wh_->DefineTable(Customers());
   wh_->Write(Customers(), RecordType::kUpsert, CustomerRows({{1, "Ann", "a"}, {2, "Bob", "b"}}));
   wh_->Checkpoint(R"({"n":2})");
@@ -655,14 +660,14 @@ TEST_F(WarehouseTest, ReopensExistingWarehouseAndContinues) {
   EXPECT_THROW(wh_->Query("SELECT 1"), common::InternalError);
 }
 
-TEST_F(WarehouseTest, CustomSchemaName) {
+TEST_P(WarehouseTest, CustomSchemaName) {
   wh_.reset();
-  wh_ = std::make_unique<DuckDbWarehouse>(WarehouseOptions{dir_.path(), "default_schema", &clock_});
+  wh_ = std::make_unique<DuckDbWarehouse>(Options("default_schema"));
   wh_->Write(Customers(), RecordType::kUpsert, CustomerRows({{1, "Ann", "a"}}));
   EXPECT_EQ(One("SELECT name FROM default_schema.customers"), "Ann");
 }
 
-TEST_F(WarehouseTest, PreviewsTablesAsAlignedText) {
+TEST_P(WarehouseTest, PreviewsTablesAsAlignedText) {
   wh_->Write(Customers(), RecordType::kUpsert,
              CustomerRows({{2, "B\xC3\xB6" "b", nullptr}, {1, "Ann\nSmith", "ann@example.com"}}));
   const std::string preview = wh_->FormatPreview("customers", 10);
@@ -682,6 +687,189 @@ TEST_F(WarehouseTest, PreviewsTablesAsAlignedText) {
                common::NotFoundError);
 }
 
+TEST_P(WarehouseTest, KeysRepeatedAcrossBatchesAndTruncatesKeepTheLastRow) {
+  wh_->DefineTable(Customers());
+  wh_->Truncate(Customers());
+  wh_->Write(Customers(), RecordType::kUpsert, CustomerRows({{1, "a", "x"}, {2, "b", "x"}}));
+  wh_->Checkpoint("{}");
+  wh_->Write(Customers(), RecordType::kUpsert, CustomerRows({{1, "a2", nullptr}, {3, "c", "x"}}));
+  wh_->Truncate(Customers());
+  wh_->Write(Customers(), RecordType::kUpsert, CustomerRows({{2, "b2", "y"}}));
+  // `_fivetran_synced` steps by one microsecond per operation (the clock stands still).
+  EXPECT_EQ(All("SELECT customer_id, name, email, _fivetran_deleted, epoch_us(_fivetran_synced) - "
+                "1700000000000000 FROM tester.customers ORDER BY 1"),
+            "1|a2|NULL|true|2\n2|b2|y|false|4\n3|c|x|true|2\n");
+  EXPECT_EQ(All("SELECT unnest(constraint_column_names) FROM duckdb_constraints() WHERE "
+                "table_name = 'customers' AND constraint_type = 'PRIMARY KEY'"),
+            "customer_id\n");
+  EXPECT_EQ(One("SELECT comment FROM duckdb_tables() WHERE table_name = 'customers'"), "NULL");
+}
+
+TEST_P(WarehouseTest, KeysThatCompareOnlyInDuckDbAreKeyedFromTheStart) {
+  // A DOUBLE key (-0.0 = 0.0 in DuckDB, not byte for byte) is never bulk-loaded.
+  TableSchema t{"points", {Col("x", DataType::kDouble, true), Col("label", DataType::kString)}};
+  ValueBatch batch;
+  batch.Reset(2);
+  AddRow(batch, {Double(0.0), Str(batch, "zero")});
+  wh_->DefineTable(t);
+  wh_->Write(t, RecordType::kUpsert, batch);
+  wh_->Checkpoint("{}");
+  batch.Reset(2);
+  AddRow(batch, {Double(-0.0), Str(batch, "minus zero")});
+  wh_->Write(t, RecordType::kUpsert, batch);
+  // Keyed: the second upsert replaced the row of the equal key (keeping the stored key value).
+  EXPECT_EQ(All("SELECT x, label FROM tester.points"), "0.0|minus zero\n");
+}
+
+// A first sync killed after a checkpoint (the process ends without closing anything) leaves a
+// bulk-loaded table without its key; the next definition of the table adds it.
+void KilledFirstSync(const fs::path& dir, common::Clock* clock) {
+  DuckDbWarehouse warehouse(WarehouseOptions{dir, "tester", clock});
+  warehouse.DefineTable(Customers());
+  warehouse.Write(Customers(), RecordType::kUpsert, CustomerRows({{1, "a", "x"}, {2, "b", "x"}}));
+  warehouse.Write(Customers(), RecordType::kUpsert, CustomerRows({{1, "a2", "x"}, {3, "c", "x"}}));
+  warehouse.Checkpoint(R"({"rows":4})");
+  warehouse.Write(Customers(), RecordType::kUpsert, CustomerRows({{4, "lost", "x"}}));
+  std::_Exit(0);
+}
+
+TEST(WarehouseBulkLoadTest, AKilledFirstSyncLeavesTheKeyPendingAndTheNextRunAddsIt) {
+  TempDir dir;
+  common::FakeClock clock{common::SystemTimePoint(std::chrono::seconds(1700000000))};
+  // "fast": the child is a fork of this process, so it writes into this test's folder.
+  ::testing::FLAGS_gtest_death_test_style = "fast";
+  EXPECT_EXIT(KilledFirstSync(dir.path(), &clock), ::testing::ExitedWithCode(0), "");
+  ASSERT_TRUE(fs::exists(dir.path() / "state.json"));
+  {
+    // As the kill left it (no table is defined by this instance, so nothing is added).
+    DuckDbWarehouse raw(WarehouseOptions{dir.path(), "tester", &clock});
+    EXPECT_TRUE(raw.Query("SELECT * FROM duckdb_constraints() WHERE table_name = 'customers' AND "
+                          "constraint_type = 'PRIMARY KEY'")
+                    .rows.empty());
+    const QueryResult comment =
+        raw.Query("SELECT comment FROM duckdb_tables() WHERE table_name = 'customers'");
+    ASSERT_EQ(comment.rows.size(), 1u);
+    EXPECT_THAT(comment.rows[0][0].value_or(""), HasSubstr(R"(["customer_id"])"));
+    EXPECT_EQ(raw.Query("SELECT customer_id FROM tester.customers").rows.size(), 4u);
+  }
+  {
+    // The same table with another key is refused, and nothing is changed.
+    DuckDbWarehouse other(WarehouseOptions{dir.path(), "tester", &clock});
+    TableSchema by_email = Customers();
+    by_email.columns[0].primary_key = false;
+    by_email.columns[2].primary_key = true;
+    try {
+      other.DefineTable(by_email);
+      FAIL() << "expected ConfigError";
+    } catch (const common::ConfigError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("primary key changed from (customer_id) to (email)"));
+    }
+  }
+  DuckDbWarehouse next(WarehouseOptions{dir.path(), "tester", &clock});
+  next.DefineTable(Customers());
+  EXPECT_EQ(next.counters().schema_changes, 0u);
+  QueryResult rows = next.Query(
+      "SELECT customer_id, name, epoch_us(_fivetran_synced) - 1700000000000000 FROM tester.customers "
+      "ORDER BY 1");
+  ASSERT_EQ(rows.rows.size(), 3u);
+  EXPECT_EQ(rows.rows[0][1], "a2");  // the later of the two rows of key 1
+  EXPECT_EQ(rows.rows[0][2], "1");
+  EXPECT_EQ(rows.rows[1][1], "b");
+  EXPECT_EQ(rows.rows[2][1], "c");
+  EXPECT_EQ(next.Query("SELECT * FROM duckdb_constraints() WHERE table_name = 'customers' AND "
+                       "constraint_type = 'PRIMARY KEY'")
+                .rows.size(),
+            1u);
+  EXPECT_EQ(next.Query("SELECT comment FROM duckdb_tables() WHERE table_name = 'customers'").rows[0][0],
+            std::nullopt);
+  // The resumed sync goes on with keyed upserts, later than anything before.
+  next.Write(Customers(), RecordType::kUpsert, CustomerRows({{1, "a3", "x"}, {4, "d", "x"}}));
+  EXPECT_EQ(next.Query("SELECT name FROM tester.customers WHERE customer_id = 1").rows[0][0], "a3");
+  EXPECT_EQ(next.Query("SELECT count(*) FROM tester.customers").rows[0][0], "4");
+}
+
+/// One random sequence of operations on `table` (seeded): upserts (keys repeating within and
+/// across batches, NULLs), truncates, checkpoints and clock steps; then updates and deletes mixed
+/// in, which end a bulk load.
+void RandomOperations(DuckDbWarehouse& warehouse, common::FakeClock& clock, const TableSchema& table,
+                      uint32_t seed) {
+  std::mt19937 random(seed);
+  auto fill = [&](ValueBatch& batch, int rows) {
+    batch.Reset(table.columns.size());
+    for (int r = 0; r < rows; ++r) {
+      Value* row = batch.AppendRow();
+      const int key = static_cast<int>(random() % 400);
+      for (size_t c = 0; c < table.columns.size(); ++c) {
+        const ColumnSchema& column = table.columns[c];
+        const bool null = !column.primary_key && random() % 7 == 0;
+        if (null) {
+          row[c] = Null(column.type);
+        } else if (column.type == DataType::kLong) {
+          row[c] = Long(column.primary_key ? key : static_cast<int64_t>(random()));
+        } else {
+          row[c] = Str(batch, column.primary_key ? "k" + std::to_string(key % 37)
+                                                 : std::string(random() % 30, 'v') + std::to_string(random()));
+        }
+      }
+    }
+  };
+  warehouse.DefineTable(table);
+  ValueBatch batch;
+  for (int op = 0; op < 150; ++op) {
+    const uint32_t dice = random() % 100;
+    const bool late = op >= 100;  // updates and deletes only in the last third
+    if (dice < 70 || (!late && dice < 85)) {
+      fill(batch, 1 + static_cast<int>(random() % 60));
+      warehouse.Write(table, RecordType::kUpsert, batch);
+    } else if (dice < 78) {
+      fill(batch, 1 + static_cast<int>(random() % 20));
+      warehouse.Write(table, RecordType::kUpdate, batch);
+    } else if (dice < 85) {
+      fill(batch, 1 + static_cast<int>(random() % 20));
+      warehouse.Write(table, RecordType::kDelete, batch);
+    } else if (dice < 89) {
+      warehouse.Truncate(table);
+    } else if (dice < 96) {
+      warehouse.Checkpoint("{}");
+    } else {
+      clock.Advance(std::chrono::milliseconds(random() % 2000));
+    }
+  }
+}
+
+TEST(WarehouseBulkLoadTest, RandomOperationsEndTheSameWithAndWithoutBulkLoad) {
+  const TableSchema tables[] = {
+      Customers(),
+      TableSchema{"composite", {Col("region", DataType::kString, true), Col("id", DataType::kLong, true),
+                                Col("note", DataType::kString)}},
+  };
+  for (const TableSchema& table : tables) {
+    for (uint32_t seed = 1; seed <= 2; ++seed) {
+      std::string contents[2];
+      for (const bool bulk : {false, true}) {
+        TempDir dir;
+        common::FakeClock clock{common::SystemTimePoint(std::chrono::seconds(1700000000))};
+        WarehouseOptions options{dir.path(), "tester", &clock};
+        options.bulk_load = bulk;
+        DuckDbWarehouse warehouse(options);
+        RandomOperations(warehouse, clock, table, seed);
+        std::string order;
+        for (size_t index : table.PrimaryKeyIndexes()) {
+          order += (order.empty() ? "" : ", ") + ("\"" + table.columns[index].name + "\"");
+        }
+        for (const auto& row :
+             warehouse.Query(fmt::format("SELECT * FROM tester.{} ORDER BY {}", table.name, order)).rows) {
+          for (const auto& cell : row) contents[bulk] += cell.value_or("NULL") + "|";
+          contents[bulk] += "\n";
+        }
+        EXPECT_GT(warehouse.counters().upserts, 2000u);
+      }
+      EXPECT_FALSE(contents[0].empty());
+      EXPECT_EQ(contents[0], contents[1]) << table.name << " seed " << seed;
+    }
+  }
+}
+
 TEST(FormatTextTableTest, AlignsAndShortens) {
   QueryResult result;
   result.columns = {"a", "long_header"};
@@ -693,6 +881,11 @@ TEST(FormatTextTableTest, AlignsAndShortens) {
             "x                                        | NULL\n" +
                 std::string(37, 'y') + "... | \\t\n(2 rows)\n");
 }
+
+INSTANTIATE_TEST_SUITE_P(BulkLoad, WarehouseTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Bulk" : "KeyedUpserts";
+                         });
 
 TEST(DuckDbWarehouseOpenTest, UnusableWorkingDirIsAConfigError) {
   TempDir dir;
