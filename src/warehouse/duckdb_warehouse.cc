@@ -552,6 +552,9 @@ DuckDbWarehouse::DuckDbWarehouse(WarehouseOptions options)
   }
   // TIMESTAMPTZ values print in UTC (previews, Query()); storage is UTC regardless.
   ExecuteOrThrow("SET TimeZone = 'UTC'", "open");
+  if (!options_.memory_limit.empty()) {
+    ExecuteOrThrow(fmt::format("SET memory_limit = {}", QuoteLiteral(options_.memory_limit)), "open");
+  }
   if (options_.threads > 0) {
     ExecuteOrThrow(fmt::format("SET threads = {}", options_.threads), "open");
   }
@@ -987,7 +990,8 @@ void BuildStatements(detail::WarehouseTable& t) {
         "INSERT INTO {} ({}) SELECT {} FROM _ac_batch{}{} ON CONFLICT ({}) DO UPDATE SET {}",
         t.qualified_name, names, values, last_wins.empty() ? "" : " ", last_wins, key_columns,
         updates);
-    // Bulk load (exact keys only: the batch holds one row per key, SelectRows saw to it).
+    // Bulk load (exact keys only): every row of the batch, in order (DuckDB keeps the insertion
+    // order: preserve_insertion_order), so AddPendingKey's `rowid DESC` means the later record.
     t.sql[kBulkAppend] =
         fmt::format("INSERT INTO {} ({}) SELECT {} FROM _ac_batch", t.qualified_name, names, values);
   }
@@ -1025,7 +1029,7 @@ void BuildStatements(detail::WarehouseTable& t) {
 namespace {
 
 /// Chooses the rows of `rows` to apply, in order, into `t.selection`: all of them, or — when the
-/// keys compare exactly here — only the last record of each key. Computes `_fivetran_id` of every
+/// keys compare exactly here and the rows go through ON CONFLICT — only the last record of each key. Computes `_fivetran_id` of every
 /// row of a keyless table into `t.row_ids`.
 void SelectRows(detail::WarehouseTable& t, const ValueBatch& rows) {
   const size_t num_rows = rows.num_rows();
@@ -1046,7 +1050,9 @@ void SelectRows(detail::WarehouseTable& t, const ValueBatch& rows) {
       }
     }
   }
-  if (!t.exact_keys || num_rows == 1) {
+  // A bulk load appends every row: AddPendingKey keeps the last of each key (same
+  // `_fivetran_synced` within a Write, so the later append).
+  if (!t.exact_keys || t.bulk || num_rows == 1) {
     for (size_t r = 0; r < num_rows; ++r) t.selection.push_back(static_cast<uint32_t>(r));
     return;
   }

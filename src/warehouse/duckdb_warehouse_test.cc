@@ -687,6 +687,18 @@ TEST_P(WarehouseTest, PreviewsTablesAsAlignedText) {
                common::NotFoundError);
 }
 
+TEST_P(WarehouseTest, DuckDbRunsWithinTheMemoryLimit) {
+  EXPECT_EQ(One("SELECT current_setting('memory_limit')"), "244.1 MiB");  // 256 MB
+  WarehouseOptions options = Options();
+  options.memory_limit = "1GB";
+  wh_.reset();
+  wh_ = std::make_unique<DuckDbWarehouse>(options);
+  EXPECT_EQ(One("SELECT current_setting('memory_limit')"), "953.6 MiB");
+  options.memory_limit = "lots";
+  wh_.reset();
+  EXPECT_THROW(DuckDbWarehouse{options}, common::Error);
+}
+
 TEST_P(WarehouseTest, KeysRepeatedAcrossBatchesAndTruncatesKeepTheLastRow) {
   wh_->DefineTable(Customers());
   wh_->Truncate(Customers());
