@@ -552,8 +552,13 @@ DuckDbWarehouse::DuckDbWarehouse(WarehouseOptions options)
   }
   // TIMESTAMPTZ values print in UTC (previews, Query()); storage is UTC regardless.
   ExecuteOrThrow("SET TimeZone = 'UTC'", "open");
-  if (!options_.memory_limit.empty()) {
-    ExecuteOrThrow(fmt::format("SET memory_limit = {}", QuoteLiteral(options_.memory_limit)), "open");
+  if (!options_.key_memory_limit.empty()) {  // checked now, used by AddPendingKey
+    // Restored by value: RESET memory_limit does not lift the limit (DuckDB 1.4).
+    const QueryResult current =
+        RunTextQuery(db_->connection, "SELECT current_setting('memory_limit')", "open");
+    default_memory_limit_ = current.rows.at(0).at(0).value_or("");
+    SetMemoryLimit(options_.key_memory_limit, "open: key_memory_limit");
+    SetMemoryLimit(default_memory_limit_, "open");
   }
   if (options_.threads > 0) {
     ExecuteOrThrow(fmt::format("SET threads = {}", options_.threads), "open");
@@ -588,6 +593,10 @@ void DuckDbWarehouse::Close() {
 void DuckDbWarehouse::ExecuteOrThrow(const std::string& sql, std::string_view context) {
   if (!db_) throw common::InternalError("warehouse: used after Close()");
   Execute(db_->connection, sql, context);
+}
+
+void DuckDbWarehouse::SetMemoryLimit(const std::string& limit, std::string_view context) {
+  ExecuteOrThrow(fmt::format("SET memory_limit = {}", QuoteLiteral(limit)), context);
 }
 
 void DuckDbWarehouse::BeginWrites(std::string_view context) {
@@ -685,7 +694,12 @@ std::string KeyList(const std::vector<std::string>& names) {
 
 }  // namespace
 
-void DuckDbWarehouse::DefineTable(const TableSchema& table) { DefineTableImpl(table); }
+void DuckDbWarehouse::DefineTable(const TableSchema& table) {
+  // The same declaration again during a bulk load has nothing to change: the load goes on.
+  auto it = tables_.find(Lower(table.name));
+  if (it != tables_.end() && it->second->bulk && SameDeclaration(it->second->schema, table)) return;
+  DefineTableImpl(table);
+}
 
 DuckDbWarehouse::Table& DuckDbWarehouse::Defined(const TableSchema& table) {
   auto it = tables_.find(Lower(table.name));
@@ -863,12 +877,10 @@ void DuckDbWarehouse::AddPendingKey(Table& t) {
   const std::string context = fmt::format("table {}: add primary key", t.display_name);
   CommitWrites(context);
   t.DropAppender(kBulkAppend);
-  // Returns false when rows share a key; throws on any other failure.
-  auto add_key = [&]() {
+  enum class Outcome { kDone, kDuplicates, kOutOfMemory };
+  // Runs `statements` in one transaction; any failure but these two throws.
+  auto run = [&](std::initializer_list<std::string> statements, uint64_t* rows_changed) {
     ExecuteOrThrow("BEGIN TRANSACTION", context);
-    const std::string statements[] = {
-        fmt::format("ALTER TABLE {} ADD PRIMARY KEY ({})", t.qualified_name, t.key_columns),
-        fmt::format("COMMENT ON TABLE {} IS NULL", t.qualified_name)};
     for (const std::string& sql : statements) {
       ResultGuard guard;
       const duckdb_state state = duckdb_query(db_->connection, sql.c_str(), &guard.result);
@@ -876,32 +888,64 @@ void DuckDbWarehouse::AddPendingKey(Table& t) {
       if (state == DuckDBError) {
         const int error_type = duckdb_result_error_type(&guard.result);
         RollbackWrites();
-        if (error_type == DUCKDB_ERROR_CONSTRAINT) return false;
+        if (error_type == DUCKDB_ERROR_CONSTRAINT) return Outcome::kDuplicates;
+        if (error_type == DUCKDB_ERROR_OUT_OF_MEMORY) return Outcome::kOutOfMemory;
         ThrowDuckDbError(error_type, context, duckdb_result_error(&guard.result));
       }
+      if (rows_changed != nullptr) *rows_changed += duckdb_rows_changed(&guard.result);
     }
     ExecuteOrThrow("COMMIT", context);
-    return true;
+    return Outcome::kDone;
   };
+  const std::string add_key =
+      fmt::format("ALTER TABLE {} ADD PRIMARY KEY ({})", t.qualified_name, t.key_columns);
+  const std::string clear_comment = fmt::format("COMMENT ON TABLE {} IS NULL", t.qualified_name);
+  // Some key may have been delivered more than once (a re-delivered batch, a source with
+  // duplicate keys): as with upserts, the last row wins — the latest `_fivetran_synced`, then the
+  // latest append.
+  const std::string keep_last = fmt::format(
+      "DELETE FROM {0} WHERE rowid IN (SELECT rowid FROM {0} QUALIFY row_number() OVER "
+      "(PARTITION BY {1} ORDER BY {2} DESC, rowid DESC) > 1)",
+      t.qualified_name, t.key_columns, QuoteIdentifier(kSyncedColumn));
   uint64_t superseded = 0;
-  if (!add_key()) {
-    // Some key was delivered more than once (a re-delivered batch, a source with duplicate keys):
-    // as with upserts, the last row wins — the latest `_fivetran_synced`, then the latest append.
-    ResultGuard guard;
-    Execute(db_->connection,
-            fmt::format("DELETE FROM {0} WHERE rowid IN (SELECT rowid FROM {0} QUALIFY "
-                        "row_number() OVER (PARTITION BY {1} ORDER BY {2} DESC, rowid DESC) > 1)",
-                        t.qualified_name, t.key_columns, QuoteIdentifier(kSyncedColumn)),
-            context, &guard);
-    superseded = duckdb_rows_changed(&guard.result);
-    if (!add_key()) {
-      throw common::InternalError(
-          fmt::format("warehouse: {}: rows still share a key after removing the older ones", context));
+  auto add = [&]() {
+    Outcome outcome = run({add_key, clear_comment}, nullptr);
+    if (outcome != Outcome::kDuplicates) return outcome;
+    outcome = run({keep_last}, &superseded);
+    if (outcome != Outcome::kDone) return outcome;
+    outcome = run({add_key, clear_comment}, nullptr);
+    if (outcome == Outcome::kDuplicates) {
+      throw common::InternalError(fmt::format(
+          "warehouse: {}: rows still share a key after removing the older ones", context));
     }
+    return outcome;
+  };
+  // The key is built within key_memory_limit (DuckDB's cache gives way); when it does not fit
+  // there, again without the limit.
+  bool limited = !options_.key_memory_limit.empty();
+  if (limited) SetMemoryLimit(options_.key_memory_limit, context);
+  Outcome outcome;
+  try {
+    outcome = add();
+    if (outcome == Outcome::kOutOfMemory && limited) {
+      spdlog::info("warehouse: {}: more memory needed than key_memory_limit {}; retrying without it",
+                   context, options_.key_memory_limit);
+      SetMemoryLimit(default_memory_limit_, context);
+      limited = false;
+      outcome = add();
+    }
+  } catch (const common::Error&) {
+    if (limited) SetMemoryLimit(default_memory_limit_, context);
+    throw;
+  }
+  if (limited) SetMemoryLimit(default_memory_limit_, context);
+  if (outcome == Outcome::kOutOfMemory) {
+    throw common::TransientError(fmt::format("warehouse: {}: out of memory", context));
   }
   t.bulk = false;
   spdlog::info("warehouse: table {}: primary key {} added after the bulk load{}", t.display_name,
-               KeyList(t.key_names), superseded > 0 ? fmt::format(", {} superseded rows removed", superseded) : "");
+               KeyList(t.key_names),
+               superseded > 0 ? fmt::format(", {} superseded rows removed", superseded) : "");
 }
 
 void DuckDbWarehouse::AddPendingKeys() {
@@ -1029,8 +1073,8 @@ void BuildStatements(detail::WarehouseTable& t) {
 namespace {
 
 /// Chooses the rows of `rows` to apply, in order, into `t.selection`: all of them, or — when the
-/// keys compare exactly here and the rows go through ON CONFLICT — only the last record of each key. Computes `_fivetran_id` of every
-/// row of a keyless table into `t.row_ids`.
+/// keys compare exactly here and the rows go through ON CONFLICT — only the last record of each
+/// key. Computes `_fivetran_id` of every row of a keyless table into `t.row_ids`.
 void SelectRows(detail::WarehouseTable& t, const ValueBatch& rows) {
   const size_t num_rows = rows.num_rows();
   const auto& columns = t.schema.columns;

@@ -50,10 +50,11 @@ struct WarehouseOptions {
   /// stores and builds a bulk-loaded table's key on these (1 M rows in `debug`, 2 cores: 5.3 s
   /// with 1 thread, 4.7 s with 2).
   uint32_t threads = 0;
-  /// DuckDB's memory_limit ("" = DuckDB's default, 80% of RAM). Past it DuckDB drops cached
-  /// blocks or spills to `warehouse.db.tmp/`. 256 MB: `debug` of 10 M rows peaks at 357 MB RSS
-  /// instead of 777 MB (adding the key of a bulk load), in the same time.
-  std::string memory_limit = "256MB";
+  /// DuckDB's memory_limit while it adds the primary key of a bulk-loaded table (DuckDB's cache
+  /// gives way); DuckDB's default (80% of RAM) otherwise, and for that key too when it does not
+  /// fit within this. "" = never limited. `debug` of 10 M customers rows: peak RSS 777 MB
+  /// unlimited, ~450 MB at 256 MB, in the same time.
+  std::string key_memory_limit = "256MB";
   /// Bulk-load the tables this warehouse creates (see DuckDbWarehouse). Off: every upsert checks
   /// the key as it goes (tests compare the two).
   bool bulk_load = true;
@@ -83,8 +84,8 @@ struct WarehouseOptions {
 /// row costs DuckDB more than storing the rows): a table this warehouse creates — when its key
 /// columns compare exactly, i.e. no DECIMAL, FLOAT, DOUBLE or JSON key — starts without its
 /// PRIMARY KEY (key columns are NOT NULL) and with the key recorded in its table comment. Upserts
-/// are appended. The first update or delete of the table, Query, FormatPreview or Close ends the
-/// load: the last row of each key is kept (latest `_fivetran_synced`, then latest append; the same
+/// are appended. The first update or delete of the table, a changed declaration of it, Query,
+/// FormatPreview, Finish or Close ends the load: the last row of each key is kept (latest `_fivetran_synced`, then latest append; the same
 /// row a sequence of upserts leaves) and the PRIMARY KEY is added, the comment cleared. A table a
 /// killed sync left in this state is repaired the same way when it is next defined. Until then
 /// other readers of warehouse.db may see a key more than once.
@@ -147,6 +148,7 @@ class DuckDbWarehouse final : public connector::RecordSink {
   void AddPendingKeys();
   int64_t NextSyncedMicros();
   void ExecuteOrThrow(const std::string& sql, std::string_view context);
+  void SetMemoryLimit(const std::string& limit, std::string_view context);
   void BeginWrites(std::string_view context);
   void CommitWrites(std::string_view context);
   /// Rolls back the writes since the last commit (quietly: the caller is already failing).
@@ -163,6 +165,7 @@ class DuckDbWarehouse final : public connector::RecordSink {
   std::vector<std::string> warnings_;
   int64_t last_synced_micros_ = 0;
   bool in_transaction_ = false;  ///< writes since the last checkpoint, not yet committed
+  std::string default_memory_limit_;  ///< DuckDB's memory_limit at open (when key_memory_limit is set)
 };
 
 /// Formats rows as an aligned text table (header, rule, rows; NULL shown as "NULL", long values

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -687,16 +689,45 @@ TEST_P(WarehouseTest, PreviewsTablesAsAlignedText) {
                common::NotFoundError);
 }
 
-TEST_P(WarehouseTest, DuckDbRunsWithinTheMemoryLimit) {
-  EXPECT_EQ(One("SELECT current_setting('memory_limit')"), "244.1 MiB");  // 256 MB
+TEST_P(WarehouseTest, KeyMemoryLimitBoundsOnlyTheKeyBuildAndFallsBackWhenTooSmall) {
+  const std::string default_limit = One("SELECT current_setting('memory_limit')");
+  EXPECT_NE(default_limit, "244.1 MiB");  // DuckDB's default while rows are written
   WarehouseOptions options = Options();
-  options.memory_limit = "1GB";
+  options.key_memory_limit = "lots";
   wh_.reset();
+  try {
+    DuckDbWarehouse bad(options);
+    FAIL() << "expected an error naming key_memory_limit";
+  } catch (const common::Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("key_memory_limit"));
+  }
+  // A limit the key does not fit in: it is built again without it (one log line), and the limit
+  // is not left behind.
+  options.key_memory_limit = "4MB";
   wh_ = std::make_unique<DuckDbWarehouse>(options);
-  EXPECT_EQ(One("SELECT current_setting('memory_limit')"), "953.6 MiB");
-  options.memory_limit = "lots";
-  wh_.reset();
-  EXPECT_THROW(DuckDbWarehouse{options}, common::Error);
+  wh_->DefineTable(Customers());
+  ValueBatch batch;
+  batch.Reset(3);
+  for (int i = 0; i < 330'000; ++i) {
+    AddRow(batch, {Long(i % 300'000), Str(batch, "n" + std::to_string(i)), Null(DataType::kString)});
+  }
+  wh_->Write(Customers(), RecordType::kUpsert, batch);
+  std::ostringstream log;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(
+      std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  wh_->Finish();
+  spdlog::set_default_logger(previous);
+  if (GetParam()) {
+    EXPECT_THAT(log.str(), HasSubstr("more memory needed than key_memory_limit 4MB; retrying without it"));
+    EXPECT_THAT(log.str(), HasSubstr("primary key (customer_id) added after the bulk load, 30000 superseded"));
+  }
+  EXPECT_EQ(One("SELECT count(*) FROM tester.customers"), "300000");
+  EXPECT_EQ(One("SELECT name FROM tester.customers WHERE customer_id = 5"), "n300005");
+  EXPECT_EQ(One("SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'customers' AND "
+                "constraint_type = 'PRIMARY KEY'"),
+            "1");
+  EXPECT_EQ(One("SELECT current_setting('memory_limit')"), default_limit);
 }
 
 TEST_P(WarehouseTest, KeysRepeatedAcrossBatchesAndTruncatesKeepTheLastRow) {
@@ -739,6 +770,7 @@ void KilledFirstSync(const fs::path& dir, common::Clock* clock) {
   DuckDbWarehouse warehouse(WarehouseOptions{dir, "tester", clock});
   warehouse.DefineTable(Customers());
   warehouse.Write(Customers(), RecordType::kUpsert, CustomerRows({{1, "a", "x"}, {2, "b", "x"}}));
+  warehouse.DefineTable(Customers());  // the same declaration again: the bulk load goes on
   warehouse.Write(Customers(), RecordType::kUpsert, CustomerRows({{1, "a2", "x"}, {3, "c", "x"}}));
   warehouse.Checkpoint(R"({"rows":4})");
   warehouse.Write(Customers(), RecordType::kUpsert, CustomerRows({{4, "lost", "x"}}));
