@@ -58,7 +58,9 @@ struct LocalSyncResult {
 /// selection of every table and column) — applying every streamed message to `sink`: records
 /// (consecutive ones of a table/type grouped into one Write), truncates, schema changes (->
 /// DefineTable), checkpoints and warnings. A task or a non-OK status ends the run with ok=false.
-/// Never throws for a failed sync; exceptions of `sink` end the run as a failure too.
+/// Never throws for a failed sync; exceptions of `sink` end the run as a failure too (the stream's
+/// end calls sink.Drain(), so a sink that applies calls later, e.g. BackgroundRecordSink, reports
+/// its errors within the run).
 LocalSyncResult RunLocalSync(const LocalSyncOptions& options, connector::RecordSink& sink);
 
 /// Applies a stream of UpdateResponse messages to a RecordSink (the part of RunLocalSync after

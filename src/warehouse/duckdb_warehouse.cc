@@ -599,6 +599,28 @@ void DuckDbWarehouse::SetMemoryLimit(const std::string& limit, std::string_view 
   ExecuteOrThrow(fmt::format("SET memory_limit = {}", QuoteLiteral(limit)), context);
 }
 
+int DuckDbWarehouse::RunTransaction(const std::vector<std::string>& statements,
+                                    std::string_view context, std::initializer_list<int> tolerated,
+                                    uint64_t* rows_changed) {
+  ExecuteOrThrow("BEGIN TRANSACTION", context);
+  for (const std::string& sql : statements) {
+    ResultGuard guard;
+    const duckdb_state state = duckdb_query(db_->connection, sql.c_str(), &guard.result);
+    guard.owned = true;
+    if (state == DuckDBError) {
+      const int error_type = duckdb_result_error_type(&guard.result);
+      if (std::find(tolerated.begin(), tolerated.end(), error_type) != tolerated.end()) {
+        RollbackWrites();
+        return error_type;
+      }
+      Rollback(context, duckdb_result_error(&guard.result), error_type);
+    }
+    if (rows_changed != nullptr) *rows_changed += duckdb_rows_changed(&guard.result);
+  }
+  ExecuteOrThrow("COMMIT", context);
+  return kNoErrorType;
+}
+
 void DuckDbWarehouse::BeginWrites(std::string_view context) {
   if (in_transaction_) return;
   ExecuteOrThrow("BEGIN TRANSACTION", context);
@@ -847,19 +869,7 @@ DuckDbWarehouse::Table& DuckDbWarehouse::DefineTableImpl(const TableSchema& decl
     }
   }
 
-  if (!statements.empty()) {
-    ExecuteOrThrow("BEGIN TRANSACTION", context);
-    for (const std::string& sql : statements) {
-      ResultGuard guard;
-      const duckdb_state state = duckdb_query(db_->connection, sql.c_str(), &guard.result);
-      guard.owned = true;
-      if (state == DuckDBError) {
-        Rollback(context + ": define", duckdb_result_error(&guard.result),
-                 duckdb_result_error_type(&guard.result));
-      }
-    }
-    ExecuteOrThrow("COMMIT", context);
-  }
+  if (!statements.empty()) RunTransaction(statements, context + ": define");
   if (changed) {
     ++counters_.schema_changes;
     spdlog::info("warehouse: {} table {}", existing.rows.empty() ? "created" : "altered", display);
@@ -879,23 +889,13 @@ void DuckDbWarehouse::AddPendingKey(Table& t) {
   t.DropAppender(kBulkAppend);
   enum class Outcome { kDone, kDuplicates, kOutOfMemory };
   // Runs `statements` in one transaction; any failure but these two throws.
-  auto run = [&](std::initializer_list<std::string> statements, uint64_t* rows_changed) {
-    ExecuteOrThrow("BEGIN TRANSACTION", context);
-    for (const std::string& sql : statements) {
-      ResultGuard guard;
-      const duckdb_state state = duckdb_query(db_->connection, sql.c_str(), &guard.result);
-      guard.owned = true;
-      if (state == DuckDBError) {
-        const int error_type = duckdb_result_error_type(&guard.result);
-        RollbackWrites();
-        if (error_type == DUCKDB_ERROR_CONSTRAINT) return Outcome::kDuplicates;
-        if (error_type == DUCKDB_ERROR_OUT_OF_MEMORY) return Outcome::kOutOfMemory;
-        ThrowDuckDbError(error_type, context, duckdb_result_error(&guard.result));
-      }
-      if (rows_changed != nullptr) *rows_changed += duckdb_rows_changed(&guard.result);
+  auto run = [&](std::vector<std::string> statements, uint64_t* rows_changed) {
+    switch (RunTransaction(statements, context,
+                           {DUCKDB_ERROR_CONSTRAINT, DUCKDB_ERROR_OUT_OF_MEMORY}, rows_changed)) {
+      case kNoErrorType: return Outcome::kDone;
+      case DUCKDB_ERROR_CONSTRAINT: return Outcome::kDuplicates;
+      default: return Outcome::kOutOfMemory;
     }
-    ExecuteOrThrow("COMMIT", context);
-    return Outcome::kDone;
   };
   const std::string add_key =
       fmt::format("ALTER TABLE {} ADD PRIMARY KEY ({})", t.qualified_name, t.key_columns);

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -149,6 +150,10 @@ class DuckDbWarehouse final : public connector::RecordSink {
   int64_t NextSyncedMicros();
   void ExecuteOrThrow(const std::string& sql, std::string_view context);
   void SetMemoryLimit(const std::string& limit, std::string_view context);
+  /// Runs `statements` in one transaction. On a failure it rolls back and returns the DuckDB
+  /// error type when it is one of `tolerated`, else throws naming `context`. -1 on success.
+  int RunTransaction(const std::vector<std::string>& statements, std::string_view context,
+                     std::initializer_list<int> tolerated = {}, uint64_t* rows_changed = nullptr);
   void BeginWrites(std::string_view context);
   void CommitWrites(std::string_view context);
   /// Rolls back the writes since the last commit (quietly: the caller is already failing).
