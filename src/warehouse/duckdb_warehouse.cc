@@ -744,6 +744,7 @@ DuckDbWarehouse::Table& DuckDbWarehouse::DefineTableImpl(const TableSchema& decl
   t->qualified_name = QuoteIdentifier(options_.schema) + "." + QuoteIdentifier(declared.name);
   t->key = declared.PrimaryKeyIndexes();
   t->keyless = t->key.empty();
+  t->exact_keys = t->keyless || HasExactKeys(declared, t->key);
 
   std::vector<std::string> wanted_key;
   if (t->keyless) {
@@ -767,7 +768,7 @@ DuckDbWarehouse::Table& DuckDbWarehouse::DefineTableImpl(const TableSchema& decl
   bool changed = false;
   if (existing.rows.empty()) {
     // A new table is bulk-loaded when its keys compare exactly (see WarehouseOptions::bulk_load).
-    t->bulk = options_.bulk_load && (t->keyless || HasExactKeys(declared, t->key));
+    t->bulk = options_.bulk_load && t->exact_keys;
     std::string ddl = fmt::format("CREATE TABLE {} (", t->qualified_name);
     for (const ColumnSchema& column : declared.columns) {
       ddl += fmt::format("{} {}{}, ", QuoteIdentifier(column.name), DuckDbTypeName(column),
@@ -1000,7 +1001,6 @@ void BuildStatements(detail::WarehouseTable& t) {
     }
   }
   t.key_columns = key_columns;
-  t.exact_keys = t.keyless || HasExactKeys(t.schema, t.key);
   const std::string last_wins =
       t.exact_keys ? std::string()
                    : fmt::format("QUALIFY row_number() OVER (PARTITION BY {} ORDER BY _ac_seq DESC) = 1",

@@ -784,6 +784,10 @@ TEST(WarehouseBulkLoadTest, AKilledFirstSyncLeavesTheKeyPendingAndTheNextRunAdds
   ::testing::FLAGS_gtest_death_test_style = "fast";
   EXPECT_EXIT(KilledFirstSync(dir.path(), &clock), ::testing::ExitedWithCode(0), "");
   ASSERT_TRUE(fs::exists(dir.path() / "state.json"));
+  // `show` (read-only) orders the rows by the pending key.
+  const std::string preview = FormatTablePreview(dir.path() / "warehouse.db", "customers", 10);
+  EXPECT_LT(preview.find("\n2 "), preview.find("\n3 ")) << preview;
+  EXPECT_LT(preview.rfind("\n1 "), preview.find("\n2 ")) << preview;
   {
     // As the kill left it (no table is defined by this instance, so nothing is added).
     DuckDbWarehouse raw(WarehouseOptions{dir.path(), "tester", &clock});
