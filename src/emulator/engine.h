@@ -22,10 +22,15 @@
 #include <vector>
 
 #include "emulator/bucket_store.h"
+#include "emulator/catalog.h"
 #include "emulator/result_file.h"
 #include "emulator/sql_errors.h"
 
 namespace ac::emulator {
+
+struct RunContext;
+struct Statement;
+struct StatementOutcome;
 
 using TimePoint = std::chrono::system_clock::time_point;
 
@@ -97,21 +102,6 @@ struct QueryExecutionInfo {
   int64_t processing_ms = 0;
 };
 
-struct TableColumnInfo {
-  std::string name;
-  std::string hive_type;
-  std::string comment;
-  bool partition_key = false;
-};
-
-struct TableInfo {
-  std::string name;
-  std::string table_type;  ///< EXTERNAL_TABLE or VIRTUAL_VIEW
-  TimePoint create_time;
-  std::vector<TableColumnInfo> columns;
-  std::vector<std::pair<std::string, std::string>> parameters;
-};
-
 class Engine {
  public:
   /// Opens (or creates) the database under data_dir/.athena-local and starts the workers.
@@ -148,11 +138,28 @@ class Engine {
   struct Worker;
 
   void WorkerLoop(Worker* worker);
+  /// Runs one execution on a worker's connection: plan the statement, run it (StatementRunner),
+  /// then finish it SUCCEEDED, FAILED or CANCELLED.
   void Run(Execution& exec, duckdb_connection conn);
+  /// Waits out the query delay (half QUEUED, half RUNNING) and marks the execution RUNNING on
+  /// `conn`; returns its request, or nullopt when it was cancelled or finished meanwhile.
+  std::optional<StartQueryRequest> EnterRunning(Execution& exec, duckdb_connection conn);
+  /// The execution as its worker sees it: connection, context database, output location.
+  RunContext MakeRunContext(Execution& exec, duckdb_connection conn,
+                            const StartQueryRequest& request) const;
+  /// Substitutes the execution parameters into `sql`, checks the catalog, classifies and
+  /// translates the statement, and makes the context database current. Throws like a statement.
+  Statement PlanStatement(Execution& exec, const StartQueryRequest& request,
+                          const RunContext& ctx, std::string& sql);
+  /// Records a statement's outcome on the execution and finishes it SUCCEEDED.
+  void FinishSucceeded(Execution& exec, const RunContext& ctx, const Statement& st,
+                       const StatementOutcome& outcome, TimePoint started, TimePoint planned);
+  /// Finishes an execution DuckDB failed: CANCELLED when interrupted, else FAILED with the
+  /// error in Athena's words.
+  void FinishDuckDbFailure(Execution& exec, const RunContext& ctx, const std::string& sql,
+                           const std::string& duckdb_message);
   bool WaitDelay(Execution& exec, std::chrono::milliseconds delay);
   void Finish(Execution& exec, const std::string& state, std::optional<AthenaErrorInfo> error);
-  std::optional<TableInfo> GetTableLocked(duckdb_connection conn, const std::string& database,
-                                          const std::string& table);
   void ExecuteSeedStatement(const std::string& sql);
   /// Throws InvalidRequestException (MALFORMED_QUERY) when DuckDB cannot parse the statement.
   void CheckParses(const std::string& duckdb_sql, const std::string& athena_sql);

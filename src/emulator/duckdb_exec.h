@@ -1,0 +1,36 @@
+#pragma once
+
+// Running SQL on a DuckDB connection from the engine side of athena-local: statements whose
+// result is ignored, small queries read back as Athena text, and DuckDB's errors as one type.
+
+#include <duckdb.h>
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ac::emulator {
+
+/// An error DuckDB reported (its message as the C API returns it).
+class DuckDbError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// One cell as Athena text; nullopt for NULL (and for types CellFormatter cannot format).
+using Cell = std::optional<std::string>;
+using Rows = std::vector<std::vector<Cell>>;
+
+/// Runs a statement and discards its result. Throws DuckDbError.
+void Exec(duckdb_connection conn, const std::string& sql);
+
+/// Runs a small query and returns every cell as text (Athena formatting); `rows_changed` receives
+/// DuckDB's count of changed rows. Throws DuckDbError.
+Rows QueryRows(duckdb_connection conn, const std::string& sql, idx_t* rows_changed = nullptr);
+
+/// ASCII lower case (Athena names are case-insensitive; the catalog keeps them lower-case).
+std::string Lower(std::string_view s);
+
+}  // namespace ac::emulator
