@@ -118,7 +118,147 @@ void SetBody(httplib::Response& res, const std::string& content_type,
       });
 }
 
+// The request as SigV4 verification and the APIs see it.
+IncomingRequest IncomingRequestOf(const httplib::Request& req) {
+  IncomingRequest incoming;
+  incoming.method = req.method;
+  incoming.target = req.target;
+  for (const auto& [k, v] : req.headers) {
+    // httplib adds these to the request it parsed; they were not sent by the client
+    if (k == "REMOTE_ADDR" || k == "REMOTE_PORT" || k == "LOCAL_ADDR" || k == "LOCAL_PORT") continue;
+    incoming.headers.emplace_back(k, v);
+  }
+  incoming.body = req.body;
+  return incoming;
+}
+
+S3Reply S3InternalError(std::string_view request_id) {
+  return S3ErrorReply(500, "InternalError", "We encountered an internal error. Please try again.",
+                      request_id);
+}
+
+// A body from text.
+std::shared_ptr<BodySource> TextBody(std::string text) {
+  auto source = std::make_shared<BodySource>();
+  source->text = std::move(text);
+  source->length = source->text.size();
+  return source;
+}
+
+// The body of an S3 reply: its text, or its file range paced to `bandwidth_mbps` (a file gone by
+// now turns `reply` into 404 NoSuchKey, whose text is paced alike).
+std::shared_ptr<BodySource> S3Body(S3Reply& reply, std::string_view request_id,
+                                   double bandwidth_mbps) {
+  if (!reply.stream_file) return TextBody(std::move(reply.body));
+  std::shared_ptr<BodySource> source;
+  const int fd = ::open(reply.file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    reply = S3ErrorReply(404, "NoSuchKey", "The specified key does not exist.", request_id);
+    source = TextBody(reply.body);
+  } else {
+    source = std::make_shared<BodySource>();
+    source->fd = fd;
+    source->file_offset = reply.file_offset;
+    source->length = reply.file_length;
+  }
+  source->bandwidth_mbps = bandwidth_mbps;
+  return source;
+}
+
+// Sends an S3 reply: its headers, then its body (a HEAD reply: Content-Length, no body).
+void SendS3Reply(const std::string& method, S3Reply reply, std::string_view request_id, bool drop,
+                 double bandwidth_mbps, httplib::Response& res) {
+  for (const auto& [k, v] : reply.headers) res.set_header(k, v);
+  const std::shared_ptr<BodySource> source = S3Body(reply, request_id, bandwidth_mbps);
+  source->drop = drop;
+  res.status = reply.status;
+  const std::string& content_type = reply.content_type;
+  if (method != "HEAD") {
+    SetBody(res, content_type.empty() ? "application/octet-stream" : content_type, source);
+    return;
+  }
+  // HEAD: headers only (errors carry no body either).
+  res.set_header("Content-Length", std::to_string(res.status < 300 ? source->length : 0));
+  if (!content_type.empty()) res.set_header("Content-Type", content_type);
+}
+
 }  // namespace
+
+ApiReply AthenaAuthErrorReply(const AuthResult& auth) {
+  switch (auth.failure) {
+    case AuthFailure::kMissing:
+      return AthenaErrorReply(400, "MissingAuthenticationTokenException",
+                              "Missing Authentication Token");
+    case AuthFailure::kMalformed:
+      return AthenaErrorReply(400, "IncompleteSignatureException", auth.message);
+    case AuthFailure::kUnknownKey:
+      return AthenaErrorReply(400, "UnrecognizedClientException",
+                              "The security token included in the request is invalid.");
+    default:
+      return AthenaErrorReply(400, "InvalidSignatureException", auth.message);
+  }
+}
+
+S3Reply S3AuthErrorReply(const AuthResult& auth, std::string_view request_id,
+                         const std::string& region) {
+  using common::XmlEscape;
+  switch (auth.failure) {
+    case AuthFailure::kMissing:
+      return S3ErrorReply(403, "AccessDenied", "Access Denied", request_id);
+    case AuthFailure::kMalformed:
+    case AuthFailure::kWrongService:
+      return S3ErrorReply(400, "AuthorizationHeaderMalformed",
+                          "The authorization header is malformed; " + auth.message, request_id);
+    case AuthFailure::kWrongRegion: {
+      S3Reply reply = S3ErrorReply(400, "AuthorizationHeaderMalformed",
+                                   "The authorization header is malformed; the region '" +
+                                       auth.region + "' is wrong; expecting '" + region + "'",
+                                   request_id, {{"Region", XmlEscape(region)}});
+      reply.headers.emplace_back("x-amz-bucket-region", region);
+      return reply;
+    }
+    case AuthFailure::kUnknownKey:
+      return S3ErrorReply(403, "InvalidAccessKeyId",
+                          "The AWS Access Key Id you provided does not exist in our records.",
+                          request_id, {{"AWSAccessKeyId", XmlEscape(auth.access_key_id)}});
+    case AuthFailure::kSkewed:
+      return S3ErrorReply(403, "RequestTimeTooSkewed",
+                          "The difference between the request time and the current time is too "
+                          "large.",
+                          request_id,
+                          {{"RequestTime", XmlEscape(auth.request_time)},
+                           {"ServerTime", XmlEscape(auth.server_time)},
+                           {"MaxAllowedSkewMilliseconds", "900000"}});
+    case AuthFailure::kExpired:
+      return S3ErrorReply(403, "AccessDenied", "Request has expired", request_id,
+                          {{"ServerTime", XmlEscape(auth.server_time)}});
+    case AuthFailure::kPayloadMismatch:
+      return S3ErrorReply(400, "XAmzContentSHA256Mismatch",
+                          "The provided 'x-amz-content-sha256' header does not match what was "
+                          "computed.",
+                          request_id);
+    case AuthFailure::kBadSignature:
+    case AuthFailure::kNone:
+      break;
+  }
+  return S3ErrorReply(
+      403, "SignatureDoesNotMatch",
+      "The request signature we calculated does not match the signature you provided. Check your "
+      "key and signing method.",
+      request_id,
+      {{"AWSAccessKeyId", XmlEscape(auth.access_key_id)},
+       {"StringToSign", XmlEscape(auth.string_to_sign)},
+       {"SignatureProvided", XmlEscape(auth.signature_provided)},
+       {"CanonicalRequest", XmlEscape(auth.canonical_request)}});
+}
+
+std::string AthenaErrorCode(const ApiReply& reply) {
+  if (reply.status < 400) return "";
+  const std::string& body = reply.body;
+  const size_t p = body.find("\"__type\":\"");
+  if (p == std::string::npos) return "";
+  return body.substr(p + 10, body.find('"', p + 10) - p - 10);
+}
 
 Route RouteRequest(std::string_view method, std::string_view target, std::string_view host,
                    const std::string* amz_target) {
@@ -223,219 +363,105 @@ void Server::Handle(const httplib::Request& req, httplib::Response& res) {
                                    has_target ? &amz_target_value : nullptr);
   const bool s3 = route.kind == Route::Kind::kS3;
   const std::string request_id = NewRequestId(s3);
-  std::string label = s3 ? req.target.substr(0, req.target.find('?')) : route.operation;
-
-  IncomingRequest incoming;
-  incoming.method = req.method;
-  incoming.target = req.target;
-  for (const auto& [k, v] : req.headers) {
-    // httplib adds these to the request it parsed; they were not sent by the client
-    if (k == "REMOTE_ADDR" || k == "REMOTE_PORT" || k == "LOCAL_ADDR" || k == "LOCAL_PORT") continue;
-    incoming.headers.emplace_back(k, v);
-  }
-  incoming.body = req.body;
-
-  int status = 200;
-  std::string content_type;
-  std::string text_body;
-  S3Reply s3_reply;
-  bool use_s3_reply = false;
-  std::string error_code;
+  const std::string label = s3 ? req.target.substr(0, req.target.find('?')) : route.operation;
+  const IncomingRequest incoming = IncomingRequestOf(req);
   const FaultDecision fault = faults_.Next();
 
-  try {
-    if (!s3) {
-      ApiReply reply;
-      const AuthResult auth = verifier_.Verify(incoming, "athena");
-      if (!auth.ok()) {
-        switch (auth.failure) {
-          case AuthFailure::kMissing:
-            reply = AthenaErrorReply(400, "MissingAuthenticationTokenException",
-                                     "Missing Authentication Token");
-            break;
-          case AuthFailure::kMalformed:
-            reply = AthenaErrorReply(400, "IncompleteSignatureException", auth.message);
-            break;
-          case AuthFailure::kUnknownKey:
-            reply = AthenaErrorReply(400, "UnrecognizedClientException",
-                                     "The security token included in the request is invalid.");
-            break;
-          default:
-            reply = AthenaErrorReply(400, "InvalidSignatureException", auth.message);
-        }
-      } else if (!route.target_prefix_error.empty()) {
-        reply = AthenaErrorReply(400, "com.amazon.coral.service#UnknownOperationException", "");
-      } else if (fault.throttle) {
-        reply = AthenaErrorReply(400, "ThrottlingException", "Rate exceeded");
-      } else if (fault.error) {
-        reply = AthenaErrorReply(500, "InternalServerException", "Internal service error");
-      } else {
-        reply = athena_.Handle(route.operation, req.body);
-      }
-      status = reply.status;
-      content_type = reply.content_type;
-      text_body = std::move(reply.body);
-      if (status >= 400) {
-        const size_t p = text_body.find("\"__type\":\"");
-        if (p != std::string::npos) {
-          error_code = text_body.substr(p + 10, text_body.find('"', p + 10) - p - 10);
-        }
-      }
-      res.set_header("x-amzn-RequestId", request_id);
-    } else {
-      const AuthResult auth = verifier_.Verify(incoming, "s3");
-      if (!auth.ok()) {
-        using common::XmlEscape;
-        switch (auth.failure) {
-          case AuthFailure::kMissing:
-            s3_reply = S3ErrorReply(403, "AccessDenied", "Access Denied", request_id);
-            break;
-          case AuthFailure::kMalformed:
-          case AuthFailure::kWrongService:
-            s3_reply = S3ErrorReply(400, "AuthorizationHeaderMalformed",
-                                    "The authorization header is malformed; " + auth.message,
-                                    request_id);
-            break;
-          case AuthFailure::kWrongRegion:
-            s3_reply = S3ErrorReply(400, "AuthorizationHeaderMalformed",
-                                    "The authorization header is malformed; the region '" +
-                                        auth.region + "' is wrong; expecting '" +
-                                        options_.region + "'",
-                                    request_id, {{"Region", XmlEscape(options_.region)}});
-            s3_reply.headers.emplace_back("x-amz-bucket-region", options_.region);
-            break;
-          case AuthFailure::kUnknownKey:
-            s3_reply = S3ErrorReply(403, "InvalidAccessKeyId",
-                                    "The AWS Access Key Id you provided does not exist in our "
-                                    "records.",
-                                    request_id,
-                                    {{"AWSAccessKeyId", XmlEscape(auth.access_key_id)}});
-            break;
-          case AuthFailure::kSkewed:
-            s3_reply = S3ErrorReply(403, "RequestTimeTooSkewed",
-                                    "The difference between the request time and the current "
-                                    "time is too large.",
-                                    request_id,
-                                    {{"RequestTime", XmlEscape(auth.request_time)},
-                                     {"ServerTime", XmlEscape(auth.server_time)},
-                                     {"MaxAllowedSkewMilliseconds", "900000"}});
-            break;
-          case AuthFailure::kExpired:
-            s3_reply = S3ErrorReply(403, "AccessDenied", "Request has expired", request_id,
-                                    {{"ServerTime", XmlEscape(auth.server_time)}});
-            break;
-          case AuthFailure::kPayloadMismatch:
-            s3_reply = S3ErrorReply(400, "XAmzContentSHA256Mismatch",
-                                    "The provided 'x-amz-content-sha256' header does not match "
-                                    "what was computed.",
-                                    request_id);
-            break;
-          case AuthFailure::kBadSignature:
-          case AuthFailure::kNone:
-            s3_reply = S3ErrorReply(
-                403, "SignatureDoesNotMatch",
-                "The request signature we calculated does not match the signature you provided. "
-                "Check your key and signing method.",
-                request_id,
-                {{"AWSAccessKeyId", XmlEscape(auth.access_key_id)},
-                 {"StringToSign", XmlEscape(auth.string_to_sign)},
-                 {"SignatureProvided", XmlEscape(auth.signature_provided)},
-                 {"CanonicalRequest", XmlEscape(auth.canonical_request)}});
-            break;
-        }
-      } else if (route.bad_path) {
-        s3_reply = S3ErrorReply(400, "InvalidURI", "Couldn't parse the specified URI.", request_id);
-      } else if (fault.throttle) {
-        s3_reply = S3ErrorReply(503, "SlowDown", "Please reduce your request rate.", request_id);
-      } else if (fault.error) {
-        s3_reply = S3ErrorReply(500, "InternalError",
-                                "We encountered an internal error. Please try again.", request_id);
-      } else {
-        S3Request r;
-        r.method = req.method;
-        r.bucket = route.bucket;
-        r.key = route.key;
-        const size_t q = req.target.find('?');
-        if (q != std::string::npos) r.query = ParseQueryString(req.target.substr(q + 1));
-        r.headers = incoming.headers;
-        r.body = req.body;
-        r.request_id = request_id;
-        s3_reply = s3_.Handle(r);
-      }
-      use_s3_reply = true;
-      status = s3_reply.status;
-      error_code = s3_reply.error_code;
-      res.set_header("x-amz-request-id", request_id);
-      res.set_header("x-amz-id-2", common::Base64Encode(request_id + "athena-local"));
-      res.set_header("Server", "AmazonS3");
-    }
-  } catch (const std::exception& e) {
-    spdlog::error("{} {}: {}", req.method, label, e.what());
-    status = 500;
-    if (s3) {
-      s3_reply = S3ErrorReply(500, "InternalError",
-                              "We encountered an internal error. Please try again.", request_id);
-      use_s3_reply = true;
-    } else {
-      ApiReply reply = AthenaErrorReply(500, "InternalServerException", e.what());
-      content_type = reply.content_type;
-      text_body = reply.body;
-    }
-  }
-
-  if (options_.faults.latency_ms > 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(options_.faults.latency_ms));
-  }
-
-  auto source = std::make_shared<BodySource>();
-  source->drop = fault.drop;
-  res.status = status;
-  if (use_s3_reply) {
-    for (const auto& [k, v] : s3_reply.headers) res.set_header(k, v);
-    content_type = s3_reply.content_type;
-    if (s3_reply.stream_file) {
-      source->bandwidth_mbps = options_.faults.bandwidth_mbps;
-      source->fd = ::open(s3_reply.file.c_str(), O_RDONLY | O_CLOEXEC);
-      if (source->fd < 0) {
-        s3_reply = S3ErrorReply(404, "NoSuchKey", "The specified key does not exist.", request_id);
-        res.status = status = 404;
-        content_type = s3_reply.content_type;
-        source->text = s3_reply.body;
-        source->length = source->text.size();
-      } else {
-        source->file_offset = s3_reply.file_offset;
-        source->length = s3_reply.file_length;
-      }
-    } else {
-      source->text = std::move(s3_reply.body);
-      source->length = source->text.size();
-    }
-    if (req.method == "HEAD") {
-      // HEAD: headers only (errors carry no body either).
-      res.set_header("Content-Length", std::to_string(status < 300 ? source->length : 0));
-      if (!content_type.empty()) res.set_header("Content-Type", content_type);
-      source->text.clear();
-      source->length = 0;
-      if (source->fd >= 0) {
-        ::close(source->fd);
-        source->fd = -1;
-      }
-    } else {
-      SetBody(res, content_type.empty() ? "application/octet-stream" : content_type, source);
-    }
-  } else {
-    source->text = std::move(text_body);
-    source->length = source->text.size();
-    SetBody(res, content_type, source);
-  }
+  const std::string error_code = s3 ? ServeS3(route, incoming, fault, request_id, label, res)
+                                    : ServeAthena(route, incoming, fault, request_id, label, res);
 
   const auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
           .count();
   if (spdlog::should_log(spdlog::level::debug)) {
-    spdlog::debug("{} {} {} {}{}{}ms{}", req.method, s3 ? "s3" : "athena", label, status,
+    spdlog::debug("{} {} {} {}{}{}ms{}", req.method, s3 ? "s3" : "athena", label, res.status,
                   error_code.empty() ? " " : " " + error_code + " ", ms,
                   fault.drop ? " (dropped)" : "");
+  }
+}
+
+std::string Server::ServeAthena(const Route& route, const IncomingRequest& incoming,
+                                const FaultDecision& fault, const std::string& request_id,
+                                const std::string& label, httplib::Response& res) {
+  ApiReply reply;
+  std::string error_code;
+  try {
+    reply = ReplyToAthena(route, incoming, fault);
+    error_code = AthenaErrorCode(reply);
+    res.set_header("x-amzn-RequestId", request_id);
+  } catch (const std::exception& e) {
+    spdlog::error("{} {}: {}", incoming.method, label, e.what());
+    reply = AthenaErrorReply(500, "InternalServerException", e.what());
+  }
+  DelayResponse();
+  res.status = reply.status;
+  const std::shared_ptr<BodySource> source = TextBody(std::move(reply.body));
+  source->drop = fault.drop;
+  SetBody(res, reply.content_type, source);
+  return error_code;
+}
+
+std::string Server::ServeS3(const Route& route, const IncomingRequest& incoming,
+                            const FaultDecision& fault, const std::string& request_id,
+                            const std::string& label, httplib::Response& res) {
+  S3Reply reply;
+  std::string error_code;
+  try {
+    reply = ReplyToS3(route, incoming, fault, request_id);
+    error_code = reply.error_code;
+    res.set_header("x-amz-request-id", request_id);
+    res.set_header("x-amz-id-2", common::Base64Encode(request_id + "athena-local"));
+    res.set_header("Server", "AmazonS3");
+  } catch (const std::exception& e) {
+    spdlog::error("{} {}: {}", incoming.method, label, e.what());
+    reply = S3InternalError(request_id);
+  }
+  DelayResponse();
+  SendS3Reply(incoming.method, std::move(reply), request_id, fault.drop,
+              options_.faults.bandwidth_mbps, res);
+  return error_code;
+}
+
+ApiReply Server::ReplyToAthena(const Route& route, const IncomingRequest& incoming,
+                               const FaultDecision& fault) {
+  const AuthResult auth = verifier_.Verify(incoming, "athena");
+  if (!auth.ok()) return AthenaAuthErrorReply(auth);
+  if (!route.target_prefix_error.empty()) {
+    return AthenaErrorReply(400, "com.amazon.coral.service#UnknownOperationException", "");
+  }
+  if (fault.throttle) return AthenaErrorReply(400, "ThrottlingException", "Rate exceeded");
+  if (fault.error) {
+    return AthenaErrorReply(500, "InternalServerException", "Internal service error");
+  }
+  return athena_.Handle(route.operation, incoming.body);
+}
+
+S3Reply Server::ReplyToS3(const Route& route, const IncomingRequest& incoming,
+                          const FaultDecision& fault, const std::string& request_id) {
+  const AuthResult auth = verifier_.Verify(incoming, "s3");
+  if (!auth.ok()) return S3AuthErrorReply(auth, request_id, options_.region);
+  if (route.bad_path) {
+    return S3ErrorReply(400, "InvalidURI", "Couldn't parse the specified URI.", request_id);
+  }
+  if (fault.throttle) {
+    return S3ErrorReply(503, "SlowDown", "Please reduce your request rate.", request_id);
+  }
+  if (fault.error) return S3InternalError(request_id);
+  S3Request r;
+  r.method = incoming.method;
+  r.bucket = route.bucket;
+  r.key = route.key;
+  const size_t q = incoming.target.find('?');
+  if (q != std::string::npos) r.query = ParseQueryString(incoming.target.substr(q + 1));
+  r.headers = incoming.headers;
+  r.body = incoming.body;
+  r.request_id = request_id;
+  return s3_.Handle(r);
+}
+
+void Server::DelayResponse() const {
+  if (options_.faults.latency_ms > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(options_.faults.latency_ms));
   }
 }
 

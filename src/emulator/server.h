@@ -48,6 +48,14 @@ struct Route {
 Route RouteRequest(std::string_view method, std::string_view target, std::string_view host,
                    const std::string* amz_target);
 
+/// The Athena error reply to a request that failed SigV4 verification.
+ApiReply AthenaAuthErrorReply(const AuthResult& auth);
+/// The S3 error reply to a request that failed SigV4 verification; `region` is the server's.
+S3Reply S3AuthErrorReply(const AuthResult& auth, std::string_view request_id,
+                         const std::string& region);
+/// The `__type` of an Athena error reply (for the request log); empty for a success.
+std::string AthenaErrorCode(const ApiReply& reply);
+
 class Server {
  public:
   Server(Engine& engine, ServerOptions options);
@@ -60,7 +68,23 @@ class Server {
   void Stop();
 
  private:
+  /// Routes a request (Athena or S3), answers it and logs it.
   void Handle(const httplib::Request& req, httplib::Response& res);
+  /// Answer a routed request (500 when the API throws), after --latency-ms; return the error
+  /// code for the request log.
+  std::string ServeAthena(const Route& route, const IncomingRequest& incoming,
+                          const FaultDecision& fault, const std::string& request_id,
+                          const std::string& label, httplib::Response& res);
+  std::string ServeS3(const Route& route, const IncomingRequest& incoming,
+                      const FaultDecision& fault, const std::string& request_id,
+                      const std::string& label, httplib::Response& res);
+  /// SigV4, the route's own errors and the injected faults in that order, then the operation.
+  ApiReply ReplyToAthena(const Route& route, const IncomingRequest& incoming,
+                         const FaultDecision& fault);
+  S3Reply ReplyToS3(const Route& route, const IncomingRequest& incoming,
+                    const FaultDecision& fault, const std::string& request_id);
+  /// Sleeps --latency-ms.
+  void DelayResponse() const;
 
   Engine& engine_;
   ServerOptions options_;

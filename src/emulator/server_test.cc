@@ -311,5 +311,90 @@ TEST(FaultsTest, DeterministicPerSeedAndRate) {
   EXPECT_FALSE(none.Next().throttle);
 }
 
+// ---- replies the server builds itself ---------------------------------------------------------
+
+TEST(ServerRepliesTest, AthenaAuthErrorsNameTheAwsExceptions) {
+  AuthResult auth;
+  auth.failure = AuthFailure::kMissing;
+  ApiReply reply = AthenaAuthErrorReply(auth);
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(AthenaErrorCode(reply), "MissingAuthenticationTokenException");
+  auth.failure = AuthFailure::kUnknownKey;
+  EXPECT_EQ(AthenaErrorCode(AthenaAuthErrorReply(auth)), "UnrecognizedClientException");
+  auth.failure = AuthFailure::kMalformed;
+  auth.message = "bad scope";
+  reply = AthenaAuthErrorReply(auth);
+  EXPECT_EQ(AthenaErrorCode(reply), "IncompleteSignatureException");
+  EXPECT_NE(reply.body.find("bad scope"), std::string::npos);
+  for (AuthFailure f :
+       {AuthFailure::kBadSignature, AuthFailure::kSkewed, AuthFailure::kWrongRegion}) {
+    auth.failure = f;
+    EXPECT_EQ(AthenaErrorCode(AthenaAuthErrorReply(auth)), "InvalidSignatureException");
+  }
+}
+
+TEST(ServerRepliesTest, S3AuthErrorsCarryS3Details) {
+  AuthResult auth;
+  auth.failure = AuthFailure::kMissing;
+  S3Reply reply = S3AuthErrorReply(auth, "REQ1", "us-east-1");
+  EXPECT_EQ(reply.status, 403);
+  EXPECT_EQ(reply.error_code, "AccessDenied");
+  EXPECT_NE(reply.body.find("<RequestId>REQ1</RequestId>"), std::string::npos);
+
+  auth.failure = AuthFailure::kWrongRegion;
+  auth.region = "eu-west-1";
+  reply = S3AuthErrorReply(auth, "REQ2", "us-east-1");
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(reply.error_code, "AuthorizationHeaderMalformed");
+  EXPECT_NE(reply.body.find("the region &apos;eu-west-1&apos; is wrong; expecting "
+                            "&apos;us-east-1&apos;"),
+            std::string::npos);
+  EXPECT_NE(reply.body.find("<Region>us-east-1</Region>"), std::string::npos);
+  ASSERT_EQ(reply.headers.size(), 1u);
+  EXPECT_EQ(reply.headers[0].first, "x-amz-bucket-region");
+  EXPECT_EQ(reply.headers[0].second, "us-east-1");
+
+  auth.failure = AuthFailure::kSkewed;
+  reply = S3AuthErrorReply(auth, "REQ3", "us-east-1");
+  EXPECT_EQ(reply.error_code, "RequestTimeTooSkewed");
+  EXPECT_NE(reply.body.find("<MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds>"),
+            std::string::npos);
+
+  auth.failure = AuthFailure::kBadSignature;
+  auth.string_to_sign = "AWS4-HMAC-SHA256 <x>";
+  reply = S3AuthErrorReply(auth, "REQ4", "us-east-1");
+  EXPECT_EQ(reply.status, 403);
+  EXPECT_EQ(reply.error_code, "SignatureDoesNotMatch");
+  EXPECT_NE(reply.body.find("<StringToSign>AWS4-HMAC-SHA256 &lt;x&gt;</StringToSign>"),
+            std::string::npos);
+
+  const std::vector<std::pair<AuthFailure, std::pair<int, std::string>>> others = {
+      {AuthFailure::kMalformed, {400, "AuthorizationHeaderMalformed"}},
+      {AuthFailure::kWrongService, {400, "AuthorizationHeaderMalformed"}},
+      {AuthFailure::kUnknownKey, {403, "InvalidAccessKeyId"}},
+      {AuthFailure::kExpired, {403, "AccessDenied"}},
+      {AuthFailure::kPayloadMismatch, {400, "XAmzContentSHA256Mismatch"}}};
+  for (const auto& [failure, expected] : others) {
+    auth.failure = failure;
+    reply = S3AuthErrorReply(auth, "REQ5", "us-east-1");
+    EXPECT_EQ(reply.status, expected.first) << expected.second;
+    EXPECT_EQ(reply.error_code, expected.second);
+  }
+}
+
+TEST(ServerRepliesTest, AthenaErrorCodeOnlyForErrors) {
+  EXPECT_EQ(AthenaErrorCode(AthenaErrorReply(400, "ThrottlingException", "Rate exceeded")),
+            "ThrottlingException");
+  EXPECT_EQ(AthenaErrorCode(AthenaErrorReply(500, "InternalServerException", "x", "CODE")),
+            "InternalServerException");
+  ApiReply ok;
+  ok.body = "{\"__type\":\"NotAnError\"}";
+  EXPECT_EQ(AthenaErrorCode(ok), "");
+  ApiReply untyped;
+  untyped.status = 400;
+  untyped.body = "{}";
+  EXPECT_EQ(AthenaErrorCode(untyped), "");
+}
+
 }  // namespace
 }  // namespace ac::emulator
