@@ -1,29 +1,44 @@
 # Front door. `make demo` and `make test` do all the set-up on a fresh Debian 12 machine.
-BUILD_DIR ?= build/Release
+# Compiler: g++ 12 by default; `make test CXX=clang++-16 CC=clang-16` builds and tests with Fivetran's
+# compiler (in build/Release-clang, so both builds can live side by side).
+BUILD_DIR ?= build/Release$(if $(findstring clang,$(CXX)),-clang,)
+CONNECTOR_BUILD_DIR ?= build/Release
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc)
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 
-.PHONY: all deps build_dependencies configure build build_connector test demo bench sanitize clean
+COMPILER_FLAGS :=
+ifneq ($(origin CXX),default)
+COMPILER_FLAGS += -DCMAKE_CXX_COMPILER=$(CXX)
+export CXX
+endif
+ifneq ($(origin CC),default)
+COMPILER_FLAGS += -DCMAKE_C_COMPILER=$(CC)
+export CC
+endif
+
+.PHONY: all deps build_dependencies configure build build_connector test demo bench sanitize \
+        standalone-check clean
 
 all: build
 
 deps:
 	@bash scripts/deps.sh
 
-# Fivetran's build pipeline hook.
+# Fivetran's build pipeline hooks: `make build_dependencies` then `make build_connector`.
 build_dependencies: deps
 
 configure: deps
-	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DAC_BUILD_TESTS=ON $(CMAKE_FLAGS) >/dev/null
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DAC_BUILD_TESTS=ON $(COMPILER_FLAGS) $(CMAKE_FLAGS) >/dev/null
 
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# Exactly one executable: build/Release/athena-connector (no tests, tools or benchmarks).
+# Exactly one executable: build/Release/athena-connector (no tests, tools or benchmarks), linked
+# statically but for glibc.
 build_connector:
-	@cmake -S . -B build/Release -G Ninja -DCMAKE_BUILD_TYPE=Release -DAC_BUILD_TESTS=OFF $(CMAKE_FLAGS) >/dev/null
-	@cmake --build build/Release --target athena-connector -j $(JOBS)
+	@cmake -S . -B $(CONNECTOR_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DAC_BUILD_TESTS=OFF $(COMPILER_FLAGS) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(CONNECTOR_BUILD_DIR) --target athena-connector -j $(JOBS)
 
 test: build
 	@ctest --test-dir $(BUILD_DIR) $(CTEST_FLAGS)
@@ -33,6 +48,12 @@ demo: build
 
 bench: build
 	@bash bench/e2e/run.sh $(BUILD_DIR)
+
+# Builds the connector as Fivetran does (build_dependencies, build_connector, clang-16) in its own
+# build dir, then runs it alone in a minimal Debian 12 root (debootstrap minbase, cached in .deps/):
+# --help, the gRPC server against athena-local outside the root, debug into a warehouse.
+standalone-check: build
+	@bash scripts/standalone_check.sh $(BUILD_DIR)
 
 # Address + undefined-behaviour sanitizer build and test run, in its own build dir.
 sanitize:

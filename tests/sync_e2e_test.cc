@@ -97,6 +97,37 @@ TEST_F(SyncE2eTest, MultiPageResultKeepsEveryRowNullAndEmptyStringApart) {
   EXPECT_EQ(Cell(row, 0, 0), "last \"13\", x");
 }
 
+// Athena prints `timestamp with time zone` values in their zone (`... America/Los_Angeles`). The
+// connector resolves named zones without any zoneinfo folder (as in Fivetran's container): the
+// binary carries the tz database. Same instants as when the values arrive in UTC.
+TEST_F(SyncE2eTest, NamedTimeZonesResolveWithoutAZoneinfoFolder) {
+  const std::map<std::string, std::string> types_table = {
+      {"source_table", "types"}, {"destination_table", "types"}, {"primary_key", "id"}};
+  const std::string instants = "SELECT id, epoch_ms(c_timestamp_tz) FROM tester.types ORDER BY id";
+
+  std::filesystem::create_directories(dir.path() / "utc-config");
+  std::filesystem::create_directories(dir.path() / "zoned-config");
+  AthenaLocal utc;
+  const auto utc_work = dir.path() / "utc";
+  const ProcessResult utc_run = RunDebug(utc.WriteConfiguration(dir.path() / "utc-config", types_table), utc_work);
+  ASSERT_EQ(utc_run.exit_code, 0) << utc_run.out << utc_run.err;
+
+  AthenaLocal zoned({.seeds = {(SourceDir() / "examples" / "local").string()},
+                     .extra_args = {"--time-zone", "America/Los_Angeles"}});
+  const auto zoned_work = dir.path() / "zoned";
+  ::setenv("TZDIR", (dir.path() / "no-zoneinfo").c_str(), 1);
+  const ProcessResult zoned_run =
+      RunDebug(zoned.WriteConfiguration(dir.path() / "zoned-config", types_table), zoned_work);
+  ::unsetenv("TZDIR");
+  ASSERT_EQ(zoned_run.exit_code, 0) << zoned_run.out << zoned_run.err << zoned.log();
+
+  const auto expected = Query(utc_work, instants);
+  const auto got = Query(zoned_work, instants);
+  ASSERT_GE(got.rows.size(), 3u);
+  EXPECT_EQ(got.rows, expected.rows);
+  EXPECT_EQ(Cell(got, 0, 1), "1706706855678");  // 2024-01-31 05:14:15.678 America/Los_Angeles
+}
+
 TEST_F(SyncE2eTest, ThrottlingAndServerErrorsAreRetriedToSuccess) {
   AthenaLocal athena({.seeds = {(SourceDir() / "examples" / "local").string(), (SourceDir() / "tests" / "data").string()},
                       .extra_args = {"--throttle-rate", "0.15", "--error-rate", "0.15", "--fault-seed", "42"}});

@@ -240,7 +240,7 @@ void ValueDecoder::DecodeCell(size_t column, std::string_view text, Value& value
       while (pos < text.size() && text[pos] == ' ') ++pos;
       const std::string_view zone_id = text.substr(pos);
       if (zone_id.empty()) ThrowMalformed(column, "timestamp without time zone", text);
-      const TimeZone* zone = zones_.Find(zone_id);
+      const common::TimeZone* zone = zones_.Find(zone_id);
       if (zone == nullptr) ThrowMalformed(column, "unknown time zone in timestamp", text);
       value.timestamp = common::Timestamp{zone->LocalToUtc(local), nanos};
       return;

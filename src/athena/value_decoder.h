@@ -7,7 +7,7 @@
 
 #include "athena/complex_json.h"
 #include "athena/row_batch.h"
-#include "athena/time_zone.h"
+#include "common/time_zone.h"
 #include "athena/types.h"
 #include "common/value.h"
 
@@ -42,7 +42,7 @@ class ValueDecoder {
   std::vector<common::DataType> types_;
   std::string scratch_;        ///< JSON of the current complex cell, before it is stored
   ComplexJsonWriter complex_;  ///< reused for every complex cell
-  TimeZoneCache zones_;        ///< zones of `timestamp with time zone` cells, loaded on first use
+  common::TimeZoneCache zones_;        ///< zones of `timestamp with time zone` cells, loaded on first use
   uint64_t row_number_ = 0;    ///< 1-based number of the row being decoded, for error messages
 };
 

@@ -149,7 +149,8 @@ class TimeTzFormatter final : public CellFormatter {
 class TimestampFormatter final : public CellFormatter {
  public:
   enum class Unit { kSeconds, kMillis, kMicros, kNanos };
-  TimestampFormatter(Unit unit, bool with_zone) : unit_(unit), with_zone_(with_zone) {}
+  TimestampFormatter(Unit unit, bool with_zone, const common::TimeZone* zone = nullptr, std::string zone_id = {})
+      : unit_(unit), with_zone_(with_zone), zone_(zone), zone_id_(std::move(zone_id)) {}
   void Append(std::string& out, idx_t row) const override {
     const int64_t raw = As<int64_t>(data_)[row];
     int64_t millis = raw;
@@ -159,13 +160,26 @@ class TimestampFormatter final : public CellFormatter {
       case Unit::kMicros: millis = MicrosToMillisRounded(raw); break;
       case Unit::kNanos: millis = FloorDiv(raw + 500'000, 1'000'000); break;
     }
-    AppendTimestampMillis(out, millis);
-    if (with_zone_) out += " UTC";
+    if (!with_zone_) {
+      AppendTimestampMillis(out, millis);
+      return;
+    }
+    if (zone_ == nullptr) {
+      AppendTimestampMillis(out, millis);
+      out += " UTC";
+      return;
+    }
+    const int64_t offset_millis = int64_t{zone_->OffsetAt(FloorDiv(millis, 1000))} * 1000;
+    AppendTimestampMillis(out, millis + offset_millis);
+    out += ' ';
+    out += zone_id_;
   }
 
  private:
   Unit unit_;
   bool with_zone_;
+  const common::TimeZone* zone_;
+  std::string zone_id_;
 };
 
 class IntervalFormatter final : public CellFormatter {
@@ -385,7 +399,8 @@ std::unique_ptr<CellFormatter> MakeCellFormatter(duckdb_logical_type type, const
     case DUCKDB_TYPE_TIMESTAMP_NS:
       return std::make_unique<TimestampFormatter>(TimestampFormatter::Unit::kNanos, false);
     case DUCKDB_TYPE_TIMESTAMP_TZ:
-      return std::make_unique<TimestampFormatter>(TimestampFormatter::Unit::kMicros, true);
+      return std::make_unique<TimestampFormatter>(TimestampFormatter::Unit::kMicros, true, hints.zone,
+                                                  hints.zone_id);
     case DUCKDB_TYPE_INTERVAL:
       return std::make_unique<IntervalFormatter>(hints.interval);
     case DUCKDB_TYPE_UUID: return std::make_unique<UuidFormatter>();

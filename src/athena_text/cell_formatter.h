@@ -12,6 +12,8 @@
 
 #include <string_view>
 
+#include "common/time_zone.h"
+
 namespace ac::athena_text {
 
 /// What the DuckDB type alone does not say about a column's Athena text (athena-local records
@@ -22,6 +24,11 @@ struct CellTextHints {
   bool json = false;    ///< varchar holding json: compact text
   /// kAuto: year to month when only months are set, else day to second.
   Interval interval = Interval::kAuto;
+  /// timestamp with time zone: the zone its values are shown in, followed by `zone_id`, as Athena
+  /// prints a value of that zone (`2024-01-31 05:14:15.678 America/Los_Angeles`); nullptr: UTC.
+  /// Not owned; outlives the formatter.
+  const common::TimeZone* zone = nullptr;
+  std::string zone_id;
 };
 
 class CellFormatter {

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 
+#include "aws/ca_bundle.h"
 #include "aws/http.h"
 #include "common/error.h"
 
@@ -85,7 +86,8 @@ TransportError::Reason ReasonFor(CURLcode code) {
 
 class CurlTransport final : public HttpTransport {
  public:
-  explicit CurlTransport(HttpTransportOptions options) : options_(std::move(options)) {
+  explicit CurlTransport(HttpTransportOptions options)
+      : options_(std::move(options)), ca_(SystemCaLocation(options_.ca_bundle_path)) {
     GlobalInitOnce();
     handle_ = curl_easy_init();
     if (handle_ == nullptr) throw common::InternalError("curl_easy_init failed");
@@ -110,6 +112,7 @@ class CurlTransport final : public HttpTransport {
   static size_t OnBody(char* data, size_t size, size_t count, void* user);
 
   HttpTransportOptions options_;
+  CaLocation ca_;
   CURL* handle_ = nullptr;
 };
 
@@ -192,8 +195,17 @@ HttpResponse CurlTransport::Send(const HttpRequest& request, const BodyCallback&
   // TLS verification is never turned off.
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!options_.ca_bundle_path.empty()) {
-    curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_bundle_path.c_str());
+  if (request.url.scheme == "https") {
+    // libcurl is built without compiled-in CA paths: the trust store is found at run time.
+    if (!ca_.found()) {
+      throw TransportError(TransportError::Reason::kTls,
+                           fmt::format("HTTPS {}: no CA certificates found (looked for {} and {}); install the "
+                                       "ca-certificates package or set ca_bundle to a PEM file of trusted CAs",
+                                       request.url.HostHeader(), CaBundleCandidates().front(),
+                                       CaDirectoryCandidates().back()));
+    }
+    curl_easy_setopt(h, CURLOPT_CAINFO, ca_.file.empty() ? nullptr : ca_.file.c_str());
+    curl_easy_setopt(h, CURLOPT_CAPATH, ca_.directory.empty() ? nullptr : ca_.directory.c_str());
   }
   const HttpTimeouts& timeouts = options_.timeouts;
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeouts.connect.count()));

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "common/value.h"
@@ -49,6 +50,9 @@ class BackgroundRecordSink final : public RecordSink {
  private:
   enum class CallKind { kDefineTable, kTruncate, kWrite, kCheckpoint, kWarning };
   struct Call {
+    explicit Call(CallKind call_kind, common::TableSchema call_table = {},
+                  RecordType record_type = RecordType::kUpsert)
+        : kind(call_kind), table(std::move(call_table)), type(record_type) {}
     CallKind kind;
     common::TableSchema table;
     RecordType type = RecordType::kUpsert;

@@ -136,7 +136,7 @@ const std::vector<ConfigField>& ConfigFields() {
       {"query_max_attempts", "Query attempts", "Submissions of a query that Athena reports as retryable.", false, "3", K::kText, {}, ""},
       {"athena_endpoint_url", "Athena endpoint URL", "Override for VPC/private endpoints or athena-local.", false, "", K::kText, {}, ""},
       {"s3_endpoint_url", "S3 endpoint URL", "Override for VPC/private endpoints or athena-local (path-style addressing).", false, "", K::kText, {}, ""},
-      {"ca_bundle", "CA bundle path", "PEM file with extra trusted certificates (TLS verification stays on).", false, "", K::kText, {}, ""},
+      {"ca_bundle", "CA bundle path", "PEM file of the CA certificates to trust instead of the system's (TLS verification stays on).", false, "", K::kText, {}, ""},
   };
   return fields;
 }

@@ -58,6 +58,12 @@ struct Engine::Worker {
 Engine::Engine(EngineOptions options)
     : options_(std::move(options)), buckets_(options_.data_dir),
       start_time_(std::chrono::system_clock::now()) {
+  if (options_.time_zone != "UTC") {
+    common::TimeZoneCache zones;
+    const common::TimeZone* zone = zones.Find(options_.time_zone);
+    if (zone == nullptr) throw std::invalid_argument("unknown time zone '" + options_.time_zone + "'");
+    display_zone_ = *zone;
+  }
   const fs::path db_dir = options_.data_dir / ".athena-local";
   fs::create_directories(db_dir);
   const fs::path db_path = db_dir / (std::string(kCatalog) + ".duckdb");
@@ -523,6 +529,7 @@ RunContext Engine::MakeRunContext(Execution& exec, duckdb_connection conn,
   ctx.id = exec.info.id;
   ctx.database = Lower(request.database.empty() ? "default" : request.database);
   ctx.cancel = &exec.cancel;
+  if (display_zone_) ctx.display_zone = DisplayZone{&*display_zone_, options_.time_zone};
   const std::string output = request.output_location.empty() ? options_.workgroup_output_location
                                                              : request.output_location;
   SplitOutputLocation(output, &ctx.bucket, &ctx.prefix);

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/time_zone.h"
 #include "emulator/bucket_store.h"
 #include "emulator/catalog.h"
 #include "emulator/result_file.h"
@@ -57,6 +58,9 @@ struct EngineOptions {
   int duckdb_threads = 0;  ///< 0 = DuckDB default
   std::chrono::milliseconds query_delay{0};
   std::string workgroup_output_location;  ///< primary workgroup default, e.g. s3://athena-results/
+  /// The zone `timestamp with time zone` results are shown in, with its id, as Athena prints the
+  /// values of a session or an `AT TIME ZONE` in that zone: `UTC` (default) or an IANA name.
+  std::string time_zone = "UTC";
 };
 
 struct StartQueryRequest {
@@ -165,6 +169,7 @@ class Engine {
   void CheckParses(const std::string& duckdb_sql, const std::string& athena_sql);
 
   EngineOptions options_;
+  std::optional<common::TimeZone> display_zone_;  ///< options_.time_zone unless UTC
   BucketStore buckets_;
   TimePoint start_time_;
   duckdb_database db_ = nullptr;

@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   int64_t latency_ms = 0;
   double throttle_rate = 0, error_rate = 0, drop_rate = 0, bandwidth_mbps = 0;
   int64_t query_delay_ms = 0;
+  std::string time_zone = "UTC";
   uint64_t fault_seed = 0;
   std::string log_level = "info";
   std::string workgroup_output_location;
@@ -90,6 +91,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--workgroup-output-location", workgroup_output_location,
                  "Default OutputLocation of workgroup 'primary' (s3://bucket/prefix/)");
+  app.add_option("--time-zone", time_zone,
+                 "Zone 'timestamp with time zone' results are shown in (UTC or an IANA name)")
+      ->capture_default_str();
   app.add_option("--workers", workers, "Queries run at once")->check(CLI::Range(1, 64))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -122,6 +126,7 @@ int main(int argc, char** argv) {
     engine_options.workers = workers;
     engine_options.query_delay = std::chrono::milliseconds(query_delay_ms);
     engine_options.workgroup_output_location = workgroup_output_location;
+    engine_options.time_zone = time_zone;
     ac::emulator::Engine engine(engine_options);
     for (const auto& seed : seeds) engine.Seed(seed);
 

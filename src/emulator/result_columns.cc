@@ -83,7 +83,8 @@ std::vector<int> MapOutputsToItems(const SelectShape& shape, size_t ncols) {
 }
 
 ResultColumns DescribeResultColumns(duckdb_connection conn, duckdb_prepared_statement stmt,
-                                    const std::string& duckdb_sql, const std::string& database) {
+                                    const std::string& duckdb_sql, const std::string& database,
+                                    const DisplayZone& display_zone) {
   const idx_t ncols = duckdb_prepared_statement_column_count(stmt);
   SelectShape shape = AnalyzeSelect(conn, duckdb_sql);
   std::vector<int> item_of = MapOutputsToItems(shape, ncols);
@@ -112,7 +113,10 @@ ResultColumns DescribeResultColumns(duckdb_connection conn, duckdb_prepared_stat
     }
     duckdb_logical_type t = duckdb_prepared_statement_column_logical_type(stmt, c);
     out.columns.push_back(ResultColumn{std::move(name), DescribeColumn(t, d)});
-    out.formatters.push_back(athena_text::MakeCellFormatter(t, d.TextHints()));
+    athena_text::CellTextHints hints = d.TextHints();
+    hints.zone = display_zone.zone;
+    hints.zone_id = display_zone.id;
+    out.formatters.push_back(athena_text::MakeCellFormatter(t, hints));
     duckdb_destroy_logical_type(&t);
   }
   return out;

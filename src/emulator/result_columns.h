@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "athena_text/cell_formatter.h"
+#include "common/time_zone.h"
 #include "emulator/result_file.h"
 
 namespace ac::emulator {
@@ -41,9 +42,17 @@ struct ResultColumns {
   std::vector<std::unique_ptr<athena_text::CellFormatter>> formatters;  ///< one per column
 };
 
+/// The zone `timestamp with time zone` results are shown in, with its id (athena-local
+/// --time-zone); UTC when `zone` is nullptr.
+struct DisplayZone {
+  const common::TimeZone* zone = nullptr;
+  std::string id;
+};
+
 /// Describes the columns of `stmt`, the prepared `duckdb_sql`; `database` is the context database
 /// (for an unqualified base table). Throws DuckDbError.
 ResultColumns DescribeResultColumns(duckdb_connection conn, duckdb_prepared_statement stmt,
-                                    const std::string& duckdb_sql, const std::string& database);
+                                    const std::string& duckdb_sql, const std::string& database,
+                                    const DisplayZone& display_zone = {});
 
 }  // namespace ac::emulator

@@ -11,8 +11,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "emulator/athena_type.h"
 #include "athena_text/cell_formatter.h"
+#include "common/time_zone.h"
+#include "emulator/athena_type.h"
 
 namespace ac::emulator {
 
@@ -45,7 +46,8 @@ class DuckDbFixture : public ::testing::Test {
 
   // Every cell of the query's rows as Athena text ("NULL" marks SQL NULL).
   std::vector<std::vector<std::string>> Format(const std::string& sql,
-                                               const std::vector<DeclaredType>& declared = {}) {
+                                               const std::vector<DeclaredType>& declared = {},
+                                               const athena_text::CellTextHints* every_column = nullptr) {
     duckdb_result r;
     EXPECT_EQ(duckdb_query(conn_, sql.c_str(), &r), DuckDBSuccess) << duckdb_result_error(&r);
     const idx_t n = duckdb_column_count(&r);
@@ -53,7 +55,9 @@ class DuckDbFixture : public ::testing::Test {
     for (idx_t c = 0; c < n; ++c) {
       duckdb_logical_type t = duckdb_column_logical_type(&r, c);
       EXPECT_TRUE(IsFormattableType(t));
-      formatters.push_back(MakeCellFormatter(t, c < declared.size() ? declared[c].TextHints() : athena_text::CellTextHints{}));
+      athena_text::CellTextHints hints = c < declared.size() ? declared[c].TextHints() : athena_text::CellTextHints{};
+      if (every_column != nullptr) hints = *every_column;
+      formatters.push_back(MakeCellFormatter(t, hints));
       duckdb_destroy_logical_type(&t);
     }
     std::vector<std::vector<std::string>> rows;
@@ -165,6 +169,24 @@ TEST_F(DuckDbFixture, DatesTimesAndIntervals) {
             "420 00:00:00.000");
   EXPECT_EQ(One("INTERVAL '0 days'", DeclaredType::Parse("interval year to month")), "0-0");
   EXPECT_EQ(One("-INTERVAL '18 months'"), "-1-6");
+}
+
+// athena-local --time-zone: values shown as Athena prints a value of a named zone.
+TEST_F(DuckDbFixture, TimestampsWithTimeZoneShowInTheDisplayZone) {
+  common::TimeZoneCache zones;
+  athena_text::CellTextHints hints;
+  hints.zone = zones.Find("America/Los_Angeles");
+  hints.zone_id = "America/Los_Angeles";
+  ASSERT_NE(hints.zone, nullptr);
+  EXPECT_EQ(Format("SELECT TIMESTAMPTZ '2024-01-31 13:14:15.678+00', TIMESTAMPTZ '2024-07-01 12:00:00+00', "
+                   "TIMESTAMPTZ '1970-01-01 00:00:00.001+00', NULL::TIMESTAMPTZ, TIMESTAMP '2024-01-31 13:14:15'",
+                   {}, &hints),
+            (std::vector<std::vector<std::string>>{{"2024-01-31 05:14:15.678 America/Los_Angeles",
+                                                    "2024-07-01 05:00:00.000 America/Los_Angeles",
+                                                    "1969-12-31 16:00:00.001 America/Los_Angeles", "NULL",
+                                                    "2024-01-31 13:14:15.000"}}));
+  EXPECT_EQ(Format("SELECT TIMESTAMPTZ '2024-01-31 13:14:15.678+00'"),
+            (std::vector<std::vector<std::string>>{{"2024-01-31 13:14:15.678 UTC"}}));
 }
 
 TEST_F(DuckDbFixture, NestedValues) {

@@ -389,7 +389,7 @@ StatementOutcome StatementRunner::DescribeTable() {
 
 StatementOutcome StatementRunner::WriteQueryResult(std::string sql) {
   duckdb_prepared_statement stmt = PrepareFormattable(ctx_.conn, sql);
-  ResultColumns columns = DescribeResultColumns(ctx_.conn, stmt, sql, ctx_.database);
+  ResultColumns columns = DescribeResultColumns(ctx_.conn, stmt, sql, ctx_.database, ctx_.display_zone);
   ThrowIfCancelled(ctx_);
   duckdb_result result = ExecuteStreaming(stmt);
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "emulator/result_columns.h"
 #include "emulator/result_objects.h"
 #include "emulator/sql_errors.h"
 #include "emulator/sql_translate.h"
@@ -53,6 +54,7 @@ struct RunContext {
   std::string bucket;    ///< of the output location
   std::string prefix;    ///< of the output location: ends with '/' or is empty
   const std::atomic<bool>* cancel = nullptr;
+  DisplayZone display_zone;  ///< where `timestamp with time zone` results are shown
 };
 
 /// Throws QueryCancelled when the execution was asked to stop.

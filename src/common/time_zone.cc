@@ -1,4 +1,4 @@
-#include "athena/time_zone.h"
+#include "common/time_zone.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -7,9 +7,10 @@
 #include <system_error>
 #include <limits>
 
-#include "athena/datetime.h"
+#include "common/civil_date.h"
+#include "common/embedded_tzdata.h"
 
-namespace ac::athena {
+namespace ac::common {
 namespace {
 
 constexpr int64_t kSecondsPerDay = 86400;
@@ -448,7 +449,8 @@ std::optional<int32_t> ParseFixedOffset(std::string_view text) {
 
 // ---------------------------------------------------------------------------------------------
 
-TimeZoneCache::TimeZoneCache(std::string zoneinfo_dir) : dir_(std::move(zoneinfo_dir)) {}
+TimeZoneCache::TimeZoneCache(std::string zoneinfo_dir, bool use_embedded)
+    : dir_(std::move(zoneinfo_dir)), use_embedded_(use_embedded) {}
 
 std::string TimeZoneCache::DefaultZoneInfoDir() {
   const char* env = std::getenv("TZDIR");
@@ -469,15 +471,16 @@ const TimeZone* TimeZoneCache::Find(std::string_view id) {
     zone = std::make_unique<TimeZone>(TimeZone::Fixed(*offset));
   } else if (IsValidZoneName(id)) {
     std::string bytes;
-    if (ReadZoneFile(dir_ + "/" + std::string(id), bytes)) {
-      if (std::optional<TimeZone> parsed = TimeZone::FromTzif(bytes)) {
-        zone = std::make_unique<TimeZone>(std::move(*parsed));
-      }
+    std::optional<TimeZone> parsed;
+    if (ReadZoneFile(dir_ + "/" + std::string(id), bytes)) parsed = TimeZone::FromTzif(bytes);
+    if (!parsed && use_embedded_) {
+      if (std::optional<std::string_view> embedded = EmbeddedTzif(id)) parsed = TimeZone::FromTzif(*embedded);
     }
+    if (parsed) zone = std::make_unique<TimeZone>(std::move(*parsed));
   }
   last_ = zones_.size();
   zones_.emplace_back(std::string(id), std::move(zone));
   return zones_.back().second.get();
 }
 
-}  // namespace ac::athena
+}  // namespace ac::common

@@ -1,12 +1,13 @@
-#include "athena/time_zone.h"
+#include "common/time_zone.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "athena/datetime.h"
+#include "common/civil_date.h"
+#include "common/embedded_tzdata.h"
 
-namespace ac::athena {
+namespace ac::common {
 namespace {
 
 constexpr int32_t kHour = 3600;
@@ -177,11 +178,41 @@ TEST(TimeZoneCacheTest, RefusesPathsOutsideTheZoneFolder) {
 }
 
 TEST(TimeZoneCacheTest, FixedOffsetsNeedNoFiles) {
-  TimeZoneCache cache("/nonexistent-zoneinfo");
+  TimeZoneCache cache("/nonexistent-zoneinfo", /*use_embedded=*/false);
   ASSERT_NE(cache.Find("+05:30"), nullptr);
   EXPECT_EQ(cache.Find("+05:30")->OffsetAt(0), 19800);
   EXPECT_EQ(cache.Find("America/Los_Angeles"), nullptr);
 }
 
+// Fivetran's container has no zoneinfo folder: named zones come from the copy in the binary.
+TEST(TimeZoneCacheTest, NamedZonesResolveWithoutAZoneinfoFolder) {
+  TimeZoneCache cache("/nonexistent-zoneinfo");
+  const TimeZone* la = cache.Find("America/Los_Angeles");
+  ASSERT_NE(la, nullptr);
+  EXPECT_EQ(la->OffsetAt(1719835200), -7 * 3600);  // 2024-07-01T12:00Z, PDT
+  EXPECT_EQ(la->OffsetAt(1704110400), -8 * 3600);  // 2024-01-01T12:00Z, PST
+  // Past the last transition in the file: the POSIX rule carries the zone on.
+  EXPECT_EQ(la->OffsetAt(4102444800 + 200 * 86400), -7 * 3600);  // 2100-07-20, PDT
+  const TimeZone* kolkata = cache.Find("Asia/Kolkata");
+  ASSERT_NE(kolkata, nullptr);
+  EXPECT_EQ(kolkata->OffsetAt(1704110400), 19800);
+  ASSERT_NE(cache.Find("US/Pacific"), nullptr);  // an alias (a symlink in the zoneinfo folder)
+  EXPECT_EQ(cache.Find("US/Pacific")->OffsetAt(1719835200), -7 * 3600);
+  ASSERT_NE(cache.Find("Etc/GMT+3"), nullptr);
+  EXPECT_EQ(cache.Find("Etc/GMT+3")->OffsetAt(0), -3 * 3600);
+  EXPECT_EQ(cache.Find("Mars/Olympus_Mons"), nullptr);
+  EXPECT_EQ(cache.Find("../America/Los_Angeles"), nullptr);
+}
+
+TEST(EmbeddedTzdataTest, HoldsTheWholeDatabase) {
+  EXPECT_GT(EmbeddedZoneCount(), 500u);
+  EXPECT_NE(EmbeddedTzdataVersion(), "unknown");
+  const std::optional<std::string_view> utc = EmbeddedTzif("UTC");
+  ASSERT_TRUE(utc.has_value());
+  EXPECT_EQ(utc->substr(0, 4), "TZif");
+  EXPECT_FALSE(EmbeddedTzif("America").has_value());  // a folder, not a zone
+  EXPECT_FALSE(EmbeddedTzif("").has_value());
+}
+
 }  // namespace
-}  // namespace ac::athena
+}  // namespace ac::common

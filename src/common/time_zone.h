@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-namespace ac::athena {
+namespace ac::common {
 
 /// UTC offsets of one time zone over time: a fixed offset, or the transitions of an IANA zone read
 /// from its TZif file (RFC 8536), extended past the file's last transition with its POSIX TZ rule
@@ -48,13 +48,16 @@ bool PosixTzTransitions(std::string_view rule, int first_year, int last_year, in
 /// prefixed by `UTC`/`GMT`/`UT`; `Z`, `UTC`, `GMT`, `UT` are zero. Result in seconds east of UTC.
 std::optional<int32_t> ParseFixedOffset(std::string_view text);
 
-/// Time zones by id, loaded on first use from the system tz database and kept. Not thread-safe:
-/// one per decoder. Ids are IANA names ("America/Los_Angeles", "Etc/GMT+3") or fixed offsets
-/// (see ParseFixedOffset).
+/// Time zones by id, loaded on first use and kept. Not thread-safe: one per decoder. Ids are IANA
+/// names ("America/Los_Angeles", "Etc/GMT+3") or fixed offsets (see ParseFixedOffset). A named zone
+/// is read from the system's tz database when it has the zone (it follows the OS's tzdata updates),
+/// else from the copy compiled into the binary (embedded_tzdata.h), so the binary needs no
+/// zoneinfo folder.
 class TimeZoneCache {
  public:
   /// `zoneinfo_dir`: where TZif files live; default $TZDIR or /usr/share/zoneinfo.
-  explicit TimeZoneCache(std::string zoneinfo_dir = DefaultZoneInfoDir());
+  /// `use_embedded`: fall back to the embedded tz database (off only in tests).
+  explicit TimeZoneCache(std::string zoneinfo_dir = DefaultZoneInfoDir(), bool use_embedded = true);
 
   /// The zone, or nullptr when the id is unknown (misses are remembered too).
   const TimeZone* Find(std::string_view id);
@@ -63,8 +66,9 @@ class TimeZoneCache {
 
  private:
   std::string dir_;
+  bool use_embedded_;
   std::vector<std::pair<std::string, std::unique_ptr<TimeZone>>> zones_;
   size_t last_ = 0;  ///< index of the last hit (most cells of a column share a zone)
 };
 
-}  // namespace ac::athena
+}  // namespace ac::common
