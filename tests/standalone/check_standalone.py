@@ -218,7 +218,15 @@ class Server:
     def stop(self):
         self.channel.close()
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            # unshare --fork ignores SIGTERM while it waits: signal its child, the connector itself
+            # (sh, chroot and env exec into it).
+            try:
+                with open("/proc/%d/task/%d/children" % (self.process.pid, self.process.pid)) as f:
+                    children = [int(pid) for pid in f.read().split()]
+            except OSError:
+                children = []
+            for pid in children or [self.process.pid]:
+                os.kill(pid, signal.SIGTERM)
             try:
                 return self.process.wait(timeout=60)
             except subprocess.TimeoutExpired:
@@ -276,9 +284,10 @@ def check_update(server, config, found):
             checkpoints += 1
         elif kind == "task":
             raise AssertionError("task: %s" % message.task.message)
-    by_table = {}
+    by_table = {}  # upserts (a full refresh also sends one TRUNCATE per table first)
     for record in records:
-        by_table.setdefault(record.table_name, []).append(record)
+        if record.type == common.UPSERT:
+            by_table.setdefault(record.table_name, []).append(record)
     if len(by_table.get("customers", [])) != 300:
         raise AssertionError("customers: %d records" % len(by_table.get("customers", [])))
     types = {r.data["id"].int if r.data["id"].WhichOneof("inner") == "int" else r.data["id"].long: r
