@@ -4,6 +4,8 @@
 #include <cctype>
 #include <limits>
 
+#include "common/strings.h"
+
 namespace ac::athena {
 namespace {
 
@@ -28,15 +30,11 @@ bool IsJsonInteger(std::string_view t) {
   return true;
 }
 
-char LowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
 /// `name=` at `pos` of `content`, name compared ASCII-case-insensitively.
 bool NameAt(std::string_view content, size_t pos, std::string_view name) {
   if (pos > content.size() || content.size() - pos < name.size() + 1) return false;
-  for (size_t i = 0; i < name.size(); ++i) {
-    if (LowerAscii(content[pos + i]) != LowerAscii(name[i])) return false;
-  }
-  return content[pos + name.size()] == '=';
+  return common::EqualsIgnoreCase(content.substr(pos, name.size()), name) &&
+         content[pos + name.size()] == '=';
 }
 
 /// A field's printed name: its declared name, or `field<i>` for an anonymous field (as engine v2

@@ -5,6 +5,8 @@
 #include <limits>
 #include <optional>
 
+#include "common/strings.h"
+
 namespace ac::athena {
 namespace {
 
@@ -17,39 +19,12 @@ constexpr int32_t kHiveDefaultDecimalPrecision = 10;
 // Fivetran needs a precision for DECIMAL; Athena's maximum.
 constexpr uint32_t kMaxDecimalPrecision = 38;
 
-char Lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
-
-
-std::string ToLower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = Lower(c);
-  return out;
-}
-
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && IsSpace(text.front())) text.remove_prefix(1);
-  while (!text.empty() && IsSpace(text.back())) text.remove_suffix(1);
-  return text;
-}
 
 /// Collapses runs of whitespace to one space and lowercases: "Timestamp  With Time Zone" ->
 /// "timestamp with time zone".
 std::string NormalizeName(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  bool pending_space = false;
-  for (char c : Trim(text)) {
-    if (IsSpace(c)) {
-      pending_space = true;
-      continue;
-    }
-    if (pending_space && !out.empty()) out.push_back(' ');
-    pending_space = false;
-    out.push_back(Lower(c));
-  }
-  return out;
+  return common::Lower(common::CollapseSpaces(text));
 }
 
 /// Base type names (Trino and Hive spellings) that carry no children.
@@ -166,7 +141,7 @@ class DeclaredTypeParser {
     SkipSpace();
     const size_t start = pos_;
     while (pos_ < text_.size() && IsWordChar(text_[pos_])) ++pos_;
-    return ToLower(text_.substr(start, pos_ - start));
+    return common::Lower(text_.substr(start, pos_ - start));
   }
   /// Peeks the next word without consuming it.
   std::string PeekWord() {
@@ -547,7 +522,7 @@ AthenaType ParseDeclaredType(std::string_view text) {
   AthenaType fallback;
   const std::string normalized = NormalizeName(text);
   const size_t cut = normalized.find_first_of("(<");
-  const std::string_view base = Trim(std::string_view(normalized).substr(0, cut));
+  const std::string_view base = common::Trim(std::string_view(normalized).substr(0, cut));
   fallback.id = SimpleTypeId(base).value_or(TypeId::kUnknown);
   return fallback;
 }

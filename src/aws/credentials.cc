@@ -12,24 +12,15 @@
 #include "aws/service_client.h"
 #include "common/encoding.h"
 #include "common/error.h"
+#include "common/strings.h"
 #include "common/xml.h"
 
 namespace ac::aws {
 namespace {
 
-std::string_view Trim(std::string_view text) {
-  size_t begin = 0;
-  size_t end = text.size();
-  while (begin < end && std::isspace(static_cast<unsigned char>(text[begin]))) ++begin;
-  while (end > begin && std::isspace(static_cast<unsigned char>(text[end - 1]))) --end;
-  return text.substr(begin, end - begin);
-}
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using common::kCLocaleSpace;
+using common::Lower;
+using common::Trim;
 
 /// A non-empty environment value.
 std::optional<std::string> NonEmpty(const EnvLookup& env, const std::string& name) {
@@ -41,7 +32,7 @@ std::optional<std::string> NonEmpty(const EnvLookup& env, const std::string& nam
 /// Parses ISO-8601 UTC timestamps as STS and credential files write them:
 /// `YYYY-MM-DDTHH:MM:SS[.fff][Z|+00:00]`.
 std::optional<std::chrono::system_clock::time_point> ParseIso8601(std::string_view text) {
-  text = Trim(text);
+  text = Trim(text, kCLocaleSpace);
   auto digits = [](std::string_view in, size_t pos, size_t count, int& out) {
     if (pos + count > in.size()) return false;
     out = 0;
@@ -129,18 +120,7 @@ IniFile ReadIniFile(const std::string& path) {
 
 /// The section name with inner whitespace runs squeezed ("profile   x" -> "profile x").
 std::string NormalizeSection(std::string_view name) {
-  std::string out;
-  bool space = false;
-  for (char c : Trim(name)) {
-    if (c == ' ' || c == '\t') {
-      space = true;
-      continue;
-    }
-    if (space && !out.empty()) out.push_back(' ');
-    space = false;
-    out.push_back(c);
-  }
-  return out;
+  return common::CollapseSpaces(Trim(name, kCLocaleSpace), common::kSpaceTab);
 }
 
 std::optional<Credentials> CredentialsFromSettings(const std::map<std::string, std::string>& settings,
@@ -266,9 +246,9 @@ class AssumeRoleProvider final : public CredentialsProvider {
           fmt::format("STS AssumeRole reply for role {} has no Credentials", options_.role_arn));
     }
     Credentials credentials;
-    credentials.access_key_id = std::string(Trim(*key_id));
-    credentials.secret_access_key = common::Secret(std::string(Trim(*secret)));
-    credentials.session_token = common::Secret(std::string(Trim(*token)));
+    credentials.access_key_id = std::string(Trim(*key_id, kCLocaleSpace));
+    credentials.secret_access_key = common::Secret(std::string(Trim(*secret, kCLocaleSpace)));
+    credentials.session_token = common::Secret(std::string(Trim(*token, kCLocaleSpace)));
     credentials.expiration = expiration ? ParseIso8601(*expiration) : std::nullopt;
     if (!credentials.expiration) {
       throw common::ProtocolError(fmt::format("STS AssumeRole reply for role {} has no valid Expiration ('{}')",
@@ -328,7 +308,7 @@ IniFile ParseIni(std::string_view text) {
     std::string_view line = text.substr(pos, newline == std::string_view::npos ? std::string_view::npos : newline - pos);
     pos = newline == std::string_view::npos ? text.size() + 1 : newline + 1;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    std::string_view trimmed = Trim(line);
+    std::string_view trimmed = Trim(line, kCLocaleSpace);
     if (trimmed.empty() || trimmed[0] == '#' || trimmed[0] == ';') continue;
     if (trimmed[0] == '[') {
       size_t close = trimmed.find(']');
@@ -343,8 +323,8 @@ IniFile ParseIni(std::string_view text) {
     if (section == nullptr) continue;
     size_t equals = trimmed.find('=');
     if (equals == std::string_view::npos) continue;
-    std::string key = Lower(Trim(trimmed.substr(0, equals)));
-    std::string value(Trim(trimmed.substr(equals + 1)));
+    std::string key = Lower(Trim(trimmed.substr(0, equals), kCLocaleSpace));
+    std::string value(Trim(trimmed.substr(equals + 1), kCLocaleSpace));
     if (key.empty()) continue;
     bool indented = line[0] == ' ' || line[0] == '\t';
     if (indented && !last_key.empty()) {

@@ -12,6 +12,7 @@
 #include "aws/ca_bundle.h"
 #include "aws/http.h"
 #include "common/error.h"
+#include "common/strings.h"
 
 namespace ac::aws {
 namespace {
@@ -28,25 +29,10 @@ void GlobalInitOnce() {
   });
 }
 
-std::string_view Trim(std::string_view text) {
-  size_t begin = 0;
-  size_t end = text.size();
-  while (begin < end && (text[begin] == ' ' || text[begin] == '\t')) ++begin;
-  while (end > begin && (text[end - 1] == ' ' || text[end - 1] == '\t' || text[end - 1] == '\r' ||
-                         text[end - 1] == '\n')) {
-    --end;
-  }
-  return text.substr(begin, end - begin);
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
+/// A line as curl hands it over (header, error text) without leading spaces and tabs, nor
+/// trailing spaces, tabs, CRs and LFs.
+std::string_view TrimLine(std::string_view text) {
+  return common::TrimRight(common::TrimLeft(text, common::kSpaceTab), common::kSpaceTabCrLf);
 }
 
 TransportError::Reason ReasonFor(CURLcode code) {
@@ -134,7 +120,7 @@ size_t CurlTransport::OnHeader(char* data, size_t size, size_t count, void* user
     }
     return bytes;
   }
-  std::string_view trimmed = Trim(line);
+  std::string_view trimmed = TrimLine(line);
   if (trimmed.empty()) return bytes;
   if ((line[0] == ' ' || line[0] == '\t') && !exchange->response.headers.empty()) {
     // obs-fold continuation of the previous header.
@@ -145,8 +131,8 @@ size_t CurlTransport::OnHeader(char* data, size_t size, size_t count, void* user
   }
   size_t colon = trimmed.find(':');
   if (colon == std::string_view::npos) return bytes;
-  exchange->response.headers.emplace_back(std::string(Trim(trimmed.substr(0, colon))),
-                                          std::string(Trim(trimmed.substr(colon + 1))));
+  exchange->response.headers.emplace_back(std::string(TrimLine(trimmed.substr(0, colon))),
+                                          std::string(TrimLine(trimmed.substr(colon + 1))));
   return bytes;
 }
 
@@ -235,8 +221,8 @@ HttpResponse CurlTransport::Send(const HttpRequest& request, const BodyCallback&
   bool has_content_type = false;
   bool has_user_agent = false;
   for (const auto& [name, value] : request.headers) {
-    if (IEquals(name, "Content-Type")) has_content_type = true;
-    if (IEquals(name, "User-Agent")) has_user_agent = true;
+    if (common::EqualsIgnoreCase(name, "Content-Type")) has_content_type = true;
+    if (common::EqualsIgnoreCase(name, "User-Agent")) has_user_agent = true;
     std::string line = value.empty() ? name + ";" : name + ": " + value;
     header_list = curl_slist_append(header_list, line.c_str());
   }
@@ -262,7 +248,7 @@ HttpResponse CurlTransport::Send(const HttpRequest& request, const BodyCallback&
         fmt::format("HTTP {} {}: transfer aborted by the body consumer", method, request.url.host));
   }
   if (code != CURLE_OK) {
-    std::string detail = error_buffer[0] != '\0' ? std::string(Trim(error_buffer)) : curl_easy_strerror(code);
+    std::string detail = error_buffer[0] != '\0' ? std::string(TrimLine(error_buffer)) : curl_easy_strerror(code);
     throw TransportError(ReasonFor(code),
                          fmt::format("HTTP {} {}: {}", method, request.url.HostHeader(), detail));
   }

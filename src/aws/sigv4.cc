@@ -35,9 +35,13 @@
 
 #include "common/encoding.h"
 #include "common/error.h"
+#include "common/strings.h"
 
 namespace ac::aws {
 namespace {
+
+using common::AsciiUpper;
+using common::Trim;
 
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
 constexpr std::string_view kTerminator = "aws4_request";
@@ -50,10 +54,6 @@ constexpr std::array<std::string_view, 13> kUnsignedHeaders = {
 
 bool IsWhitespace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-char AsciiUpper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
-
 bool IsHexDigit(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -63,18 +63,7 @@ bool IsUnreserved(char c) {
          c == '.' || c == '_' || c == '~';
 }
 
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && IsWhitespace(text.front())) text.remove_prefix(1);
-  while (!text.empty() && IsWhitespace(text.back())) text.remove_suffix(1);
-  return text;
-}
-
-std::string LowerName(std::string_view name) {
-  name = Trim(name);
-  std::string out(name);
-  for (char& c : out) c = AsciiLower(c);
-  return out;
-}
+std::string LowerName(std::string_view name) { return common::Lower(Trim(name)); }
 
 bool IsUnsignedHeader(std::string_view lower_name) {
   return std::find(kUnsignedHeaders.begin(), kUnsignedHeaders.end(), lower_name) !=
@@ -286,22 +275,7 @@ std::string CanonicalQuery(std::string_view raw_query) {
   return out;
 }
 
-std::string CanonicalHeaderValue(std::string_view value) {
-  value = Trim(value);
-  std::string out;
-  out.reserve(value.size());
-  bool in_space = false;
-  for (const char c : value) {
-    if (IsWhitespace(c)) {
-      in_space = true;
-      continue;
-    }
-    if (in_space) out.push_back(' ');
-    in_space = false;
-    out.push_back(c);
-  }
-  return out;
-}
+std::string CanonicalHeaderValue(std::string_view value) { return common::CollapseSpaces(value); }
 
 common::Sha256Digest DeriveSigningKey(std::string_view secret_access_key, std::string_view date,
                                       std::string_view region, std::string_view service) {

@@ -26,11 +26,15 @@
 #include "aws/sigv4.h"
 #include "common/crypto.h"
 #include "common/encoding.h"
+#include "common/strings.h"
 
 namespace ac::aws {
 namespace {
 
 namespace fs = std::filesystem;
+using common::kSpaceTab;
+using common::Lower;
+using common::Trim;
 
 #ifndef AC_SHARED_DIR
 #error "AC_SHARED_DIR must be defined for this test"
@@ -47,18 +51,6 @@ std::string ReadBytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + path.string());
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-std::string_view TrimSpaces(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 /// A request file parsed without a strict HTTP parser: the target keeps raw spaces and UTF-8,
@@ -112,7 +104,7 @@ HttpRequest ToHttpRequest(const RawRequest& raw) {
   request.url.scheme = "https";
   const std::string* host = FindHeader(raw.headers, "host");
   if (host == nullptr) throw std::runtime_error("request without Host");
-  request.url.host = std::string(TrimSpaces(*host));
+  request.url.host = std::string(Trim(*host, kSpaceTab));
   const size_t question = raw.target.find('?');
   request.url.path = raw.target.substr(0, question);
   request.url.query = question == std::string::npos ? std::string() : raw.target.substr(question + 1);
@@ -125,7 +117,7 @@ HttpRequest ToHttpRequest(const RawRequest& raw) {
 std::multiset<std::pair<std::string, std::string>> HeaderSet(const HttpHeaders& headers) {
   std::multiset<std::pair<std::string, std::string>> out;
   for (const auto& [name, value] : headers) {
-    out.emplace(Lower(TrimSpaces(name)), std::string(TrimSpaces(value)));
+    out.emplace(Lower(Trim(name, kSpaceTab)), std::string(Trim(value, kSpaceTab)));
   }
   return out;
 }
@@ -268,7 +260,7 @@ void RunAwsCAuthCase(const VectorCase& c) {
   const RawRequest expected = ParseRawRequest(ReadBytes(c.dir / "header-signed-request.txt"));
   const std::string* expected_authorization = FindHeader(expected.headers, "authorization");
   ASSERT_NE(expected_authorization, nullptr);
-  EXPECT_EQ(result.authorization, TrimSpaces(*expected_authorization));
+  EXPECT_EQ(result.authorization, Trim(*expected_authorization, kSpaceTab));
   const std::string* authorization = FindHeader(request.headers, "authorization");
   ASSERT_NE(authorization, nullptr);
   EXPECT_EQ(*authorization, result.authorization);
@@ -311,13 +303,13 @@ void RunAws4TestSuiteCase(const VectorCase& c) {
   if (auto token = CanonicalHeaderLine(creq, "x-amz-security-token")) {
     credentials.session_token = common::Secret(*token);
   } else if (const std::string* unsigned_token = FindHeader(sreq.headers, "x-amz-security-token")) {
-    credentials.session_token = common::Secret(std::string(TrimSpaces(*unsigned_token)));
+    credentials.session_token = common::Secret(std::string(Trim(*unsigned_token, kSpaceTab)));
     rules.sign_session_token = false;
   }
 
   const HttpRequest original = ToHttpRequest(raw);
   ASSERT_NE(FindHeader(original.headers, "x-amz-date"), nullptr);
-  EXPECT_EQ(FormatAmzDate(kSuiteTime), TrimSpaces(*FindHeader(original.headers, "x-amz-date")));
+  EXPECT_EQ(FormatAmzDate(kSuiteTime), Trim(*FindHeader(original.headers, "x-amz-date"), kSpaceTab));
 
   HttpRequest request = original;
   SigV4Signer signer(std::string(kRegion), std::string(kService), rules);

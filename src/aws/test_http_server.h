@@ -12,7 +12,10 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
+
+#include "common/strings.h"
 
 namespace ac::aws::testing {
 
@@ -124,8 +127,7 @@ class RawSocketServer {
       if (header_end == std::string::npos) {
         header_end = data.find("\r\n\r\n");
         if (header_end != std::string::npos) {
-          std::string lower = data.substr(0, header_end);
-          for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          const std::string lower = common::Lower(std::string_view(data).substr(0, header_end));
           size_t cl = lower.find("content-length:");
           size_t body_size = cl == std::string::npos ? 0 : std::stoul(lower.substr(cl + 15));
           wanted = header_end + 4 + body_size;

@@ -8,25 +8,20 @@
 #include <set>
 
 #include "common/error.h"
+#include "common/strings.h"
 
 namespace ac::connector {
 namespace {
 
 using common::ConfigError;
-
-std::string Trim(std::string_view s) {
-  const auto begin = s.find_first_not_of(" \t\r\n");
-  if (begin == std::string_view::npos) return "";
-  const auto end = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(begin, end - begin + 1));
-}
+using common::Trim;
 
 std::vector<std::string> SplitList(std::string_view text) {
   std::vector<std::string> out;
   size_t start = 0;
   while (start <= text.size()) {
     const size_t comma = text.find(',', start);
-    const std::string part = Trim(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+    const std::string part(Trim(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start)));
     if (!part.empty()) out.push_back(part);
     if (comma == std::string_view::npos) break;
     start = comma + 1;
@@ -78,7 +73,7 @@ TableConfig ParseTable(const std::map<std::string, std::string>& values, const s
   TableConfig table;
   auto get = [&](const char* key) -> std::string {
     const auto it = values.find(key);
-    return it == values.end() ? std::string() : Trim(it->second);
+    return it == values.end() ? std::string() : std::string(Trim(it->second));
   };
   table.source_table = get("source_table");
   table.query = get("query");
@@ -190,7 +185,7 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
   }
   auto get = [&](const char* key) -> std::string {
     const auto it = values.find(key);
-    return it == values.end() ? std::string() : Trim(it->second);
+    return it == values.end() ? std::string() : std::string(Trim(it->second));
   };
   auto require = [&](const char* key) -> std::string {
     std::string value = get(key);
@@ -205,7 +200,7 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
     if (it == values.end() || Trim(it->second).empty()) {
       throw ConfigError("missing required configuration key 'aws_secret_access_key'");
     }
-    config.secret_access_key = common::Secret(Trim(it->second));
+    config.secret_access_key = common::Secret(std::string(Trim(it->second)));
   }
   config.session_token = common::Secret(get("aws_session_token"));
   config.region = require("region_name");

@@ -16,6 +16,7 @@
 #include "aws/service_client.h"
 #include "common/crypto.h"
 #include "common/error.h"
+#include "common/sql_quote.h"
 #include "connector/result_fetcher.h"
 #include "connector/sync_state.h"
 
@@ -23,6 +24,8 @@ namespace ac::connector {
 namespace {
 
 using athena::Column;
+using common::QuoteIdentifier;
+using common::QuoteLiteral;
 using common::TableSchema;
 
 std::string DefaultEndpoint(const std::string& service, const std::string& region) {
@@ -37,26 +40,6 @@ std::string NowIso8601(common::Clock& clock) {
   char buffer[32];
   std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buffer;
-}
-
-std::string QuoteLiteral(std::string_view text) {
-  std::string out = "'";
-  for (const char c : text) {
-    if (c == '\'') out += "''";
-    else out.push_back(c);
-  }
-  out += "'";
-  return out;
-}
-
-std::string QuoteIdentifier(std::string_view name) {
-  std::string out = "\"";
-  for (const char c : name) {
-    if (c == '"') out += "\"\"";
-    else out.push_back(c);
-  }
-  out += "\"";
-  return out;
 }
 
 /// SQL literal of a cursor value of the given Athena type.

@@ -10,22 +10,16 @@
 #include "athena/query_runner.h"
 #include "athena/s3_result_reader.h"
 #include "aws/aws_error.h"
+#include "common/sql_quote.h"
 #include "connector/unload_result_reader.h"
 
 namespace ac::connector {
 namespace {
 
+using common::QuoteLiteral;
+
 constexpr std::string_view kUnloadHead = "UNLOAD (\n";
 constexpr std::string_view kUnloadTail = "\n) TO '";
-
-std::string QuoteLiteral(std::string_view text) {
-  std::string out = "'";
-  for (const char c : text) {
-    if (c == '\'') out += "''";
-    else out.push_back(c);
-  }
-  return out + "'";
-}
 
 /// `sql` without trailing whitespace and semicolons.
 std::string_view TrimStatement(std::string_view sql) {

@@ -9,6 +9,7 @@
 
 #include "aws/aws_error.h"
 #include "common/error.h"
+#include "common/sql_quote.h"
 
 namespace ac::connector {
 namespace {
@@ -18,15 +19,6 @@ constexpr size_t kMaxReadyBatches = 4;
 std::string LastSegment(const std::string& key) {
   const size_t slash = key.rfind('/');
   return slash == std::string::npos ? key : key.substr(slash + 1);
-}
-
-std::string QuoteLiteral(const std::string& text) {
-  std::string out = "'";
-  for (const char c : text) {
-    if (c == '\'') out += "''";
-    else out.push_back(c);
-  }
-  return out + "'";
 }
 
 /// Closes a FILE* on scope exit.
@@ -225,7 +217,7 @@ void UnloadResultReader::WaitForFile(size_t index) {
 
 std::unique_ptr<UnloadResultReader::ParquetScan> UnloadResultReader::OpenScan(const File& file) {
   auto scan = std::make_unique<ParquetScan>();
-  const std::string sql = "SELECT * FROM read_parquet(" + QuoteLiteral(file.local.string()) + ")";
+  const std::string sql = "SELECT * FROM read_parquet(" + common::QuoteLiteral(file.local.string()) + ")";
   if (duckdb_prepare(connection_, sql.c_str(), &scan->statement) != DuckDBSuccess) {
     throw common::ProtocolError(fmt::format("cannot read UNLOAD file {} as Parquet: {}", file.uri.ToString(),
                                             duckdb_prepare_error(scan->statement)));

@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "common/encoding.h"
+#include "common/strings.h"
 #include "emulator/result_file.h"
 #include "emulator/sql_translate.h"
 #include "athena_text/value_format.h"
@@ -17,6 +18,7 @@ using athena_text::AppendInt64;
 using athena_text::AppendJsonString;
 namespace {
 
+using common::Lower;
 using json = nlohmann::json;
 
 constexpr int kDefaultMaxResults = 1000;
@@ -85,12 +87,6 @@ std::optional<int64_t> OptInt(const json& req, const char* field, int64_t min, i
 double EpochSeconds(TimePoint t) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
   return static_cast<double>(ms) / 1000.0;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 json EngineVersion() {

@@ -1,7 +1,8 @@
 #include "emulator/athena_type.h"
 
-#include <cctype>
 #include <charconv>
+
+#include "common/strings.h"
 
 namespace ac::emulator {
 namespace {
@@ -12,26 +13,11 @@ using athena_text::LogicalTypeHolder;
 constexpr int32_t kVarcharUnboundedPrecision = 2147483647;
 constexpr int32_t kVarbinaryPrecision = 1073741824;
 
-std::string Lower(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  bool space = false;
-  for (char c : text) {
-    if (std::isspace(static_cast<unsigned char>(c))) {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out.push_back(' ');
-    space = false;
-    out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  }
-  return out;
-}
-
 }  // namespace
 
 DeclaredType DeclaredType::Parse(std::string_view text) {
-  const std::string t = Lower(text);
+  // Lower-cased, each whitespace run one space: "Decimal( 10 ,\n2 )" -> "decimal( 10 , 2 )".
+  const std::string t = common::Lower(common::CollapseSpaces(text, common::kCLocaleSpace));
   std::string compact;
   for (char c : t) {
     if (c != ' ') compact.push_back(c);

@@ -44,7 +44,7 @@ void CreateCatalogTables(duckdb_connection conn) {
 }
 
 void UseDatabase(duckdb_connection conn, const std::string& database) {
-  Exec(conn, std::string("USE ") + kCatalog + "." + QuoteIdent(database));
+  Exec(conn, std::string("USE ") + kCatalog + "." + QuoteIdentifier(database));
 }
 
 bool SchemaExistsIn(duckdb_connection conn, const std::string& name) {
@@ -176,8 +176,8 @@ std::optional<TableInfo> ReadTableInfo(duckdb_connection conn, const std::string
   info.parameters.emplace_back("transient_lastDdlTime", std::to_string(ddl_time));
 
   duckdb_prepared_statement stmt = nullptr;
-  const std::string sql = "SELECT * FROM " + std::string(kCatalog) + "." + QuoteIdent(db) + "." +
-                          QuoteIdent(Lower(table)) + " LIMIT 0";
+  const std::string sql = "SELECT * FROM " + std::string(kCatalog) + "." + QuoteIdentifier(db) + "." +
+                          QuoteIdentifier(Lower(table)) + " LIMIT 0";
   if (duckdb_prepare(conn, sql.c_str(), &stmt) == DuckDBError) {
     std::string message = duckdb_prepare_error(stmt) ? duckdb_prepare_error(stmt) : "error";
     duckdb_destroy_prepare(&stmt);

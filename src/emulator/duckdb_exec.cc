@@ -69,10 +69,4 @@ Rows QueryRows(duckdb_connection conn, const std::string& sql, idx_t* rows_chang
   return rows;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 }  // namespace ac::emulator

@@ -11,6 +11,9 @@
 #include <string_view>
 #include <vector>
 
+#include "common/sql_quote.h"
+#include "common/strings.h"
+
 namespace ac::emulator {
 
 /// An error DuckDB reported (its message as the C API returns it).
@@ -30,7 +33,10 @@ void Exec(duckdb_connection conn, const std::string& sql);
 /// DuckDB's count of changed rows. Throws DuckDbError.
 Rows QueryRows(duckdb_connection conn, const std::string& sql, idx_t* rows_changed = nullptr);
 
-/// ASCII lower case (Athena names are case-insensitive; the catalog keeps them lower-case).
-std::string Lower(std::string_view s);
+// Athena names are case-insensitive (the catalog keeps them lower-case); DuckDB identifiers are
+// and SQL literals are quoted as Athena and DuckDB both read them.
+using common::Lower;
+using common::QuoteIdentifier;
+using common::QuoteLiteral;
 
 }  // namespace ac::emulator

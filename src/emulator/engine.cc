@@ -139,10 +139,10 @@ void Engine::ExecuteSeedStatement(const std::string& sql) {
   const std::string db = st.database.empty() ? "default" : st.database;
   switch (st.kind) {
     case Statement::Kind::kCreateDatabase:
-      Exec(meta_conn_, "CREATE SCHEMA IF NOT EXISTS " + QuoteIdent(st.database));
+      Exec(meta_conn_, "CREATE SCHEMA IF NOT EXISTS " + QuoteIdentifier(st.database));
       return;
     case Statement::Kind::kDropDatabase:
-      Exec(meta_conn_, "DROP SCHEMA IF EXISTS " + QuoteIdent(st.database) + " CASCADE");
+      Exec(meta_conn_, "DROP SCHEMA IF EXISTS " + QuoteIdentifier(st.database) + " CASCADE");
       return;
     case Statement::Kind::kCreateTable:
       Exec(meta_conn_, st.duckdb_sql);
@@ -163,13 +163,13 @@ void Engine::ExecuteSeedStatement(const std::string& sql) {
       throw std::runtime_error("UNLOAD is not supported in seed files");
     case Statement::Kind::kDropTable:
       Exec(meta_conn_, std::string("DROP TABLE ") + (st.if_exists ? "IF EXISTS " : "") +
-                           (st.database.empty() ? "" : QuoteIdent(st.database) + ".") +
-                           QuoteIdent(st.table));
+                           (st.database.empty() ? "" : QuoteIdentifier(st.database) + ".") +
+                           QuoteIdentifier(st.table));
       return;
     case Statement::Kind::kDropView:
       Exec(meta_conn_, std::string("DROP VIEW ") + (st.if_exists ? "IF EXISTS " : "") +
-                           (st.database.empty() ? "" : QuoteIdent(st.database) + ".") +
-                           QuoteIdent(st.table));
+                           (st.database.empty() ? "" : QuoteIdentifier(st.database) + ".") +
+                           QuoteIdentifier(st.table));
       return;
     default:
       Exec(meta_conn_, st.duckdb_sql);
@@ -212,7 +212,7 @@ void Engine::Seed(const fs::path& path) {
           ext == ".csv" ? "read_csv(" + QuoteLiteral(file.string()) + ", header = true)"
                         : "read_parquet(" + QuoteLiteral(file.string()) + ")";
       try {
-        Exec(meta_conn_, "CREATE OR REPLACE TABLE \"default\"." + QuoteIdent(table) +
+        Exec(meta_conn_, "CREATE OR REPLACE TABLE \"default\"." + QuoteIdentifier(table) +
                              " AS SELECT * FROM " + reader);
       } catch (const std::exception& e) {
         throw std::runtime_error("seed " + file.string() + ": " + e.what());

@@ -8,20 +8,12 @@
 #include "aws/sigv4.h"
 #include "common/crypto.h"
 #include "common/encoding.h"
+#include "common/strings.h"
 
 namespace ac::emulator {
 namespace {
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
+using common::EqualsIgnoreCase;
 
 const std::string* Header(const IncomingRequest& r, std::string_view name) {
   for (const auto& [k, v] : r.headers) {

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "common/encoding.h"
+#include "common/strings.h"
 
 namespace ac::emulator {
 namespace {
@@ -17,16 +18,7 @@ namespace {
 constexpr std::string_view kXmlHeader = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 constexpr std::string_view kS3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/";
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
+using common::EqualsIgnoreCase;
 
 std::string Element(std::string_view name, std::string_view escaped_value) {
   std::string out = "<";

@@ -4,16 +4,13 @@
 #include <optional>
 #include <vector>
 
+#include "common/strings.h"
 #include "emulator/sql_translate.h"
 
 namespace ac::emulator {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using common::Lower;
 
 // Text between `before` and `after` in `text` (quotes stripped).
 std::optional<std::string> Between(std::string_view text, std::string_view before,

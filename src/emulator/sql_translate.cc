@@ -4,25 +4,20 @@
 #include <cctype>
 #include <tuple>
 
+#include "common/sql_quote.h"
+#include "common/strings.h"
+
 namespace ac::emulator {
 namespace {
 
+using common::Lower;
+using common::QuoteIdentifier;
+using common::QuoteLiteral;
+using common::Upper;
 using Kind = SqlToken::Kind;
 
 bool IsWordStart(unsigned char c) { return std::isalpha(c) || c == '_' || c >= 0x80; }
 bool IsWordChar(unsigned char c) { return std::isalnum(c) || c == '_' || c == '$' || c >= 0x80; }
-
-std::string Upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // Unquotes a string literal token ('it''s' -> it's).
 std::string StringValue(const SqlToken& t) {
@@ -223,7 +218,7 @@ class TypeParser {
         if (!first) out += ", ";
         first = false;
         const SqlToken& name = tokens_[pos_++];
-        out += QuoteIdent(IdentValue(name));
+        out += QuoteIdentifier(IdentValue(name));
         TryPunct(":");
         out += " ";
         out += ParseType();
@@ -405,7 +400,7 @@ std::string Translate(std::string_view sql) {
     const SqlToken& t = tokens[i];
     switch (t.kind) {
       case Kind::kBacktickIdent:
-        out += QuoteIdent(IdentValue(t));
+        out += QuoteIdentifier(IdentValue(t));
         continue;
       case Kind::kPunct:
         if (t.text == "(") ++depth;
@@ -605,7 +600,8 @@ std::vector<ColumnDefinition> ParseColumnDefinitions(std::string_view sql, Token
 }
 
 std::string QualifiedSql(const std::string& database, const std::string& table) {
-  return database.empty() ? QuoteIdent(table) : QuoteIdent(database) + "." + QuoteIdent(table);
+  return database.empty() ? QuoteIdentifier(table)
+                          : QuoteIdentifier(database) + "." + QuoteIdentifier(table);
 }
 
 Statement TranslateCreate(std::string_view sql, TokenCursor& c) {
@@ -719,7 +715,7 @@ Statement TranslateCreate(std::string_view sql, TokenCursor& c) {
                     name_sql + " (";
   for (size_t i = 0; i < st.columns.size(); ++i) {
     if (i) ddl += ", ";
-    ddl += QuoteIdent(st.columns[i].name) + " " + TranslateTypeText(st.columns[i].athena_type);
+    ddl += QuoteIdentifier(st.columns[i].name) + " " + TranslateTypeText(st.columns[i].athena_type);
   }
   ddl += ")";
   st.duckdb_sql = std::move(ddl);
@@ -1106,26 +1102,6 @@ const std::vector<std::string>& AthenaCompatMacros() {
       "t + CAST(CAST(n AS VARCHAR) || ' ' || u AS INTERVAL)",
   };
   return kMacros;
-}
-
-std::string QuoteIdent(std::string_view name) {
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
-
-std::string QuoteLiteral(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  out += '\'';
-  return out;
 }
 
 }  // namespace ac::emulator

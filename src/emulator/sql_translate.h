@@ -130,9 +130,4 @@ const std::vector<std::string>& AthenaCompatMacros();
 /// Hive SHOW TABLES/DATABASES pattern (`*` wildcard, `|` alternatives) -> ECMAScript regex.
 std::string HivePatternToRegex(std::string_view pattern);
 
-/// Quotes an identifier for DuckDB ("a""b").
-std::string QuoteIdent(std::string_view name);
-/// Quotes a string literal for SQL ('it''s').
-std::string QuoteLiteral(std::string_view text);
-
 }  // namespace ac::emulator

@@ -53,7 +53,7 @@ duckdb_prepared_statement PrepareFormattable(duckdb_connection conn, std::string
       const std::string ref = "__q.#" + std::to_string(c + 1);
       wrapped += (c ? ", " : "") +
                  (IsFormattableType(t) ? ref : "CAST(" + ref + " AS VARCHAR)") + " AS " +
-                 QuoteIdent(duck_names[c]);
+                 QuoteIdentifier(duck_names[c]);
       duckdb_destroy_logical_type(&t);
     }
     sql = wrapped + " FROM (" + sql + ") AS __q";
@@ -140,7 +140,7 @@ std::vector<std::string> MatchingNames(const std::vector<std::string>& names,
 StatementRunner::StatementRunner(Engine& engine, const RunContext& ctx, const Statement& st)
     : engine_(engine), ctx_(ctx), st_(st),
       db_(st.database.empty() ? ctx.database : Lower(st.database)),
-      qualified_(QuoteIdent(db_) + "." + QuoteIdent(st.table)),
+      qualified_(QuoteIdentifier(db_) + "." + QuoteIdentifier(st.table)),
       output_(engine.buckets(), ctx.id, ctx.bucket, ctx.prefix) {}
 
 StatementOutcome StatementRunner::Run() {
@@ -317,7 +317,7 @@ StatementOutcome StatementRunner::CreateDatabase() {
       throw StatementFailed(1003, "FAILED: Database " + Lower(st_.database) + " already exists");
     }
   } else {
-    Exec(ctx_.conn, "CREATE SCHEMA " + QuoteIdent(Lower(st_.database)));
+    Exec(ctx_.conn, "CREATE SCHEMA " + QuoteIdentifier(Lower(st_.database)));
   }
   return EmptyDdlResult();
 }
@@ -328,7 +328,7 @@ StatementOutcome StatementRunner::DropDatabase() {
     if (!st_.if_exists) throw StatementFailed::SchemaNotFound(database);
   } else {
     if (database == ctx_.database) UseDatabase(ctx_.conn, "default");
-    Exec(ctx_.conn, "DROP SCHEMA " + QuoteIdent(database) + (st_.cascade ? " CASCADE" : ""));
+    Exec(ctx_.conn, "DROP SCHEMA " + QuoteIdentifier(database) + (st_.cascade ? " CASCADE" : ""));
     UnregisterTables(ctx_.conn, database, "");
   }
   return EmptyDdlResult();
@@ -336,7 +336,7 @@ StatementOutcome StatementRunner::DropDatabase() {
 
 StatementOutcome StatementRunner::AlterTableAddColumns() {
   for (const auto& col : st_.columns) {
-    Exec(ctx_.conn, "ALTER TABLE " + qualified_ + " ADD COLUMN " + QuoteIdent(col.name) + " " +
+    Exec(ctx_.conn, "ALTER TABLE " + qualified_ + " ADD COLUMN " + QuoteIdentifier(col.name) + " " +
                         TranslateTypeText(col.athena_type));
     RegisterAddedColumn(ctx_.conn, db_, st_.table, col);
   }

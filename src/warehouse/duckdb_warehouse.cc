@@ -17,12 +17,19 @@
 
 #include "common/crypto.h"
 #include "common/error.h"
+#include "common/sql_quote.h"
+#include "common/strings.h"
 
 namespace ac::warehouse {
 namespace {
 
 using common::ColumnSchema;
 using common::DataType;
+// DuckDB resolves identifiers case-insensitively, even quoted ones.
+using common::EqualsIgnoreCase;
+using common::Lower;
+using common::QuoteIdentifier;
+using common::QuoteLiteral;
 using common::TableSchema;
 using common::Value;
 using common::ValueBatch;
@@ -54,63 +61,8 @@ constexpr std::string_view kPendingKeyMember = "athena_connector_pending_primary
 // ---------------------------------------------------------------------------------------------
 // Small helpers.
 
-std::string QuoteIdentifier(std::string_view name) {
-  std::string out;
-  out.reserve(name.size() + 2);
-  out.push_back('"');
-  for (char c : name) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
-}
-
-std::string QuoteLiteral(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out.push_back('\'');
-  for (char c : text) {
-    if (c == '\'') out.push_back('\'');
-    out.push_back(c);
-  }
-  out.push_back('\'');
-  return out;
-}
-
-char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = AsciiLower(c);
-  return out;
-}
-
-/// DuckDB resolves identifiers case-insensitively, even quoted ones.
-bool SameIdentifier(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
-  }
-  return true;
-}
-
 /// DuckDB messages span several lines (LINE 1: ..., a caret); errors here are one line.
-std::string OneLine(std::string_view message) {
-  std::string out;
-  out.reserve(message.size());
-  bool space = false;
-  for (char c : message) {
-    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out.push_back(' ');
-    space = false;
-    out.push_back(c);
-  }
-  return out;
-}
+std::string OneLine(std::string_view message) { return common::CollapseSpaces(message); }
 
 [[noreturn]] void ThrowDuckDbError(int error_type, std::string_view context,
                                    std::string_view message) {
@@ -245,9 +197,7 @@ std::string StringOf(duckdb_string_t* value) {
 /// Runs a query whose columns are all converted to VARCHAR.
 QueryResult RunTextQuery(duckdb_connection connection, std::string_view sql,
                          std::string_view context) {
-  while (!sql.empty() && (sql.back() == ';' || sql.back() == ' ' || sql.back() == '\n')) {
-    sql.remove_suffix(1);
-  }
+  sql = common::TrimRight(sql, "; \n");  // it becomes a subquery
   ResultGuard guard;
   Execute(connection, fmt::format("SELECT COLUMNS(*)::VARCHAR FROM ({})", sql), context, &guard);
   QueryResult out;
@@ -684,8 +634,9 @@ void ValidateDeclaration(const TableSchema& table, std::string_view display) {
       throw common::ConfigError(
           fmt::format("warehouse: table {}: column {} has an empty or invalid name", display, i + 1));
     }
-    if (SameIdentifier(column.name, kSyncedColumn) || SameIdentifier(column.name, kDeletedColumn) ||
-        (keyless && SameIdentifier(column.name, kIdColumn))) {
+    if (EqualsIgnoreCase(column.name, kSyncedColumn) ||
+        EqualsIgnoreCase(column.name, kDeletedColumn) ||
+        (keyless && EqualsIgnoreCase(column.name, kIdColumn))) {
       throw common::ConfigError(fmt::format(
           "warehouse: table {}: column name {} is reserved for a Fivetran system column", display,
           column.name));
@@ -695,7 +646,7 @@ void ValidateDeclaration(const TableSchema& table, std::string_view display) {
           fmt::format("warehouse: table {}: column {} has no type", display, column.name));
     }
     for (size_t j = 0; j < i; ++j) {
-      if (SameIdentifier(table.columns[j].name, column.name)) {
+      if (EqualsIgnoreCase(table.columns[j].name, column.name)) {
         throw common::ConfigError(fmt::format(
             "warehouse: table {}: columns {} and {} have the same name (names are "
             "case-insensitive)",
@@ -794,7 +745,7 @@ DuckDbWarehouse::Table& DuckDbWarehouse::DefineTableImpl(const TableSchema& decl
   } else {
     auto find_existing = [&existing](std::string_view name) -> const std::optional<std::string>* {
       for (const auto& row : existing.rows) {
-        if (SameIdentifier(row[0].value_or(""), name)) return &row[1];
+        if (EqualsIgnoreCase(row[0].value_or(""), name)) return &row[1];
       }
       return nullptr;
     };
@@ -812,7 +763,7 @@ DuckDbWarehouse::Table& DuckDbWarehouse::DefineTableImpl(const TableSchema& decl
     bool same_key = existing_key.size() == wanted_key.size();
     for (size_t i = 0; same_key && i < wanted_key.size(); ++i) {
       same_key = std::any_of(existing_key.begin(), existing_key.end(), [&](const std::string& k) {
-        return SameIdentifier(k, wanted_key[i]);
+        return EqualsIgnoreCase(k, wanted_key[i]);
       });
     }
     if (!same_key) {
@@ -825,7 +776,7 @@ DuckDbWarehouse::Table& DuckDbWarehouse::DefineTableImpl(const TableSchema& decl
         {kSyncedColumn, "TIMESTAMP WITH TIME ZONE"}, {kDeletedColumn, "BOOLEAN"}};
     for (const auto& [name, type] : system_columns) {
       const auto* found = find_existing(name);
-      if (found == nullptr || !SameIdentifier(found->value_or(""), type)) {
+      if (found == nullptr || !EqualsIgnoreCase(found->value_or(""), type)) {
         throw common::ConfigError(fmt::format(
             "warehouse: table {} exists without system column {} {}; {}", display, name, type,
             reset_hint));
@@ -839,7 +790,7 @@ DuckDbWarehouse::Table& DuckDbWarehouse::DefineTableImpl(const TableSchema& decl
         statements.push_back(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", t->qualified_name,
                                          QuoteIdentifier(column.name), type));
         changed = true;
-      } else if (!SameIdentifier(found->value_or(""), type)) {
+      } else if (!EqualsIgnoreCase(found->value_or(""), type)) {
         throw common::ConfigError(fmt::format(
             "warehouse: table {}: column {} changed type from {} to {} ({}); {}", display,
             column.name, found->value_or("?"), type, common::DataTypeName(column.type),
@@ -849,14 +800,14 @@ DuckDbWarehouse::Table& DuckDbWarehouse::DefineTableImpl(const TableSchema& decl
     // Columns the declaration lacks stay (Fivetran never drops columns); upserts set them NULL.
     for (const auto& row : existing.rows) {
       const std::string& name = *row[0];
-      if (SameIdentifier(name, kSyncedColumn) || SameIdentifier(name, kDeletedColumn) ||
-          (t->keyless && SameIdentifier(name, kIdColumn))) {
+      if (EqualsIgnoreCase(name, kSyncedColumn) || EqualsIgnoreCase(name, kDeletedColumn) ||
+          (t->keyless && EqualsIgnoreCase(name, kIdColumn))) {
         continue;
       }
       if (declared.FindColumn(name) >= 0) continue;
       const bool declared_other_case =
           std::any_of(declared.columns.begin(), declared.columns.end(),
-                      [&](const ColumnSchema& c) { return SameIdentifier(c.name, name); });
+                      [&](const ColumnSchema& c) { return EqualsIgnoreCase(c.name, name); });
       if (!declared_other_case) t->extra_columns.push_back(name);
     }
     // Keep `_fivetran_synced` increasing past what an earlier run wrote.
