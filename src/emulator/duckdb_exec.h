@@ -33,8 +33,8 @@ void Exec(duckdb_connection conn, const std::string& sql);
 /// DuckDB's count of changed rows. Throws DuckDbError.
 Rows QueryRows(duckdb_connection conn, const std::string& sql, idx_t* rows_changed = nullptr);
 
-// Athena names are case-insensitive (the catalog keeps them lower-case); DuckDB identifiers are
-// and SQL literals are quoted as Athena and DuckDB both read them.
+// Athena names are case-insensitive (the catalog keeps them lower-case); identifiers and literals
+// in the SQL the engine writes are quoted by common/sql_quote.h.
 using common::Lower;
 using common::QuoteIdentifier;
 using common::QuoteLiteral;
