@@ -49,6 +49,10 @@ restore_cached() {
   rm -rf "${STATIC:?}/$1" && cp -a "${dir}" "${STATIC}/$1"
   echo "deps: $1 copied from the build cache ${dir}"
 }
+# up_to_date NAME RECIPE: true when .deps/static/NAME holds a build with RECIPE (copied from the
+# cache if need be); built NAME RECIPE: records a finished build (stamp and cache).
+up_to_date() { stamp_ok "$1" "$2" || restore_cached "$1" "$2"; }
+built() { stamp_write "$1" "$2"; save_cached "$1" "$2"; }
 # save_cached NAME RECIPE: best effort (a read-only or full cache only costs the next clone time).
 save_cached() {
   local dir
@@ -101,8 +105,7 @@ build_curl() {
   local src recipe
   src="$(debian_source curl)"
   recipe="curl $(debian_source_version curl) ${CURL_CMAKE[*]}"
-  stamp_ok curl "${recipe}" && return 0
-  restore_cached curl "${recipe}" && return 0
+  up_to_date curl "${recipe}" && return 0
   echo "deps: building static libcurl (HTTP/HTTPS, OpenSSL) from Debian's source package"
   # Debian applies every patch, then builds its OpenSSL flavour with the last two (the GnuTLS and
   # NSS flavours' renames) taken off again; so do we.
@@ -119,16 +122,14 @@ build_curl() {
   mkdir -p "${out}/lib" "${out}/include"
   cp "${build}/lib/libcurl.a" "${out}/lib/libcurl.a"
   cp -r "${src}/include/curl" "${out}/include/curl"
-  stamp_write curl "${recipe}"
-  save_cached curl "${recipe}"
+  built curl "${recipe}"
 }
 
 build_simdjson() {
   local src recipe
   src="$(debian_source simdjson)"
   recipe="simdjson $(debian_source_version simdjson) ${SIMDJSON_FLAGS[*]}"
-  stamp_ok simdjson "${recipe}" && return 0
-  restore_cached simdjson "${recipe}" && return 0
+  up_to_date simdjson "${recipe}" && return 0
   echo "deps: building static simdjson from Debian's source package"
   local out="${STATIC}/simdjson"
   rm -rf "${out}" && mkdir -p "${out}/include" "${out}/lib"
@@ -136,15 +137,13 @@ build_simdjson() {
   "${CXX}" "${SIMDJSON_FLAGS[@]}" -I"${out}/include" -c "${src}/singleheader/simdjson.cpp" \
     -o "${out}/lib/simdjson.o"
   ar rcs "${out}/lib/libsimdjson.a" "${out}/lib/simdjson.o" && rm "${out}/lib/simdjson.o"
-  stamp_write simdjson "${recipe}"
-  save_cached simdjson "${recipe}"
+  built simdjson "${recipe}"
 }
 
 build_duckdb() {
   local recipe
   recipe="${DUCKDB_PACKAGE} $(recipe_hash "${ROOT}/cmake/duckdb_static/CMakeLists.txt")"
-  stamp_ok duckdb "${recipe}" && return 0
-  restore_cached duckdb "${recipe}" && return 0
+  up_to_date duckdb "${recipe}" && return 0
   local pkg="${SRC}/duckdb" out="${STATIC}/duckdb"
   if [[ ! -f "${pkg}/.unpacked" ]]; then
     echo "deps: fetching ${DUCKDB_PACKAGE} (sources) from the npm registry"
@@ -174,8 +173,7 @@ EOF
   mkdir -p "${out}/lib" "${out}/include"
   cp "${build}/lib/libduckdb_static.a" "${out}/lib/libduckdb_static.a"
   cp "${pkg}/package/src/duckdb/src/include/duckdb.h" "${out}/include/duckdb.h"
-  stamp_write duckdb "${recipe}"
-  save_cached duckdb "${recipe}"
+  built duckdb "${recipe}"
 }
 
 # Arguments name the libraries to build (default: all).
