@@ -313,7 +313,7 @@ Route RouteRequest(std::string_view method, std::string_view target, std::string
 }
 
 Server::Server(Engine& engine, ServerOptions options)
-    : engine_(engine), options_(std::move(options)), athena_(engine), s3_(engine.buckets()),
+    : options_(std::move(options)), athena_(engine), s3_(engine.buckets()),
       verifier_(options_.credentials, options_.region), faults_(options_.faults),
       http_(std::make_unique<httplib::Server>()) {
   const int threads = options_.http_threads;

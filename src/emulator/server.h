@@ -86,7 +86,6 @@ class Server {
   /// Sleeps --latency-ms.
   void DelayResponse() const;
 
-  Engine& engine_;
   ServerOptions options_;
   AthenaApi athena_;
   S3Api s3_;
