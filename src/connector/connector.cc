@@ -16,7 +16,7 @@
 #include "aws/service_client.h"
 #include "common/crypto.h"
 #include "common/error.h"
-#include "common/sql_quote.h"
+#include "connector/cursor.h"
 #include "connector/result_fetcher.h"
 #include "connector/sync_state.h"
 
@@ -24,8 +24,6 @@ namespace ac::connector {
 namespace {
 
 using athena::Column;
-using common::QuoteIdentifier;
-using common::QuoteLiteral;
 using common::TableSchema;
 
 std::string DefaultEndpoint(const std::string& service, const std::string& region) {
@@ -41,80 +39,6 @@ std::string NowIso8601(common::Clock& clock) {
   std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buffer;
 }
-
-/// SQL literal of a cursor value of the given Athena type.
-std::string CursorLiteral(const std::string& type_text, const std::string& value) {
-  const athena::AthenaType type = athena::ParseDeclaredType(type_text);
-  switch (type.id) {
-    case athena::TypeId::kTinyint:
-    case athena::TypeId::kSmallint:
-    case athena::TypeId::kInteger:
-    case athena::TypeId::kBigint:
-    case athena::TypeId::kReal:
-    case athena::TypeId::kDouble:
-      return value;
-    case athena::TypeId::kDecimal: return fmt::format("DECIMAL {}", QuoteLiteral(value));
-    case athena::TypeId::kDate: return fmt::format("DATE {}", QuoteLiteral(value));
-    case athena::TypeId::kTimestamp:
-    case athena::TypeId::kTimestampWithTimeZone: return fmt::format("TIMESTAMP {}", QuoteLiteral(value));
-    default: return QuoteLiteral(value);
-  }
-}
-
-/// Orders two non-null decoded cursor values of the same type.
-int CompareCursor(const common::Value& a, const common::Value& b) {
-  using common::DataType;
-  switch (a.type) {
-    case DataType::kShort:
-    case DataType::kInt: return (a.int32 > b.int32) - (a.int32 < b.int32);
-    case DataType::kLong: return (a.int64 > b.int64) - (a.int64 < b.int64);
-    case DataType::kFloat: return (a.float32 > b.float32) - (a.float32 < b.float32);
-    case DataType::kDouble: return (a.float64 > b.float64) - (a.float64 < b.float64);
-    case DataType::kNaiveDate:
-    case DataType::kNaiveDateTime:
-    case DataType::kUtcDateTime:
-      if (a.timestamp.seconds != b.timestamp.seconds) return a.timestamp.seconds < b.timestamp.seconds ? -1 : 1;
-      return (a.timestamp.nanos > b.timestamp.nanos) - (a.timestamp.nanos < b.timestamp.nanos);
-    case DataType::kDecimal: {
-      const long double x = std::strtold(std::string(a.text).c_str(), nullptr);
-      const long double y = std::strtold(std::string(b.text).c_str(), nullptr);
-      return (x > y) - (x < y);
-    }
-    default: return a.text.compare(b.text) < 0 ? -1 : (a.text == b.text ? 0 : 1);
-  }
-}
-
-/// Running maximum of the cursor column over the rows delivered (owned copies of text payloads).
-class CursorTracker {
- public:
-  explicit CursorTracker(const Column& column) : decoder_({column}) {}
-
-  void Offer(std::string_view athena_text, const common::Value& value) {
-    if (has_value_ && CompareCursor(value, value_) <= 0) return;
-    text_.assign(athena_text);
-    payload_.assign(value.text);
-    value_ = value;
-    value_.text = payload_;
-    has_value_ = true;
-  }
-  /// Starts from a previously saved Athena text.
-  void Seed(const std::string& athena_text) {
-    athena::RowBatch one(1);
-    one.AppendCell(athena_text);
-    common::ValueBatch decoded;
-    decoder_.Decode(one, decoded);
-    if (!decoded.at(0, 0).is_null) Offer(athena_text, decoded.at(0, 0));
-  }
-  bool has_value() const { return has_value_; }
-  const std::string& text() const { return text_; }
-
- private:
-  athena::ValueDecoder decoder_;
-  bool has_value_ = false;
-  std::string text_;
-  std::string payload_;
-  common::Value value_;
-};
 
 /// True for statements that can be wrapped in a subquery (SELECT ..., WITH ..., (SELECT ...)).
 bool IsSelect(std::string_view sql) {
@@ -373,9 +297,7 @@ void Connector::Impl::SyncTable(athena::AthenaClient& client, ResultFetcherFacto
   const bool incremental = !table.cursor_column.empty();
   std::string sql = table.BaseSql();
   if (incremental && !saved.cursor_value.empty()) {
-    // >= rather than >: rows sharing the boundary value are re-read; upserts by key make it harmless.
-    sql = fmt::format("SELECT * FROM ({}) WHERE {} >= {}", sql, QuoteIdentifier(table.cursor_column),
-                      CursorLiteral(saved.cursor_type, saved.cursor_value));
+    sql = SqlFromCursor(sql, table.cursor_column, saved.cursor_type, saved.cursor_value);
   }
   const std::string sql_hash = common::Sha256Hex(sql).substr(0, 16);
 

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "athena/types.h"
+#include "athena/value_decoder.h"
+#include "common/value.h"
+
+namespace ac::connector {
+
+/// SQL literal of a cursor value of the given Athena type.
+std::string CursorLiteral(const std::string& type_text, const std::string& value);
+
+/// `sql` narrowed to the rows whose `cursor_column` is at or past the saved cursor value (of Athena
+/// type `cursor_type`): the query of an incremental sync.
+std::string SqlFromCursor(const std::string& sql, const std::string& cursor_column, const std::string& cursor_type,
+                          const std::string& cursor_value);
+
+/// Orders two non-null decoded cursor values of the same type.
+int CompareCursor(const common::Value& a, const common::Value& b);
+
+/// Running maximum of the cursor column over the rows delivered (owned copies of text payloads).
+class CursorTracker {
+ public:
+  explicit CursorTracker(const athena::Column& column) : decoder_({column}) {}
+
+  void Offer(std::string_view athena_text, const common::Value& value);
+  /// Starts from a previously saved Athena text.
+  void Seed(const std::string& athena_text);
+  bool has_value() const { return has_value_; }
+  const std::string& text() const { return text_; }
+
+ private:
+  athena::ValueDecoder decoder_;
+  bool has_value_ = false;
+  std::string text_;
+  std::string payload_;
+  common::Value value_;
+};
+
+}  // namespace ac::connector
