@@ -11,11 +11,11 @@
 #include "athena/athena_client.h"
 #include "athena/query_runner.h"
 #include "athena/value_decoder.h"
-#include "aws/aws_error.h"
 #include "aws/credentials.h"
 #include "aws/service_client.h"
 #include "common/crypto.h"
 #include "common/error.h"
+#include "connector/athena_source.h"
 #include "connector/cursor.h"
 #include "connector/result_fetcher.h"
 #include "connector/sync_state.h"
@@ -120,58 +120,10 @@ struct Connector::Impl {
                                                 aws::ParseXmlError, &cancel);
   }
 
-  athena::StartQueryRequest Request(const std::string& sql) const {
-    athena::StartQueryRequest request;
-    request.sql = sql;
-    request.database = config.database;
-    request.catalog = config.catalog;
-    request.workgroup = config.workgroup;
-    request.output_location = config.staging.ToString();
-    return request;
-  }
-
   athena::QueryRunner Runner(athena::AthenaClient& client, const common::CancellationToken& cancel) {
     athena::QueryRunnerOptions options;
     options.max_attempts = config.query_max_attempts;
     return athena::QueryRunner(client, clock, cancel, options);
-  }
-
-  /// Columns of a source table from GetTableMetadata (partition keys last, as SELECT * gives them).
-  std::vector<Column> TableColumns(athena::AthenaClient& client, const TableConfig& table) {
-    athena::TableMetadata metadata;
-    try {
-      metadata = client.GetTableMetadata(config.catalog, config.database, table.source_table);
-    } catch (const aws::AwsError& e) {
-      if (e.code() == "MetadataException" || e.code() == "InvalidRequestException" ||
-          e.code() == "EntityNotFoundException" || e.code() == "ResourceNotFoundException") {
-        throw common::NotFoundError(fmt::format("table '{}' was not found in database '{}' of catalog '{}': {}",
-                                                table.source_table, config.database, config.catalog, e.aws_message()));
-      }
-      throw;
-    }
-    std::vector<Column> columns = metadata.columns;
-    columns.insert(columns.end(), metadata.partition_keys.begin(), metadata.partition_keys.end());
-    return columns;
-  }
-
-  TableSchema MakeSchema(const TableConfig& table, const std::vector<Column>& columns) const {
-    TableSchema schema;
-    schema.name = table.destination_table;
-    for (const auto& column : columns) {
-      bool pk = false;
-      for (const auto& key : table.primary_key) pk = pk || key == column.name;
-      schema.columns.push_back(athena::ToColumnSchema(column, pk));
-    }
-    for (const auto& key : table.primary_key) {
-      if (schema.FindColumn(key) < 0) {
-        std::string names;
-        for (const auto& column : columns) names += (names.empty() ? "" : ", ") + column.name;
-        throw common::ConfigError(fmt::format("primary key column '{}' is not a column of {} (columns: {})", key,
-                                              table.query.empty() ? "table '" + table.source_table + "'" : "the query",
-                                              names));
-      }
-    }
-    return schema;
   }
 
   /// Result columns with the declared (nested) types from table metadata where names match.
@@ -220,7 +172,7 @@ std::string Connector::RunTest(const std::string& name, const common::Cancellati
     }
   } else if (name == "staging") {
     auto runner = impl_->Runner(*client, cancel);
-    const athena::QueryExecution execution = runner.Run(impl_->Request("SELECT 1 AS connection_test"));
+    const athena::QueryExecution execution = runner.Run(QueryRequest(config_, "SELECT 1 AS connection_test"));
     athena::RowBatch rows;
     client->GetQueryResults(execution.id, "", 10, execution.HasHeaderRow(), rows);
     if (rows.num_rows() != 1 || rows.cell(0, 0) != "1") {
@@ -239,17 +191,17 @@ std::vector<TableSchema> Connector::DiscoverSchema(const common::CancellationTok
   for (const auto& table : config_.tables) {
     std::vector<Column> columns;
     if (table.query.empty()) {
-      columns = impl_->TableColumns(*client, table);
+      columns = SourceTableColumns(*client, config_, table);
     } else {
       // Column names and types of a SELECT: run it with LIMIT 0 (scans next to nothing). Other
       // statements (SHOW, DESCRIBE, ...) cannot be wrapped and are cheap: run them as they are.
       auto runner = impl_->Runner(*client, cancel);
-      const athena::QueryExecution execution = runner.Run(impl_->Request(
-          IsSelect(table.query) ? fmt::format("SELECT * FROM ({}) LIMIT 0", table.query) : table.query));
+      const athena::QueryExecution execution = runner.Run(QueryRequest(
+          config_, IsSelect(table.query) ? fmt::format("SELECT * FROM ({}) LIMIT 0", table.query) : table.query));
       athena::RowBatch rows;
       columns = client->GetQueryResults(execution.id, "", 1, execution.HasHeaderRow(), rows).columns;
     }
-    tables.push_back(impl_->MakeSchema(table, columns));
+    tables.push_back(DestinationSchema(table, columns));
   }
   return tables;
 }
@@ -302,7 +254,7 @@ void Connector::Impl::SyncTable(athena::AthenaClient& client, ResultFetcherFacto
   const std::string sql_hash = common::Sha256Hex(sql).substr(0, 16);
 
   std::vector<Column> declared;
-  if (table.query.empty()) declared = TableColumns(client, table);
+  if (table.query.empty()) declared = SourceTableColumns(client, config, table);
 
   auto runner = Runner(client, cancel);
   std::optional<athena::QueryExecution> execution;
@@ -366,20 +318,20 @@ void Connector::Impl::SyncTable(athena::AthenaClient& client, ResultFetcherFacto
       sink.Checkpoint(state.ToJson());
     };
     try {
-      execution = runner.Run(Request(plan.sql), on_started);
+      execution = runner.Run(QueryRequest(config, plan.sql), on_started);
     } catch (const common::Error& e) {
       // An UNLOAD that cannot express the query falls back to the plain query (one log line).
       std::optional<FetchPlan> fallback = fetchers.PlanAfterFailure(plan, sql, e);
       if (!fallback) throw;
       plan = std::move(*fallback);
-      execution = runner.Run(Request(plan.sql), on_started);
+      execution = runner.Run(QueryRequest(config, plan.sql), on_started);
     }
     start = {};
     reader = fetchers.Open(plan, *execution, start);
   }
 
   const std::vector<Column> columns = MergeDeclared(reader->columns(), declared);
-  TableSchema schema = MakeSchema(table, columns);
+  TableSchema schema = DestinationSchema(table, columns);
 
   // Column selection: drop deselected columns (never a primary-key column).
   std::vector<size_t> projection;

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "athena/athena_client.h"
+#include "athena/types.h"
+#include "common/value.h"
+#include "connector/config.h"
+
+namespace ac::connector {
+
+// A configured source as Athena sees it: the request that runs its SQL, the columns of a source
+// table, the destination schema of its result. Shared by schema discovery and the table syncs.
+
+/// The request that runs `sql` in the configured catalog, database, workgroup and staging location.
+athena::StartQueryRequest QueryRequest(const Config& config, const std::string& sql);
+
+/// Columns of a source table from GetTableMetadata (partition keys last, as SELECT * gives them).
+/// A table Athena does not know throws common::NotFoundError naming it.
+std::vector<athena::Column> SourceTableColumns(athena::AthenaClient& client, const Config& config,
+                                               const TableConfig& table);
+
+/// The destination table of `table` with `columns` typed for Fivetran and its primary key marked;
+/// a primary-key column missing from `columns` throws common::ConfigError listing them.
+common::TableSchema DestinationSchema(const TableConfig& table, const std::vector<athena::Column>& columns);
+
+}  // namespace ac::connector
