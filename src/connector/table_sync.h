@@ -1,0 +1,116 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "athena/athena_client.h"
+#include "athena/query_runner.h"
+#include "athena/result_reader.h"
+#include "athena/row_batch.h"
+#include "common/clock.h"
+#include "common/value.h"
+#include "connector/config.h"
+#include "connector/connector.h"
+#include "connector/cursor.h"
+#include "connector/record_sink.h"
+#include "connector/result_fetcher.h"
+#include "connector/sync_state.h"
+
+namespace ac::connector {
+
+/// Running totals of one sync across its tables, for the progress callback.
+struct SyncTotals {
+  int64_t rows = 0;  ///< rows delivered in this sync so far (all tables)
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
+
+/// What the tables of one sync share; all owned by the caller and outliving every TableSync.
+struct TableSyncServices {
+  const Config& config;                     ///< checkpoint_interval_rows and the query settings
+  athena::AthenaClient& athena;             ///< source table metadata
+  athena::QueryRunner& runner;              ///< runs a new query, waits for a saved one
+  ResultFetcherFactory& fetchers;           ///< plans, opens and cleans up the result read
+  RecordSink& sink;                         ///< receives the table, its rows and the checkpoints
+  common::Clock& clock;                     ///< completed_at of the saved state
+  const common::CancellationToken& cancel;  ///< checked between batches
+  const std::function<void(const SyncProgress&)>& on_progress;  ///< after each batch; may be empty
+  SyncTotals& totals;
+};
+
+/// The sync of one table, from the saved state to the final checkpoint:
+///  1. resolve the start: a saved in-progress query of the same SQL that SUCCEEDED is read on from
+///     the saved position; one that failed, was cancelled, is gone, or whose result is gone is
+///     run again;
+///  2. otherwise plan the fetch, run the query (its id checkpointed as soon as it exists; an UNLOAD
+///     Athena rejects falls back to the plain query) and open the reader at the start;
+///  3. define the destination table (the selected columns, never dropping a primary-key column) and,
+///     for a full refresh not yet truncated, truncate it;
+///  4. read and deliver the batches, tracking the cursor of an incremental sync and checkpointing
+///     every checkpoint_interval_rows rows;
+///  5. finish: clean up what the fetcher left, save the table complete (with its new cursor) and
+///     checkpoint.
+/// Throws common::Error on failure; the sink has then received everything up to the last
+/// checkpoint, and the saved state resumes the read.
+class TableSync {
+ public:
+  TableSync(const TableSyncServices& services, const TableConfig& table, const TableSelection* selection,
+            SyncState& state);
+  ~TableSync();
+
+  void Run();
+
+ private:
+  // Steps of Run(), in order.
+  void ReadDeclaredColumns();
+  bool ResumeSavedRead();
+  void StartOver();
+  void PlanFetch();
+  void RunQuery();
+  void OpenReader();
+  void DefineDestinationTable();
+  void TruncateForFullRefresh();
+  void StartCursorTracking();
+  void ReadAndDeliver();
+  void Finish();
+
+  // Parts of the steps.
+  std::optional<athena::QueryExecution> SavedSucceededQuery();
+  void OnQueryStarted(const std::string& query_execution_id);
+  void TrackCursor(const athena::RowBatch& rows, const common::ValueBatch& values);
+  void Deliver(const common::ValueBatch& values);
+  void Advance(size_t rows);
+  void Checkpoint();
+
+  const TableSyncServices services_;
+  const TableConfig& table_;
+  const TableSelection* selection_;
+  SyncState& state_;
+  TableState& saved_;
+  const bool incremental_;
+  const std::string sql_;       ///< the table's SELECT (from the saved cursor when incremental)
+  const std::string sql_hash_;  ///< fingerprint of sql_, saved with the query running it
+
+  std::vector<athena::Column> declared_;  ///< declared types of a source table (none for a query)
+  bool resuming_ = false;                 ///< the read continues a saved query's result
+  FetchPlan plan_;
+  std::optional<athena::QueryExecution> execution_;
+  athena::ResultPosition start_;
+  std::unique_ptr<athena::ResultReader> reader_;
+
+  std::vector<athena::Column> columns_;  ///< the result's columns, declared types merged in
+  common::TableSchema schema_;           ///< every result column
+  common::TableSchema projected_;        ///< the selected columns: what the sink receives
+  std::vector<size_t> projection_;       ///< index in schema_ of each projected_ column
+  int cursor_index_ = -1;                ///< the cursor column in schema_ (incremental)
+  std::optional<CursorTracker> cursor_;
+  common::ValueBatch projected_values_;
+  int64_t rows_since_checkpoint_ = 0;
+};
+
+}  // namespace ac::connector
