@@ -1,0 +1,379 @@
+// TableSync against a scripted Athena (and S3) behind fake HTTP transports, delivering into a
+// RecordingSink: every branch of the resume decision, the incremental cursor, checkpoint spacing,
+// column projection, cancellation and the UNLOAD fallback. A saved state is taken from the
+// checkpoints of an earlier run, as a killed sync would leave it. Nothing sleeps: the clock is fake
+// and every query has finished when it is first polled.
+#include "connector/table_sync.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <set>
+
+#include "athena/fake_athena_test_util.h"
+#include "aws/fake_s3_test_util.h"
+#include "common/error.h"
+#include "connector/recording_sink_test_util.h"
+
+namespace ac::connector {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using Row = std::vector<std::string>;
+
+/// One query the scripted Athena knows.
+struct ScriptedQuery {
+  std::string sql;
+  std::string state;  ///< SUCCEEDED, FAILED or CANCELLED
+  std::string reason;
+  bool result_gone = false;  ///< GetQueryResults answers as for an expired result
+};
+
+class TableSyncTest : public ::testing::Test {
+ protected:
+  static constexpr size_t kPageRows = 2;  ///< rows per GetQueryResults page
+
+  TableSyncTest() {
+    config_.region = "us-east-1";
+    config_.database = "sales";
+    config_.staging = S3Location::Parse("s3://results/staging/", "s3_staging_dir");
+    config_.s3_endpoint_url = "http://127.0.0.1:9";
+    config_.result_fetcher = ResultFetcherKind::kApi;
+    config_.checkpoint_interval_rows = 2;
+    table_.query = "SELECT * FROM events";
+    table_.destination_table = "events";
+    table_.primary_key = {"id"};
+    fake_->handlers["StartQueryExecution"] = [this](const nlohmann::json& request) { return Start(request); };
+    fake_->handlers["GetQueryExecution"] = [this](const nlohmann::json& request) { return Execution(request); };
+    fake_->handlers["GetQueryResults"] = [this](const nlohmann::json& request) { return Results(request); };
+  }
+
+  // The scripted Athena: queries q-1, q-2, ... finish at once with `rows_` as their result.
+
+  std::pair<int, std::string> Start(const nlohmann::json& request) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    started_sql_.push_back(request["QueryString"].get<std::string>());
+    const std::string id = "q-" + std::to_string(started_sql_.size());
+    ScriptedQuery query{started_sql_.back(), "SUCCEEDED", "", false};
+    if (fail_unload_ && query.sql.rfind("UNLOAD", 0) == 0) {
+      query.state = "FAILED";
+      query.reason = "NOT_SUPPORTED: Unsupported Hive type: time(3)";
+    }
+    queries_[id] = query;
+    return {200, nlohmann::json{{"QueryExecutionId", id}}.dump()};
+  }
+
+  std::pair<int, std::string> Execution(const nlohmann::json& request) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const std::string id = request["QueryExecutionId"].get<std::string>();
+    const auto it = queries_.find(id);
+    if (it == queries_.end()) {
+      return {400, R"({"__type":"InvalidRequestException","Message":"QueryExecution )" + id + R"( was not found"})"};
+    }
+    nlohmann::json body = nlohmann::json::parse(athena::testing::ExecutionBody(id, it->second.state, false, it->second.reason));
+    body["QueryExecution"]["Query"] = it->second.sql;
+    return {200, body.dump()};
+  }
+
+  std::pair<int, std::string> Results(const nlohmann::json& request) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto it = queries_.find(request["QueryExecutionId"].get<std::string>());
+    if (it == queries_.end() || it->second.result_gone) {
+      return {400, R"({"__type":"InvalidRequestException","Message":"Query has been purged"})"};
+    }
+    const std::string token = request.value("NextToken", "");
+    const size_t page = token.empty() ? 0 : std::stoul(token.substr(1));
+    const size_t first = std::min(rows_.size(), page * kPageRows);
+    const size_t last = std::min(rows_.size(), first + kPageRows);
+    const std::string next = last < rows_.size() ? "p" + std::to_string(page + 1) : "";
+    const std::vector<Row> rows(rows_.begin() + static_cast<std::ptrdiff_t>(first),
+                                rows_.begin() + static_cast<std::ptrdiff_t>(last));
+    return {200, athena::testing::ResultsBody(kColumns, rows, token.empty(), next)};
+  }
+
+  ScriptedQuery& Query(const std::string& id) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return queries_.at(id);
+  }
+  std::vector<std::string> StartedSql() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return started_sql_;
+  }
+
+  // Running a TableSync and reading what the sink received.
+
+  /// Runs one table sync from `state_json` into a fresh sink.
+  void Sync(const std::string& state_json = "") {
+    sink_.calls.clear();
+    SyncState state = SyncState::Parse(state_json);
+    ResultFetcherFactory fetchers(config_, *client_, aws::testing::MakeFakeS3Service(s3_, clock_), *cancel_);
+    athena::QueryRunner runner(*client_, clock_, *cancel_);
+    const TableSyncServices services{config_, *client_, runner, fetchers, sink_, clock_, *cancel_,
+                                     on_progress_, totals_};
+    TableSync(services, table_, selection_, state).Run();
+  }
+
+  std::vector<std::string> Kinds() const {
+    std::vector<std::string> kinds;
+    for (const auto& call : sink_.calls) kinds.push_back(call.kind);
+    return kinds;
+  }
+  std::vector<std::string> Checkpoints() const {
+    std::vector<std::string> states;
+    for (const auto& call : sink_.calls) {
+      if (call.kind == "checkpoint") states.push_back(call.text);
+    }
+    return states;
+  }
+  /// The table's entry in the last checkpoint.
+  TableState Saved() const { return SyncState::Parse(Checkpoints().back()).tables.at("events"); }
+  /// The `id` of every row written, in order.
+  std::vector<int64_t> WrittenIds() const {
+    std::vector<int64_t> ids;
+    for (const auto& call : sink_.calls) {
+      if (call.kind != "write") continue;
+      for (const auto& row : call.rows) ids.push_back(row[0].integer);
+    }
+    return ids;
+  }
+  int Count(const std::string& kind) const {
+    const std::vector<std::string> kinds = Kinds();
+    return static_cast<int>(std::count(kinds.begin(), kinds.end(), kind));
+  }
+  /// The state a sync leaves when it is killed after delivering `batches` batches.
+  std::string StateAfterBatches(int batches) {
+    int delivered = 0;
+    on_progress_ = [&](const SyncProgress&) {
+      if (++delivered == batches) cancel_->Cancel();
+    };
+    EXPECT_THROW(Sync(), common::CancelledError);
+    on_progress_ = nullptr;
+    cancel_ = std::make_unique<common::CancellationToken>();
+    return Checkpoints().back();
+  }
+
+  static inline const std::vector<std::pair<std::string, std::string>> kColumns = {
+      {"id", "bigint"}, {"name", "varchar"}, {"updated", "bigint"}};
+
+  Config config_;
+  TableConfig table_;
+  const TableSelection* selection_ = nullptr;
+  common::FakeClock clock_;
+  std::unique_ptr<common::CancellationToken> cancel_ = std::make_unique<common::CancellationToken>();
+  std::function<void(const SyncProgress&)> on_progress_;
+  SyncTotals totals_;
+  testing::RecordingSink sink_;
+
+  std::mutex mutex_;
+  std::vector<std::string> started_sql_;           ///< statements started, in order (query q-N is the Nth)
+  std::map<std::string, ScriptedQuery> queries_;  ///< by id; a query erased from here is unknown
+  std::vector<Row> rows_ = {{"1", "a", "10"}, {"2", "b", "30"}, {"3", "c", "20"}, {"4", "d", "50"}, {"5", "e", "40"}};
+  bool fail_unload_ = false;
+  std::shared_ptr<athena::testing::FakeAthena> fake_ = std::make_shared<athena::testing::FakeAthena>();
+  std::unique_ptr<athena::AthenaClient> client_ = athena::testing::MakeFakeClient(fake_, clock_);
+  std::shared_ptr<aws::testing::FakeS3> s3_ = std::make_shared<aws::testing::FakeS3>();
+};
+
+TEST_F(TableSyncTest, FirstSyncRunsTheQueryTruncatesDeliversAndCompletes) {
+  Sync();
+  EXPECT_THAT(StartedSql(), ElementsAre("SELECT * FROM events"));
+  const auto& request = fake_->calls[0].second;
+  EXPECT_EQ(request["QueryExecutionContext"]["Database"], "sales");
+  EXPECT_EQ(request["ResultConfiguration"]["OutputLocation"], "s3://results/staging/");
+  EXPECT_THAT(Kinds(), ElementsAre("checkpoint", "define", "truncate", "checkpoint", "write", "checkpoint", "write",
+                                   "checkpoint", "write", "checkpoint"));
+  const TableState started = SyncState::Parse(Checkpoints()[0]).tables.at("events");
+  EXPECT_EQ(started.status, TableState::Status::kInProgress);
+  EXPECT_EQ(started.query_execution_id, "q-1");
+  EXPECT_EQ(started.fetcher, "api");
+  EXPECT_FALSE(started.truncated);
+  EXPECT_TRUE(SyncState::Parse(Checkpoints()[1]).tables.at("events").truncated);
+  EXPECT_THAT(WrittenIds(), ElementsAre(1, 2, 3, 4, 5));
+  const TableState done = Saved();
+  EXPECT_EQ(done.status, TableState::Status::kComplete);
+  EXPECT_EQ(done.query_execution_id, "q-1");
+  EXPECT_EQ(done.rows_synced, 5);
+  EXPECT_EQ(done.completed_at, "2015-08-19T16:00:00Z");  // the fake clock's time
+  EXPECT_EQ(done.cursor_value, "");
+  EXPECT_EQ(totals_.rows, 5);
+}
+
+TEST_F(TableSyncTest, ASucceededSavedQueryIsResumedAtTheSavedPositionWithoutANewQuery) {
+  const std::string state = StateAfterBatches(2);
+  EXPECT_EQ(SyncState::Parse(state).tables.at("events").position.rows_read, 4);
+  Sync(state);
+  EXPECT_EQ(fake_->Count("StartQueryExecution"), 1);  // the first run's only
+  EXPECT_THAT(WrittenIds(), ElementsAre(5));
+  EXPECT_EQ(Count("truncate"), 0);  // the interrupted run sent it already
+  EXPECT_EQ(Saved().status, TableState::Status::kComplete);
+  EXPECT_EQ(Saved().rows_synced, 5);
+  EXPECT_EQ(Saved().query_execution_id, "q-1");
+}
+
+TEST_F(TableSyncTest, AResumeBeforeTheTruncateTruncatesOnce) {
+  Sync();
+  const std::string query_started = Checkpoints()[0];  // killed before the truncate
+  ASSERT_FALSE(SyncState::Parse(query_started).tables.at("events").truncated);
+  Sync(query_started);
+  EXPECT_EQ(fake_->Count("StartQueryExecution"), 1);
+  EXPECT_EQ(Count("truncate"), 1);
+  EXPECT_THAT(WrittenIds(), ElementsAre(1, 2, 3, 4, 5));
+}
+
+class SavedQueryEndedTest : public TableSyncTest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(SavedQueryEndedTest, IsRunAgain) {
+  const std::string state = StateAfterBatches(1);
+  Query("q-1").state = GetParam();
+  Sync(state);
+  EXPECT_EQ(StartedSql().size(), 2u);
+  EXPECT_EQ(Count("truncate"), 1);  // a new read of a full refresh truncates again
+  EXPECT_THAT(WrittenIds(), ElementsAre(1, 2, 3, 4, 5));
+  EXPECT_EQ(Saved().query_execution_id, "q-2");
+}
+
+INSTANTIATE_TEST_SUITE_P(FailedOrCancelled, SavedQueryEndedTest, ::testing::Values("FAILED", "CANCELLED"));
+
+TEST_F(TableSyncTest, ASavedQueryAthenaNoLongerKnowsIsRunAgain) {
+  const std::string state = StateAfterBatches(1);
+  queries_.erase("q-1");
+  Sync(state);
+  EXPECT_EQ(Saved().query_execution_id, "q-2");
+  EXPECT_THAT(WrittenIds(), ElementsAre(1, 2, 3, 4, 5));
+}
+
+TEST_F(TableSyncTest, ChangedSqlRunsANewQueryWithoutAskingForTheSavedOne) {
+  const std::string state = StateAfterBatches(1);
+  const int polls = fake_->Count("GetQueryExecution");
+  table_.query = "SELECT * FROM events WHERE id > 0";
+  Sync(state);
+  EXPECT_EQ(fake_->Count("GetQueryExecution"), polls + 1);  // the new query's poll only
+  EXPECT_EQ(StartedSql().back(), "SELECT * FROM events WHERE id > 0");
+  EXPECT_EQ(Saved().query_execution_id, "q-2");
+  EXPECT_THAT(WrittenIds(), ElementsAre(1, 2, 3, 4, 5));
+}
+
+TEST_F(TableSyncTest, AResultGoneWhenOpenedRunsTheQueryAgain) {
+  const std::string state = StateAfterBatches(1);
+  Query("q-1").result_gone = true;
+  Sync(state);
+  EXPECT_EQ(StartedSql().size(), 2u);
+  EXPECT_EQ(Saved().query_execution_id, "q-2");
+  EXPECT_THAT(WrittenIds(), ElementsAre(1, 2, 3, 4, 5));
+}
+
+TEST_F(TableSyncTest, IncrementalSyncFiltersFromTheSavedCursorAndKeepsIt) {
+  table_.cursor_column = "updated";
+  Sync();
+  EXPECT_EQ(Count("truncate"), 0);
+  EXPECT_EQ(Saved().cursor_value, "50");
+  EXPECT_EQ(Saved().cursor_type, "bigint");
+  rows_ = {{"4", "d", "50"}, {"5", "e", "45"}};
+  Sync(Checkpoints().back());
+  EXPECT_EQ(StartedSql().back(), "SELECT * FROM (SELECT * FROM events) WHERE \"updated\" >= 50");
+  EXPECT_EQ(Count("truncate"), 0);
+  EXPECT_EQ(Saved().cursor_value, "50");  // nothing past the saved cursor
+  rows_ = {};
+  Sync(Checkpoints().back());
+  EXPECT_EQ(StartedSql().back(), "SELECT * FROM (SELECT * FROM events) WHERE \"updated\" >= 50");
+  EXPECT_EQ(Saved().cursor_value, "50");  // an empty result keeps it
+  EXPECT_EQ(Saved().cursor_type, "bigint");
+}
+
+TEST_F(TableSyncTest, AResumedIncrementalReadContinuesThePendingCursor) {
+  table_.cursor_column = "updated";
+  const std::string state = StateAfterBatches(2);  // rows 1-4, highest updated 50
+  EXPECT_EQ(SyncState::Parse(state).tables.at("events").pending_cursor_value, "50");
+  Sync(state);
+  EXPECT_THAT(WrittenIds(), ElementsAre(5));  // updated 40
+  EXPECT_EQ(Saved().cursor_value, "50");
+  EXPECT_EQ(Saved().pending_cursor_value, "");
+}
+
+TEST_F(TableSyncTest, CheckpointsAreSpacedByTheIntervalAndTheLastOneCompletesTheTable) {
+  config_.checkpoint_interval_rows = 3;
+  Sync();
+  // Pages of 2 rows: a checkpoint once 3 or more rows have gone out since the last one, and at the end.
+  EXPECT_THAT(Kinds(), ElementsAre("checkpoint", "define", "truncate", "checkpoint", "write", "write", "checkpoint",
+                                   "write", "checkpoint"));
+  const TableState middle = SyncState::Parse(Checkpoints()[2]).tables.at("events");
+  EXPECT_EQ(middle.status, TableState::Status::kInProgress);
+  EXPECT_EQ(middle.position.rows_read, 4);
+  EXPECT_EQ(middle.position.next_token, "p2");
+  EXPECT_EQ(middle.rows_synced, 4);
+  const TableState last = Saved();
+  EXPECT_EQ(last.status, TableState::Status::kComplete);
+  EXPECT_EQ(last.position.rows_read, 0);
+  EXPECT_EQ(last.fetcher, "");
+}
+
+TEST_F(TableSyncTest, DeselectedColumnsAreDroppedButNeverThePrimaryKey) {
+  TableSelection selection;
+  selection.columns = {{"id", false}, {"name", false}};
+  selection_ = &selection;
+  Sync();
+  ASSERT_EQ(sink_.calls[1].kind, "define");
+  std::vector<std::string> names;
+  for (const auto& column : sink_.calls[1].table.columns) names.push_back(column.name);
+  EXPECT_THAT(names, ElementsAre("id", "updated"));
+  for (const auto& call : sink_.calls) {
+    if (call.kind != "write") continue;
+    EXPECT_EQ(call.table.columns.size(), 2u);
+    for (const auto& row : call.rows) EXPECT_EQ(row.size(), 2u);
+  }
+  EXPECT_EQ(sink_.calls[4].rows[0][1].integer, 10);  // row 1's `updated`
+
+  selection.columns = {{"updated", true}};
+  selection.include_new_columns = false;  // `name` is not listed: dropped
+  Sync();
+  names.clear();
+  for (const auto& column : sink_.calls[1].table.columns) names.push_back(column.name);
+  EXPECT_THAT(names, ElementsAre("id", "updated"));
+}
+
+TEST_F(TableSyncTest, CancellationStopsBetweenBatches) {
+  on_progress_ = [&](const SyncProgress& progress) {
+    EXPECT_EQ(progress.table, "events");
+    cancel_->Cancel();
+  };
+  try {
+    Sync();
+    FAIL() << "the sync was not interrupted";
+  } catch (const common::CancelledError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("sync interrupted"));
+  }
+  EXPECT_THAT(WrittenIds(), ElementsAre(1, 2));
+  EXPECT_EQ(Saved().status, TableState::Status::kInProgress);
+  EXPECT_EQ(Saved().position.rows_read, 2);
+}
+
+TEST_F(TableSyncTest, AnUnloadAthenaRejectsFallsBackToThePlainQuery) {
+  config_.result_fetcher = ResultFetcherKind::kUnload;
+  fail_unload_ = true;
+  s3_->Put("b", "p/q-2.csv", "\"id\",\"name\",\"updated\"\n\"1\",\"a\",\"10\"\n\"2\",\"b\",\"30\"\n\"3\",\"c\",\"20\"\n");
+  Sync();
+  const std::vector<std::string> sql = StartedSql();
+  ASSERT_EQ(sql.size(), 2u);
+  EXPECT_EQ(UnloadedQuery(sql[0]), "SELECT * FROM events");
+  EXPECT_EQ(sql[1], "SELECT * FROM events");
+  const TableState unload = SyncState::Parse(Checkpoints()[0]).tables.at("events");
+  EXPECT_EQ(unload.fetcher, "unload");
+  EXPECT_THAT(unload.unload_prefix, HasSubstr("s3://results/staging/unload/"));
+  const TableState fallback = SyncState::Parse(Checkpoints()[1]).tables.at("events");
+  EXPECT_EQ(fallback.query_execution_id, "q-2");
+  EXPECT_EQ(fallback.fetcher, "auto");
+  EXPECT_EQ(fallback.unload_prefix, "");
+  EXPECT_THAT(WrittenIds(), ElementsAre(1, 2, 3));  // read from the result file (auto: s3)
+  EXPECT_EQ(Saved().query_execution_id, "q-2");
+}
+
+TEST_F(TableSyncTest, ACursorColumnMissingFromTheResultIsAConfigurationError) {
+  table_.cursor_column = "changed_at";
+  EXPECT_THROW(Sync(), common::ConfigError);
+  EXPECT_EQ(Count("write"), 0);
+}
+
+}  // namespace
+}  // namespace ac::connector
