@@ -48,9 +48,8 @@ std::string AthenaClient::Call(const char* operation, const std::string& body, b
   aws::HttpRequest request;
   request.method = "POST";
   request.url.path = "/";
-  std::string target = "AmazonAthena.";  // appended, not "..." + operation: GCC 12 -Wrestrict false positive
-  target += operation;
-  request.headers = {{"Content-Type", "application/x-amz-json-1.1"}, {"X-Amz-Target", std::move(target)}};
+  request.headers = {{"Content-Type", "application/x-amz-json-1.1"},
+                     {"X-Amz-Target", std::string("AmazonAthena.") + operation}};
   request.body = body;
   if (!cancellable) return service_->WithoutCancellation()->Send(operation, std::move(request)).body;
   return service_->Send(operation, std::move(request)).body;
