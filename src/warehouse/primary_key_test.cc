@@ -207,10 +207,8 @@ void RandomOperations(DuckDbWarehouse& warehouse, common::FakeClock& clock, cons
         } else if (column.type == DataType::kLong) {
           row[c] = Long(column.primary_key ? key : static_cast<int64_t>(random()));
         } else {
-          // Built with append: GCC 12 warns (-Wrestrict, a false positive) on "k" + std::string.
-          std::string text = column.primary_key ? std::string("k") : std::string(random() % 30, 'v');
-          text.append(std::to_string(column.primary_key ? key % 37 : random()));
-          row[c] = Str(batch, text);
+          row[c] = Str(batch, column.primary_key ? "k" + std::to_string(key % 37)
+                                                 : std::string(random() % 30, 'v') + std::to_string(random()));
         }
       }
     }
