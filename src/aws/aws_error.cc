@@ -1,5 +1,10 @@
-// AwsError: one line per AWS error response, and the one mapping from (code, HTTP status) to
-// common::ErrorKind.
+// AwsError: one line per AWS error response, and the one place AWS error codes are classified:
+// ClassifyAwsError for the retry policy (FailureClass), KindFor for everything else (ErrorKind).
+//
+// ClassifyAwsError (botocore standard mode, spec athena-wire.md §6): the code decides first (a
+// throttling code arrives with HTTP 400 or 503), then the status: 429 throttling;
+// 500/502/503/504 transient; everything else non-retryable. No status at all (0: the request
+// never got a response) is transient.
 //
 // KindFor, first match wins (codes compared without a "namespace#" prefix or ":suffix"):
 //   code                                                                       kind
@@ -35,6 +40,25 @@
 
 namespace ac::aws {
 namespace {
+
+constexpr std::array<std::string_view, 3> kTransientCodes = {
+    "RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete"};
+
+constexpr std::array<std::string_view, 14> kThrottlingCodes = {
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "EC2ThrottledException",
+    "PriorRequestNotComplete"};  // listed in both by botocore; the transient check wins
 
 constexpr std::array<std::string_view, 10> kPermissionCodes = {
     "AccessDenied",       "AccessDeniedException", "NotAuthorized",
@@ -72,6 +96,7 @@ bool Contains(const std::array<std::string_view, N>& codes, std::string_view cod
   return std::find(codes.begin(), codes.end(), code) != codes.end();
 }
 
+/// "aws.protocoltests#ThrottlingException" and "ThrottlingException:http://..." name the same code.
 std::string_view BareCode(std::string_view code) {
   if (const size_t hash = code.rfind('#'); hash != std::string_view::npos) code.remove_prefix(hash + 1);
   if (const size_t colon = code.find(':'); colon != std::string_view::npos) code = code.substr(0, colon);
@@ -133,6 +158,21 @@ std::string FormatMessage(const std::string& service, const std::string& operati
 }
 
 }  // namespace
+
+FailureClass ClassifyAwsError(int http_status, std::string_view code) {
+  code = BareCode(code);
+  if (!code.empty()) {
+    if (Contains(kTransientCodes, code)) return FailureClass::kTransient;
+    if (Contains(kThrottlingCodes, code)) return FailureClass::kThrottling;
+  }
+  if (http_status >= 200 && http_status < 300 && code.empty()) return FailureClass::kNone;
+  if (http_status == 0) return FailureClass::kTransient;
+  if (http_status == 429) return FailureClass::kThrottling;
+  if (http_status == 500 || http_status == 502 || http_status == 503 || http_status == 504) {
+    return FailureClass::kTransient;
+  }
+  return FailureClass::kNonRetryable;
+}
 
 AwsError::AwsError(common::ErrorKind kind, std::string service, std::string operation,
                    int http_status, std::string code, std::string message, std::string request_id)

@@ -1,11 +1,16 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "aws/retry.h"
 #include "common/error.h"
 
 namespace ac::aws {
+
+/// How the retry policy sees an AWS error code and HTTP status (code may be empty): the one
+/// reading of retryable codes (aws_error.cc).
+FailureClass ClassifyAwsError(int http_status, std::string_view code);
 
 /// An error response from an AWS service. what() reads
 /// "<Service> <Operation> failed: <Code>: <Message> (HTTP <status>, request id <id>)".

@@ -131,5 +131,63 @@ TEST(AwsErrorTest, UserActionableKinds) {
                    .IsUserActionable());
 }
 
+struct ClassificationCase {
+  int status;
+  const char* code;
+  FailureClass expected;
+};
+
+TEST(ClassifyAwsErrorTest, Table) {
+  const ClassificationCase cases[] = {
+      // success
+      {200, "", FailureClass::kNone},
+      {206, "", FailureClass::kNone},
+      // transient codes, whatever the status
+      {400, "RequestTimeout", FailureClass::kTransient},
+      {400, "RequestTimeoutException", FailureClass::kTransient},
+      {400, "PriorRequestNotComplete", FailureClass::kTransient},
+      // transient statuses
+      {500, "", FailureClass::kTransient},
+      {500, "InternalServerException", FailureClass::kTransient},
+      {502, "", FailureClass::kTransient},
+      {503, "ServiceUnavailable", FailureClass::kTransient},
+      {504, "", FailureClass::kTransient},
+      {0, "", FailureClass::kTransient},  // no response at all
+      // throttling codes
+      {400, "Throttling", FailureClass::kThrottling},
+      {400, "ThrottlingException", FailureClass::kThrottling},
+      {400, "ThrottledException", FailureClass::kThrottling},
+      {400, "RequestThrottledException", FailureClass::kThrottling},
+      {400, "TooManyRequestsException", FailureClass::kThrottling},
+      {400, "ProvisionedThroughputExceededException", FailureClass::kThrottling},
+      {400, "TransactionInProgressException", FailureClass::kThrottling},
+      {400, "RequestLimitExceeded", FailureClass::kThrottling},
+      {509, "BandwidthLimitExceeded", FailureClass::kThrottling},
+      {400, "LimitExceededException", FailureClass::kThrottling},
+      {400, "RequestThrottled", FailureClass::kThrottling},
+      {503, "SlowDown", FailureClass::kThrottling},  // the code wins over the 503
+      {400, "EC2ThrottledException", FailureClass::kThrottling},
+      {429, "", FailureClass::kThrottling},
+      {429, "Whatever", FailureClass::kThrottling},
+      // namespaced codes (JSON protocols)
+      {400, "com.amazonaws.athena#ThrottlingException", FailureClass::kThrottling},
+      {400, "ThrottlingException:http://internal.amazon.com/", FailureClass::kThrottling},
+      // everything else
+      {400, "InvalidRequestException", FailureClass::kNonRetryable},
+      {400, "MetadataException", FailureClass::kNonRetryable},
+      {403, "AccessDenied", FailureClass::kNonRetryable},
+      {403, "SignatureDoesNotMatch", FailureClass::kNonRetryable},
+      {404, "NoSuchKey", FailureClass::kNonRetryable},
+      {400, "", FailureClass::kNonRetryable},
+      {501, "NotImplemented", FailureClass::kNonRetryable},
+      {509, "", FailureClass::kNonRetryable},
+      {301, "PermanentRedirect", FailureClass::kNonRetryable},
+      {200, "ThrottlingException", FailureClass::kThrottling},  // S3 200-with-error body
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(ClassifyAwsError(c.status, c.code), c.expected) << c.status << " " << c.code;
+  }
+}
+
 }  // namespace
 }  // namespace ac::aws

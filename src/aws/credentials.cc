@@ -220,13 +220,10 @@ class AssumeRoleProvider final : public CredentialsProvider {
     } catch (const AwsError& error) {
       std::string message = fmt::format("STS AssumeRole for role {} failed: {}: {} (HTTP {})", options_.role_arn,
                                         error.code(), error.aws_message(), error.http_status());
-      if (error.code() == "AccessDenied" || error.code() == "AccessDeniedException") {
-        throw common::PermissionError(message);
-      }
-      FailureClass failure = error.failure_class();
-      if (failure != FailureClass::kNonRetryable && failure != FailureClass::kNone) {
-        throw common::TransientError(message);
-      }
+      // Classified like every AWS error (AwsError::KindFor): not allowed to assume the role, a
+      // passing failure, or else a credentials problem.
+      if (error.kind() == common::ErrorKind::kPermission) throw common::PermissionError(message);
+      if (error.kind() == common::ErrorKind::kTransient) throw common::TransientError(message);
       throw common::AuthError(message);
     } catch (const common::TransientError& error) {
       throw common::TransientError(

@@ -1,8 +1,6 @@
 // AWS "standard" retry mode (botocore retries/standard.py + quota.py; spec athena-wire.md §6).
 //
-// * Classification: the error code decides first (a throttling code arrives with HTTP 400 or 503),
-//   then the status: 429 throttling; 500/502/503/504 transient; everything else non-retryable.
-//   No status at all (0: the request never got a response) is transient.
+// * Classification: ClassifyAwsError (aws_error.cc), the one place AWS error codes are read.
 // * Backoff: full jitter, delay = rand[0,1) x min(base x 2^(attempt-1), max_delay), with base =
 //   throttle_base_delay for throttling and base_delay otherwise.
 // * Quota: a bucket of quota_tokens per client. A retry costs retry_cost (timeout_retry_cost for a
@@ -12,59 +10,11 @@
 #include "aws/retry.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 
+#include "common/error.h"
+
 namespace ac::aws {
-namespace {
-
-constexpr std::array<std::string_view, 3> kTransientCodes = {
-    "RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete"};
-
-constexpr std::array<std::string_view, 14> kThrottlingCodes = {
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "RequestThrottledException",
-    "TooManyRequestsException",
-    "ProvisionedThroughputExceededException",
-    "TransactionInProgressException",
-    "RequestLimitExceeded",
-    "BandwidthLimitExceeded",
-    "LimitExceededException",
-    "RequestThrottled",
-    "SlowDown",
-    "EC2ThrottledException",
-    "PriorRequestNotComplete"};  // listed in both by botocore; the transient check wins
-
-template <size_t N>
-bool Contains(const std::array<std::string_view, N>& codes, std::string_view code) {
-  return std::find(codes.begin(), codes.end(), code) != codes.end();
-}
-
-/// "aws.protocoltests#ThrottlingException" and "ThrottlingException:http://..." name the same code.
-std::string_view BareCode(std::string_view code) {
-  if (const size_t hash = code.rfind('#'); hash != std::string_view::npos) code.remove_prefix(hash + 1);
-  if (const size_t colon = code.find(':'); colon != std::string_view::npos) code = code.substr(0, colon);
-  return code;
-}
-
-}  // namespace
-
-FailureClass ClassifyAwsError(int http_status, std::string_view code) {
-  code = BareCode(code);
-  if (!code.empty()) {
-    if (Contains(kTransientCodes, code)) return FailureClass::kTransient;
-    if (Contains(kThrottlingCodes, code)) return FailureClass::kThrottling;
-  }
-  if (http_status >= 200 && http_status < 300 && code.empty()) return FailureClass::kNone;
-  if (http_status == 0) return FailureClass::kTransient;
-  if (http_status == 429) return FailureClass::kThrottling;
-  if (http_status == 500 || http_status == 502 || http_status == 503 || http_status == 504) {
-    return FailureClass::kTransient;
-  }
-  return FailureClass::kNonRetryable;
-}
 
 RetryPolicy::RetryPolicy(RetryOptions options)
     : options_(options),
@@ -72,8 +22,12 @@ RetryPolicy::RetryPolicy(RetryOptions options)
       rng_(options.seed != 0 ? options.seed : std::random_device{}()) {}
 
 std::optional<std::chrono::milliseconds> RetryPolicy::OnFailure(int attempt, FailureClass failure) {
+  return OnFailure(attempt, failure, options_.max_attempts);
+}
+
+std::optional<std::chrono::milliseconds> RetryPolicy::OnFailure(int attempt, FailureClass failure, int max_attempts) {
   if (failure == FailureClass::kNone || failure == FailureClass::kNonRetryable) return std::nullopt;
-  if (attempt < 1 || attempt >= options_.max_attempts) return std::nullopt;
+  if (attempt < 1 || attempt >= max_attempts) return std::nullopt;
   const int cost = failure == FailureClass::kTimeout ? options_.timeout_retry_cost : options_.retry_cost;
 
   const auto base = failure == FailureClass::kThrottling ? options_.throttle_base_delay : options_.base_delay;
@@ -103,6 +57,29 @@ void RetryPolicy::OnSuccess(std::optional<FailureClass> retried_class) {
 int RetryPolicy::available_tokens() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return tokens_;
+}
+
+RetryAttempts::RetryAttempts(RetryPolicy& policy, common::Clock& clock, const common::CancellationToken* cancel,
+                             std::string what, int max_attempts)
+    : policy_(policy),
+      clock_(clock),
+      cancel_(cancel),
+      what_(std::move(what)),
+      max_attempts_(max_attempts > 0 ? max_attempts : policy.options().max_attempts) {}
+
+bool RetryAttempts::Retry(FailureClass failure) {
+  const std::optional<std::chrono::milliseconds> delay = policy_.OnFailure(attempt_, failure, max_attempts_);
+  if (!delay) return false;
+  retried_ = failure;
+  if (clock_.SleepFor(*delay, cancel_)) {
+    throw common::CancelledError(what_ + " cancelled while waiting to retry");
+  }
+  ++attempt_;
+  return true;
+}
+
+void RetryAttempts::Succeeded() {
+  if (retried_) policy_.OnSuccess(retried_);
 }
 
 }  // namespace ac::aws

@@ -1,20 +1,18 @@
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <string>
-#include <string_view>
 
 #include "common/clock.h"
 
 namespace ac::aws {
 
-/// How the retry policy sees one failed attempt.
+/// How the retry policy sees one failed attempt (ClassifyAwsError in aws_error.h tells it for an
+/// AWS error response).
 enum class FailureClass {
   kNone,          ///< success
   kTransient,     ///< connection failure, 500/502/503/504, RequestTimeout ...
@@ -22,9 +20,6 @@ enum class FailureClass {
   kThrottling,    ///< ThrottlingException, TooManyRequestsException, SlowDown, 429 ...
   kNonRetryable,  ///< everything else (AccessDenied, InvalidRequestException, signature errors)
 };
-
-/// Classifies an AWS error code and HTTP status (code may be empty).
-FailureClass ClassifyAwsError(int http_status, std::string_view code);
 
 struct RetryOptions {
   int max_attempts = 5;                                ///< total attempts, including the first
@@ -38,7 +33,9 @@ struct RetryOptions {
 };
 
 /// AWS "standard" retry mode: full-jitter exponential backoff with a cap, and a per-client retry
-/// quota (token bucket) so a sick endpoint is not hammered. Thread-safe; one per service client.
+/// quota (token bucket) so a sick endpoint is not hammered. Thread-safe; one per service client
+/// (a sync shares one between its Athena and S3 clients). Every retry decision of this project
+/// goes through it: ServiceClient's requests, and through RetryAttempts the loops above it.
 class RetryPolicy {
  public:
   explicit RetryPolicy(RetryOptions options = {});
@@ -46,6 +43,9 @@ class RetryPolicy {
   /// Decides whether attempt number `attempt` (1-based) that failed with `failure` may be retried;
   /// when yes returns the delay to sleep and takes tokens from the quota.
   std::optional<std::chrono::milliseconds> OnFailure(int attempt, FailureClass failure);
+  /// The same for an operation with an attempt limit of its own (query_max_attempts) instead of
+  /// options().max_attempts.
+  std::optional<std::chrono::milliseconds> OnFailure(int attempt, FailureClass failure, int max_attempts);
   /// Records a success; `retried_class` is the class of the last retried failure, if any.
   void OnSuccess(std::optional<FailureClass> retried_class);
 
@@ -57,6 +57,36 @@ class RetryPolicy {
   mutable std::mutex mutex_;
   int tokens_;
   std::mt19937_64 rng_;
+};
+
+/// The attempts of one operation retried above ServiceClient, where a ServiceClient request
+/// cannot retry by itself: a download whose body broke after some bytes (resumed from the first
+/// missing byte), a query Athena failed as retryable (resubmitted). Each retry is decided by the
+/// policy (attempt limit, backoff, quota); the backoff is slept on `clock`.
+class RetryAttempts {
+ public:
+  /// `what` names the operation in the cancellation message; `max_attempts` 0 = the policy's.
+  RetryAttempts(RetryPolicy& policy, common::Clock& clock, const common::CancellationToken* cancel,
+                std::string what, int max_attempts = 0);
+
+  /// 1-based number of the attempt under way.
+  int attempt() const { return attempt_; }
+  /// The attempt under way failed with `failure`: when the policy allows another, sleeps its
+  /// backoff, moves to the next attempt and returns true; false otherwise. Throws
+  /// common::CancelledError when cancelled while waiting.
+  bool Retry(FailureClass failure);
+  /// The operation succeeded: after retries, refunds the quota as the policy says (the requests
+  /// themselves were counted by their ServiceClient).
+  void Succeeded();
+
+ private:
+  RetryPolicy& policy_;
+  common::Clock& clock_;
+  const common::CancellationToken* cancel_;
+  std::string what_;
+  int max_attempts_;
+  int attempt_ = 1;
+  std::optional<FailureClass> retried_;
 };
 
 }  // namespace ac::aws

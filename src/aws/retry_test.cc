@@ -6,68 +6,12 @@
 #include <thread>
 #include <vector>
 
+#include "common/error.h"
+
 namespace ac::aws {
 namespace {
 
 using std::chrono::milliseconds;
-
-struct ClassificationCase {
-  int status;
-  const char* code;
-  FailureClass expected;
-};
-
-TEST(ClassifyAwsErrorTest, Table) {
-  const ClassificationCase cases[] = {
-      // success
-      {200, "", FailureClass::kNone},
-      {206, "", FailureClass::kNone},
-      // transient codes, whatever the status
-      {400, "RequestTimeout", FailureClass::kTransient},
-      {400, "RequestTimeoutException", FailureClass::kTransient},
-      {400, "PriorRequestNotComplete", FailureClass::kTransient},
-      // transient statuses
-      {500, "", FailureClass::kTransient},
-      {500, "InternalServerException", FailureClass::kTransient},
-      {502, "", FailureClass::kTransient},
-      {503, "ServiceUnavailable", FailureClass::kTransient},
-      {504, "", FailureClass::kTransient},
-      {0, "", FailureClass::kTransient},  // no response at all
-      // throttling codes
-      {400, "Throttling", FailureClass::kThrottling},
-      {400, "ThrottlingException", FailureClass::kThrottling},
-      {400, "ThrottledException", FailureClass::kThrottling},
-      {400, "RequestThrottledException", FailureClass::kThrottling},
-      {400, "TooManyRequestsException", FailureClass::kThrottling},
-      {400, "ProvisionedThroughputExceededException", FailureClass::kThrottling},
-      {400, "TransactionInProgressException", FailureClass::kThrottling},
-      {400, "RequestLimitExceeded", FailureClass::kThrottling},
-      {509, "BandwidthLimitExceeded", FailureClass::kThrottling},
-      {400, "LimitExceededException", FailureClass::kThrottling},
-      {400, "RequestThrottled", FailureClass::kThrottling},
-      {503, "SlowDown", FailureClass::kThrottling},  // the code wins over the 503
-      {400, "EC2ThrottledException", FailureClass::kThrottling},
-      {429, "", FailureClass::kThrottling},
-      {429, "Whatever", FailureClass::kThrottling},
-      // namespaced codes (JSON protocols)
-      {400, "com.amazonaws.athena#ThrottlingException", FailureClass::kThrottling},
-      {400, "ThrottlingException:http://internal.amazon.com/", FailureClass::kThrottling},
-      // everything else
-      {400, "InvalidRequestException", FailureClass::kNonRetryable},
-      {400, "MetadataException", FailureClass::kNonRetryable},
-      {403, "AccessDenied", FailureClass::kNonRetryable},
-      {403, "SignatureDoesNotMatch", FailureClass::kNonRetryable},
-      {404, "NoSuchKey", FailureClass::kNonRetryable},
-      {400, "", FailureClass::kNonRetryable},
-      {501, "NotImplemented", FailureClass::kNonRetryable},
-      {509, "", FailureClass::kNonRetryable},
-      {301, "PermanentRedirect", FailureClass::kNonRetryable},
-      {200, "ThrottlingException", FailureClass::kThrottling},  // S3 200-with-error body
-  };
-  for (const auto& c : cases) {
-    EXPECT_EQ(ClassifyAwsError(c.status, c.code), c.expected) << c.status << " " << c.code;
-  }
-}
 
 RetryOptions Seeded(uint64_t seed = 42) {
   RetryOptions options;
@@ -205,6 +149,59 @@ TEST(RetryPolicyTest, ThreadSafeTokenAccounting) {
   }
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(policy.available_tokens(), 100'000 - 4 * 1000 * 5);
+}
+
+TEST(RetryPolicyTest, AnOperationMayHaveItsOwnAttemptLimit) {
+  RetryOptions options = Seeded();
+  options.max_attempts = 5;
+  RetryPolicy policy(options);
+  EXPECT_TRUE(policy.OnFailure(1, FailureClass::kTransient, 2).has_value());
+  EXPECT_FALSE(policy.OnFailure(2, FailureClass::kTransient, 2).has_value());
+  EXPECT_TRUE(policy.OnFailure(7, FailureClass::kTransient, 10).has_value());
+  EXPECT_FALSE(policy.OnFailure(1, FailureClass::kNonRetryable, 10).has_value());
+}
+
+TEST(RetryAttemptsTest, SleepsThePolicysBackoffUpToTheLimitAndRefundsOnSuccess) {
+  RetryOptions options = Seeded();
+  options.max_attempts = 3;
+  RetryPolicy policy(options);
+  common::FakeClock clock;
+  RetryAttempts attempts(policy, clock, nullptr, "S3 GetObject of s3://b/k");
+  EXPECT_EQ(attempts.attempt(), 1);
+  EXPECT_TRUE(attempts.Retry(FailureClass::kTransient));
+  EXPECT_EQ(attempts.attempt(), 2);
+  EXPECT_TRUE(attempts.Retry(FailureClass::kTransient));
+  EXPECT_EQ(attempts.attempt(), 3);
+  EXPECT_FALSE(attempts.Retry(FailureClass::kTransient));  // the third was the last
+  EXPECT_EQ(attempts.attempt(), 3);
+  ASSERT_EQ(clock.sleeps().size(), 2u);
+  EXPECT_LT(clock.sleeps()[0].count(), 100);
+  EXPECT_LT(clock.sleeps()[1].count(), 200);
+  EXPECT_EQ(policy.available_tokens(), 490);
+  attempts.Succeeded();
+  EXPECT_EQ(policy.available_tokens(), 495);
+
+  RetryAttempts fault_free(policy, clock, nullptr, "x");
+  fault_free.Succeeded();  // nothing retried: nothing refunded here
+  EXPECT_EQ(policy.available_tokens(), 495);
+}
+
+TEST(RetryAttemptsTest, TheOperationsOwnLimitAndCancellation) {
+  RetryPolicy policy(Seeded());
+  common::FakeClock clock;
+  RetryAttempts once(policy, clock, nullptr, "resubmitting the query", 1);
+  EXPECT_FALSE(once.Retry(FailureClass::kTransient));
+  EXPECT_TRUE(clock.sleeps().empty());
+
+  common::CancellationToken cancel;
+  cancel.Cancel();
+  RetryAttempts cancelled(policy, clock, &cancel, "S3 GetObject of s3://b/k");
+  try {
+    cancelled.Retry(FailureClass::kTransient);
+    FAIL() << "no throw";
+  } catch (const common::CancelledError& e) {
+    EXPECT_STREQ(e.what(), "S3 GetObject of s3://b/k cancelled while waiting to retry");
+  }
 }
 
 }  // namespace

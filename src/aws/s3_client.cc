@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 
+#include "aws/aws_error.h"
 #include "common/encoding.h"
 #include "common/error.h"
 #include "common/xml.h"
@@ -160,6 +162,44 @@ HttpResponse S3Client::GetObjectRange(const std::string& bucket, const std::stri
                                                     : fmt::format("bytes={}-", first));
   }
   return client->Send("GetObject", std::move(request), on_body);
+}
+
+int64_t S3Client::DownloadRange(const std::string& bucket, const std::string& key, int64_t first, int64_t last,
+                                const BodyCallback& on_body, const common::CancellationToken* cancel) {
+  const int64_t wanted = last >= 0 ? last - first + 1 : -1;
+  int64_t received = 0;
+  bool abandoned = false;
+  const BodyCallback take = [&](std::string_view chunk) {
+    if (wanted >= 0) chunk = chunk.substr(0, static_cast<size_t>(std::max<int64_t>(wanted - received, 0)));
+    if (!on_body(chunk)) {
+      abandoned = true;
+      return false;
+    }
+    received += static_cast<int64_t>(chunk.size());
+    return true;
+  };
+  const std::string what = fmt::format("S3 GetObject of s3://{}/{}", bucket, key);
+  RetryAttempts attempts(service_->retry(), service_->clock(), cancel, what);
+  while (true) {
+    const int64_t before = received;
+    try {
+      GetObjectRange(bucket, key, first + before, last, take);
+      if (wanted >= 0 && received < wanted) {
+        throw common::TransientError(
+            fmt::format("{} returned {} of the {} bytes requested", what, received - before, wanted - before));
+      }
+      break;
+    } catch (const common::TransientError&) {
+      // The body broke midway (or came back short): one more attempt, from the first missing byte.
+      if (abandoned || received == before || !attempts.Retry(FailureClass::kTransient)) throw;
+    } catch (const AwsError& e) {
+      // A resumed read to the end that starts exactly at the end of the object: nothing was left.
+      if (last >= 0 || e.http_status() != 416 || received == 0) throw;
+      break;
+    }
+  }
+  attempts.Succeeded();
+  return received;
 }
 
 std::string S3Client::GetObject(const std::string& bucket, const std::string& key) {

@@ -179,6 +179,128 @@ TEST_F(S3ClientTest, BrokenBodyAfterSomeBytesIsATransientErrorWithThoseBytesDeli
   EXPECT_EQ(fake_->Count("GET"), 1);  // not retried by the service client
 }
 
+TEST_F(S3ClientTest, DownloadRangeResumesFromTheFirstMissingByte) {
+  S3Client s3(MakeFakeS3Service(fake_, clock_), true);
+  std::string data;
+  for (int i = 0; i < 1000; ++i) data.push_back(static_cast<char>('a' + i % 26));
+  fake_->Put("b", "k", data);
+  fake_->chunk_bytes = 100;
+  fake_->cut_after = [](const testing::FakeS3Request& r, size_t) -> size_t {
+    if (r.range == "bytes=0-999") return 300;
+    if (r.range == "bytes=300-999") return 200;
+    return SIZE_MAX;
+  };
+  std::string got;
+  const int64_t received = s3.DownloadRange("b", "k", 0, 999, [&](std::string_view c) {
+    got.append(c);
+    return true;
+  });
+  EXPECT_EQ(received, 1000);
+  EXPECT_EQ(got, data);
+  std::vector<std::string> ranges;
+  for (const auto& request : fake_->Requests()) ranges.push_back(request.range);
+  EXPECT_EQ(ranges, (std::vector<std::string>{"bytes=0-999", "bytes=300-999", "bytes=500-999"}));
+  ASSERT_EQ(clock_.sleeps().size(), 2u);  // the policy's backoff before each resumed request
+  EXPECT_LT(clock_.sleeps()[0].count(), 100);
+  EXPECT_LT(clock_.sleeps()[1].count(), 200);
+}
+
+TEST_F(S3ClientTest, DownloadRangeResumesAsOftenAsThePolicyAllowsAttempts) {
+  S3Client s3(MakeFakeS3Service(fake_, clock_), true);  // RetryOptions: 5 attempts
+  fake_->Put("b", "k", std::string(1000, 'a'));
+  fake_->chunk_bytes = 10;
+  fake_->cut_after = [](const testing::FakeS3Request&, size_t) { return size_t{10}; };
+  std::string got;
+  EXPECT_THROW(s3.DownloadRange("b", "k", 0, 999,
+                                [&](std::string_view c) {
+                                  got.append(c);
+                                  return true;
+                                }),
+               common::TransientError);
+  EXPECT_EQ(fake_->Count("GET"), 5);
+  EXPECT_EQ(got.size(), 50u);
+}
+
+TEST_F(S3ClientTest, DownloadRangeEndsWhenAResumedRequestDeliversNothing) {
+  S3Client s3(MakeFakeS3Service(fake_, clock_), true);
+  fake_->Put("b", "k", std::string(1000, 'a'));
+  fake_->chunk_bytes = 100;
+  fake_->fail_with = [](const testing::FakeS3Request& r) { return r.range == "bytes=300-999" ? 403 : 0; };
+  fake_->cut_after = [](const testing::FakeS3Request&, size_t) { return size_t{300}; };
+  try {
+    s3.DownloadRange("b", "k", 0, 999, [](std::string_view) { return true; });
+    FAIL() << "no throw";
+  } catch (const AwsError& e) {
+    EXPECT_EQ(e.code(), "AccessDenied");
+  }
+  EXPECT_EQ(fake_->Count("GET"), 2);
+}
+
+TEST_F(S3ClientTest, DownloadRangeAsksAgainForTheRestOfAShortBody) {
+  S3Client s3(MakeFakeS3Service(fake_, clock_), true);
+  fake_->Put("b", "k", std::string(500, 'a'));  // shorter than the range asked for
+  std::string got;
+  try {
+    s3.DownloadRange("b", "k", 0, 999, [&](std::string_view c) {
+      got.append(c);
+      return true;
+    });
+    FAIL() << "no throw";
+  } catch (const AwsError& e) {
+    EXPECT_EQ(e.http_status(), 416);  // the rest, bytes=500-999, is not there
+  }
+  EXPECT_EQ(got.size(), 500u);
+  EXPECT_EQ(fake_->Count("GET"), 2);
+}
+
+TEST_F(S3ClientTest, DownloadRangeToTheEndCompletesWhenTheResumeStartsAtTheEnd) {
+  S3Client s3(MakeFakeS3Service(fake_, clock_), true);
+  fake_->Put("b", "k", std::string(1000, 'a'));
+  fake_->chunk_bytes = 100;
+  auto fake = fake_;
+  fake_->cut_after = [fake](const testing::FakeS3Request& r, size_t) -> size_t {
+    // The connection breaks after 700 bytes of an object that turns out to end there.
+    if (r.range.empty()) fake->Put("b", "k", std::string(700, 'a'));
+    return 700;
+  };
+  std::string got;
+  EXPECT_EQ(s3.DownloadRange("b", "k", 0, -1,
+                             [&](std::string_view c) {
+                               got.append(c);
+                               return true;
+                             }),
+            700);
+  EXPECT_EQ(got.size(), 700u);
+  ASSERT_EQ(fake_->Count("GET"), 2);
+  EXPECT_EQ(fake_->Requests().back().range, "bytes=700-");
+}
+
+TEST_F(S3ClientTest, DownloadRangeStopsWhenTheConsumerAbandonsIt) {
+  S3Client s3(MakeFakeS3Service(fake_, clock_), true);
+  fake_->Put("b", "k", std::string(1000, 'a'));
+  fake_->chunk_bytes = 100;
+  int chunks = 0;
+  EXPECT_ANY_THROW(s3.DownloadRange("b", "k", 0, 999, [&](std::string_view) { return ++chunks < 3; }));
+  EXPECT_EQ(fake_->Count("GET"), 1);
+  EXPECT_TRUE(clock_.sleeps().empty());
+}
+
+TEST_F(S3ClientTest, DownloadRangeCancelledWhileWaitingToResume) {
+  S3Client s3(MakeFakeS3Service(fake_, clock_), true);
+  fake_->Put("b", "k", std::string(1000, 'a'));
+  fake_->chunk_bytes = 100;
+  fake_->cut_after = [](const testing::FakeS3Request&, size_t) { return size_t{300}; };
+  common::CancellationToken cancel;
+  cancel.Cancel();
+  try {
+    s3.DownloadRange("b", "k", 0, 999, [](std::string_view) { return true; }, &cancel);
+    FAIL() << "no throw";
+  } catch (const common::CancelledError& e) {
+    EXPECT_STREQ(e.what(), "S3 GetObject of s3://b/k cancelled while waiting to retry");
+  }
+  EXPECT_EQ(fake_->Count("GET"), 1);
+}
+
 TEST_F(S3ClientTest, ListFollowsContinuationTokensAndDecodesKeys) {
   S3Client s3(MakeFakeS3Service(fake_, clock_), true);
   fake_->max_list_keys = 2;

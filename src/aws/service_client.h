@@ -42,6 +42,8 @@ class ServiceClient {
 
   const ServiceEndpoint& endpoint() const { return endpoint_; }
   common::Clock& clock() { return clock_; }
+  /// The retry policy (and quota) of this client, for operations retried above it (RetryAttempts).
+  RetryPolicy& retry() { return *retry_; }
 
   /// A client of the same service (credentials, transports, retry policy, error parser and
   /// cancellation shared) at another base URL, e.g. an S3 virtual-hosted bucket endpoint
