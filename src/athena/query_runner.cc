@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "aws/retry.h"
 #include "common/error.h"
 
 namespace ac::athena {
@@ -41,7 +42,12 @@ QueryExecution QueryRunner::Wait(const std::string& query_execution_id) {
 
 QueryExecution QueryRunner::Run(const StartQueryRequest& request,
                                 const std::function<void(const std::string& id)>& on_started) {
-  for (int attempt = 1;; ++attempt) {
+  // A query Athena failed as retryable is resubmitted as the retry policy of the Athena client
+  // decides (backoff, quota), at most max_attempts submissions in all.
+  aws::RetryAttempts attempts(client_.service().retry(), clock_, &cancel_, "resubmitting the Athena query",
+                              options_.max_attempts);
+  while (true) {
+    const int attempt = attempts.attempt();
     if (cancel_.IsCancelled()) throw common::CancelledError("interrupted before the Athena query started");
     StartQueryRequest this_request = request;
     // A resubmission is a new query: it needs a new idempotency token.
@@ -55,10 +61,11 @@ QueryExecution QueryRunner::Run(const StartQueryRequest& request,
     if (execution.state == "SUCCEEDED") {
       spdlog::info("Athena query {} succeeded: {} bytes scanned, {} ms{}", id, execution.data_scanned_bytes,
                    execution.total_execution_ms, execution.reused_previous_result ? " (reused result)" : "");
+      attempts.Succeeded();
       return execution;
     }
     if (execution.state == "FAILED" && execution.has_error && execution.error.retryable &&
-        attempt < options_.max_attempts) {
+        attempts.Retry(aws::FailureClass::kTransient)) {
       spdlog::warn("Athena query {} failed with a retryable error ({}); resubmitting (attempt {} of {})", id,
                    execution.state_change_reason, attempt + 1, options_.max_attempts);
       continue;

@@ -16,8 +16,9 @@ struct QueryRunnerOptions {
 };
 
 /// Runs one query to completion: StartQueryExecution (with a ClientRequestToken), polls
-/// GetQueryExecution with exponential backoff, resubmits a query that failed with Retryable=true a
-/// bounded number of times, and stops the query (StopQueryExecution) when cancelled so nothing keeps
+/// GetQueryExecution with exponential backoff, resubmits a query that failed with Retryable=true
+/// (at most max_attempts submissions, each resubmission decided and delayed by the Athena client's
+/// RetryPolicy), and stops the query (StopQueryExecution) when cancelled so nothing keeps
 /// running and billing.
 class QueryRunner {
  public:

@@ -65,6 +65,29 @@ TEST(QueryRunnerTest, RetryableFailureIsResubmittedWithANewTokenThenGivesUp) {
   EXPECT_EQ(tokens.size(), 3u);
 }
 
+TEST(QueryRunnerTest, ResubmissionsWaitTheBackoffOfTheClientsRetryPolicy) {
+  auto fake = std::make_shared<FakeAthena>();
+  int starts = 0;
+  fake->handlers["StartQueryExecution"] = [&starts](const nlohmann::json&) {
+    ++starts;
+    return std::make_pair(200, std::string(R"({"QueryExecutionId":"q-)") + std::to_string(starts) + "\"}");
+  };
+  fake->handlers["GetQueryExecution"] = [&starts](const nlohmann::json& request) {
+    if (starts < 3) return std::make_pair(200, ExecutionBody(request["QueryExecutionId"], "FAILED", true, "Throttled"));
+    return std::make_pair(200, ExecutionBody(request["QueryExecutionId"], "SUCCEEDED"));
+  };
+  common::FakeClock clock;
+  common::CancellationToken cancel;
+  auto client = testing::MakeFakeClient(fake, clock, &cancel);
+  QueryRunner runner(*client, clock, cancel, {.max_attempts = 3});
+  EXPECT_EQ(runner.Run({.sql = "SELECT 1"}).id, "q-3");
+  // No polling (every state is terminal at once): the sleeps are the two resubmission backoffs,
+  // full jitter under the policy's 100 ms x 2^(attempt-1).
+  ASSERT_EQ(clock.sleeps().size(), 2u);
+  EXPECT_LT(clock.sleeps()[0].count(), 100);
+  EXPECT_LT(clock.sleeps()[1].count(), 200);
+}
+
 TEST(QueryRunnerTest, UserErrorsAreNotResubmittedAndReadLikeTheCause) {
   auto fake = std::make_shared<FakeAthena>();
   fake->handlers["StartQueryExecution"] = [](const nlohmann::json&) {
