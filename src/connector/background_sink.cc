@@ -1,21 +1,20 @@
 #include "connector/background_sink.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 namespace ac::connector {
 
 BackgroundRecordSink::BackgroundRecordSink(RecordSink& sink, size_t max_queued_writes)
-    : sink_(sink), max_queued_writes_(std::max<size_t>(max_queued_writes, 1)) {
+    : sink_(sink),
+      // Enough spares for every batch that can be in flight; the rest are freed.
+      queue_(std::max<size_t>(max_queued_writes, 1), std::max<size_t>(max_queued_writes, 1) + 1) {
   worker_ = std::thread([this] { Run(); });
 }
 
 BackgroundRecordSink::~BackgroundRecordSink() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  work_.notify_one();
+  queue_.Close();  // the worker applies what is queued (unless a call failed), then ends
   worker_.join();
 }
 
@@ -30,10 +29,7 @@ void BackgroundRecordSink::Truncate(const common::TableSchema& table) {
 void BackgroundRecordSink::Write(const common::TableSchema& table, RecordType type,
                                  const common::ValueBatch& rows) {
   Call call{CallKind::kWrite, table, type};
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    call.rows = TakeSpareLocked();
-  }
+  call.rows = queue_.TakeSpare().rows;
   call.rows.Assign(rows);
   Enqueue(std::move(call));
 }
@@ -42,10 +38,7 @@ void BackgroundRecordSink::WriteAndRecycle(const common::TableSchema& table, Rec
                                            common::ValueBatch& rows) {
   Call call{CallKind::kWrite, table, type};
   call.rows = std::move(rows);
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    rows = TakeSpareLocked();
-  }
+  rows = queue_.TakeSpare().rows;
   Enqueue(std::move(call));
 }
 
@@ -62,30 +55,11 @@ void BackgroundRecordSink::Warning(const std::string& message) {
   Enqueue(std::move(call));
 }
 
-void BackgroundRecordSink::Drain() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  done_.wait(lock, [this] { return (queue_.empty() && !busy_) || error_ != nullptr; });
-  if (error_ != nullptr) std::rethrow_exception(error_);
-}
+void BackgroundRecordSink::Drain() { queue_.WaitUntilDone(); }
 
 void BackgroundRecordSink::Enqueue(Call call) {
-  {
-    std::unique_lock<std::mutex> lock(mutex_);
-    if (call.kind == CallKind::kWrite) {
-      done_.wait(lock, [this] { return queued_writes_ < max_queued_writes_ || error_ != nullptr; });
-    }
-    if (error_ != nullptr) std::rethrow_exception(error_);
-    if (call.kind == CallKind::kWrite) ++queued_writes_;
-    queue_.push_back(std::move(call));
-  }
-  work_.notify_one();
-}
-
-common::ValueBatch BackgroundRecordSink::TakeSpareLocked() {
-  if (spares_.empty()) return common::ValueBatch();
-  common::ValueBatch spare = std::move(spares_.back());
-  spares_.pop_back();
-  return spare;
+  const size_t weight = call.kind == CallKind::kWrite ? 1 : 0;
+  queue_.Push(std::move(call), weight);  // rethrows the failure of an earlier call
 }
 
 void BackgroundRecordSink::Apply(Call& call) {
@@ -99,36 +73,21 @@ void BackgroundRecordSink::Apply(Call& call) {
 }
 
 void BackgroundRecordSink::Run() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (true) {
-    work_.wait(lock, [this] { return !queue_.empty() || stopping_; });
-    if (queue_.empty()) return;  // stopping, nothing left
-    Call call = std::move(queue_.front());
-    queue_.pop_front();
-    const bool skip = error_ != nullptr;
-    busy_ = true;
-    if (call.kind == CallKind::kWrite) {
-      --queued_writes_;
-      done_.notify_all();  // room for the next write
+  while (std::optional<Call> call = queue_.Pop()) {
+    try {
+      Apply(*call);
+    } catch (...) {
+      // Nothing is applied after a failure: the calls queued behind it are dropped with the queue.
+      queue_.Fail(std::current_exception());
+      return;
     }
-    lock.unlock();
-    std::exception_ptr failure;
-    if (!skip) {
-      try {
-        Apply(call);
-      } catch (...) {
-        failure = std::current_exception();
-      }
+    if (call->kind == CallKind::kWrite) {
+      Call spare;
+      spare.rows = std::move(call->rows);
+      spare.rows.Clear();
+      queue_.Recycle(std::move(spare));
     }
-    if (call.kind == CallKind::kWrite) call.rows.Clear();
-    lock.lock();
-    if (failure != nullptr && error_ == nullptr) error_ = failure;
-    // Enough spares for every batch that can be in flight; the rest are freed.
-    if (call.kind == CallKind::kWrite && spares_.size() <= max_queued_writes_) {
-      spares_.push_back(std::move(call.rows));
-    }
-    busy_ = false;
-    done_.notify_all();
+    queue_.MarkDone();
   }
 }
 

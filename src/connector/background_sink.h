@@ -1,15 +1,11 @@
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
-#include <deque>
-#include <exception>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
-#include <vector>
 
+#include "common/bounded_queue.h"
 #include "common/value.h"
 #include "connector/record_sink.h"
 
@@ -50,10 +46,11 @@ class BackgroundRecordSink final : public RecordSink {
  private:
   enum class CallKind { kDefineTable, kTruncate, kWrite, kCheckpoint, kWarning };
   struct Call {
+    Call() = default;  // a spare: only its rows are used
     explicit Call(CallKind call_kind, common::TableSchema call_table = {},
                   RecordType record_type = RecordType::kUpsert)
         : kind(call_kind), table(std::move(call_table)), type(record_type) {}
-    CallKind kind;
+    CallKind kind = CallKind::kWrite;
     common::TableSchema table;
     RecordType type = RecordType::kUpsert;
     common::ValueBatch rows;
@@ -62,22 +59,14 @@ class BackgroundRecordSink final : public RecordSink {
 
   /// Queues `call` (blocking while too many writes wait); rethrows an earlier failure instead.
   void Enqueue(Call call);
-  /// A cleared batch for the caller (a recycled one when there is one). Caller holds mutex_.
-  common::ValueBatch TakeSpareLocked();
   void Apply(Call& call);
   void Run();
 
   RecordSink& sink_;
-  const size_t max_queued_writes_;
-  std::mutex mutex_;
-  std::condition_variable work_;  // the worker waits for calls
-  std::condition_variable done_;  // the caller waits for room or for the queue to empty
-  std::deque<Call> queue_;
-  size_t queued_writes_ = 0;  // writes in queue_
-  bool busy_ = false;  // the worker is applying a call
-  bool stopping_ = false;
-  std::exception_ptr error_;
-  std::vector<common::ValueBatch> spares_;
+  /// The calls waiting for the worker: only writes count against max_queued_writes (weight 1),
+  /// the other calls never wait (weight 0). A failure of the sink fails the queue. Its spares are
+  /// the written batches, handed back to callers.
+  common::BoundedQueue<Call> queue_;
   std::thread worker_;  // last: started once everything above exists
 };
 
