@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "athena/athena_csv.h"
+#include "results/athena_csv.h"
 
 namespace {
 
@@ -137,9 +137,9 @@ void RunParse(benchmark::State& state, const std::string& csv, size_t columns) {
   ac::athena::RowBatch batch(columns);
   int64_t rows = 0;
   for (auto _ : state) {
-    ac::athena::AthenaCsvOptions options;
+    ac::results::AthenaCsvOptions options;
     options.num_columns = columns;
-    ac::athena::AthenaCsvParser parser(options);
+    ac::results::AthenaCsvParser parser(options);
     for (size_t at = 0; at < csv.size(); at += part_bytes) {
       parser.Feed(std::string_view(csv).substr(at, part_bytes), batch);
       benchmark::DoNotOptimize(batch.byte_size());

@@ -66,21 +66,23 @@ TEST(QueryRunnerTest, RetryableFailureIsResubmittedWithANewTokenThenGivesUp) {
 }
 
 TEST(QueryRunnerTest, ResubmissionsWaitTheBackoffOfTheClientsRetryPolicy) {
+  // q-1 and q-2 fail as retryable, q-3 succeeds.
   auto fake = std::make_shared<FakeAthena>();
-  int starts = 0;
-  fake->handlers["StartQueryExecution"] = [&starts](const nlohmann::json&) {
-    ++starts;
-    return std::make_pair(200, std::string(R"({"QueryExecutionId":"q-)") + std::to_string(starts) + "\"}");
+  std::vector<std::string> ids = {"q-3", "q-2", "q-1"};
+  fake->handlers["StartQueryExecution"] = [&ids](const nlohmann::json&) {
+    const nlohmann::json reply = {{"QueryExecutionId", ids.back()}};
+    ids.pop_back();
+    return std::make_pair(200, reply.dump());
   };
-  fake->handlers["GetQueryExecution"] = [&starts](const nlohmann::json& request) {
-    if (starts < 3) return std::make_pair(200, ExecutionBody(request["QueryExecutionId"], "FAILED", true, "Throttled"));
-    return std::make_pair(200, ExecutionBody(request["QueryExecutionId"], "SUCCEEDED"));
+  fake->handlers["GetQueryExecution"] = [](const nlohmann::json& request) {
+    const std::string id = request["QueryExecutionId"];
+    const bool last = id == "q-3";
+    return std::make_pair(200, last ? ExecutionBody(id, "SUCCEEDED") : ExecutionBody(id, "FAILED", true, "Slow"));
   };
   common::FakeClock clock;
   common::CancellationToken cancel;
   auto client = testing::MakeFakeClient(fake, clock, &cancel);
-  QueryRunner runner(*client, clock, cancel, {.max_attempts = 3});
-  EXPECT_EQ(runner.Run({.sql = "SELECT 1"}).id, "q-3");
+  EXPECT_EQ(QueryRunner(*client, clock, cancel, {.max_attempts = 3}).Run({.sql = "SELECT 1"}).id, "q-3");
   // No polling (every state is terminal at once): the sleeps are the two resubmission backoffs,
   // full jitter under the policy's 100 ms x 2^(attempt-1).
   ASSERT_EQ(clock.sleeps().size(), 2u);

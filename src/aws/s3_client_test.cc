@@ -179,6 +179,14 @@ TEST_F(S3ClientTest, BrokenBodyAfterSomeBytesIsATransientErrorWithThoseBytesDeli
   EXPECT_EQ(fake_->Count("GET"), 1);  // not retried by the service client
 }
 
+/// A body callback that collects the bytes into `out`.
+BodyCallback AppendTo(std::string& out) {
+  return [&out](std::string_view chunk) {
+    out.append(chunk);
+    return true;
+  };
+}
+
 TEST_F(S3ClientTest, DownloadRangeResumesFromTheFirstMissingByte) {
   S3Client s3(MakeFakeS3Service(fake_, clock_), true);
   std::string data;
@@ -191,10 +199,7 @@ TEST_F(S3ClientTest, DownloadRangeResumesFromTheFirstMissingByte) {
     return SIZE_MAX;
   };
   std::string got;
-  const int64_t received = s3.DownloadRange("b", "k", 0, 999, [&](std::string_view c) {
-    got.append(c);
-    return true;
-  });
+  const int64_t received = s3.DownloadRange("b", "k", 0, 999, AppendTo(got));
   EXPECT_EQ(received, 1000);
   EXPECT_EQ(got, data);
   std::vector<std::string> ranges;
@@ -211,12 +216,7 @@ TEST_F(S3ClientTest, DownloadRangeResumesAsOftenAsThePolicyAllowsAttempts) {
   fake_->chunk_bytes = 10;
   fake_->cut_after = [](const testing::FakeS3Request&, size_t) { return size_t{10}; };
   std::string got;
-  EXPECT_THROW(s3.DownloadRange("b", "k", 0, 999,
-                                [&](std::string_view c) {
-                                  got.append(c);
-                                  return true;
-                                }),
-               common::TransientError);
+  EXPECT_THROW(s3.DownloadRange("b", "k", 0, 999, AppendTo(got)), common::TransientError);
   EXPECT_EQ(fake_->Count("GET"), 5);
   EXPECT_EQ(got.size(), 50u);
 }
@@ -241,10 +241,7 @@ TEST_F(S3ClientTest, DownloadRangeAsksAgainForTheRestOfAShortBody) {
   fake_->Put("b", "k", std::string(500, 'a'));  // shorter than the range asked for
   std::string got;
   try {
-    s3.DownloadRange("b", "k", 0, 999, [&](std::string_view c) {
-      got.append(c);
-      return true;
-    });
+    s3.DownloadRange("b", "k", 0, 999, AppendTo(got));
     FAIL() << "no throw";
   } catch (const AwsError& e) {
     EXPECT_EQ(e.http_status(), 416);  // the rest, bytes=500-999, is not there
@@ -264,12 +261,7 @@ TEST_F(S3ClientTest, DownloadRangeToTheEndCompletesWhenTheResumeStartsAtTheEnd) 
     return 700;
   };
   std::string got;
-  EXPECT_EQ(s3.DownloadRange("b", "k", 0, -1,
-                             [&](std::string_view c) {
-                               got.append(c);
-                               return true;
-                             }),
-            700);
+  EXPECT_EQ(s3.DownloadRange("b", "k", 0, -1, AppendTo(got)), 700);
   EXPECT_EQ(got.size(), 700u);
   ASSERT_EQ(fake_->Count("GET"), 2);
   EXPECT_EQ(fake_->Requests().back().range, "bytes=700-");

@@ -23,8 +23,8 @@ std::vector<athena::Column> SourceTableColumns(athena::AthenaClient& client, con
   try {
     metadata = client.GetTableMetadata(config.catalog, config.database, table.source_table);
   } catch (const aws::AwsError& e) {
-    if (e.code() == "MetadataException" || e.code() == "InvalidRequestException" ||
-        e.code() == "EntityNotFoundException" || e.code() == "ResourceNotFoundException") {
+    // Not found, or refused (MetadataException, InvalidRequestException): as aws_error classifies.
+    if (e.kind() == common::ErrorKind::kNotFound || e.kind() == common::ErrorKind::kQueryFailed) {
       throw common::NotFoundError(fmt::format("table '{}' was not found in database '{}' of catalog '{}': {}",
                                               table.source_table, config.database, config.catalog, e.aws_message()));
     }

@@ -95,16 +95,6 @@ TableConfig ParseTable(const std::map<std::string, std::string>& values, const s
 
 }  // namespace
 
-std::string_view ResultFetcherName(ResultFetcherKind kind) {
-  switch (kind) {
-    case ResultFetcherKind::kAuto: return "auto";
-    case ResultFetcherKind::kApi: return "api";
-    case ResultFetcherKind::kS3: return "s3";
-    case ResultFetcherKind::kUnload: return "unload";
-  }
-  return "auto";
-}
-
 const std::vector<ConfigField>& ConfigFields() {
   using K = ConfigField::Kind;
   static const std::vector<ConfigField> fields = {
@@ -161,6 +151,21 @@ S3Location S3Location::Parse(std::string_view uri, std::string_view key) {
 std::string TableConfig::BaseSql() const {
   if (!query.empty()) return query;
   return fmt::format("SELECT * FROM \"{}\"", source_table);
+}
+
+results::ResultFetcherOptions Config::FetcherOptions() const {
+  results::ResultFetcherOptions options;
+  options.fetcher = result_fetcher;
+  options.staging = staging.ToString();
+  options.s3_path_style = !s3_endpoint_url.empty();
+  options.s3_part_size_bytes = s3_part_size_bytes;
+  options.s3_concurrency = s3_concurrency;
+  options.checkpoint_interval_rows = checkpoint_interval_rows;
+  options.query_max_attempts = query_max_attempts;
+  options.database = database;
+  options.catalog = catalog;
+  options.workgroup = workgroup;
+  return options;
 }
 
 Config Config::Parse(const std::map<std::string, std::string>& values) {

@@ -8,12 +8,13 @@
 #include <vector>
 
 #include "common/secret.h"
+#include "results/fetcher_options.h"
 
 namespace ac::connector {
 
-/// How result rows are fetched (issue 6 adds s3/unload; api is GetQueryResults pages).
-enum class ResultFetcherKind { kAuto, kApi, kS3, kUnload };
-std::string_view ResultFetcherName(ResultFetcherKind kind);
+/// How result rows are fetched: the results module's fetchers (result_fetcher key).
+using results::ResultFetcherKind;
+using results::ResultFetcherName;
 
 /// One configuration key as shown in Fivetran's setup form and the README reference.
 struct ConfigField {
@@ -74,6 +75,9 @@ struct Config {
   int s3_concurrency = 8;
   int query_max_attempts = 3;          ///< submissions of a query that failed with Retryable=true
   std::string ca_bundle;               ///< optional CA bundle path
+
+  /// What the result fetchers need of this configuration.
+  results::ResultFetcherOptions FetcherOptions() const;
 
   static Config Parse(const std::map<std::string, std::string>& values);
   /// Parses a configuration.json document (a JSON object of strings).

@@ -11,7 +11,7 @@
 #include "aws/service_client.h"
 #include "common/error.h"
 #include "connector/athena_source.h"
-#include "connector/result_fetcher.h"
+#include "results/result_fetcher.h"
 #include "connector/sync_state.h"
 #include "connector/table_sync.h"
 
@@ -173,7 +173,7 @@ void Connector::Sync(const std::string& state_json, const Selection* selection, 
                      const common::CancellationToken& cancel) {
   SyncState state = SyncState::Parse(state_json);
   auto client = impl_->MakeAthena(cancel);
-  ResultFetcherFactory fetchers(config_, *client, impl_->MakeS3(cancel), cancel);
+  results::ResultFetcherFactory fetchers(config_.FetcherOptions(), *client, impl_->MakeS3(cancel), cancel);
   auto runner = impl_->Runner(*client, cancel);
   SyncTotals totals;
   const TableSyncServices services{config_, *client, runner, fetchers, sink, impl_->clock, cancel,

@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-#include "athena/result_reader.h"
+#include "results/result_reader.h"
 
 namespace ac::connector {
 
@@ -17,7 +17,7 @@ struct TableState {
   bool truncated = false;          ///< the pre-sync TRUNCATE of a full refresh was sent
   std::string fetcher;             ///< planned fetcher of the query in progress: api, s3, unload, auto
   std::string unload_prefix;       ///< unload: where the Parquet files of the query in progress go
-  athena::ResultPosition position; ///< where reading stands in that result
+  results::ResultPosition position; ///< where reading stands in that result
   int64_t rows_synced = 0;         ///< rows delivered from that result
   std::string cursor_value;        ///< incremental: Athena text of the highest cursor value synced
   std::string cursor_type;         ///< incremental: Athena type of the cursor column

@@ -122,7 +122,7 @@ bool TableSync::ResumeSavedRead() {
   execution_ = SavedSucceededQuery();
   if (!execution_) return false;
   start_ = saved_.position;
-  plan_.fetcher = ParseResultFetcherName(saved_.fetcher);
+  plan_.fetcher = results::ParseResultFetcherName(saved_.fetcher);
   plan_.sql = execution_->query;
   plan_.unload_prefix = saved_.unload_prefix;
   try {
@@ -155,7 +155,7 @@ void TableSync::RunQuery() {
     execution_ = services_.runner.Run(QueryRequest(services_.config, plan_.sql), on_started);
   } catch (const common::Error& e) {
     // An UNLOAD that cannot express the query falls back to the plain query (one log line).
-    std::optional<FetchPlan> fallback = services_.fetchers.PlanAfterFailure(plan_, sql_, e);
+    std::optional<results::FetchPlan> fallback = services_.fetchers.PlanAfterFailure(plan_, sql_, e);
     if (!fallback) throw;
     plan_ = std::move(*fallback);
     execution_ = services_.runner.Run(QueryRequest(services_.config, plan_.sql), on_started);

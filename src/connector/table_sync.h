@@ -11,7 +11,6 @@
 
 #include "athena/athena_client.h"
 #include "athena/query_runner.h"
-#include "athena/result_reader.h"
 #include "athena/row_batch.h"
 #include "common/clock.h"
 #include "common/value.h"
@@ -19,8 +18,9 @@
 #include "connector/connector.h"
 #include "connector/cursor.h"
 #include "connector/record_sink.h"
-#include "connector/result_fetcher.h"
 #include "connector/sync_state.h"
+#include "results/result_fetcher.h"
+#include "results/result_reader.h"
 
 namespace ac::connector {
 
@@ -35,7 +35,7 @@ struct TableSyncServices {
   const Config& config;                     ///< checkpoint_interval_rows and the query settings
   athena::AthenaClient& athena;             ///< source table metadata
   athena::QueryRunner& runner;              ///< runs a new query, waits for a saved one
-  ResultFetcherFactory& fetchers;           ///< plans, opens and cleans up the result read
+  results::ResultFetcherFactory& fetchers;           ///< plans, opens and cleans up the result read
   RecordSink& sink;                         ///< receives the table, its rows and the checkpoints
   common::Clock& clock;                     ///< completed_at of the saved state
   const common::CancellationToken& cancel;  ///< checked between batches
@@ -98,10 +98,10 @@ class TableSync {
 
   std::vector<athena::Column> declared_;  ///< declared types of a source table (none for a query)
   bool resuming_ = false;                 ///< the read continues a saved query's result
-  FetchPlan plan_;
+  results::FetchPlan plan_;
   std::optional<athena::QueryExecution> execution_;
-  athena::ResultPosition start_;
-  std::unique_ptr<athena::ResultReader> reader_;
+  results::ResultPosition start_;
+  std::unique_ptr<results::ResultReader> reader_;
 
   std::vector<athena::Column> columns_;  ///< the result's columns, declared types merged in
   common::TableSchema schema_;           ///< every result column

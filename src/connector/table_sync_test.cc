@@ -108,7 +108,7 @@ class TableSyncTest : public ::testing::Test {
   void Sync(const std::string& state_json = "") {
     sink_.calls.clear();
     SyncState state = SyncState::Parse(state_json);
-    ResultFetcherFactory fetchers(config_, *client_, aws::testing::MakeFakeS3Service(s3_, clock_), *cancel_);
+    results::ResultFetcherFactory fetchers(config_.FetcherOptions(), *client_, aws::testing::MakeFakeS3Service(s3_, clock_), *cancel_);
     athena::QueryRunner runner(*client_, clock_, *cancel_);
     const TableSyncServices services{config_, *client_, runner, fetchers, sink_, clock_, *cancel_,
                                      on_progress_, totals_};

@@ -1,4 +1,4 @@
-#include "athena/athena_csv.h"
+#include "results/athena_csv.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -12,8 +12,10 @@
 
 #include "common/error.h"
 
-namespace ac::athena {
+namespace ac::results {
 namespace {
+
+using athena::RowBatch;
 
 using Cell = std::optional<std::string>;
 using Row = std::vector<Cell>;
@@ -471,4 +473,4 @@ TEST(AthenaTextResultTest, EmptyTextHasNoRows) {
 }
 
 }  // namespace
-}  // namespace ac::athena
+}  // namespace ac::results

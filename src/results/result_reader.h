@@ -7,7 +7,7 @@
 #include "athena/row_batch.h"
 #include "athena/types.h"
 
-namespace ac::athena {
+namespace ac::results {
 
 /// Where a reader stands in a query's result, so a later sync can resume reading the same result.
 /// Which fields matter depends on the fetcher.
@@ -26,11 +26,11 @@ class ResultReader {
  public:
   virtual ~ResultReader() = default;
   /// Result columns (names and types), known before the first Next().
-  virtual const std::vector<Column>& columns() const = 0;
+  virtual const std::vector<athena::Column>& columns() const = 0;
   /// Fills `batch` (Reset to the column count) with the next rows; returns false at the end.
-  virtual bool Next(RowBatch& batch) = 0;
+  virtual bool Next(athena::RowBatch& batch) = 0;
   /// Position after the rows returned so far.
   virtual ResultPosition position() const = 0;
 };
 
-}  // namespace ac::athena
+}  // namespace ac::results

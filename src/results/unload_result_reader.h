@@ -2,33 +2,27 @@
 
 #include <duckdb.h>
 
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <exception>
 #include <filesystem>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "athena/athena_client.h"
-#include "athena/result_reader.h"
 #include "aws/s3_client.h"
 #include "common/clock.h"
-#include "connector/parquet_cells.h"
+#include "results/batch_queue.h"
+#include "results/ordered_downloads.h"
+#include "results/parquet_cells.h"
+#include "results/result_reader.h"
 
-namespace ac::connector {
+namespace ac::results {
 
 struct UnloadReaderOptions {
   int concurrency = 8;                          ///< files downloaded at once
   size_t max_batch_rows = 8192;                 ///< rows per batch handed out
   std::filesystem::path temp_root;              ///< where the download folder goes ("" = system temp)
-  int max_body_resumes = 10;                    ///< re-requests of a file whose body broke midway
-  std::chrono::milliseconds resume_delay{200};  ///< backoff base between such re-requests
 };
 
 /// The Parquet files an UNLOAD wrote: from the data manifest (`Statistics.DataManifestLocation`,
@@ -42,34 +36,29 @@ std::vector<aws::S3Uri> ListUnloadFiles(aws::S3Client& s3, const athena::QueryEx
 /// concurrency + 1 files of the one being read, so the temp folder stays bounded) into a temp
 /// folder, read one after the other with DuckDB's Parquet reader on a reader thread, and converted
 /// to Athena's text cells (ParquetCellConverter), so values decode exactly as with the other
-/// fetchers. Local files are removed once read, the folder when the reader goes.
+/// fetchers. Local files are removed once read, the folder when the reader goes. A download whose
+/// body breaks midway continues where it stopped (S3Client::DownloadRange, under the S3 client's
+/// RetryPolicy).
 ///
 /// Position: `files_done` (file names fully read), `file_rows_done` (rows already read from the
 /// next file), `rows_read`. Columns come from the first file's Parquet schema; when the UNLOAD
 /// wrote no file (or all are done), from `columns_without_files`.
-class UnloadResultReader final : public athena::ResultReader {
+class UnloadResultReader final : public ResultReader {
  public:
-  UnloadResultReader(aws::S3Client& s3, std::vector<aws::S3Uri> files, athena::ResultPosition start,
+  UnloadResultReader(aws::S3Client& s3, std::vector<aws::S3Uri> files, ResultPosition start,
                      UnloadReaderOptions options, const common::CancellationToken* cancel,
                      const std::function<std::vector<athena::Column>()>& columns_without_files);
   ~UnloadResultReader() override;
 
   const std::vector<athena::Column>& columns() const override { return columns_; }
   bool Next(athena::RowBatch& batch) override;
-  athena::ResultPosition position() const override { return position_; }
+  ResultPosition position() const override { return position_; }
 
  private:
   struct File {
     aws::S3Uri uri;
     std::string name;  ///< last path segment: the id kept in files_done
     std::filesystem::path local;
-    enum class State { kPending, kDownloading, kDone, kFailed } state = State::kPending;
-    std::exception_ptr error;
-  };
-  struct Ready {
-    athena::RowBatch rows;
-    athena::ResultPosition position;
-    std::exception_ptr error;
   };
   /// A streaming DuckDB query over one local Parquet file.
   struct ParquetScan {
@@ -79,37 +68,25 @@ class UnloadResultReader final : public athena::ResultReader {
     ~ParquetScan();
   };
 
-  void WorkerLoop();
-  void Download(File& file);
-  void WaitForFile(size_t index);
+  void Download(const File& file);
   std::unique_ptr<ParquetScan> OpenScan(const File& file);
   void ReaderLoop(std::unique_ptr<ParquetScan> first);
-  bool Push(Ready ready);
-  athena::RowBatch TakeSpare();
   void StopThreads();
 
   aws::S3Client& s3_;
-  athena::ResultPosition position_;
+  ResultPosition position_;
   UnloadReaderOptions options_;
   const common::CancellationToken* cancel_;
-  common::Clock& clock_;
   std::vector<athena::Column> columns_;
   std::filesystem::path temp_dir_;
   duckdb_database database_ = nullptr;
   duckdb_connection connection_ = nullptr;
   std::unique_ptr<ParquetCellConverter> converter_;
 
-  std::mutex mutex_;
-  std::condition_variable cv_;
   std::vector<File> files_;  ///< files still to read, in order
-  size_t next_file_ = 0;     ///< next file a worker downloads
-  size_t read_file_ = 0;     ///< file the reader is on
-  std::deque<Ready> ready_;
-  std::vector<athena::RowBatch> spare_;
-  bool read_done_ = false;
-  std::atomic<bool> stop_{false};
-  std::vector<std::thread> workers_;
+  BatchQueue ready_;
+  OrderedDownloads downloads_;
   std::thread reader_;
 };
 
-}  // namespace ac::connector
+}  // namespace ac::results

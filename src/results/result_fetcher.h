@@ -1,18 +1,21 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "athena/athena_client.h"
-#include "athena/result_reader.h"
 #include "aws/s3_client.h"
 #include "aws/service_client.h"
 #include "common/clock.h"
 #include "common/error.h"
-#include "connector/config.h"
+#include "results/fetcher_options.h"
+#include "results/result_reader.h"
 
-namespace ac::connector {
+namespace ac::results {
 
 /// How one table's query is submitted and its result read, decided before the query runs.
 struct FetchPlan {
@@ -22,9 +25,6 @@ struct FetchPlan {
   std::string sql;            ///< the statement to submit (an UNLOAD wrapper for the unload fetcher)
   std::string unload_prefix;  ///< unload: s3://.../unload/<token>/ the Parquet files go to
 };
-
-/// Parses "auto" | "api" | "s3" | "unload" (as saved in state); "" gives kApi.
-ResultFetcherKind ParseResultFetcherName(std::string_view name);
 
 /// True when `sql` is a query UNLOAD can wrap: it starts (after comments and parentheses) with
 /// SELECT or WITH.
@@ -43,7 +43,7 @@ inline constexpr size_t kFetcherBatchRows = 8192;
 /// readable, else api, saying why in one log line).
 class ResultFetcherFactory {
  public:
-  ResultFetcherFactory(const Config& config, athena::AthenaClient& athena,
+  ResultFetcherFactory(ResultFetcherOptions options, athena::AthenaClient& athena,
                        std::shared_ptr<aws::ServiceClient> s3, const common::CancellationToken& cancel);
   ~ResultFetcherFactory();
 
@@ -55,29 +55,30 @@ class ResultFetcherFactory {
   std::optional<FetchPlan> PlanAfterFailure(const FetchPlan& failed, const std::string& sql,
                                             const common::Error& error) const;
   /// Opens a reader over the finished `execution` at `start` (a saved position or {}).
-  std::unique_ptr<athena::ResultReader> Open(const FetchPlan& plan, const athena::QueryExecution& execution,
-                                             const athena::ResultPosition& start);
+  std::unique_ptr<ResultReader> Open(const FetchPlan& plan, const athena::QueryExecution& execution,
+                                     const ResultPosition& start);
   /// Removes what the plan left behind once the result is fully delivered (unload files).
   void Cleanup(const FetchPlan& plan, const athena::QueryExecution& execution);
 
  private:
-  std::unique_ptr<athena::ResultReader> OpenApi(const athena::QueryExecution& execution,
-                                                const athena::ResultPosition& start);
-  std::unique_ptr<athena::ResultReader> OpenS3(const athena::QueryExecution& execution,
-                                               const athena::ResultPosition& start);
-  std::unique_ptr<athena::ResultReader> OpenAuto(const athena::QueryExecution& execution,
-                                                 const athena::ResultPosition& start);
-  std::unique_ptr<athena::ResultReader> OpenUnload(const FetchPlan& plan, const athena::QueryExecution& execution,
-                                                   const athena::ResultPosition& start);
-  /// Column names and types of `sql` from a `SELECT * FROM (...) LIMIT 0` query.
+  std::unique_ptr<ResultReader> OpenApi(const athena::QueryExecution& execution,
+                                        const ResultPosition& start);
+  std::unique_ptr<ResultReader> OpenS3(const athena::QueryExecution& execution,
+                                       const ResultPosition& start);
+  std::unique_ptr<ResultReader> OpenAuto(const athena::QueryExecution& execution,
+                                         const ResultPosition& start);
+  std::unique_ptr<ResultReader> OpenUnload(const FetchPlan& plan, const athena::QueryExecution& execution,
+                                           const ResultPosition& start);
+  /// Column names and types of `sql` from a `SELECT * FROM (...) LIMIT 0` query (submitted up to
+  /// query_max_attempts times, like every query).
   std::vector<athena::Column> QueryColumns(const std::string& sql);
   size_t BatchRows() const;
 
-  const Config& config_;
+  const ResultFetcherOptions options_;
   athena::AthenaClient& athena_;
   std::shared_ptr<aws::ServiceClient> s3_;
   const common::CancellationToken& cancel_;
   std::unique_ptr<aws::S3Client> s3_client_;
 };
 
-}  // namespace ac::connector
+}  // namespace ac::results

@@ -1,4 +1,4 @@
-#include "athena/s3_result_reader.h"
+#include "results/s3_result_reader.h"
 
 #include <gtest/gtest.h>
 
@@ -9,9 +9,17 @@
 #include "aws/fake_s3_test_util.h"
 #include "common/error.h"
 
-namespace ac::athena {
+namespace ac::results {
 namespace {
 
+using athena::Column;
+using athena::QueryExecution;
+using athena::RowBatch;
+using athena::TypeFromColumnInfo;
+using athena::TypeId;
+using athena::testing::FakeAthena;
+using athena::testing::MakeFakeClient;
+using athena::testing::ResultsBody;
 using aws::testing::FakeS3;
 using aws::testing::MakeFakeS3Service;
 
@@ -293,13 +301,13 @@ TEST_F(S3ResultReaderTest, TextResultIsReadWhole) {
 }
 
 TEST_F(S3ResultReaderTest, ColumnsComeFromOneGetQueryResultsCallWithMaxResultsOne) {
-  auto athena_fake = std::make_shared<testing::FakeAthena>();
+  auto athena_fake = std::make_shared<FakeAthena>();
   athena_fake->handlers["GetQueryResults"] = [](const nlohmann::json& request) {
     EXPECT_EQ(request["MaxResults"], 1);
-    return std::make_pair(200, testing::ResultsBody({{"id", "integer"}, {"name", "varchar"}, {"note", "varchar"}},
-                                                    {}, true, "tok"));
+    return std::make_pair(200, ResultsBody({{"id", "integer"}, {"name", "varchar"}, {"note", "varchar"}}, {}, true,
+                                           "tok"));
   };
-  auto athena = testing::MakeFakeClient(athena_fake, clock_);
+  auto athena = MakeFakeClient(athena_fake, clock_);
   const Rows expected = SampleRows(12);
   fake_->Put("results", "staging/q1.csv", Csv(expected));
   QueryExecution execution;
@@ -317,4 +325,4 @@ TEST_F(S3ResultReaderTest, ColumnsComeFromOneGetQueryResultsCallWithMaxResultsOn
 }
 
 }  // namespace
-}  // namespace ac::athena
+}  // namespace ac::results

@@ -1,4 +1,4 @@
-#include "connector/parquet_cells.h"
+#include "results/parquet_cells.h"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 #include "athena_text/cell_formatter.h"
 #include "common/error.h"
 
-namespace ac::connector {
+namespace ac::results {
 namespace {
 
 using athena::AthenaType;
@@ -140,4 +140,4 @@ void ParquetCellConverter::Append(duckdb_data_chunk chunk, size_t begin, size_t 
   }
 }
 
-}  // namespace ac::connector
+}  // namespace ac::results

@@ -1,4 +1,4 @@
-#include "connector/parquet_cells.h"
+#include "results/parquet_cells.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <cmath>
 #include <limits>
 
-namespace ac::connector {
+namespace ac::results {
 namespace {
 
 /// Runs `sql` in an in-memory DuckDB and converts the whole result to rows of Athena text.
@@ -142,4 +142,4 @@ TEST(ParquetCellConverterTest, RowSlicesAcrossChunksKeepOrderAndNulls) {
 }
 
 }  // namespace
-}  // namespace ac::connector
+}  // namespace ac::results

@@ -1,14 +1,14 @@
-#include "connector/result_fetcher.h"
+#include "results/result_fetcher.h"
 
 #include <gtest/gtest.h>
 
 #include "athena/fake_athena_test_util.h"
-#include "athena/get_query_results_reader.h"
-#include "athena/s3_result_reader.h"
 #include "aws/fake_s3_test_util.h"
-#include "connector/unload_result_reader.h"
+#include "results/get_query_results_reader.h"
+#include "results/s3_result_reader.h"
+#include "results/unload_result_reader.h"
 
-namespace ac::connector {
+namespace ac::results {
 namespace {
 
 TEST(UnloadSqlTest, OnlySelectAndWithQueriesAreUnloadable) {
@@ -37,10 +37,9 @@ TEST(UnloadSqlTest, StatementWrapsTheQueryAndGivesItBack) {
 class ResultFetcherFactoryTest : public ::testing::Test {
  protected:
   ResultFetcherFactoryTest() {
-    config_.region = "us-east-1";
-    config_.database = "default";
-    config_.staging = S3Location::Parse("s3://results/staging/", "s3_staging_dir");
-    config_.s3_endpoint_url = "http://127.0.0.1:9";
+    options_.database = "default";
+    options_.staging = "s3://results/staging/";
+    options_.s3_path_style = true;  // the fake S3 endpoint http://127.0.0.1:9
     athena_fake_->handlers["GetQueryResults"] = [](const nlohmann::json&) {
       return std::make_pair(200, athena::testing::ResultsBody({{"id", "integer"}}, {{"1"}, {"2"}}, true));
     };
@@ -52,10 +51,10 @@ class ResultFetcherFactoryTest : public ::testing::Test {
   }
 
   ResultFetcherFactory Factory() {
-    return ResultFetcherFactory(config_, *athena_, aws::testing::MakeFakeS3Service(fake_, clock_), cancel_);
+    return ResultFetcherFactory(options_, *athena_, aws::testing::MakeFakeS3Service(fake_, clock_), cancel_);
   }
 
-  Config config_;
+  ResultFetcherOptions options_;
   common::FakeClock clock_;
   common::CancellationToken cancel_;
   std::shared_ptr<athena::testing::FakeAthena> athena_fake_ = std::make_shared<athena::testing::FakeAthena>();
@@ -66,13 +65,13 @@ class ResultFetcherFactoryTest : public ::testing::Test {
 
 TEST_F(ResultFetcherFactoryTest, PlansFollowTheConfiguredFetcher) {
   for (auto kind : {ResultFetcherKind::kApi, ResultFetcherKind::kS3, ResultFetcherKind::kAuto}) {
-    config_.result_fetcher = kind;
+    options_.fetcher = kind;
     const FetchPlan plan = Factory().Plan("SELECT * FROM t", "tok");
     EXPECT_EQ(plan.fetcher, kind);
     EXPECT_EQ(plan.sql, "SELECT * FROM t");
     EXPECT_EQ(plan.unload_prefix, "");
   }
-  config_.result_fetcher = ResultFetcherKind::kUnload;
+  options_.fetcher = ResultFetcherKind::kUnload;
   const FetchPlan unload = Factory().Plan("SELECT * FROM t", "tok");
   EXPECT_EQ(unload.fetcher, ResultFetcherKind::kUnload);
   EXPECT_EQ(unload.unload_prefix, "s3://results/staging/unload/tok/");
@@ -83,7 +82,7 @@ TEST_F(ResultFetcherFactoryTest, PlansFollowTheConfiguredFetcher) {
 }
 
 TEST_F(ResultFetcherFactoryTest, AFailedUnloadFallsBackToThePlainQueryOnlyForQueryErrors) {
-  config_.result_fetcher = ResultFetcherKind::kUnload;
+  options_.fetcher = ResultFetcherKind::kUnload;
   auto factory = Factory();
   const FetchPlan unload = factory.Plan("SELECT current_time", "tok");
   const auto fallback = factory.PlanAfterFailure(
@@ -103,7 +102,7 @@ TEST_F(ResultFetcherFactoryTest, AutoReadsTheFileWhenItIsReadable) {
   FetchPlan plan;
   plan.fetcher = ResultFetcherKind::kAuto;
   auto reader = factory.Open(plan, execution_, {});
-  EXPECT_NE(dynamic_cast<athena::S3ResultReader*>(reader.get()), nullptr);
+  EXPECT_NE(dynamic_cast<S3ResultReader*>(reader.get()), nullptr);
   athena::RowBatch batch;
   ASSERT_TRUE(reader->Next(batch));
   EXPECT_EQ(batch.num_rows(), 2u);
@@ -118,19 +117,19 @@ TEST_F(ResultFetcherFactoryTest, AutoFallsBackToTheApiWhenTheFileCannotBeRead) {
     athena::QueryExecution cse = execution_;
     cse.encryption_option = "CSE_KMS";
     auto reader = factory.Open(plan, cse, {});
-    EXPECT_NE(dynamic_cast<athena::GetQueryResultsReader*>(reader.get()), nullptr);
+    EXPECT_NE(dynamic_cast<GetQueryResultsReader*>(reader.get()), nullptr);
   }
   {
     athena::QueryExecution managed = execution_;
     managed.output_location.clear();
     managed.managed_results = true;
     auto reader = factory.Open(plan, managed, {});
-    EXPECT_NE(dynamic_cast<athena::GetQueryResultsReader*>(reader.get()), nullptr);
+    EXPECT_NE(dynamic_cast<GetQueryResultsReader*>(reader.get()), nullptr);
   }
   {
     fake_->fail_with = [](const aws::testing::FakeS3Request&) { return 403; };
     auto reader = factory.Open(plan, execution_, {});
-    EXPECT_NE(dynamic_cast<athena::GetQueryResultsReader*>(reader.get()), nullptr);
+    EXPECT_NE(dynamic_cast<GetQueryResultsReader*>(reader.get()), nullptr);
     athena::RowBatch batch;
     ASSERT_TRUE(reader->Next(batch));
     EXPECT_EQ(batch.num_rows(), 2u);
@@ -151,17 +150,17 @@ TEST_F(ResultFetcherFactoryTest, AResumedAutoReadKeepsTheFetcherOfItsPosition) {
   auto factory = Factory();
   FetchPlan plan;
   plan.fetcher = ResultFetcherKind::kAuto;
-  athena::ResultPosition api;
+  ResultPosition api;
   api.fetcher = "api";
   api.rows_read = 1000;
   api.next_token = "tok";
-  EXPECT_NE(dynamic_cast<athena::GetQueryResultsReader*>(factory.Open(plan, execution_, api).get()), nullptr);
-  athena::ResultPosition s3;
+  EXPECT_NE(dynamic_cast<GetQueryResultsReader*>(factory.Open(plan, execution_, api).get()), nullptr);
+  ResultPosition s3;
   s3.fetcher = "s3";
   s3.rows_read = 1;
   s3.byte_offset = 9;
   auto reader = factory.Open(plan, execution_, s3);
-  ASSERT_NE(dynamic_cast<athena::S3ResultReader*>(reader.get()), nullptr);
+  ASSERT_NE(dynamic_cast<S3ResultReader*>(reader.get()), nullptr);
   athena::RowBatch batch;
   ASSERT_TRUE(reader->Next(batch));
   ASSERT_EQ(batch.num_rows(), 1u);
@@ -169,7 +168,7 @@ TEST_F(ResultFetcherFactoryTest, AResumedAutoReadKeepsTheFetcherOfItsPosition) {
 }
 
 TEST_F(ResultFetcherFactoryTest, CleanupRemovesTheUnloadFilesAndManifest) {
-  config_.result_fetcher = ResultFetcherKind::kUnload;
+  options_.fetcher = ResultFetcherKind::kUnload;
   auto factory = Factory();
   const FetchPlan plan = factory.Plan("SELECT 1", "tok");
   fake_->Put("results", "staging/unload/tok/a", "x");
@@ -186,5 +185,29 @@ TEST_F(ResultFetcherFactoryTest, CleanupRemovesTheUnloadFilesAndManifest) {
   EXPECT_TRUE(fake_->Has("results", "staging/unload/other/c"));
 }
 
+TEST_F(ResultFetcherFactoryTest, TheColumnQueryOfAnEmptyUnloadHonoursQueryMaxAttempts) {
+  // An UNLOAD that wrote no file: the columns come from a LIMIT 0 query, submitted like every query.
+  options_.fetcher = ResultFetcherKind::kUnload;
+  options_.query_max_attempts = 2;
+  int starts = 0;
+  athena_fake_->handlers["StartQueryExecution"] = [&starts](const nlohmann::json& request) {
+    EXPECT_EQ(request["QueryString"], "SELECT * FROM (\nSELECT 1 AS id\n) LIMIT 0");
+    ++starts;
+    return std::make_pair(200, std::string(R"({"QueryExecutionId":"cols"})"));
+  };
+  athena_fake_->handlers["GetQueryExecution"] = [](const nlohmann::json&) {
+    return std::make_pair(200, athena::testing::ExecutionBody("cols", "FAILED", true, "Query exhausted resources"));
+  };
+  auto factory = Factory();
+  const FetchPlan plan = factory.Plan("SELECT 1 AS id", "tok");
+  fake_->Put("results", "staging/q9-manifest.csv", "");
+  athena::QueryExecution unload;
+  unload.id = "q9";
+  unload.query = plan.sql;
+  unload.manifest_location = "s3://results/staging/q9-manifest.csv";
+  EXPECT_THROW(factory.Open(plan, unload, {}), common::QueryFailedError);
+  EXPECT_EQ(starts, 2);
+}
+
 }  // namespace
-}  // namespace ac::connector
+}  // namespace ac::results

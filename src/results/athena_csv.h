@@ -33,7 +33,7 @@
 
 #include "athena/row_batch.h"
 
-namespace ac::athena {
+namespace ac::results {
 
 struct AthenaCsvOptions {
   /// Expected number of columns (from GetQueryResults' ColumnInfo). 0 = take it from the header
@@ -79,15 +79,15 @@ class AthenaCsvParser {
 
   /// Consumes all of `chunk`, appending its complete rows to `out` (whose column count must be
   /// num_columns(); a batch with 0 columns and no cells is Reset to it). Returns rows appended.
-  size_t Feed(std::string_view chunk, RowBatch& out);
+  size_t Feed(std::string_view chunk, athena::RowBatch& out);
 
   /// Like Feed but appends at most `max_rows` rows, and returns how many bytes of `chunk` it
   /// consumed; the caller passes the rest (chunk.substr(returned)) again later. Bounds batch size.
-  size_t FeedRows(std::string_view chunk, RowBatch& out, size_t max_rows);
+  size_t FeedRows(std::string_view chunk, athena::RowBatch& out, size_t max_rows);
 
   /// End of input: parses a final record that lacks its trailing newline; throws ProtocolError if
   /// a quote is still open. Returns rows appended. No Feed after Finish.
-  size_t Finish(RowBatch& out);
+  size_t Finish(athena::RowBatch& out);
 
   /// Column count: from the options, or from the header once it has been parsed (else 0).
   size_t num_columns() const { return num_columns_; }
@@ -109,18 +109,18 @@ class AthenaCsvParser {
     bool incomplete = false;  // stopped because the data ended inside a record
   };
 
-  size_t FeedImpl(std::string_view chunk, RowBatch& out, size_t max_rows, size_t* rows_appended);
-  void PrepareBatch(RowBatch& out) const;
+  size_t FeedImpl(std::string_view chunk, athena::RowBatch& out, size_t max_rows, size_t* rows_appended);
+  void PrepareBatch(athena::RowBatch& out) const;
   // Parses complete records of [data, data + size), which starts at absolute offset `base`: the
   // header first if not done yet, then up to max_rows data rows.
-  ParseResult ParseBuffer(const char* data, size_t size, int64_t base, RowBatch& out,
+  ParseResult ParseBuffer(const char* data, size_t size, int64_t base, athena::RowBatch& out,
                           size_t max_rows);
   void ParseHeader(const char* data, size_t size, int64_t base, ParseResult& result);
   // The data records of ParseBuffer, from data + result.consumed.
-  void ParseRows(const char* data, size_t size, int64_t base, RowBatch& out, size_t max_rows,
+  void ParseRows(const char* data, size_t size, int64_t base, athena::RowBatch& out, size_t max_rows,
                  ParseResult& result);
   [[noreturn]] void FailRecord(const char* data, int64_t base, const char* record,
-                               const char* end, RowBatch& out, size_t first_cell, const char* at,
+                               const char* end, athena::RowBatch& out, size_t first_cell, const char* at,
                                const char* what);
   void StartCarry(const char* data, size_t size);
 
@@ -131,9 +131,9 @@ class AthenaCsvParser {
   std::vector<std::string> header_;
   int64_t consumed_ = 0;
   int64_t rows_ = 0;
-  std::string carry_;           // raw bytes of the incomplete record (starts at consumed_)
-  bool carry_in_quotes_ = false;  // quote state at the end of carry_
-  RowBatch header_cells_;         // scratch for the header (one cell per "row")
+  std::string carry_;              // raw bytes of the incomplete record (starts at consumed_)
+  bool carry_in_quotes_ = false;   // quote state at the end of carry_
+  athena::RowBatch header_cells_;  // scratch for the header (one cell per "row")
 };
 
 /// Parses a `.txt` result (DDL/UTILITY statements): one row per line (`\n`, a `\r` before it is
@@ -145,6 +145,6 @@ class AthenaCsvParser {
 /// tabs lacks are NULL (an empty line is "" in column 0, NULL elsewhere). Appends to `out`, which
 /// must have num_columns columns (a batch with 0 columns and no cells is Reset). Returns rows
 /// appended.
-size_t ParseAthenaTextResult(std::string_view text, size_t num_columns, RowBatch& out);
+size_t ParseAthenaTextResult(std::string_view text, size_t num_columns, athena::RowBatch& out);
 
-}  // namespace ac::athena
+}  // namespace ac::results

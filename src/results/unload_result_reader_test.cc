@@ -1,4 +1,4 @@
-#include "connector/unload_result_reader.h"
+#include "results/unload_result_reader.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include "aws/fake_s3_test_util.h"
 #include "common/error.h"
 
-namespace ac::connector {
+namespace ac::results {
 namespace {
 
 using aws::testing::FakeS3;
@@ -52,7 +52,7 @@ std::string ParquetOf(const std::string& sql, const std::filesystem::path& dir) 
   return bytes;
 }
 
-Rows ReadAll(athena::ResultReader& reader, std::vector<athena::ResultPosition>* positions = nullptr) {
+Rows ReadAll(ResultReader& reader, std::vector<ResultPosition>* positions = nullptr) {
   Rows out;
   athena::RowBatch batch;
   while (reader.Next(batch)) {
@@ -95,7 +95,7 @@ class UnloadResultReaderTest : public ::testing::Test {
     execution_.manifest_location = manifest ? "s3://results/staging/q1-manifest.csv" : "";
   }
 
-  std::unique_ptr<UnloadResultReader> Open(athena::ResultPosition start = {}, size_t batch_rows = 100,
+  std::unique_ptr<UnloadResultReader> Open(ResultPosition start = {}, size_t batch_rows = 100,
                                            int concurrency = 3) {
     UnloadReaderOptions options;
     options.concurrency = concurrency;
@@ -125,7 +125,7 @@ TEST_F(UnloadResultReaderTest, ReadsEveryFileInOrderAsAthenaText) {
   EXPECT_EQ(reader->columns()[0].name, "id");
   EXPECT_EQ(reader->columns()[0].type.id, athena::TypeId::kBigint);
   EXPECT_EQ(reader->columns()[2].type.id, athena::TypeId::kDouble);
-  std::vector<athena::ResultPosition> positions;
+  std::vector<ResultPosition> positions;
   EXPECT_EQ(ReadAll(*reader, &positions), expected_);
   for (const auto& p : positions) EXPECT_LE(p.rows_read, 1250);
   EXPECT_TRUE(reader->position().at_end);
@@ -139,7 +139,7 @@ TEST_F(UnloadResultReaderTest, ReadsEveryFileInOrderAsAthenaText) {
 
 TEST_F(UnloadResultReaderTest, ResumesFromEveryCheckpoint) {
   WriteFiles(3, 130);
-  std::vector<athena::ResultPosition> positions;
+  std::vector<ResultPosition> positions;
   {
     auto reader = Open({}, 50, 2);
     ReadAll(*reader, &positions);
@@ -198,4 +198,4 @@ TEST_F(UnloadResultReaderTest, AMissingFileFailsInTheConstructorAsNotFound) {
 }
 
 }  // namespace
-}  // namespace ac::connector
+}  // namespace ac::results

@@ -1,4 +1,4 @@
-#include "connector/unload_result_reader.h"
+#include "results/unload_result_reader.h"
 
 #include <fmt/format.h>
 #include <stdlib.h>
@@ -11,9 +11,10 @@
 #include "common/error.h"
 #include "common/sql_quote.h"
 
-namespace ac::connector {
+namespace ac::results {
 namespace {
 
+/// Converted batches waiting for the consumer.
 constexpr size_t kMaxReadyBatches = 4;
 
 std::string LastSegment(const std::string& key) {
@@ -70,15 +71,10 @@ UnloadResultReader::ParquetScan::~ParquetScan() {
   if (statement != nullptr) duckdb_destroy_prepare(&statement);
 }
 
-UnloadResultReader::UnloadResultReader(aws::S3Client& s3, std::vector<aws::S3Uri> files,
-                                       athena::ResultPosition start, UnloadReaderOptions options,
-                                       const common::CancellationToken* cancel,
+UnloadResultReader::UnloadResultReader(aws::S3Client& s3, std::vector<aws::S3Uri> files, ResultPosition start,
+                                       UnloadReaderOptions options, const common::CancellationToken* cancel,
                                        const std::function<std::vector<athena::Column>()>& columns_without_files)
-    : s3_(s3),
-      position_(std::move(start)),
-      options_(options),
-      cancel_(cancel),
-      clock_(s3.service().clock()) {
+    : s3_(s3), position_(std::move(start)), options_(options), cancel_(cancel), ready_(kMaxReadyBatches) {
   position_.fetcher = "unload";
   options_.concurrency = std::max(options_.concurrency, 1);
   options_.max_batch_rows = std::max<size_t>(options_.max_batch_rows, 1);
@@ -94,7 +90,7 @@ UnloadResultReader::UnloadResultReader(aws::S3Client& s3, std::vector<aws::S3Uri
   }
   if (files_.empty()) {
     columns_ = columns_without_files();
-    read_done_ = true;
+    ready_.Close();
     return;
   }
   try {
@@ -110,10 +106,10 @@ UnloadResultReader::UnloadResultReader(aws::S3Client& s3, std::vector<aws::S3Uri
     if (duckdb_open(nullptr, &database_) != DuckDBSuccess || duckdb_connect(database_, &connection_) != DuckDBSuccess) {
       throw common::InternalError("cannot open an in-memory DuckDB database to read the UNLOAD Parquet files");
     }
-    const size_t workers = std::min(files_.size(), static_cast<size_t>(options_.concurrency));
-    for (size_t i = 0; i < workers; ++i) workers_.emplace_back(&UnloadResultReader::WorkerLoop, this);
+    downloads_.Start(files_.size(), options_.concurrency, static_cast<size_t>(options_.concurrency) + 1,
+                     [this](size_t index) { Download(files_[index]); });
     // The first file's schema gives the columns (and an unreadable result fails here).
-    WaitForFile(0);
+    downloads_.Wait(0);
     std::unique_ptr<ParquetScan> first = OpenScan(files_[0]);
     converter_ = std::make_unique<ParquetCellConverter>(first->result);
     columns_ = converter_->columns();
@@ -127,14 +123,8 @@ UnloadResultReader::UnloadResultReader(aws::S3Client& s3, std::vector<aws::S3Uri
 UnloadResultReader::~UnloadResultReader() { StopThreads(); }
 
 void UnloadResultReader::StopThreads() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  for (auto& worker : workers_) {
-    if (worker.joinable()) worker.join();
-  }
+  ready_.Close();     // a reader thread waiting for room gives up
+  downloads_.Stop();  // so does one waiting for a file; the workers are joined
   if (reader_.joinable()) reader_.join();
   converter_.reset();
   if (connection_ != nullptr) duckdb_disconnect(&connection_);
@@ -146,73 +136,20 @@ void UnloadResultReader::StopThreads() {
   }
 }
 
-void UnloadResultReader::WorkerLoop() {
-  const size_t window = static_cast<size_t>(options_.concurrency) + 1;
-  while (true) {
-    size_t index = 0;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      cv_.wait(lock, [&] { return stop_ || next_file_ >= files_.size() || next_file_ < read_file_ + window; });
-      if (stop_ || next_file_ >= files_.size()) return;
-      index = next_file_++;
-      files_[index].state = File::State::kDownloading;
-    }
-    File& file = files_[index];
-    std::exception_ptr error;
-    try {
-      Download(file);
-    } catch (...) {
-      error = std::current_exception();
-    }
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      file.state = error ? File::State::kFailed : File::State::kDone;
-      file.error = error;
-    }
-    cv_.notify_all();
-    if (error) return;
-  }
-}
-
-void UnloadResultReader::Download(File& file) {
+void UnloadResultReader::Download(const File& file) {
   std::unique_ptr<std::FILE, FileCloser> out(std::fopen(file.local.c_str(), "wb"));
   if (!out) throw common::InternalError(fmt::format("cannot write {}", file.local.string()));
-  int64_t written = 0;
-  int resumes = 0;
-  bool complete = false;
-  while (!complete) {
-    const int64_t before = written;
-    try {
-      s3_.GetObjectRange(file.uri.bucket, file.uri.key, written, -1, [&](std::string_view chunk) {
-        if (stop_) return false;
+  s3_.DownloadRange(
+      file.uri.bucket, file.uri.key, 0, -1,
+      [&](std::string_view chunk) {
+        if (downloads_.stopped()) return false;  // abandoned: the transport aborts the transfer
         if (std::fwrite(chunk.data(), 1, chunk.size(), out.get()) != chunk.size()) {
           throw common::InternalError(fmt::format("cannot write {}", file.local.string()));
         }
-        written += static_cast<int64_t>(chunk.size());
         return true;
-      });
-      complete = true;
-    } catch (const common::TransientError&) {
-      if (written == before || ++resumes > options_.max_body_resumes) throw;
-      if (clock_.SleepFor(options_.resume_delay * resumes, cancel_)) {
-        throw common::CancelledError("downloading the UNLOAD files was cancelled");
-      }
-    } catch (const aws::AwsError& e) {
-      // A resumed request at exactly the end of the object: nothing was left to read.
-      if (e.http_status() != 416 || written == 0) throw;
-      complete = true;
-    }
-  }
+      },
+      cancel_);
   if (std::fflush(out.get()) != 0) throw common::InternalError(fmt::format("cannot write {}", file.local.string()));
-}
-
-void UnloadResultReader::WaitForFile(size_t index) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  cv_.wait(lock, [&] {
-    return stop_ || files_[index].state == File::State::kDone || files_[index].state == File::State::kFailed;
-  });
-  if (stop_) throw common::CancelledError("reading the UNLOAD files was stopped");
-  if (files_[index].state == File::State::kFailed) std::rethrow_exception(files_[index].error);
 }
 
 std::unique_ptr<UnloadResultReader::ParquetScan> UnloadResultReader::OpenScan(const File& file) {
@@ -231,34 +168,14 @@ std::unique_ptr<UnloadResultReader::ParquetScan> UnloadResultReader::OpenScan(co
   return scan;
 }
 
-athena::RowBatch UnloadResultReader::TakeSpare() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (spare_.empty()) return athena::RowBatch(columns_.size());
-  athena::RowBatch batch = std::move(spare_.back());
-  spare_.pop_back();
-  return batch;
-}
-
-bool UnloadResultReader::Push(Ready ready) {
-  {
-    std::unique_lock<std::mutex> lock(mutex_);
-    cv_.wait(lock, [&] { return stop_ || ready_.size() < kMaxReadyBatches; });
-    if (stop_) return false;
-    ready_.push_back(std::move(ready));
-  }
-  cv_.notify_all();
-  return true;
-}
-
 void UnloadResultReader::ReaderLoop(std::unique_ptr<ParquetScan> scan) {
-  athena::ResultPosition at = position_;
+  ResultPosition at = position_;
   try {
-    athena::RowBatch batch = TakeSpare();
-    batch.Reset(columns_.size());
+    athena::RowBatch batch(columns_.size());
     const size_t max_rows = options_.max_batch_rows;
     for (size_t index = 0; index < files_.size(); ++index) {
       if (index > 0) {
-        WaitForFile(index);
+        if (!downloads_.Wait(index)) return;  // the reader is going away
         scan = OpenScan(files_[index]);
         if (duckdb_column_count(&scan->result) != columns_.size()) {
           throw common::ProtocolError(fmt::format("UNLOAD file {} has {} columns, the first file has {}",
@@ -271,7 +188,7 @@ void UnloadResultReader::ReaderLoop(std::unique_ptr<ParquetScan> scan) {
       at.file_rows_done = 0;
       int64_t skipped = 0;
       while (true) {
-        if (stop_) return;
+        if (downloads_.stopped()) return;
         duckdb_data_chunk chunk = duckdb_fetch_chunk(scan->result);
         if (chunk == nullptr) {
           const char* error = duckdb_result_error(&scan->result);
@@ -294,16 +211,9 @@ void UnloadResultReader::ReaderLoop(std::unique_ptr<ParquetScan> scan) {
             row += take;
             at.file_rows_done += static_cast<int64_t>(take);
             at.rows_read += static_cast<int64_t>(take);
-            if (batch.num_rows() >= max_rows) {
-              Ready ready;
-              ready.position = at;
-              std::swap(ready.rows, batch);
-              if (!Push(std::move(ready))) {
-                duckdb_destroy_data_chunk(&chunk);
-                return;
-              }
-              batch = TakeSpare();
-              batch.Reset(columns_.size());
+            if (batch.num_rows() >= max_rows && !ready_.Push(batch, at)) {
+              duckdb_destroy_data_chunk(&chunk);
+              return;
             }
           }
         } catch (...) {
@@ -317,52 +227,16 @@ void UnloadResultReader::ReaderLoop(std::unique_ptr<ParquetScan> scan) {
       at.file_rows_done = 0;
       std::error_code ignored;
       std::filesystem::remove(files_[index].local, ignored);
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        read_file_ = index + 1;
-      }
-      cv_.notify_all();
+      downloads_.Release(index);
     }
-    Ready last;
     at.at_end = true;
-    last.position = at;
-    std::swap(last.rows, batch);
-    if (!Push(std::move(last))) return;
+    if (!ready_.Push(batch, at)) return;
+    ready_.Close();
   } catch (...) {
-    Ready failed;
-    failed.error = std::current_exception();
-    if (!Push(std::move(failed))) return;
-  }
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    read_done_ = true;
-  }
-  cv_.notify_all();
-}
-
-bool UnloadResultReader::Next(athena::RowBatch& batch) {
-  while (true) {
-    Ready ready;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      cv_.wait(lock, [&] { return !ready_.empty() || read_done_; });
-      if (ready_.empty()) {
-        position_.at_end = true;
-        return false;
-      }
-      ready = std::move(ready_.front());
-      ready_.pop_front();
-    }
-    cv_.notify_all();
-    if (ready.error) std::rethrow_exception(ready.error);
-    position_ = std::move(ready.position);
-    position_.fetcher = "unload";
-    if (ready.rows.num_rows() == 0) continue;
-    std::swap(batch, ready.rows);
-    std::lock_guard<std::mutex> lock(mutex_);
-    spare_.push_back(std::move(ready.rows));
-    return true;
+    ready_.Fail(std::current_exception());
   }
 }
 
-}  // namespace ac::connector
+bool UnloadResultReader::Next(athena::RowBatch& batch) { return ready_.Next(batch, position_); }
+
+}  // namespace ac::results

@@ -22,7 +22,7 @@
 #include "athena/types.h"
 #include "athena_text/cell_formatter.h"
 
-namespace ac::connector {
+namespace ac::results {
 
 /// The Athena type a DuckDB (Parquet) column type stands for.
 athena::AthenaType AthenaTypeOfDuckDb(duckdb_logical_type type);
@@ -50,4 +50,4 @@ class ParquetCellConverter {
   std::string scratch_;
 };
 
-}  // namespace ac::connector
+}  // namespace ac::results

@@ -1,4 +1,4 @@
-#include "connector/result_fetcher.h"
+#include "results/result_fetcher.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -6,14 +6,13 @@
 #include <algorithm>
 #include <cctype>
 
-#include "athena/get_query_results_reader.h"
 #include "athena/query_runner.h"
-#include "athena/s3_result_reader.h"
-#include "aws/aws_error.h"
 #include "common/sql_quote.h"
-#include "connector/unload_result_reader.h"
+#include "results/get_query_results_reader.h"
+#include "results/s3_result_reader.h"
+#include "results/unload_result_reader.h"
 
-namespace ac::connector {
+namespace ac::results {
 namespace {
 
 using common::QuoteLiteral;
@@ -30,13 +29,6 @@ std::string_view TrimStatement(std::string_view sql) {
 }
 
 }  // namespace
-
-ResultFetcherKind ParseResultFetcherName(std::string_view name) {
-  if (name == "auto") return ResultFetcherKind::kAuto;
-  if (name == "s3") return ResultFetcherKind::kS3;
-  if (name == "unload") return ResultFetcherKind::kUnload;
-  return ResultFetcherKind::kApi;
-}
 
 bool IsUnloadableQuery(std::string_view sql) {
   size_t i = 0;
@@ -75,27 +67,26 @@ std::string UnloadedQuery(std::string_view statement) {
   return std::string(statement.substr(kUnloadHead.size(), tail - kUnloadHead.size()));
 }
 
-ResultFetcherFactory::ResultFetcherFactory(const Config& config, athena::AthenaClient& athena,
+ResultFetcherFactory::ResultFetcherFactory(ResultFetcherOptions options, athena::AthenaClient& athena,
                                            std::shared_ptr<aws::ServiceClient> s3,
                                            const common::CancellationToken& cancel)
-    : config_(config),
+    : options_(std::move(options)),
       athena_(athena),
       s3_(std::move(s3)),
       cancel_(cancel),
-      s3_client_(s3_ ? std::make_unique<aws::S3Client>(s3_, /*force_path_style=*/!config.s3_endpoint_url.empty())
-                     : nullptr) {}
+      s3_client_(s3_ ? std::make_unique<aws::S3Client>(s3_, /*force_path_style=*/options_.s3_path_style) : nullptr) {}
 
 ResultFetcherFactory::~ResultFetcherFactory() = default;
 
 size_t ResultFetcherFactory::BatchRows() const {
-  return static_cast<size_t>(std::clamp<int64_t>(config_.checkpoint_interval_rows, 1,
+  return static_cast<size_t>(std::clamp<int64_t>(options_.checkpoint_interval_rows, 1,
                                                  static_cast<int64_t>(kFetcherBatchRows)));
 }
 
 FetchPlan ResultFetcherFactory::Plan(const std::string& sql, const std::string& token) const {
   FetchPlan plan;
   plan.sql = sql;
-  plan.fetcher = config_.result_fetcher;
+  plan.fetcher = options_.fetcher;
   if (plan.fetcher != ResultFetcherKind::kUnload) return plan;
   if (!IsUnloadableQuery(sql)) {
     spdlog::info("Result fetcher unload: the query is not a SELECT or WITH query, which UNLOAD cannot wrap; "
@@ -103,7 +94,7 @@ FetchPlan ResultFetcherFactory::Plan(const std::string& sql, const std::string& 
     plan.fetcher = ResultFetcherKind::kAuto;
     return plan;
   }
-  plan.unload_prefix = config_.staging.ToString() + "unload/" + token + "/";
+  plan.unload_prefix = options_.staging + "unload/" + token + "/";
   plan.sql = UnloadStatement(sql, plan.unload_prefix);
   return plan;
 }
@@ -125,9 +116,9 @@ std::optional<FetchPlan> ResultFetcherFactory::PlanAfterFailure(const FetchPlan&
   return plan;
 }
 
-std::unique_ptr<athena::ResultReader> ResultFetcherFactory::Open(const FetchPlan& plan,
-                                                                 const athena::QueryExecution& execution,
-                                                                 const athena::ResultPosition& start) {
+std::unique_ptr<ResultReader> ResultFetcherFactory::Open(const FetchPlan& plan,
+                                                         const athena::QueryExecution& execution,
+                                                         const ResultPosition& start) {
   switch (plan.fetcher) {
     case ResultFetcherKind::kApi: return OpenApi(execution, start);
     case ResultFetcherKind::kS3: return OpenS3(execution, start);
@@ -142,28 +133,28 @@ std::unique_ptr<athena::ResultReader> ResultFetcherFactory::Open(const FetchPlan
   return OpenAuto(execution, start);
 }
 
-std::unique_ptr<athena::ResultReader> ResultFetcherFactory::OpenApi(const athena::QueryExecution& execution,
-                                                                    const athena::ResultPosition& start) {
+std::unique_ptr<ResultReader> ResultFetcherFactory::OpenApi(const athena::QueryExecution& execution,
+                                                            const ResultPosition& start) {
   if (!start.fetcher.empty() && start.fetcher != "api" && (start.rows_read > 0 || start.at_end)) {
     throw common::InternalError(fmt::format("cannot resume an {} read of query {} with the api fetcher",
                                             start.fetcher, execution.id));
   }
-  return std::make_unique<athena::GetQueryResultsReader>(athena_, execution,
-                                                         start.fetcher == "api" ? start : athena::ResultPosition{});
+  return std::make_unique<GetQueryResultsReader>(athena_, execution,
+                                                         start.fetcher == "api" ? start : ResultPosition{});
 }
 
-std::unique_ptr<athena::ResultReader> ResultFetcherFactory::OpenS3(const athena::QueryExecution& execution,
-                                                                   const athena::ResultPosition& start) {
+std::unique_ptr<ResultReader> ResultFetcherFactory::OpenS3(const athena::QueryExecution& execution,
+                                                           const ResultPosition& start) {
   if (!s3_client_) throw common::InternalError("the s3 fetcher needs an S3 client");
-  athena::S3ResultReaderOptions options;
-  options.part_size_bytes = config_.s3_part_size_bytes;
-  options.concurrency = config_.s3_concurrency;
+  S3ResultReaderOptions options;
+  options.part_size_bytes = options_.s3_part_size_bytes;
+  options.concurrency = options_.s3_concurrency;
   options.max_batch_rows = BatchRows();
-  return std::make_unique<athena::S3ResultReader>(*s3_client_, athena_, execution, start, options, &cancel_);
+  return std::make_unique<S3ResultReader>(*s3_client_, athena_, execution, start, options, &cancel_);
 }
 
-std::unique_ptr<athena::ResultReader> ResultFetcherFactory::OpenAuto(const athena::QueryExecution& execution,
-                                                                     const athena::ResultPosition& start) {
+std::unique_ptr<ResultReader> ResultFetcherFactory::OpenAuto(const athena::QueryExecution& execution,
+                                                             const ResultPosition& start) {
   std::string reason;
   if (execution.managed_results || execution.output_location.empty()) {
     reason = "the workgroup keeps Athena-managed query results (no S3 OutputLocation)";
@@ -185,28 +176,30 @@ std::unique_ptr<athena::ResultReader> ResultFetcherFactory::OpenAuto(const athen
 }
 
 std::vector<athena::Column> ResultFetcherFactory::QueryColumns(const std::string& sql) {
-  athena::QueryRunner runner(athena_, athena_.service().clock(), cancel_);
+  athena::QueryRunnerOptions runner_options;
+  runner_options.max_attempts = options_.query_max_attempts;
+  athena::QueryRunner runner(athena_, athena_.service().clock(), cancel_, runner_options);
   athena::StartQueryRequest request;
   request.sql = fmt::format("SELECT * FROM (\n{}\n) LIMIT 0", TrimStatement(sql));
-  request.database = config_.database;
-  request.catalog = config_.catalog;
-  request.workgroup = config_.workgroup;
-  request.output_location = config_.staging.ToString();
+  request.database = options_.database;
+  request.catalog = options_.catalog;
+  request.workgroup = options_.workgroup;
+  request.output_location = options_.staging;
   const athena::QueryExecution execution = runner.Run(request);
   athena::RowBatch rows;
   return athena_.GetQueryResults(execution.id, "", 1, execution.HasHeaderRow(), rows).columns;
 }
 
-std::unique_ptr<athena::ResultReader> ResultFetcherFactory::OpenUnload(const FetchPlan& plan,
-                                                                       const athena::QueryExecution& execution,
-                                                                       const athena::ResultPosition& start) {
+std::unique_ptr<ResultReader> ResultFetcherFactory::OpenUnload(const FetchPlan& plan,
+                                                               const athena::QueryExecution& execution,
+                                                               const ResultPosition& start) {
   if (!s3_client_) throw common::InternalError("the unload fetcher needs an S3 client");
   const std::string inner = UnloadedQuery(plan.sql.empty() ? execution.query : plan.sql);
   std::vector<aws::S3Uri> files = ListUnloadFiles(*s3_client_, execution, plan.unload_prefix);
   UnloadReaderOptions options;
-  options.concurrency = config_.s3_concurrency;
+  options.concurrency = options_.s3_concurrency;
   options.max_batch_rows = BatchRows();
-  athena::ResultPosition position = start;
+  ResultPosition position = start;
   if (position.fetcher != "unload") position = {};
   return std::make_unique<UnloadResultReader>(*s3_client_, std::move(files), position, options, &cancel_, [&] {
     if (inner.empty()) {
@@ -246,4 +239,4 @@ void ResultFetcherFactory::Cleanup(const FetchPlan& plan, const athena::QueryExe
   }
 }
 
-}  // namespace ac::connector
+}  // namespace ac::results

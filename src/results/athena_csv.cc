@@ -1,4 +1,4 @@
-#include "athena/athena_csv.h"
+#include "results/athena_csv.h"
 
 #include <algorithm>
 #include <cstring>
@@ -11,8 +11,10 @@
 
 #include "common/error.h"
 
-namespace ac::athena {
+namespace ac::results {
 namespace {
+
+using athena::RowBatch;
 
 constexpr size_t kNoEnd = std::numeric_limits<size_t>::max();
 
@@ -488,4 +490,4 @@ size_t ParseAthenaTextResult(std::string_view text, size_t num_columns, RowBatch
   return rows;
 }
 
-}  // namespace ac::athena
+}  // namespace ac::results
