@@ -479,7 +479,7 @@ TEST(ComplexValueTest, PathologicalTextEndsQuickly) {
   std::string out;
   const bool ok = AppendComplexAsJson(ParseDeclaredType("array(row(a varchar, b integer))"), text, out);
   if (ok) {
-    EXPECT_NO_THROW((void)nlohmann::json::parse(out));
+    EXPECT_TRUE(nlohmann::json::accept(out)) << out;
   }
 }
 

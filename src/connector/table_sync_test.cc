@@ -356,7 +356,7 @@ TEST_F(TableSyncTest, AnUnloadAthenaRejectsFallsBackToThePlainQuery) {
   Sync();
   const std::vector<std::string> sql = StartedSql();
   ASSERT_EQ(sql.size(), 2u);
-  EXPECT_EQ(UnloadedQuery(sql[0]), "SELECT * FROM events");
+  EXPECT_EQ(results::UnloadedQuery(sql[0]), "SELECT * FROM events");
   EXPECT_EQ(sql[1], "SELECT * FROM events");
   const TableState unload = SyncState::Parse(Checkpoints()[0]).tables.at("events");
   EXPECT_EQ(unload.fetcher, "unload");

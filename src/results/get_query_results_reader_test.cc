@@ -46,7 +46,9 @@ TEST(GetQueryResultsReaderTest, PagesThroughWithHeaderSkippedOnFirstPageOnly) {
   EXPECT_EQ(positions[1].next_token, "p3");
   EXPECT_TRUE(positions[2].at_end);
   for (const auto& call : fake->calls) {
-    if (call.first == "GetQueryResults") EXPECT_EQ(call.second["MaxResults"], 3);
+    if (call.first == "GetQueryResults") {
+      EXPECT_EQ(call.second["MaxResults"], 3);
+    }
   }
 
   // Resuming from the saved position reads only the rest, with no header skipping.
