@@ -6,7 +6,6 @@
 
 #include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <iostream>
 #include <sstream>
 
@@ -67,14 +66,11 @@ int RunDebug(const DebugOptions& options, std::ostream& out, std::ostream& err) 
   SignalCancellation signals(cancel);
   try {
     const std::string config_text = ReadFile(options.configuration, "configuration file");
-    // Validated here first, so a bad key is one clear line before anything starts.
-    const connector::Config config = connector::Config::FromJson(config_text, options.configuration.string());
-    (void)config;
-    std::map<std::string, std::string> configuration;
-    const nlohmann::json document = nlohmann::json::parse(config_text);
-    for (const auto& [key, value] : document.items()) {
-      configuration[key] = value.get<std::string>();
-    }
+    // Read once; validated here first, so a bad key is one clear line before anything starts.
+    // The map goes to the connector's server as Fivetran sends it (which validates it per RPC).
+    std::map<std::string, std::string> configuration =
+        connector::Config::ReadJsonObject(config_text, options.configuration.string());
+    (void)connector::Config::Parse(configuration);
     std::string state_json = "{}";
     const std::filesystem::path saved_state = options.working_dir / "state.json";
     if (!options.state.empty()) {

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "common/json_error.h"
 #include "common/strings.h"
 
 namespace ac::connector {
@@ -243,7 +244,7 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
     try {
       list = nlohmann::json::parse(tables_json);
     } catch (const nlohmann::json::exception& e) {
-      throw ConfigError(fmt::format("configuration key 'tables' is not valid JSON: {}", e.what()));
+      throw ConfigError(fmt::format("configuration key 'tables' is not valid JSON: {}", common::JsonErrorWithoutInput(e)));
     }
     if (!list.is_array() || list.empty()) throw ConfigError("configuration key 'tables' must be a non-empty JSON list of objects");
     std::set<std::string> destinations;
@@ -317,12 +318,13 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
   return config;
 }
 
-Config Config::FromJson(std::string_view json_text, std::string_view origin) {
+std::map<std::string, std::string> Config::ReadJsonObject(std::string_view json_text, std::string_view origin) {
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(json_text);
   } catch (const nlohmann::json::exception& e) {
-    throw ConfigError(fmt::format("{} is not valid JSON: {}", origin, e.what()));
+    // Never nlohmann's message: it quotes the text it last read, which may be a secret.
+    throw ConfigError(fmt::format("{} is not valid JSON: {}", origin, common::JsonErrorWithoutInput(e)));
   }
   if (!doc.is_object()) throw ConfigError(fmt::format("{} must hold a JSON object of strings", origin));
   std::map<std::string, std::string> values;
@@ -332,7 +334,11 @@ Config Config::FromJson(std::string_view json_text, std::string_view origin) {
     }
     values[key] = value.get<std::string>();
   }
-  return Parse(values);
+  return values;
+}
+
+Config Config::FromJson(std::string_view json_text, std::string_view origin) {
+  return Parse(ReadJsonObject(json_text, origin));
 }
 
 }  // namespace ac::connector

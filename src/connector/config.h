@@ -80,7 +80,10 @@ struct Config {
   results::ResultFetcherOptions FetcherOptions() const;
 
   static Config Parse(const std::map<std::string, std::string>& values);
-  /// Parses a configuration.json document (a JSON object of strings).
+  /// The keys and values of a configuration.json document (a JSON object of strings); a syntax
+  /// error names its place, never the text (which may be a secret).
+  static std::map<std::string, std::string> ReadJsonObject(std::string_view json_text, std::string_view origin);
+  /// Parses a configuration.json document: Parse(ReadJsonObject(...)).
   static Config FromJson(std::string_view json_text, std::string_view origin);
 };
 

@@ -144,6 +144,18 @@ TEST(ConfigTest, TablesListForSeveralTables) {
   EXPECT_THAT(ErrorOf(values), HasSubstr("cannot be combined with 'tables'"));
 }
 
+// A syntax error inside a secret's value must not print the value (nlohmann quotes what it read).
+TEST(ConfigTest, AJsonSyntaxErrorNeverQuotesTheText) {
+  try {
+    Config::FromJson(R"({"aws_access_key_id": "k", "aws_secret_access_key": "abc\q-s3cr3t"})", "configuration.json");
+    FAIL() << "no error";
+  } catch (const common::ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("configuration.json is not valid JSON: syntax error at byte"));
+    EXPECT_THAT(e.what(), Not(HasSubstr("abc")));
+    EXPECT_THAT(e.what(), Not(HasSubstr("s3cr3t")));
+  }
+}
+
 TEST(ConfigTest, FromJsonRequiresAnObjectOfStrings) {
   EXPECT_THROW(Config::FromJson("[1]", "configuration.json"), common::ConfigError);
   try {

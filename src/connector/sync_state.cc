@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/json_error.h"
 
 namespace ac::connector {
 namespace {
@@ -29,7 +30,8 @@ SyncState SyncState::Parse(const std::string& state_json) {
   try {
     doc = json::parse(state_json);
   } catch (const json::exception& e) {
-    throw common::ConfigError(fmt::format("the saved state is not valid JSON ({}); reset the connection's state", e.what()));
+    throw common::ConfigError(fmt::format("the saved state is not valid JSON ({}); reset the connection's state",
+                                          common::JsonErrorWithoutInput(e)));
   }
   if (!doc.is_object()) throw common::ConfigError("the saved state must be a JSON object; reset the connection's state");
   if (doc.empty()) return state;

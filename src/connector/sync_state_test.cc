@@ -56,6 +56,18 @@ TEST(SyncStateTest, CompleteTableKeepsCursorNotPosition) {
   EXPECT_EQ(b.completed_at, "2026-11-23T10:00:00Z");
 }
 
+// A state file is untrusted input: its text never reaches an error message.
+TEST(SyncStateTest, AMalformedStateIsNotQuotedInTheError) {
+  try {
+    SyncState::Parse(R"({"tables": {"t": {"cursor_value": "tok\q-s3cr3t"}}})");
+    FAIL() << "no error";
+  } catch (const common::ConfigError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("the saved state is not valid JSON (syntax error at byte"), std::string::npos) << message;
+    EXPECT_EQ(message.find("s3cr3t"), std::string::npos) << message;
+  }
+}
+
 TEST(SyncStateTest, MalformedStatesGiveOneClearError) {
   for (const char* bad : {"{", "[]", "\"x\"", R"({"version": 99, "tables": {}})", R"({"version": 1})",
                           R"({"version": 1, "tables": {"t": {"rows_synced": "many"}}})"}) {
