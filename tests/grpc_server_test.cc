@@ -486,10 +486,10 @@ TEST_F(GrpcServerTest, LocalRunnerPlaysFivetranThroughTheProtocol) {
     options.print = [&](const std::string& line) { lines.push_back(line); };
     const fivetran::LocalSyncResult result = fivetran::RunLocalSync(options, sink);
     ASSERT_TRUE(result.ok) << result.message;
-    EXPECT_EQ(result.upserts, 300);
-    EXPECT_EQ(result.truncates, 1);
+    EXPECT_EQ(result.counters.upserts, 300u);
+    EXPECT_EQ(result.counters.truncates, 1u);
     EXPECT_EQ(sink.rows_written, 300);
-    EXPECT_GE(result.checkpoints, 2);
+    EXPECT_GE(result.counters.checkpoints, 2u);
     EXPECT_EQ(result.last_state_json, sink.last_state);
     EXPECT_EQ(json::parse(result.last_state_json)["tables"]["customers"]["status"], "complete");
     ASSERT_FALSE(sink.defined.empty());

@@ -30,7 +30,7 @@ std::string ReadFile(const std::filesystem::path& path, std::string_view what) {
   return buffer.str();
 }
 
-void PrintSummary(std::ostream& out, const warehouse::SyncCounters& c) {
+void PrintSummary(std::ostream& out, const connector::SyncCounters& c) {
   out << "SYNC PROGRESS:\n";
   out << fmt::format("{:<16}| {}\n", "Operation", "Calls");
   out << fmt::format("{:-<16}+{:-<12}\n", "", "");
@@ -118,13 +118,7 @@ int RunDebug(const DebugOptions& options, std::ostream& out, std::ostream& err) 
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (show_progress) err << "\n";
     for (const auto& warning : result.warnings) out << "WARNING: " << warning << "\n";
-    warehouse::SyncCounters counters;
-    counters.upserts = static_cast<uint64_t>(result.upserts);
-    counters.updates = static_cast<uint64_t>(result.updates);
-    counters.deletes = static_cast<uint64_t>(result.deletes);
-    counters.truncates = static_cast<uint64_t>(result.truncates);
-    counters.schema_changes = static_cast<uint64_t>(result.schema_changes);
-    counters.checkpoints = static_cast<uint64_t>(result.checkpoints);
+    const connector::SyncCounters& counters = result.counters;
     if (!result.ok) {
       PrintSummary(out, counters);
       out << "Sync FAILED: " << result.message << "\n";

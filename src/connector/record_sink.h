@@ -1,10 +1,23 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "common/value.h"
 
 namespace ac::connector {
+
+/// What a sync delivered, by operation: counted by the warehouse as it applies them and by
+/// `debug`'s local runner as it reads the Update stream; `debug` prints them as SYNC PROGRESS.
+struct SyncCounters {
+  uint64_t upserts = 0;         ///< rows
+  uint64_t updates = 0;         ///< rows
+  uint64_t deletes = 0;         ///< rows
+  uint64_t truncates = 0;       ///< tables
+  uint64_t schema_changes = 0;  ///< tables created or changed
+  uint64_t checkpoints = 0;
+  bool operator==(const SyncCounters&) const = default;
+};
 
 /// Fivetran's record operations (numbering equals fivetran_sdk.v2.RecordType).
 enum class RecordType { kUpsert = 0, kUpdate = 1, kDelete = 2, kTruncate = 3 };

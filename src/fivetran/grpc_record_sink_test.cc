@@ -186,11 +186,11 @@ TEST(GrpcRecordSinkTest, RoundTripThroughUpdateApplier) {
   EXPECT_EQ(local.calls[3].kind, "checkpoint");
   EXPECT_EQ(local.calls[3].text, "{\"cursor\":\"x\"}");
   EXPECT_EQ(local.calls[4].kind, "warning");
-  EXPECT_EQ(result.upserts, 235);
-  EXPECT_EQ(result.truncates, 1);
-  EXPECT_EQ(result.checkpoints, 1);
+  EXPECT_EQ(result.counters.upserts, 235u);
+  EXPECT_EQ(result.counters.truncates, 1u);
+  EXPECT_EQ(result.counters.checkpoints, 1u);
   EXPECT_EQ(result.records_messages, 3);
-  EXPECT_EQ(result.schema_changes, 1);
+  EXPECT_EQ(result.counters.schema_changes, 1u);
   EXPECT_EQ(result.last_state_json, "{\"cursor\":\"x\"}");
   ASSERT_EQ(result.warnings.size(), 1u);
 

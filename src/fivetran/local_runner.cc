@@ -230,7 +230,7 @@ struct UpdateApplier::Impl {
     if (type == RecordType::kTruncate) {
       Flush();
       sink.Truncate(table.schema);
-      ++result.truncates;
+      ++result.counters.truncates;
       return;
     }
     // Columns the table does not have yet extend it (declared to the sink first).
@@ -263,7 +263,7 @@ struct UpdateApplier::Impl {
         const size_t i = positions[k++];
         row[i] = FromCarriedValue(entry.value, table.schema.columns[i].type, batch);
       }
-      ++result.upserts;
+      ++result.counters.upserts;
       return;
     }
 
@@ -287,7 +287,7 @@ struct UpdateApplier::Impl {
       const size_t position = std::lower_bound(group_columns.begin(), group_columns.end(), i) - group_columns.begin();
       row[position] = FromCarriedValue(entry.value, table.schema.columns[i].type, batch);
     }
-    ++(type == RecordType::kUpdate ? result.updates : result.deletes);
+    ++(type == RecordType::kUpdate ? result.counters.updates : result.counters.deletes);
   }
 
   bool Apply(const pb::UpdateResponse& response) {
@@ -308,13 +308,13 @@ struct UpdateApplier::Impl {
         if (change.has_without_schema()) {
           for (const auto& table : change.without_schema().tables()) {
             Define(FromProtoTable(table));
-            ++result.schema_changes;
+            ++result.counters.schema_changes;
           }
         } else if (change.has_with_schema()) {
           for (const auto& schema : change.with_schema().schemas()) {
             for (const auto& table : schema.tables()) {
               Define(FromProtoTable(table));
-              ++result.schema_changes;
+              ++result.counters.schema_changes;
             }
           }
         }
@@ -324,7 +324,7 @@ struct UpdateApplier::Impl {
         Flush();
         sink.Checkpoint(response.checkpoint().state_json());
         result.last_state_json = response.checkpoint().state_json();
-        ++result.checkpoints;
+        ++result.counters.checkpoints;
         return true;
       case pb::UpdateResponse::kWarning:
         Flush();
@@ -351,7 +351,7 @@ UpdateApplier::~UpdateApplier() = default;
 void UpdateApplier::DefineTables(const std::vector<common::TableSchema>& tables) {
   for (const auto& table : tables) {
     impl_->Define(table);
-    ++impl_->result.schema_changes;
+    ++impl_->result.counters.schema_changes;
   }
 }
 

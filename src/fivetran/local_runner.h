@@ -44,12 +44,9 @@ struct LocalSyncResult {
   std::vector<std::string> warnings;
   std::string last_state_json;                  ///< state of the last checkpoint ("" = none)
   std::vector<common::TableSchema> tables;      ///< from Schema and schema changes
-  int64_t upserts = 0;
-  int64_t updates = 0;
-  int64_t deletes = 0;
-  int64_t truncates = 0;
-  int64_t schema_changes = 0;  ///< tables created from the Schema response + schema_change tables
-  int64_t checkpoints = 0;
+  /// Operations read from the stream (schema_changes: tables created from the Schema response
+  /// and schema_change tables).
+  connector::SyncCounters counters;
   int64_t records_messages = 0;  ///< `records` batches received
 };
 

@@ -79,8 +79,8 @@ TEST_P(UpdateApplierTest, UpdatesAndDeletesCarryOnlyTheirColumns) {
   EXPECT_EQ(sink.calls[1].rows[0][1].integer, 30);
   EXPECT_EQ(sink.calls[2].type, connector::RecordType::kDelete);
   ASSERT_EQ(sink.calls[2].table.columns.size(), 1u);
-  EXPECT_EQ(result.updates, 1);
-  EXPECT_EQ(result.deletes, 1);
+  EXPECT_EQ(result.counters.updates, 1u);
+  EXPECT_EQ(result.counters.deletes, 1u);
 }
 
 TEST_P(UpdateApplierTest, NewColumnsAndUnannouncedTablesAreDefined) {
@@ -123,7 +123,7 @@ TEST_P(UpdateApplierTest, SchemaChangeRedefinesAndTaskStops) {
   c->set_type(pb::STRING);
   c->set_primary_key(true);
   ASSERT_TRUE(Apply(applier, change));
-  EXPECT_EQ(result.schema_changes, 1);
+  EXPECT_EQ(result.counters.schema_changes, 1u);
   ASSERT_EQ(sink.calls.size(), 1u);
   EXPECT_TRUE(sink.calls[0].table.columns[0].primary_key);
 

@@ -24,15 +24,7 @@ struct WarehouseTable;  // a defined table: declaration, statements, batch chunk
 /// The calls counted for the SYNC PROGRESS summary, as Fivetran's tester counts them: records for
 /// Upserts/Updates/Deletes, calls for Truncates/Checkpoints, and one SchemaChange per DefineTable
 /// that created a table or added columns to it.
-struct SyncCounters {
-  uint64_t upserts = 0;
-  uint64_t updates = 0;
-  uint64_t deletes = 0;
-  uint64_t truncates = 0;
-  uint64_t schema_changes = 0;
-  uint64_t checkpoints = 0;
-  bool operator==(const SyncCounters&) const = default;
-};
+using SyncCounters = connector::SyncCounters;
 
 /// Rows of a query, every value as text (DuckDB's VARCHAR cast; TIMESTAMPTZ in UTC); nullopt = NULL.
 struct QueryResult {
