@@ -184,11 +184,11 @@ HttpResponse CurlTransport::Send(const HttpRequest& request, const BodyCallback&
   if (request.url.scheme == "https") {
     // libcurl is built without compiled-in CA paths: the trust store is found at run time.
     if (!ca_.found()) {
-      throw TransportError(TransportError::Reason::kTls,
-                           fmt::format("HTTPS {}: no CA certificates found (looked for {} and {}); install the "
-                                       "ca-certificates package or set ca_bundle to a PEM file of trusted CAs",
-                                       request.url.HostHeader(), CaBundleCandidates().front(),
-                                       CaDirectoryCandidates().back()));
+      // A machine without trust stays so: one configuration error, never retried.
+      throw common::ConfigError(fmt::format(
+          "HTTPS {}: no CA certificates found (looked for {} and {}); install the ca-certificates package or set "
+          "ca_bundle to a PEM file of trusted CAs",
+          request.url.HostHeader(), CaBundleCandidates().front(), CaDirectoryCandidates().back()));
     }
     curl_easy_setopt(h, CURLOPT_CAINFO, ca_.file.empty() ? nullptr : ca_.file.c_str());
     curl_easy_setopt(h, CURLOPT_CAPATH, ca_.directory.empty() ? nullptr : ca_.directory.c_str());

@@ -320,6 +320,22 @@ def check_debug(root, endpoint):
     return "Sync SUCCEEDED; warehouse.db holds customers and types (c_timestamp_tz 2024-01-31 13:14:15.678 UTC)"
 
 
+def check_no_ca_certificates(root):
+    """The bare root has no CA certificates: an HTTPS endpoint fails at once with one line saying
+    what to do (a configuration error, exit 2), not after retries."""
+    with open(root.path(INNER_WORK + "/https.json"), "w") as f:
+        json.dump(dict(configuration("https://127.0.0.1:9")), f)
+    started = time.monotonic()
+    result = root.run([INNER_BINARY, "debug", "--configuration", INNER_WORK + "/https.json",
+                       "--working-dir", INNER_WORK + "/https-files"], timeout=120)
+    seconds = time.monotonic() - started
+    if result.returncode != 2 or "no CA certificates found" not in result.stdout or "ca_bundle" not in result.stdout:
+        raise AssertionError("exit %d: %s" % (result.returncode, result.stdout.strip()[-1500:]))
+    if seconds > 10:
+        raise AssertionError("took %.1f s: the missing trust store was retried" % seconds)
+    return "exit 2 after %.1f s: %s" % (seconds, result.stdout.strip().splitlines()[-1][:120])
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", required=True)
@@ -351,6 +367,7 @@ def main():
                 checks.failed.append("server exit")
                 print("  FAIL  the server exited with %s on SIGTERM: %s" % (code, server.output()))
         checks.run("debug into a warehouse, show", check_debug, root, emulator.endpoint)
+        checks.run("HTTPS without CA certificates: one clear error", check_no_ca_certificates, root)
     finally:
         emulator.stop()
     if server.cold_start_ms is not None:
