@@ -10,7 +10,8 @@ zone must be resolved from the data inside the binary.
 
 Checks: the binary's dynamic dependencies are glibc's alone; `--help`; the gRPC server on a loopback
 port answering ConfigurationForm, every setup Test, Schema and a full Update driven by Python's
-grpcio; `debug` into a DuckDB warehouse, read back with `show`. Measures binary size and cold start
+grpcio; `debug` into a DuckDB warehouse, read back with `show`; an HTTPS endpoint failing at
+once with the missing-CA message (the root has no CA certificates). Measures binary size and cold start
 (process start to the first answered ConfigurationForm). Prints 'N passed, N failed'; exits non-zero
 when any check fails.
 
