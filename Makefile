@@ -18,7 +18,7 @@ export CC
 endif
 
 .PHONY: all deps build_dependencies configure build build_connector test demo bench sanitize \
-        standalone-check clean
+        standalone-check format format-check clean
 
 all: build
 
@@ -58,6 +58,17 @@ standalone-check: build
 # Address + undefined-behaviour sanitizer build and test run, in its own build dir.
 sanitize:
 	@$(MAKE) test BUILD_DIR=build/Sanitize CMAKE_FLAGS="-DSANITIZE=address,undefined -DCMAKE_BUILD_TYPE=RelWithDebInfo"
+
+# The one code style (.clang-format, clang-format 16): `make format` rewrites the C++ sources,
+# `make format-check` (run by CI) lists files that differ and fails.
+CLANG_FORMAT ?= clang-format-16
+FORMAT_FILES = $(shell git ls-files '*.cc' '*.h')
+
+format: deps
+	@$(CLANG_FORMAT) -i $(FORMAT_FILES)
+
+format-check: deps
+	@$(CLANG_FORMAT) --dry-run -Werror $(FORMAT_FILES) && echo "format-check: $(words $(FORMAT_FILES)) files match .clang-format"
 
 clean:
 	rm -rf build

@@ -29,7 +29,8 @@ void AppendQuoted(std::string& out, std::string_view value) {
 }
 
 std::string Digits(std::mt19937_64& rng, int min_digits, int max_digits) {
-  const int n = min_digits + static_cast<int>(rng() % static_cast<uint64_t>(max_digits - min_digits + 1));
+  const int n =
+      min_digits + static_cast<int>(rng() % static_cast<uint64_t>(max_digits - min_digits + 1));
   std::string s(1, static_cast<char>('1' + rng() % 9));
   for (int i = 1; i < n; ++i) s += static_cast<char>('0' + rng() % 10);
   return s;
@@ -110,13 +111,27 @@ const std::string& WideCsv() {
         if (c) out += ',';
         if (rng() % 10 == 0) continue;  // NULL
         switch (c % 8) {
-          case 0: AppendQuoted(out, rng() % 2 ? "true" : "false"); break;
-          case 1: AppendQuoted(out, Digits(rng, 1, 3)); break;
-          case 2: AppendQuoted(out, Digits(rng, 5, 18)); break;
-          case 3: AppendQuoted(out, Digits(rng, 1, 6) + "." + Digits(rng, 1, 15)); break;
-          case 4: AppendQuoted(out, Decimal(rng)); break;
-          case 5: AppendQuoted(out, Date(rng)); break;
-          case 6: AppendQuoted(out, Timestamp(rng)); break;
+          case 0:
+            AppendQuoted(out, rng() % 2 ? "true" : "false");
+            break;
+          case 1:
+            AppendQuoted(out, Digits(rng, 1, 3));
+            break;
+          case 2:
+            AppendQuoted(out, Digits(rng, 5, 18));
+            break;
+          case 3:
+            AppendQuoted(out, Digits(rng, 1, 6) + "." + Digits(rng, 1, 15));
+            break;
+          case 4:
+            AppendQuoted(out, Decimal(rng));
+            break;
+          case 5:
+            AppendQuoted(out, Date(rng));
+            break;
+          case 6:
+            AppendQuoted(out, Timestamp(rng));
+            break;
           default: {
             std::string s = Word(rng, 0 + 1, 16);
             if (rng() % 50 == 0) s += "\"quoted\"";
@@ -150,11 +165,16 @@ void RunParse(benchmark::State& state, const std::string& csv, size_t columns) {
     rows += parser.rows();
   }
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(csv.size()));
-  state.counters["rows/s"] = benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsRate);
+  state.counters["rows/s"] =
+      benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsRate);
 }
 
-void BM_AthenaCsvCustomers(benchmark::State& state) { RunParse(state, CustomersCsv(), 8); }
-void BM_AthenaCsvWide(benchmark::State& state) { RunParse(state, WideCsv(), kWideColumns); }
+void BM_AthenaCsvCustomers(benchmark::State& state) {
+  RunParse(state, CustomersCsv(), 8);
+}
+void BM_AthenaCsvWide(benchmark::State& state) {
+  RunParse(state, WideCsv(), kWideColumns);
+}
 
 // Reference floor: one memchr pass over the same bytes for `"` (what any quote-aware parser must
 // at least do).

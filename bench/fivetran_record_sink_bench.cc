@@ -48,7 +48,8 @@ class NullSink final : public connector::RecordSink {
  public:
   void DefineTable(const common::TableSchema&) override {}
   void Truncate(const common::TableSchema&) override {}
-  void Write(const common::TableSchema&, connector::RecordType, const common::ValueBatch& rows) override {
+  void Write(const common::TableSchema&, connector::RecordType,
+             const common::ValueBatch& rows) override {
     benchmark::DoNotOptimize(rows.num_rows());
   }
   void Checkpoint(const std::string&) override {}

@@ -30,7 +30,9 @@ std::string Cat(std::initializer_list<std::string_view> pieces) {
   return out;
 }
 
-std::string Num(size_t i) { return std::to_string(i); }
+std::string Num(size_t i) {
+  return std::to_string(i);
+}
 
 /// Cells made by `make(i)`; deterministic so runs compare.
 RowBatch MakeBatch(const std::function<std::string(size_t)>& make) {
@@ -52,25 +54,32 @@ void RunDecode(benchmark::State& state, const ac::athena::AthenaType& type, cons
 }
 
 void BM_Bigint(benchmark::State& state) {
-  const RowBatch rows = MakeBatch([](size_t i) { return std::to_string(static_cast<int64_t>(i * 2654435761ULL) - 1000000000000LL); });
+  const RowBatch rows = MakeBatch([](size_t i) {
+    return std::to_string(static_cast<int64_t>(i * 2654435761ULL) - 1000000000000LL);
+  });
   RunDecode(state, TypeFromColumnInfo("bigint", 19, 0), rows);
 }
 
 void BM_Double(benchmark::State& state) {
   const RowBatch rows = MakeBatch([](size_t i) {
-    static const char* kSamples[] = {"0.5", "1.0E10", "9.99E-4", "123.456789", "-42.125", "3.141592653589793"};
+    static const char* kSamples[] = {"0.5",        "1.0E10",  "9.99E-4",
+                                     "123.456789", "-42.125", "3.141592653589793"};
     return std::string(kSamples[i % 6]);
   });
   RunDecode(state, TypeFromColumnInfo("double", 17, 0), rows);
 }
 
 void BM_Varchar(benchmark::State& state) {
-  const RowBatch rows = MakeBatch([](size_t i) { return Cat({"customer-", Num(i), "@example.com"}); });
+  const RowBatch rows = MakeBatch([](size_t i) {
+    return Cat({"customer-", Num(i), "@example.com"});
+  });
   RunDecode(state, TypeFromColumnInfo("varchar", 2147483647, 0), rows);
 }
 
 void BM_Decimal(benchmark::State& state) {
-  const RowBatch rows = MakeBatch([](size_t i) { return Cat({Num(i * 37), ".", Num(10 + i % 90)}); });
+  const RowBatch rows = MakeBatch([](size_t i) {
+    return Cat({Num(i * 37), ".", Num(10 + i % 90)});
+  });
   RunDecode(state, TypeFromColumnInfo("decimal", 12, 2), rows);
 }
 
@@ -104,7 +113,9 @@ void BM_ArrayOfIntegerDeclared(benchmark::State& state) {
 }
 
 void BM_ArrayOfVarcharInferred(benchmark::State& state) {
-  const RowBatch rows = MakeBatch([](size_t i) { return Cat({"[red, green, item-", Num(i), ", blue]"}); });
+  const RowBatch rows = MakeBatch([](size_t i) {
+    return Cat({"[red, green, item-", Num(i), ", blue]"});
+  });
   RunDecode(state, TypeFromColumnInfo("array", 0, 0), rows);
 }
 
@@ -112,7 +123,9 @@ void BM_RowDeclared(benchmark::State& state) {
   const RowBatch rows = MakeBatch([](size_t i) {
     return Cat({"{id=", Num(i), ", name=Ann, Lee, tags=[a, b], address={city=Paris, zip=75001}}"});
   });
-  RunDecode(state, ParseDeclaredType("row(id bigint, name varchar, tags array(varchar), address row(city varchar, zip varchar))"),
+  RunDecode(state,
+            ParseDeclaredType("row(id bigint, name varchar, tags array(varchar), address row(city "
+                              "varchar, zip varchar))"),
             rows);
 }
 

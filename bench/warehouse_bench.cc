@@ -23,15 +23,13 @@ using ac::common::ValueBatch;
 constexpr size_t kRowsPerBatch = 1000;
 
 TableSchema BenchTable(bool keyless) {
-  return TableSchema{"bench",
-                     {ColumnSchema{"id", DataType::kLong, !keyless},
-                      ColumnSchema{"name", DataType::kString},
-                      ColumnSchema{"email", DataType::kString},
-                      ColumnSchema{"amount", DataType::kDecimal, false, 18, 2},
-                      ColumnSchema{"score", DataType::kDouble},
-                      ColumnSchema{"created_at", DataType::kUtcDateTime},
-                      ColumnSchema{"active", DataType::kBoolean},
-                      ColumnSchema{"visits", DataType::kInt}}};
+  return TableSchema{
+      "bench",
+      {ColumnSchema{"id", DataType::kLong, !keyless}, ColumnSchema{"name", DataType::kString},
+       ColumnSchema{"email", DataType::kString},
+       ColumnSchema{"amount", DataType::kDecimal, false, 18, 2},
+       ColumnSchema{"score", DataType::kDouble}, ColumnSchema{"created_at", DataType::kUtcDateTime},
+       ColumnSchema{"active", DataType::kBoolean}, ColumnSchema{"visits", DataType::kInt}}};
 }
 
 Value Typed(DataType type) {
@@ -51,11 +49,15 @@ void FillBatch(ValueBatch& batch, int64_t first_id, size_t rows = kRowsPerBatch)
     row[0] = Typed(DataType::kLong);
     row[0].int64 = id;
     row[1] = Typed(DataType::kString);
-    row[1].text = batch.Store(std::string_view(text, std::snprintf(text, sizeof text, "customer %lld", static_cast<long long>(id))));
+    row[1].text = batch.Store(std::string_view(
+        text, std::snprintf(text, sizeof text, "customer %lld", static_cast<long long>(id))));
     row[2] = Typed(DataType::kString);
-    row[2].text = batch.Store(std::string_view(text, std::snprintf(text, sizeof text, "c%lld@example.com", static_cast<long long>(id))));
+    row[2].text = batch.Store(std::string_view(
+        text, std::snprintf(text, sizeof text, "c%lld@example.com", static_cast<long long>(id))));
     row[3] = Typed(DataType::kDecimal);
-    row[3].text = batch.Store(std::string_view(text, std::snprintf(text, sizeof text, "%lld.%02lld", static_cast<long long>(id % 100000), static_cast<long long>(id % 100))));
+    row[3].text = batch.Store(std::string_view(
+        text, std::snprintf(text, sizeof text, "%lld.%02lld", static_cast<long long>(id % 100000),
+                            static_cast<long long>(id % 100))));
     row[4] = Typed(DataType::kDouble);
     row[4].float64 = static_cast<double>(id) * 0.5;
     row[5] = Typed(DataType::kUtcDateTime);
@@ -133,7 +135,13 @@ void BM_FirstSync(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * kRows);
   fs::remove_all(BenchDir());
 }
-BENCHMARK(BM_FirstSync)->Arg(0)->Arg(1)->ArgName("bulk")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
+BENCHMARK(BM_FirstSync)
+    ->Arg(0)
+    ->Arg(1)
+    ->ArgName("bulk")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
 
 /// The same 100,000 keys over and over: every record replaces an existing row.
 void BM_UpsertReplaceRows(benchmark::State& state) {

@@ -3,13 +3,14 @@
 # no-op when all is present. The one list of packages lives here.
 set -euo pipefail
 
-# Debian packages: toolchains (g++ 12 and Fivetran's clang-16), the static archives the connector
-# links (gRPC, protobuf, OpenSSL, zlib), header-only libraries, the tz database that is embedded in
+# Debian packages: toolchains (g++ 12 and Fivetran's clang-16, clang-format-16 for `make format`),
+# the static archives the connector links (gRPC, protobuf, OpenSSL, zlib), header-only libraries, the tz database that is embedded in
 # the binary, the tools that fetch and build DuckDB/libcurl/simdjson from source
 # (scripts/build_static_deps.sh), debootstrap for `make standalone-check`, and the real peers the
 # tests use (boto3, grpcio).
 APT_PACKAGES=(
   build-essential dpkg-dev cmake ninja-build pkg-config git ca-certificates clang-16 lld-16
+  clang-format-16
   libssl-dev zlib1g-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libcpp-httplib-dev

@@ -2,8 +2,8 @@
 // over loopback TCP, against the connector's server connected to athena-local. Checks what
 // Fivetran sees: form, tests, schema, streamed records (values, types, batch sizes), checkpoints,
 // resumption from a returned state, and the answers to bad input.
-#include <gtest/gtest.h>
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -71,9 +71,10 @@ struct UpdateRun {
 class GrpcServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    athena_ = new AthenaLocal(AthenaLocal::Options{
-        .seeds = {(SourceDir() / "examples" / "local").string(), (SourceDir() / "tests" / "data").string()},
-        .extra_args = {}});
+    athena_ = new AthenaLocal(
+        AthenaLocal::Options{.seeds = {(SourceDir() / "examples" / "local").string(),
+                                       (SourceDir() / "tests" / "data").string()},
+                             .extra_args = {}});
     fivetran::ServerOptions options;
     options.host = "127.0.0.1";
     options.port = 0;
@@ -113,7 +114,8 @@ class GrpcServerTest : public ::testing::Test {
     return it == metadata.end() ? "" : std::string(it->second.data(), it->second.size());
   }
 
-  pb::TestResponse Test(const std::string& name, const Configuration& config, std::string* kind = nullptr) {
+  pb::TestResponse Test(const std::string& name, const Configuration& config,
+                        std::string* kind = nullptr) {
     pb::TestRequest request;
     request.set_name(name);
     request.mutable_configuration()->insert(config.begin(), config.end());
@@ -163,7 +165,8 @@ class GrpcServerTest : public ::testing::Test {
     return run;
   }
 
-  UpdateRun SyncAll(const Configuration& config, const std::optional<std::string>& state = std::nullopt) {
+  UpdateRun SyncAll(const Configuration& config,
+                    const std::optional<std::string>& state = std::nullopt) {
     pb::SchemaResponse schema;
     const grpc::Status status = Schema(config, &schema);
     EXPECT_TRUE(status.ok()) << status.error_message();
@@ -198,7 +201,8 @@ TEST_F(GrpcServerTest, ConfigurationFormOffersEveryKeyAndTheSetupTests) {
     fields[field.name()] = &field;
     for (const auto& nested : field.conditional_fields().fields()) fields[nested.name()] = &nested;
   }
-  for (const char* key : {"aws_access_key_id", "aws_secret_access_key", "region_name", "database_name", "s3_staging_dir"}) {
+  for (const char* key : {"aws_access_key_id", "aws_secret_access_key", "region_name",
+                          "database_name", "s3_staging_dir"}) {
     ASSERT_TRUE(fields.count(key)) << key;
     EXPECT_TRUE(fields[key]->required()) << key;
     EXPECT_FALSE(fields[key]->label().empty()) << key;
@@ -225,10 +229,12 @@ TEST_F(GrpcServerTest, SetupTestsPassAndFailWithTheCause) {
   ASSERT_TRUE(stub_->ConfigurationForm(&context, pb::ConfigurationFormRequest(), &form).ok());
   for (const auto& test : form.tests()) {
     const pb::TestResponse response = Test(test.name(), Config());
-    EXPECT_TRUE(response.has_success() && response.success()) << test.name() << ": " << response.failure();
+    EXPECT_TRUE(response.has_success() && response.success())
+        << test.name() << ": " << response.failure();
   }
   std::string kind;
-  const pb::TestResponse bad_secret = Test("credentials", Config({{"aws_secret_access_key", "wrong-secret"}}), &kind);
+  const pb::TestResponse bad_secret =
+      Test("credentials", Config({{"aws_secret_access_key", "wrong-secret"}}), &kind);
   ASSERT_TRUE(bad_secret.has_failure());
   EXPECT_EQ(bad_secret.failure().find("wrong-secret"), std::string::npos);
   EXPECT_FALSE(bad_secret.failure().empty());
@@ -317,7 +323,8 @@ TEST_F(GrpcServerTest, UpdateStreamsTypedRecordsInBatchesWithCheckpoints) {
 }
 
 TEST_F(GrpcServerTest, CheckpointsAreSpacedByCheckpointIntervalRows) {
-  const UpdateRun run = SyncAll(Config({{"source_table", "big_rows"}, {"checkpoint_interval_rows", "5000"}}));
+  const UpdateRun run =
+      SyncAll(Config({{"source_table", "big_rows"}, {"checkpoint_interval_rows", "5000"}}));
   ASSERT_TRUE(run.status.ok()) << run.status.error_message();
   EXPECT_EQ(run.Records().size(), 20001u);
   // Within the result: one checkpoint per 5,000 rows delivered (not one per page or batch).
@@ -325,7 +332,8 @@ TEST_F(GrpcServerTest, CheckpointsAreSpacedByCheckpointIntervalRows) {
   for (const auto& text : run.Checkpoints()) {
     const json state = json::parse(text);
     const json& t = state["tables"]["customers"];
-    if (t["status"] == "in_progress" && t.contains("position") && t["position"]["rows_read"].get<int64_t>() > 0) {
+    if (t["status"] == "in_progress" && t.contains("position") &&
+        t["position"]["rows_read"].get<int64_t>() > 0) {
       positions.push_back(t["position"]["rows_read"].get<int64_t>());
     }
   }
@@ -334,7 +342,8 @@ TEST_F(GrpcServerTest, CheckpointsAreSpacedByCheckpointIntervalRows) {
 }
 
 TEST_F(GrpcServerTest, UpdateResumesFromAnIntermediateCheckpoint) {
-  const Configuration config = Config({{"source_table", "big_rows"}, {"checkpoint_interval_rows", "1000"}});
+  const Configuration config =
+      Config({{"source_table", "big_rows"}, {"checkpoint_interval_rows", "1000"}});
   const UpdateRun full = SyncAll(config);
   ASSERT_TRUE(full.status.ok()) << full.status.error_message();
   ExpectBatchesOfAtMost100(full);
@@ -346,7 +355,8 @@ TEST_F(GrpcServerTest, UpdateResumesFromAnIntermediateCheckpoint) {
   for (const auto& text : full.Checkpoints()) {
     const json state = json::parse(text);
     const auto& t = state["tables"]["customers"];
-    if (t["status"] == "in_progress" && t.contains("position") && t["position"]["rows_read"].get<int64_t>() >= 5000) {
+    if (t["status"] == "in_progress" && t.contains("position") &&
+        t["position"]["rows_read"].get<int64_t>() >= 5000) {
       middle = text;
       rows_read = t["position"]["rows_read"].get<int64_t>();
       break;
@@ -357,7 +367,8 @@ TEST_F(GrpcServerTest, UpdateResumesFromAnIntermediateCheckpoint) {
   ASSERT_TRUE(resumed.status.ok()) << resumed.status.error_message();
   ExpectBatchesOfAtMost100(resumed);
   const auto records = resumed.Records();
-  ASSERT_EQ(static_cast<int64_t>(records.size()), 20000 - rows_read);  // the rest, no truncate again
+  ASSERT_EQ(static_cast<int64_t>(records.size()),
+            20000 - rows_read);  // the rest, no truncate again
   std::set<int64_t> keys;
   for (const auto* r : records) {
     ASSERT_EQ(r->type(), pb::UPSERT);
@@ -381,7 +392,8 @@ TEST_F(GrpcServerTest, IncrementalUpdateFromTheReturnedStateReadsOnlyNewerRows) 
   const auto records = second.Records();
   EXPECT_LT(records.size(), 300u);
   EXPECT_GE(records.size(), 1u);  // the boundary row is read again (>=)
-  for (const auto* r : records) EXPECT_GE(r->data().at("updated_at").naive_datetime().seconds(), max_seconds);
+  for (const auto* r : records)
+    EXPECT_GE(r->data().at("updated_at").naive_datetime().seconds(), max_seconds);
   EXPECT_EQ(json::parse(second.Checkpoints().back())["tables"]["customers"]["status"], "complete");
 }
 
@@ -395,8 +407,10 @@ TEST_F(GrpcServerTest, UpdateWithMissingKeyIsOneTask) {
 }
 
 TEST_F(GrpcServerTest, UpdateWithWrongCredentialsIsOneTask) {
-  const UpdateRun run = Update(Config({{"aws_secret_access_key", "not-the-secret"}}), std::nullopt, std::nullopt);
-  EXPECT_EQ(run.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << run.status.error_message();
+  const UpdateRun run =
+      Update(Config({{"aws_secret_access_key", "not-the-secret"}}), std::nullopt, std::nullopt);
+  EXPECT_EQ(run.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+      << run.status.error_message();
   EXPECT_EQ(run.Tasks(), 1);
   EXPECT_TRUE(run.messages.back().has_task());
   EXPECT_TRUE(run.Records().empty());
@@ -438,7 +452,8 @@ TEST_F(GrpcServerTest, MalformedStateIsInvalidArgument) {
   for (const std::string state : {"{\"tables\": ", "[1]", "not json"}) {
     const UpdateRun run = Update(Config(), std::nullopt, state);
     EXPECT_EQ(run.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << state;
-    EXPECT_NE(run.status.error_message().find("state_json"), std::string::npos) << run.status.error_message();
+    EXPECT_NE(run.status.error_message().find("state_json"), std::string::npos)
+        << run.status.error_message();
     EXPECT_TRUE(run.messages.empty());
   }
 }
@@ -464,7 +479,8 @@ class CountingSink final : public connector::RecordSink {
  public:
   void DefineTable(const common::TableSchema& table) override { defined.push_back(table); }
   void Truncate(const common::TableSchema&) override { ++truncates; }
-  void Write(const common::TableSchema& table, connector::RecordType, const common::ValueBatch& rows) override {
+  void Write(const common::TableSchema& table, connector::RecordType,
+             const common::ValueBatch& rows) override {
     rows_written += static_cast<int64_t>(rows.num_rows());
     EXPECT_EQ(rows.num_columns(), table.columns.size());
   }
@@ -520,7 +536,8 @@ TEST_F(GrpcServerTest, LocalRunnerThroughABackgroundSinkAppliesEverythingAndRepo
    public:
     void DefineTable(const common::TableSchema&) override {}
     void Truncate(const common::TableSchema&) override {}
-    void Write(const common::TableSchema&, connector::RecordType, const common::ValueBatch&) override {
+    void Write(const common::TableSchema&, connector::RecordType,
+               const common::ValueBatch&) override {
       if (++writes == 2) throw common::TransientError("warehouse: disk full");
     }
     void Checkpoint(const std::string& state) override { states.push_back(state); }

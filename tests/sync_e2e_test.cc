@@ -23,9 +23,10 @@ struct DebugRun {
   std::filesystem::path work;
 };
 
-ProcessResult RunDebug(const std::filesystem::path& configuration, const std::filesystem::path& work) {
-  return RunProcess({ConnectorBinary(), "debug", "--configuration", configuration.string(), "--working-dir",
-                     work.string()});
+ProcessResult RunDebug(const std::filesystem::path& configuration,
+                       const std::filesystem::path& work) {
+  return RunProcess({ConnectorBinary(), "debug", "--configuration", configuration.string(),
+                     "--working-dir", work.string()});
 }
 
 warehouse::QueryResult Query(const std::filesystem::path& work, const std::string& sql) {
@@ -54,19 +55,24 @@ TEST_F(SyncE2eTest, ExampleJobUpsertsEveryRowOfTestRowsIntoCustomers) {
   EXPECT_NE(run.out.find("SYNC PROGRESS:"), std::string::npos) << run.out;
 
   // Exactly the rows of test_rows: compare with the seed loaded into a scratch DuckDB.
-  const auto synced = Query(work, "SELECT count(*), count(DISTINCT customer_id), min(customer_id), max(customer_id) "
-                                  "FROM tester.customers WHERE NOT _fivetran_deleted");
+  const auto synced =
+      Query(work,
+            "SELECT count(*), count(DISTINCT customer_id), min(customer_id), max(customer_id) "
+            "FROM tester.customers WHERE NOT _fivetran_deleted");
   ASSERT_EQ(synced.rows.size(), 1u);
   EXPECT_EQ(Cell(synced, 0, 0), Cell(synced, 0, 1));  // primary key unique
   EXPECT_GT(std::stoll(Cell(synced, 0, 0)), 100);
 
   const json state = json::parse(ReadFile(work / "state.json"));
   EXPECT_EQ(state["tables"]["customers"]["status"], "complete") << state.dump();
-  EXPECT_EQ(state["tables"]["customers"]["rows_synced"].get<int64_t>(), std::stoll(Cell(synced, 0, 0)));
+  EXPECT_EQ(state["tables"]["customers"]["rows_synced"].get<int64_t>(),
+            std::stoll(Cell(synced, 0, 0)));
 
   // The columns the Python example syncs are there, with their types.
-  const auto columns = Query(work, "SELECT column_name, data_type FROM information_schema.columns "
-                                   "WHERE table_schema = 'tester' AND table_name = 'customers' ORDER BY ordinal_position");
+  const auto columns =
+      Query(work,
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'tester' AND table_name = 'customers' ORDER BY ordinal_position");
   std::map<std::string, std::string> types;
   for (const auto& row : columns.rows) types[*row[0]] = *row[1];
   EXPECT_EQ(types["customer_id"], "BIGINT");
@@ -78,15 +84,18 @@ TEST_F(SyncE2eTest, ExampleJobUpsertsEveryRowOfTestRowsIntoCustomers) {
 }
 
 TEST_F(SyncE2eTest, MultiPageResultKeepsEveryRowNullAndEmptyStringApart) {
-  AthenaLocal athena({.seeds = {(SourceDir() / "examples" / "local").string(), (SourceDir() / "tests" / "data").string()}, .extra_args = {}});
+  AthenaLocal athena({.seeds = {(SourceDir() / "examples" / "local").string(),
+                                (SourceDir() / "tests" / "data").string()},
+                      .extra_args = {}});
   const auto config = athena.WriteConfiguration(dir.path(), {{"source_table", "big_rows"}});
   const auto work = dir.path() / "files";
   const ProcessResult run = RunDebug(config, work);
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
-  const auto r = Query(work,
-                       "SELECT count(*), count(DISTINCT customer_id), sum(customer_id), "
-                       "count(*) FILTER (WHERE last_name IS NULL), count(*) FILTER (WHERE last_name = ''), "
-                       "max(score) FROM tester.customers");
+  const auto r =
+      Query(work,
+            "SELECT count(*), count(DISTINCT customer_id), sum(customer_id), "
+            "count(*) FILTER (WHERE last_name IS NULL), count(*) FILTER (WHERE last_name = ''), "
+            "max(score) FROM tester.customers");
   EXPECT_EQ(Cell(r, 0, 0), "20000");
   EXPECT_EQ(Cell(r, 0, 1), "20000");
   EXPECT_EQ(Cell(r, 0, 2), "200010000");
@@ -109,7 +118,8 @@ TEST_F(SyncE2eTest, NamedTimeZonesResolveWithoutAZoneinfoFolder) {
   std::filesystem::create_directories(dir.path() / "zoned-config");
   AthenaLocal utc;
   const auto utc_work = dir.path() / "utc";
-  const ProcessResult utc_run = RunDebug(utc.WriteConfiguration(dir.path() / "utc-config", types_table), utc_work);
+  const ProcessResult utc_run =
+      RunDebug(utc.WriteConfiguration(dir.path() / "utc-config", types_table), utc_work);
   ASSERT_EQ(utc_run.exit_code, 0) << utc_run.out << utc_run.err;
 
   AthenaLocal zoned({.seeds = {(SourceDir() / "examples" / "local").string()},
@@ -129,8 +139,10 @@ TEST_F(SyncE2eTest, NamedTimeZonesResolveWithoutAZoneinfoFolder) {
 }
 
 TEST_F(SyncE2eTest, ThrottlingAndServerErrorsAreRetriedToSuccess) {
-  AthenaLocal athena({.seeds = {(SourceDir() / "examples" / "local").string(), (SourceDir() / "tests" / "data").string()},
-                      .extra_args = {"--throttle-rate", "0.15", "--error-rate", "0.15", "--fault-seed", "42"}});
+  AthenaLocal athena(
+      {.seeds = {(SourceDir() / "examples" / "local").string(),
+                 (SourceDir() / "tests" / "data").string()},
+       .extra_args = {"--throttle-rate", "0.15", "--error-rate", "0.15", "--fault-seed", "42"}});
   const auto config = athena.WriteConfiguration(dir.path(), {{"source_table", "big_rows"}});
   const auto work = dir.path() / "files";
   const ProcessResult run = RunDebug(config, work);
@@ -141,14 +153,15 @@ TEST_F(SyncE2eTest, ThrottlingAndServerErrorsAreRetriedToSuccess) {
 }
 
 TEST_F(SyncE2eTest, KilledSyncResumesTheSameResultWithoutDuplicates) {
-  AthenaLocal athena({.seeds = {(SourceDir() / "examples" / "local").string(), (SourceDir() / "tests" / "data").string()},
+  AthenaLocal athena({.seeds = {(SourceDir() / "examples" / "local").string(),
+                                (SourceDir() / "tests" / "data").string()},
                       .extra_args = {"--latency-ms", "40"}});
-  const auto config =
-      athena.WriteConfiguration(dir.path(), {{"source_table", "big_rows"}, {"checkpoint_interval_rows", "1000"}});
+  const auto config = athena.WriteConfiguration(
+      dir.path(), {{"source_table", "big_rows"}, {"checkpoint_interval_rows", "1000"}});
   const auto work = dir.path() / "files";
   TempDir logs;
-  const int pid = StartProcess({ConnectorBinary(), "debug", "--configuration", config.string(), "--working-dir",
-                                work.string()},
+  const int pid = StartProcess({ConnectorBinary(), "debug", "--configuration", config.string(),
+                                "--working-dir", work.string()},
                                logs.path());
   // Kill it hard once a checkpoint inside the result exists.
   std::string first_query;
@@ -158,9 +171,11 @@ TEST_F(SyncE2eTest, KilledSyncResumesTheSameResultWithoutDuplicates) {
     const std::string text = ReadFile(work / "state.json");
     if (!text.empty()) {
       const json state = json::parse(text, nullptr, false);
-      if (!state.is_discarded() && state.contains("tables") && state["tables"].contains("customers")) {
+      if (!state.is_discarded() && state.contains("tables") &&
+          state["tables"].contains("customers")) {
         const auto& t = state["tables"]["customers"];
-        if (t["status"] == "in_progress" && t.contains("position") && t["position"]["rows_read"].get<int64_t>() >= 2000) {
+        if (t["status"] == "in_progress" && t.contains("position") &&
+            t["position"]["rows_read"].get<int64_t>() >= 2000) {
           kill(pid, SIGKILL);
           killed = true;
           first_query = t["query_execution_id"];
@@ -172,15 +187,19 @@ TEST_F(SyncE2eTest, KilledSyncResumesTheSameResultWithoutDuplicates) {
   }
   int status = 0;
   waitpid(pid, &status, 0);
-  ASSERT_TRUE(killed) << ReadFile(logs.path() / "stdout.log") << ReadFile(logs.path() / "stderr.log");
+  ASSERT_TRUE(killed) << ReadFile(logs.path() / "stdout.log")
+                      << ReadFile(logs.path() / "stderr.log");
 
   const ProcessResult resumed = RunDebug(config, work);
   ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
-  EXPECT_NE(resumed.err.find("Resuming table 'customers' from query " + first_query), std::string::npos) << resumed.err;
+  EXPECT_NE(resumed.err.find("Resuming table 'customers' from query " + first_query),
+            std::string::npos)
+      << resumed.err;
   const json state = json::parse(ReadFile(work / "state.json"));
   EXPECT_EQ(state["tables"]["customers"]["query_execution_id"], first_query);  // no second query
-  const auto r = Query(work, "SELECT count(*), count(DISTINCT customer_id), sum(customer_id), "
-                             "count(*) FILTER (WHERE _fivetran_deleted) FROM tester.customers");
+  const auto r = Query(work,
+                       "SELECT count(*), count(DISTINCT customer_id), sum(customer_id), "
+                       "count(*) FILTER (WHERE _fivetran_deleted) FROM tester.customers");
   EXPECT_EQ(Cell(r, 0, 0), "20000");
   EXPECT_EQ(Cell(r, 0, 1), "20000");
   EXPECT_EQ(Cell(r, 0, 2), "200010000");
@@ -196,8 +215,10 @@ TEST_F(SyncE2eTest, SecondSyncAfterCompletionRunsAFreshQueryAndKeepsRowsLive) {
   const ProcessResult second = RunDebug(config, work);
   ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
   const json state = json::parse(ReadFile(work / "state.json"));
-  EXPECT_NE(state["tables"]["customers"]["query_execution_id"], first["tables"]["customers"]["query_execution_id"]);
-  const auto r = Query(work, "SELECT count(*) FILTER (WHERE _fivetran_deleted) FROM tester.customers");
+  EXPECT_NE(state["tables"]["customers"]["query_execution_id"],
+            first["tables"]["customers"]["query_execution_id"]);
+  const auto r =
+      Query(work, "SELECT count(*) FILTER (WHERE _fivetran_deleted) FROM tester.customers");
   EXPECT_EQ(Cell(r, 0, 0), "0");
 }
 
@@ -233,12 +254,15 @@ TEST_F(SyncE2eTest, InvalidConfigurationNamesTheKey) {
 
 TEST_F(SyncE2eTest, SecretAppearsNowhereButInConfiguration) {
   const std::string secret = "S3cretKey-unique-4b1d2e9f0a";
-  AthenaLocal athena({.seeds = {}, .extra_args = {"--access-key-id", "AKIDLOCALTEST", "--secret-access-key", secret}});
+  AthenaLocal athena(
+      {.seeds = {},
+       .extra_args = {"--access-key-id", "AKIDLOCALTEST", "--secret-access-key", secret}});
   const auto config = athena.WriteConfiguration(
       dir.path(), {{"aws_access_key_id", "AKIDLOCALTEST"}, {"aws_secret_access_key", secret}});
   const auto work = dir.path() / "files";
-  const ProcessResult run = RunProcess({ConnectorBinary(), "--log-level", "debug", "debug", "--configuration",
-                                        config.string(), "--working-dir", work.string()});
+  const ProcessResult run =
+      RunProcess({ConnectorBinary(), "--log-level", "debug", "debug", "--configuration",
+                  config.string(), "--working-dir", work.string()});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_EQ(run.out.find(secret), std::string::npos);
   EXPECT_EQ(run.err.find(secret), std::string::npos);
@@ -252,10 +276,12 @@ TEST_F(SyncE2eTest, ResetDeletesTheWorkingDir) {
   const auto work = dir.path() / "files";
   std::filesystem::create_directories(work);
   std::ofstream(work / "state.json") << "{}";
-  const ProcessResult run = RunProcess({ConnectorBinary(), "reset", "--working-dir", work.string(), "--yes"});
+  const ProcessResult run =
+      RunProcess({ConnectorBinary(), "reset", "--working-dir", work.string(), "--yes"});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_FALSE(std::filesystem::exists(work));
-  const ProcessResult again = RunProcess({ConnectorBinary(), "reset", "--working-dir", work.string(), "--yes"});
+  const ProcessResult again =
+      RunProcess({ConnectorBinary(), "reset", "--working-dir", work.string(), "--yes"});
   EXPECT_NE(again.exit_code, 0);
 }
 

@@ -16,8 +16,8 @@
 
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 #include "common/clock.h"
@@ -33,14 +33,17 @@ namespace {
 int ReadCsv(const std::string& csv, const std::string& database) {
   duckdb_database db = nullptr;
   duckdb_connection con = nullptr;
-  if (duckdb_open(database.c_str(), &db) != DuckDBSuccess || duckdb_connect(db, &con) != DuckDBSuccess) {
+  if (duckdb_open(database.c_str(), &db) != DuckDBSuccess ||
+      duckdb_connect(db, &con) != DuckDBSuccess) {
     std::fprintf(stderr, "cannot open %s\n", database.c_str());
     return 1;
   }
   std::string escaped;
   for (const char c : csv) {
-    if (c == '\'') escaped += "''";
-    else escaped.push_back(c);
+    if (c == '\'')
+      escaped += "''";
+    else
+      escaped.push_back(c);
   }
   const std::string sql = "CREATE TABLE result AS SELECT * FROM read_csv('" + escaped +
                           "', header = true, quote = '\"', escape = '\"')";
@@ -64,11 +67,14 @@ class NullSink final : public ac::connector::RecordSink {
  public:
   void DefineTable(const ac::common::TableSchema&) override {}
   void Truncate(const ac::common::TableSchema&) override {}
-  void Write(const ac::common::TableSchema&, ac::connector::RecordType, const ac::common::ValueBatch& rows) override {
+  void Write(const ac::common::TableSchema&, ac::connector::RecordType,
+             const ac::common::ValueBatch& rows) override {
     rows_ += static_cast<long long>(rows.num_rows());
   }
   void Checkpoint(const std::string&) override {}
-  void Warning(const std::string& message) override { std::fprintf(stderr, "warning: %s\n", message.c_str()); }
+  void Warning(const std::string& message) override {
+    std::fprintf(stderr, "warning: %s\n", message.c_str());
+  }
   long long rows() const { return rows_; }
 
  private:
@@ -135,7 +141,9 @@ int main(int argc, char** argv) {
   if (command == "fetch-only" && argc == 3) return Sync(argv[2], "");
   if (command == "protocol" && argc == 3) return Protocol(argv[2]);
   if (command == "sync" && argc == 4) return Sync(argv[2], argv[3]);
-  std::fprintf(stderr, "usage: %s read-csv <result.csv> <database> | fetch-only <configuration.json> | protocol <configuration.json> | sync <configuration.json> <dir>\n",
+  std::fprintf(stderr,
+               "usage: %s read-csv <result.csv> <database> | fetch-only <configuration.json> | "
+               "protocol <configuration.json> | sync <configuration.json> <dir>\n",
                argv[0]);
   return 2;
 }

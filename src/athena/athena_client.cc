@@ -1,8 +1,8 @@
 #include "athena/athena_client.h"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <simdjson.h>
+#include <nlohmann/json.hpp>
 
 #include <random>
 
@@ -27,22 +27,26 @@ json ParseJson(std::string_view body, const char* operation) {
   try {
     return json::parse(body);
   } catch (const json::exception&) {
-    throw common::ProtocolError(fmt::format("Athena {} returned a malformed JSON response", operation));
+    throw common::ProtocolError(
+        fmt::format("Athena {} returned a malformed JSON response", operation));
   }
 }
 
 [[noreturn]] void Malformed(const char* what) {
-  throw common::ProtocolError(fmt::format("Athena GetQueryResults returned a malformed response: {}", what));
+  throw common::ProtocolError(
+      fmt::format("Athena GetQueryResults returned a malformed response: {}", what));
 }
 
 }  // namespace
 
 bool QueryExecution::HasHeaderRow() const {
   if (statement_type != "DML") return false;
-  return substatement_type.empty() || substatement_type == "SELECT" || substatement_type == "EXECUTE";
+  return substatement_type.empty() || substatement_type == "SELECT" ||
+         substatement_type == "EXECUTE";
 }
 
-AthenaClient::AthenaClient(std::shared_ptr<aws::ServiceClient> service) : service_(std::move(service)) {}
+AthenaClient::AthenaClient(std::shared_ptr<aws::ServiceClient> service)
+    : service_(std::move(service)) {}
 
 std::string AthenaClient::Call(const char* operation, const std::string& body, bool cancellable) {
   aws::HttpRequest request;
@@ -51,29 +55,34 @@ std::string AthenaClient::Call(const char* operation, const std::string& body, b
   request.headers = {{"Content-Type", "application/x-amz-json-1.1"},
                      {"X-Amz-Target", std::string("AmazonAthena.") + operation}};
   request.body = body;
-  if (!cancellable) return service_->WithoutCancellation()->Send(operation, std::move(request)).body;
+  if (!cancellable)
+    return service_->WithoutCancellation()->Send(operation, std::move(request)).body;
   return service_->Send(operation, std::move(request)).body;
 }
 
 std::string AthenaClient::StartQueryExecution(const StartQueryRequest& request) {
-  json body = {{"QueryString", request.sql},
-               {"ClientRequestToken",
-                request.client_request_token.empty() ? NewClientRequestToken() : request.client_request_token}};
+  json body = {
+      {"QueryString", request.sql},
+      {"ClientRequestToken", request.client_request_token.empty() ? NewClientRequestToken()
+                                                                  : request.client_request_token}};
   json context = json::object();
   if (!request.database.empty()) context["Database"] = request.database;
   if (!request.catalog.empty()) context["Catalog"] = request.catalog;
   if (!context.empty()) body["QueryExecutionContext"] = context;
-  if (!request.output_location.empty()) body["ResultConfiguration"] = {{"OutputLocation", request.output_location}};
+  if (!request.output_location.empty())
+    body["ResultConfiguration"] = {{"OutputLocation", request.output_location}};
   if (!request.workgroup.empty()) body["WorkGroup"] = request.workgroup;
   const json reply = ParseJson(Call("StartQueryExecution", body.dump()), "StartQueryExecution");
   std::string id = StringOr(reply, "QueryExecutionId");
-  if (id.empty()) throw common::ProtocolError("Athena StartQueryExecution returned no QueryExecutionId");
+  if (id.empty())
+    throw common::ProtocolError("Athena StartQueryExecution returned no QueryExecutionId");
   return id;
 }
 
 QueryExecution AthenaClient::GetQueryExecution(const std::string& query_execution_id) {
-  const json reply = ParseJson(Call("GetQueryExecution", json{{"QueryExecutionId", query_execution_id}}.dump()),
-                               "GetQueryExecution");
+  const json reply =
+      ParseJson(Call("GetQueryExecution", json{{"QueryExecutionId", query_execution_id}}.dump()),
+                "GetQueryExecution");
   const auto it = reply.find("QueryExecution");
   if (it == reply.end() || !it->is_object()) {
     throw common::ProtocolError("Athena GetQueryExecution returned no QueryExecution");
@@ -86,23 +95,28 @@ QueryExecution AthenaClient::GetQueryExecution(const std::string& query_executio
   out.substatement_type = StringOr(q, "SubstatementType");
   if (const auto rc = q.find("ResultConfiguration"); rc != q.end() && rc->is_object()) {
     out.output_location = StringOr(*rc, "OutputLocation");
-    if (const auto enc = rc->find("EncryptionConfiguration"); enc != rc->end() && enc->is_object()) {
+    if (const auto enc = rc->find("EncryptionConfiguration");
+        enc != rc->end() && enc->is_object()) {
       out.encryption_option = StringOr(*enc, "EncryptionOption");
     }
   }
-  if (const auto managed = q.find("ManagedQueryResultsConfiguration"); managed != q.end() && managed->is_object()) {
+  if (const auto managed = q.find("ManagedQueryResultsConfiguration");
+      managed != q.end() && managed->is_object()) {
     const auto enabled = managed->find("Enabled");
-    out.managed_results = enabled != managed->end() && enabled->is_boolean() && enabled->get<bool>();
+    out.managed_results =
+        enabled != managed->end() && enabled->is_boolean() && enabled->get<bool>();
   }
   if (const auto status = q.find("Status"); status != q.end() && status->is_object()) {
     out.state = StringOr(*status, "State");
     out.state_change_reason = StringOr(*status, "StateChangeReason");
-    if (const auto error = status->find("AthenaError"); error != status->end() && error->is_object()) {
+    if (const auto error = status->find("AthenaError");
+        error != status->end() && error->is_object()) {
       out.has_error = true;
       out.error.category = static_cast<int>(IntOr(*error, "ErrorCategory"));
       out.error.type = static_cast<int>(IntOr(*error, "ErrorType"));
       const auto retryable = error->find("Retryable");
-      out.error.retryable = retryable != error->end() && retryable->is_boolean() && retryable->get<bool>();
+      out.error.retryable =
+          retryable != error->end() && retryable->is_boolean() && retryable->get<bool>();
       out.error.message = StringOr(*error, "ErrorMessage");
     }
   }
@@ -111,22 +125,27 @@ QueryExecution AthenaClient::GetQueryExecution(const std::string& query_executio
     out.engine_execution_ms = IntOr(*stats, "EngineExecutionTimeInMillis");
     out.total_execution_ms = IntOr(*stats, "TotalExecutionTimeInMillis");
     out.manifest_location = StringOr(*stats, "DataManifestLocation");
-    if (const auto reuse = stats->find("ResultReuseInformation"); reuse != stats->end() && reuse->is_object()) {
+    if (const auto reuse = stats->find("ResultReuseInformation");
+        reuse != stats->end() && reuse->is_object()) {
       const auto reused = reuse->find("ReusedPreviousResult");
-      out.reused_previous_result = reused != reuse->end() && reused->is_boolean() && reused->get<bool>();
+      out.reused_previous_result =
+          reused != reuse->end() && reused->is_boolean() && reused->get<bool>();
     }
   }
-  if (out.state.empty()) throw common::ProtocolError("Athena GetQueryExecution returned no Status.State");
+  if (out.state.empty())
+    throw common::ProtocolError("Athena GetQueryExecution returned no Status.State");
   return out;
 }
 
 void AthenaClient::StopQueryExecution(const std::string& query_execution_id) {
   // Sent when the sync was cancelled: it must not be refused by the cancelled token.
-  Call("StopQueryExecution", json{{"QueryExecutionId", query_execution_id}}.dump(), /*cancellable=*/false);
+  Call("StopQueryExecution", json{{"QueryExecutionId", query_execution_id}}.dump(),
+       /*cancellable=*/false);
 }
 
-ResultsPage AthenaClient::GetQueryResults(const std::string& query_execution_id, const std::string& next_token,
-                                          int max_results, bool skip_header_row, RowBatch& rows) {
+ResultsPage AthenaClient::GetQueryResults(const std::string& query_execution_id,
+                                          const std::string& next_token, int max_results,
+                                          bool skip_header_row, RowBatch& rows) {
   json body = {{"QueryExecutionId", query_execution_id}, {"MaxResults", max_results}};
   if (!next_token.empty()) body["NextToken"] = next_token;
   const std::string reply = Call("GetQueryResults", body.dump());
@@ -187,7 +206,8 @@ ResultsPage ParseGetQueryResults(std::string_view body, bool skip_header_row, Ro
                 if (datum_field.unescaped_key().get(datum_key)) Malformed("bad key");
                 if (datum_key == "VarCharValue") {
                   std::string_view text;
-                  if (datum_field.value().get_string().get(text)) Malformed("VarCharValue is not a string");
+                  if (datum_field.value().get_string().get(text))
+                    Malformed("VarCharValue is not a string");
                   rows.AppendCell(text);
                   has_value = true;
                 }
@@ -198,7 +218,8 @@ ResultsPage ParseGetQueryResults(std::string_view body, bool skip_header_row, Ro
           }
         } else if (rs_key == "ResultSetMetadata") {
           simdjson::ondemand::object metadata;
-          if (rs_field.value().get_object().get(metadata)) Malformed("ResultSetMetadata is not an object");
+          if (rs_field.value().get_object().get(metadata))
+            Malformed("ResultSetMetadata is not an object");
           simdjson::ondemand::array infos;
           if (metadata["ColumnInfo"].get_array().get(infos)) Malformed("ColumnInfo is not a list");
           for (auto info_value : infos) {
@@ -218,13 +239,15 @@ ResultsPage ParseGetQueryResults(std::string_view body, bool skip_header_row, Ro
                 if (info_field.value().get_string().get(v)) Malformed("ColumnInfo.Type");
                 type = std::string(v);
               } else if (info_key == "Precision") {
-                if (info_field.value().get_int64().get(precision)) Malformed("ColumnInfo.Precision");
+                if (info_field.value().get_int64().get(precision))
+                  Malformed("ColumnInfo.Precision");
               } else if (info_key == "Scale") {
                 if (info_field.value().get_int64().get(scale)) Malformed("ColumnInfo.Scale");
               }
             }
             page.columns.push_back(
-                Column{std::move(name), TypeFromColumnInfo(type, static_cast<int32_t>(precision), static_cast<int32_t>(scale))});
+                Column{std::move(name), TypeFromColumnInfo(type, static_cast<int32_t>(precision),
+                                                           static_cast<int32_t>(scale))});
           }
         }
       }
@@ -242,13 +265,16 @@ ResultsPage ParseGetQueryResults(std::string_view body, bool skip_header_row, Ro
   return page;
 }
 
-TableMetadata AthenaClient::GetTableMetadata(const std::string& catalog, const std::string& database,
+TableMetadata AthenaClient::GetTableMetadata(const std::string& catalog,
+                                             const std::string& database,
                                              const std::string& table) {
   const json reply = ParseJson(
-      Call("GetTableMetadata", json{{"CatalogName", catalog}, {"DatabaseName", database}, {"TableName", table}}.dump()),
+      Call("GetTableMetadata",
+           json{{"CatalogName", catalog}, {"DatabaseName", database}, {"TableName", table}}.dump()),
       "GetTableMetadata");
   const auto it = reply.find("TableMetadata");
-  if (it == reply.end() || !it->is_object()) throw common::ProtocolError("Athena GetTableMetadata returned no TableMetadata");
+  if (it == reply.end() || !it->is_object())
+    throw common::ProtocolError("Athena GetTableMetadata returned no TableMetadata");
   TableMetadata out;
   out.name = StringOr(*it, "Name");
   out.table_type = StringOr(*it, "TableType");
@@ -256,7 +282,8 @@ TableMetadata AthenaClient::GetTableMetadata(const std::string& catalog, const s
     const auto list = it->find(key);
     if (list == it->end() || !list->is_array()) return;
     for (const auto& column : *list) {
-      columns.push_back(Column{StringOr(column, "Name"), ParseDeclaredType(StringOr(column, "Type"))});
+      columns.push_back(
+          Column{StringOr(column, "Name"), ParseDeclaredType(StringOr(column, "Type"))});
     }
   };
   read_columns("Columns", out.columns);

@@ -38,7 +38,9 @@ struct QueryExecution {
   int64_t total_execution_ms = 0;
   bool reused_previous_result = false;
 
-  bool IsTerminal() const { return state == "SUCCEEDED" || state == "FAILED" || state == "CANCELLED"; }
+  bool IsTerminal() const {
+    return state == "SUCCEEDED" || state == "FAILED" || state == "CANCELLED";
+  }
   /// True for results whose first page starts with the column-name row (SELECT-like DML).
   bool HasHeaderRow() const;
 };
@@ -57,7 +59,7 @@ struct ResultsPage {
   std::vector<Column> columns;
   std::string next_token;  ///< "" on the last page
   int64_t update_count = 0;
-  size_t rows = 0;         ///< data rows appended
+  size_t rows = 0;  ///< data rows appended
 };
 
 struct TableMetadata {

@@ -11,14 +11,16 @@ namespace {
 
 using testing::ExecutionBody;
 using testing::FakeAthena;
-using testing::ResultsBody;
 using ::testing::HasSubstr;
+using testing::ResultsBody;
 
-const std::vector<std::pair<std::string, std::string>> kColumns = {{"customer_id", "bigint"}, {"name", "varchar"}};
+const std::vector<std::pair<std::string, std::string>> kColumns = {{"customer_id", "bigint"},
+                                                                   {"name", "varchar"}};
 
 TEST(ParseGetQueryResultsTest, SkipsHeaderRowOnlyWhenToldAndKeepsNullApartFromEmpty) {
   RowBatch rows;
-  const std::string body = ResultsBody(kColumns, {{"1", "\x01NULL"}, {"2", ""}, {"customer_id", "name"}}, true, "tok");
+  const std::string body =
+      ResultsBody(kColumns, {{"1", "\x01NULL"}, {"2", ""}, {"customer_id", "name"}}, true, "tok");
   ResultsPage page = ParseGetQueryResults(body, /*skip_header_row=*/true, rows);
   ASSERT_EQ(page.columns.size(), 2u);
   EXPECT_EQ(page.columns[0].name, "customer_id");
@@ -39,8 +41,9 @@ TEST(ParseGetQueryResultsTest, SkipsHeaderRowOnlyWhenToldAndKeepsNullApartFromEm
 
 TEST(ParseGetQueryResultsTest, MalformedResponsesAreProtocolErrors) {
   RowBatch rows;
-  for (const char* bad : {"not json", "[]", R"({"NextToken": 5, "ResultSet": {}})", R"({"UpdateCount": 0})",
-                          R"({"ResultSet": {"Rows": [{"Data": [{"VarCharValue": "1"}]}],
+  for (const char* bad :
+       {"not json", "[]", R"({"NextToken": 5, "ResultSet": {}})", R"({"UpdateCount": 0})",
+        R"({"ResultSet": {"Rows": [{"Data": [{"VarCharValue": "1"}]}],
                               "ResultSetMetadata": {"ColumnInfo": [{"Name": "a", "Type": "bigint"}, {"Name": "b", "Type": "bigint"}]}}})"}) {
     EXPECT_THROW(ParseGetQueryResults(bad, false, rows), common::ProtocolError) << bad;
   }
@@ -71,7 +74,10 @@ TEST(AthenaClientTest, StartQueryExecutionSendsTokenContextAndOutputLocation) {
 TEST(AthenaClientTest, ErrorsCarryTheAwsCodeAndMessage) {
   auto fake = std::make_shared<FakeAthena>();
   fake->handlers["GetQueryExecution"] = [](const nlohmann::json&) {
-    return std::make_pair(400, std::string(R"({"__type":"InvalidRequestException","AthenaErrorCode":"INVALID_INPUT","Message":"QueryExecution q-9 was not found"})"));
+    return std::make_pair(
+        400,
+        std::string(
+            R"({"__type":"InvalidRequestException","AthenaErrorCode":"INVALID_INPUT","Message":"QueryExecution q-9 was not found"})"));
   };
   common::FakeClock clock;
   auto client = testing::MakeFakeClient(fake, clock);

@@ -1,7 +1,7 @@
 #include "athena/complex_json.h"
 
-#include <charconv>
 #include <cctype>
+#include <charconv>
 #include <limits>
 
 #include "common/strings.h"
@@ -17,7 +17,9 @@ constexpr int64_t kBudgetPerByte = 16;
 constexpr std::string_view kSeparator = ", ";
 constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";
 
-inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+inline bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 bool IsJsonInteger(std::string_view t) {
   size_t i = 0;
@@ -115,13 +117,27 @@ void AppendJsonString(std::string& out, std::string_view text) {
     }
     out.append(text.data() + run, i - run);
     switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\b': out.append("\\b"); break;
-      case '\f': out.append("\\f"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\b':
+        out.append("\\b");
+        break;
+      case '\f':
+        out.append("\\f");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
       default:
         if (c < 0x20) {
           const char escape[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
@@ -165,7 +181,9 @@ bool IsJsonNumber(std::string_view t) {
   return i == n;
 }
 
-bool ComplexJsonWriter::Spend() { return --budget_ >= 0; }
+bool ComplexJsonWriter::Spend() {
+  return --budget_ >= 0;
+}
 
 template <typename ElementFn>
 bool ComplexJsonWriter::Sequence(std::string_view content, std::string& out, size_t& count,
@@ -222,7 +240,7 @@ bool ComplexJsonWriter::Append(const AthenaType& type, std::string_view text, st
   const char close = text.back();
   const bool is_array = open == '[' && close == ']';
   const bool is_object = open == '{' && close == '}';
-  if (type.id == TypeId::kArray ? !is_array
+  if (type.id == TypeId::kArray                              ? !is_array
       : (type.id == TypeId::kMap || type.id == TypeId::kRow) ? !is_object
                                                              : !(is_array || is_object)) {
     return false;
@@ -248,7 +266,8 @@ bool ComplexJsonWriter::Append(const AthenaType& type, std::string_view text, st
   if (!type.children.empty()) {
     if (attempt(Mode::kTyped, false, &type) || attempt(Mode::kTyped, true, &type)) return true;
   }
-  if (attempt(Mode::kInferStrict, false, nullptr) || attempt(Mode::kInferStrict, true, nullptr)) return true;
+  if (attempt(Mode::kInferStrict, false, nullptr) || attempt(Mode::kInferStrict, true, nullptr))
+    return true;
   return attempt(Mode::kInferLenient, true, nullptr);
 }
 
@@ -270,14 +289,17 @@ bool ComplexJsonWriter::Value(const AthenaType* type, std::string_view text, std
       case TypeId::kRow:
         if (!type->children.empty()) return Row(*type, text, out);
         break;
-      case TypeId::kUnknown: break;
-      default: return Scalar(type->id, text, out);
+      case TypeId::kUnknown:
+        break;
+      default:
+        return Scalar(type->id, text, out);
     }
   }
   // No type: infer from the text.
   if (!text.empty() && (text.front() == '[' || text.front() == '{')) {
     const size_t mark = out.size();
-    const bool ok = text.front() == '[' ? Array(nullptr, text, out) : Map(nullptr, nullptr, text, out);
+    const bool ok =
+        text.front() == '[' ? Array(nullptr, text, out) : Map(nullptr, nullptr, text, out);
     if (ok) return true;
     out.resize(mark);
     if (mode_ != Mode::kInferLenient) return false;
@@ -340,8 +362,9 @@ bool ComplexJsonWriter::Array(const AthenaType* element, std::string_view text, 
   const size_t mark = out.size();
   out.push_back('[');
   size_t count = 0;
-  const bool ok = Sequence(text.substr(1, text.size() - 2), out, count,
-                           [&](size_t, std::string_view item) { return Value(element, item, out); });
+  const bool ok =
+      Sequence(text.substr(1, text.size() - 2), out, count,
+               [&](size_t, std::string_view item) { return Value(element, item, out); });
   if (!ok) {
     out.resize(mark);
     return false;
@@ -357,9 +380,10 @@ bool ComplexJsonWriter::Map(const AthenaType* key, const AthenaType* value, std:
   const size_t mark = out.size();
   out.push_back('{');
   size_t count = 0;
-  const bool ok = Sequence(text.substr(1, text.size() - 2), out, count, [&](size_t index, std::string_view entry) {
-    return MapEntry(key, value, index, entry, out);
-  });
+  const bool ok = Sequence(text.substr(1, text.size() - 2), out, count,
+                           [&](size_t index, std::string_view entry) {
+                             return MapEntry(key, value, index, entry, out);
+                           });
   if (!ok) {
     out.resize(mark);
     return false;
@@ -446,7 +470,8 @@ bool ComplexJsonWriter::RowFields(const AthenaType& type, std::string_view conte
   return false;
 }
 
-bool ComplexJsonWriter::PositionalRow(const AthenaType& type, std::string_view content, std::string& out) {
+bool ComplexJsonWriter::PositionalRow(const AthenaType& type, std::string_view content,
+                                      std::string& out) {
   const size_t mark = out.size();
   const size_t fields = type.children.size();
   size_t count = 0;

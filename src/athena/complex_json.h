@@ -55,8 +55,8 @@ class ComplexJsonWriter {
   bool Scalar(TypeId id, std::string_view text, std::string& out);
   bool Array(const AthenaType* element, std::string_view text, std::string& out);
   bool Map(const AthenaType* key, const AthenaType* value, std::string_view text, std::string& out);
-  bool MapEntry(const AthenaType* key, const AthenaType* value, size_t index, std::string_view entry,
-                std::string& out);
+  bool MapEntry(const AthenaType* key, const AthenaType* value, size_t index,
+                std::string_view entry, std::string& out);
   bool Row(const AthenaType& type, std::string_view text, std::string& out);
   bool RowFields(const AthenaType& type, std::string_view content, size_t index, size_t pos,
                  std::string& out);

@@ -4,11 +4,14 @@ namespace ac::athena {
 namespace {
 
 constexpr int64_t kSecondsPerDay = 86400;
-// Years beyond this many digits would overflow the seconds arithmetic; Trino's range is far smaller.
+// Years beyond this many digits would overflow the seconds arithmetic; Trino's range is far
+// smaller.
 constexpr size_t kMaxYearDigits = 9;
 constexpr int kMaxFractionDigits = 12;  // Trino timestamps go to picoseconds
 
-inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+inline bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 /// Reads exactly `count` digits at `pos`.
 bool FixedDigits(std::string_view text, size_t& pos, size_t count, unsigned& value) {

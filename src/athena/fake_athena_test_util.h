@@ -21,7 +21,7 @@ using Handler = std::function<std::pair<int, std::string>(const nlohmann::json& 
 
 struct FakeAthena {
   std::mutex mutex;
-  std::map<std::string, Handler> handlers;          ///< by operation name
+  std::map<std::string, Handler> handlers;                    ///< by operation name
   std::vector<std::pair<std::string, nlohmann::json>> calls;  ///< (operation, request) in order
 
   int Count(const std::string& operation) {
@@ -35,7 +35,8 @@ struct FakeAthena {
 class FakeAthenaTransport final : public aws::HttpTransport {
  public:
   explicit FakeAthenaTransport(std::shared_ptr<FakeAthena> fake) : fake_(std::move(fake)) {}
-  aws::HttpResponse Send(const aws::HttpRequest& request, const aws::BodyCallback& on_body) override {
+  aws::HttpResponse Send(const aws::HttpRequest& request,
+                         const aws::BodyCallback& on_body) override {
     const std::string* target = aws::FindHeader(request.headers, "X-Amz-Target");
     const std::string op = target == nullptr ? "" : target->substr(target->find('.') + 1);
     const nlohmann::json body = nlohmann::json::parse(request.body);
@@ -53,7 +54,8 @@ class FakeAthenaTransport final : public aws::HttpTransport {
     } else {
       std::tie(response.status, response.body) = handler(body);
     }
-    response.headers = {{"x-amzn-RequestId", "req-1"}, {"Content-Type", "application/x-amz-json-1.1"}};
+    response.headers = {{"x-amzn-RequestId", "req-1"},
+                        {"Content-Type", "application/x-amz-json-1.1"}};
     if (on_body) {
       on_body(response.body);
       response.body.clear();
@@ -65,9 +67,11 @@ class FakeAthenaTransport final : public aws::HttpTransport {
   std::shared_ptr<FakeAthena> fake_;
 };
 
-inline std::unique_ptr<AthenaClient> MakeFakeClient(std::shared_ptr<FakeAthena> fake, common::Clock& clock,
-                                                    const common::CancellationToken* cancel = nullptr) {
-  aws::ServiceEndpoint endpoint{"athena", "us-east-1", aws::Url::Parse("https://athena.us-east-1.amazonaws.com")};
+inline std::unique_ptr<AthenaClient> MakeFakeClient(
+    std::shared_ptr<FakeAthena> fake, common::Clock& clock,
+    const common::CancellationToken* cancel = nullptr) {
+  aws::ServiceEndpoint endpoint{"athena", "us-east-1",
+                                aws::Url::Parse("https://athena.us-east-1.amazonaws.com")};
   aws::Credentials credentials;
   credentials.access_key_id = "AKIDEXAMPLE";
   credentials.secret_access_key = common::Secret("secret");
@@ -94,16 +98,25 @@ inline std::string ResultsBody(const std::vector<std::pair<std::string, std::str
   for (const auto& row : rows) {
     nlohmann::json data = nlohmann::json::array();
     for (const auto& cell : row) {
-      if (cell == "\x01NULL") data.push_back(nlohmann::json::object());
-      else data.push_back({{"VarCharValue", cell}});
+      if (cell == "\x01NULL")
+        data.push_back(nlohmann::json::object());
+      else
+        data.push_back({{"VarCharValue", cell}});
     }
     json_rows.push_back({{"Data", data}});
   }
   nlohmann::json info = nlohmann::json::array();
   for (const auto& c : columns) {
-    info.push_back({{"CatalogName", "hive"}, {"SchemaName", ""}, {"TableName", ""}, {"Name", c.first},
-                    {"Label", c.first}, {"Type", c.second}, {"Precision", 0}, {"Scale", 0},
-                    {"Nullable", "UNKNOWN"}, {"CaseSensitive", false}});
+    info.push_back({{"CatalogName", "hive"},
+                    {"SchemaName", ""},
+                    {"TableName", ""},
+                    {"Name", c.first},
+                    {"Label", c.first},
+                    {"Type", c.second},
+                    {"Precision", 0},
+                    {"Scale", 0},
+                    {"Nullable", "UNKNOWN"},
+                    {"CaseSensitive", false}});
   }
   out["ResultSet"] = {{"Rows", json_rows}, {"ResultSetMetadata", {{"ColumnInfo", info}}}};
   out["UpdateCount"] = 0;
@@ -111,21 +124,25 @@ inline std::string ResultsBody(const std::vector<std::pair<std::string, std::str
   return out.dump();
 }
 
-inline std::string ExecutionBody(const std::string& id, const std::string& state, bool retryable = false,
-                                 const std::string& reason = "") {
+inline std::string ExecutionBody(const std::string& id, const std::string& state,
+                                 bool retryable = false, const std::string& reason = "") {
   nlohmann::json status = {{"State", state}, {"SubmissionDateTime", 1.7e9}};
   if (state == "FAILED") {
     status["StateChangeReason"] = reason;
-    status["AthenaError"] = {{"ErrorCategory", 2}, {"ErrorType", 1301}, {"Retryable", retryable}, {"ErrorMessage", reason}};
+    status["AthenaError"] = {{"ErrorCategory", 2},
+                             {"ErrorType", 1301},
+                             {"Retryable", retryable},
+                             {"ErrorMessage", reason}};
   }
-  return nlohmann::json{{"QueryExecution",
-                         {{"QueryExecutionId", id},
-                          {"Query", "SELECT 1"},
-                          {"StatementType", "DML"},
-                          {"SubstatementType", "SELECT"},
-                          {"ResultConfiguration", {{"OutputLocation", "s3://b/p/" + id + ".csv"}}},
-                          {"Status", status},
-                          {"Statistics", {{"DataScannedInBytes", 10}, {"TotalExecutionTimeInMillis", 5}}}}}}
+  return nlohmann::json{
+      {"QueryExecution",
+       {{"QueryExecutionId", id},
+        {"Query", "SELECT 1"},
+        {"StatementType", "DML"},
+        {"SubstatementType", "SELECT"},
+        {"ResultConfiguration", {{"OutputLocation", "s3://b/p/" + id + ".csv"}}},
+        {"Status", status},
+        {"Statistics", {{"DataScannedInBytes", 10}, {"TotalExecutionTimeInMillis", 5}}}}}}
       .dump();
 }
 

@@ -17,8 +17,8 @@ bool Contains(const std::string& haystack, std::string_view needle) {
 
 }  // namespace
 
-QueryRunner::QueryRunner(AthenaClient& client, common::Clock& clock, const common::CancellationToken& cancel,
-                         QueryRunnerOptions options)
+QueryRunner::QueryRunner(AthenaClient& client, common::Clock& clock,
+                         const common::CancellationToken& cancel, QueryRunnerOptions options)
     : client_(client), clock_(clock), cancel_(cancel), options_(options) {}
 
 QueryExecution QueryRunner::Wait(const std::string& query_execution_id) {
@@ -33,8 +33,8 @@ QueryExecution QueryRunner::Wait(const std::string& query_execution_id) {
       } catch (const std::exception& e) {
         spdlog::warn("Could not stop Athena query {}: {}", query_execution_id, e.what());
       }
-      throw common::CancelledError(fmt::format("interrupted while Athena query {} was {}", query_execution_id,
-                                               execution.state));
+      throw common::CancelledError(fmt::format("interrupted while Athena query {} was {}",
+                                               query_execution_id, execution.state));
     }
     delay = std::min(delay * 2, options_.poll_max);
   }
@@ -44,11 +44,12 @@ QueryExecution QueryRunner::Run(const StartQueryRequest& request,
                                 const std::function<void(const std::string& id)>& on_started) {
   // A query Athena failed as retryable is resubmitted as the retry policy of the Athena client
   // decides (backoff, quota), at most max_attempts submissions in all.
-  aws::RetryAttempts attempts(client_.service().retry(), clock_, &cancel_, "resubmitting the Athena query",
-                              options_.max_attempts);
+  aws::RetryAttempts attempts(client_.service().retry(), clock_, &cancel_,
+                              "resubmitting the Athena query", options_.max_attempts);
   while (true) {
     const int attempt = attempts.attempt();
-    if (cancel_.IsCancelled()) throw common::CancelledError("interrupted before the Athena query started");
+    if (cancel_.IsCancelled())
+      throw common::CancelledError("interrupted before the Athena query started");
     StartQueryRequest this_request = request;
     // A resubmission is a new query: it needs a new idempotency token.
     if (attempt > 1 || this_request.client_request_token.empty()) {
@@ -59,15 +60,17 @@ QueryExecution QueryRunner::Run(const StartQueryRequest& request,
     if (on_started) on_started(id);
     QueryExecution execution = Wait(id);
     if (execution.state == "SUCCEEDED") {
-      spdlog::info("Athena query {} succeeded: {} bytes scanned, {} ms{}", id, execution.data_scanned_bytes,
-                   execution.total_execution_ms, execution.reused_previous_result ? " (reused result)" : "");
+      spdlog::info("Athena query {} succeeded: {} bytes scanned, {} ms{}", id,
+                   execution.data_scanned_bytes, execution.total_execution_ms,
+                   execution.reused_previous_result ? " (reused result)" : "");
       attempts.Succeeded();
       return execution;
     }
     if (execution.state == "FAILED" && execution.has_error && execution.error.retryable &&
         attempts.Retry(aws::FailureClass::kTransient)) {
-      spdlog::warn("Athena query {} failed with a retryable error ({}); resubmitting (attempt {} of {})", id,
-                   execution.state_change_reason, attempt + 1, options_.max_attempts);
+      spdlog::warn(
+          "Athena query {} failed with a retryable error ({}); resubmitting (attempt {} of {})", id,
+          execution.state_change_reason, attempt + 1, options_.max_attempts);
       continue;
     }
     ThrowQueryFailure(execution);
@@ -75,8 +78,8 @@ QueryExecution QueryRunner::Run(const StartQueryRequest& request,
 }
 
 void ThrowQueryFailure(const QueryExecution& execution) {
-  const std::string& reason =
-      !execution.state_change_reason.empty() ? execution.state_change_reason : execution.error.message;
+  const std::string& reason = !execution.state_change_reason.empty() ? execution.state_change_reason
+                                                                     : execution.error.message;
   if (execution.state == "CANCELLED") {
     throw common::QueryFailedError(fmt::format("Athena query {} was cancelled{}{}", execution.id,
                                                reason.empty() ? "" : ": ", reason));
@@ -86,17 +89,18 @@ void ThrowQueryFailure(const QueryExecution& execution) {
     const char* category = execution.error.category == 1   ? "system"
                            : execution.error.category == 2 ? "user"
                                                            : "other";
-    detail = fmt::format(" (AthenaError category {} ({}), type {}{})", execution.error.category, category,
-                         execution.error.type, execution.error.retryable ? ", retryable" : "");
+    detail =
+        fmt::format(" (AthenaError category {} ({}), type {}{})", execution.error.category,
+                    category, execution.error.type, execution.error.retryable ? ", retryable" : "");
   }
-  const std::string message =
-      fmt::format("Athena query {} failed: {}{}", execution.id, reason.empty() ? "no reason given" : reason, detail);
+  const std::string message = fmt::format("Athena query {} failed: {}{}", execution.id,
+                                          reason.empty() ? "no reason given" : reason, detail);
   if (Contains(reason, "TABLE_NOT_FOUND") || Contains(reason, "SCHEMA_NOT_FOUND") ||
       Contains(reason, "does not exist") || Contains(reason, "not found")) {
     throw common::NotFoundError(message);
   }
-  if (Contains(reason, "Access denied") || Contains(reason, "AccessDenied") || Contains(reason, "PERMISSION_DENIED") ||
-      Contains(reason, "not authorized")) {
+  if (Contains(reason, "Access denied") || Contains(reason, "AccessDenied") ||
+      Contains(reason, "PERMISSION_DENIED") || Contains(reason, "not authorized")) {
     throw common::PermissionError(message);
   }
   throw common::QueryFailedError(message);

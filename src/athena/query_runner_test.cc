@@ -21,14 +21,16 @@ TEST(QueryRunnerTest, PollsWithBackoffDoublingToFiveSeconds) {
   };
   fake->handlers["GetQueryExecution"] = [&polls](const nlohmann::json&) {
     ++polls;
-    return std::make_pair(200, ExecutionBody("q-1", polls < 10 ? (polls < 3 ? "QUEUED" : "RUNNING") : "SUCCEEDED"));
+    return std::make_pair(
+        200, ExecutionBody("q-1", polls < 10 ? (polls < 3 ? "QUEUED" : "RUNNING") : "SUCCEEDED"));
   };
   common::FakeClock clock;
   common::CancellationToken cancel;
   auto client = testing::MakeFakeClient(fake, clock, &cancel);
   QueryRunner runner(*client, clock, cancel);
   std::string started;
-  const QueryExecution execution = runner.Run({.sql = "SELECT 1"}, [&](const std::string& id) { started = id; });
+  const QueryExecution execution =
+      runner.Run({.sql = "SELECT 1"}, [&](const std::string& id) { started = id; });
   EXPECT_EQ(execution.state, "SUCCEEDED");
   EXPECT_EQ(started, "q-1");
   std::vector<int64_t> sleeps;
@@ -41,10 +43,12 @@ TEST(QueryRunnerTest, RetryableFailureIsResubmittedWithANewTokenThenGivesUp) {
   int starts = 0;
   fake->handlers["StartQueryExecution"] = [&starts](const nlohmann::json&) {
     ++starts;
-    return std::make_pair(200, std::string(R"({"QueryExecutionId":"q-)") + std::to_string(starts) + "\"}");
+    return std::make_pair(
+        200, std::string(R"({"QueryExecutionId":"q-)") + std::to_string(starts) + "\"}");
   };
   fake->handlers["GetQueryExecution"] = [](const nlohmann::json& request) {
-    return std::make_pair(200, ExecutionBody(request["QueryExecutionId"], "FAILED", true, "Query exhausted resources"));
+    return std::make_pair(200, ExecutionBody(request["QueryExecutionId"], "FAILED", true,
+                                             "Query exhausted resources"));
   };
   common::FakeClock clock;
   common::CancellationToken cancel;
@@ -60,7 +64,8 @@ TEST(QueryRunnerTest, RetryableFailureIsResubmittedWithANewTokenThenGivesUp) {
   EXPECT_EQ(starts, 3);
   std::set<std::string> tokens;
   for (const auto& call : fake->calls) {
-    if (call.first == "StartQueryExecution") tokens.insert(call.second["ClientRequestToken"].get<std::string>());
+    if (call.first == "StartQueryExecution")
+      tokens.insert(call.second["ClientRequestToken"].get<std::string>());
   }
   EXPECT_EQ(tokens.size(), 3u);
 }
@@ -77,12 +82,14 @@ TEST(QueryRunnerTest, ResubmissionsWaitTheBackoffOfTheClientsRetryPolicy) {
   fake->handlers["GetQueryExecution"] = [](const nlohmann::json& request) {
     const std::string id = request["QueryExecutionId"];
     const bool last = id == "q-3";
-    return std::make_pair(200, last ? ExecutionBody(id, "SUCCEEDED") : ExecutionBody(id, "FAILED", true, "Slow"));
+    return std::make_pair(
+        200, last ? ExecutionBody(id, "SUCCEEDED") : ExecutionBody(id, "FAILED", true, "Slow"));
   };
   common::FakeClock clock;
   common::CancellationToken cancel;
   auto client = testing::MakeFakeClient(fake, clock, &cancel);
-  EXPECT_EQ(QueryRunner(*client, clock, cancel, {.max_attempts = 3}).Run({.sql = "SELECT 1"}).id, "q-3");
+  EXPECT_EQ(QueryRunner(*client, clock, cancel, {.max_attempts = 3}).Run({.sql = "SELECT 1"}).id,
+            "q-3");
   // No polling (every state is terminal at once): the sleeps are the two resubmission backoffs,
   // full jitter under the policy's 100 ms x 2^(attempt-1).
   ASSERT_EQ(clock.sleeps().size(), 2u);
@@ -96,8 +103,10 @@ TEST(QueryRunnerTest, UserErrorsAreNotResubmittedAndReadLikeTheCause) {
     return std::make_pair(200, std::string(R"({"QueryExecutionId":"q-1"})"));
   };
   fake->handlers["GetQueryExecution"] = [](const nlohmann::json&) {
-    return std::make_pair(200, ExecutionBody("q-1", "FAILED", false,
-                                             "TABLE_NOT_FOUND: line 1:15: Table 'awsdatacatalog.default.nope' does not exist"));
+    return std::make_pair(
+        200, ExecutionBody(
+                 "q-1", "FAILED", false,
+                 "TABLE_NOT_FOUND: line 1:15: Table 'awsdatacatalog.default.nope' does not exist"));
   };
   common::FakeClock clock;
   common::CancellationToken cancel;
@@ -117,7 +126,9 @@ TEST(QueryRunnerTest, CancellationStopsTheRunningQuery) {
     cancel.Cancel();  // the user presses Ctrl-C while the query runs
     return std::make_pair(200, ExecutionBody("q-1", "RUNNING"));
   };
-  fake->handlers["StopQueryExecution"] = [](const nlohmann::json&) { return std::make_pair(200, std::string("{}")); };
+  fake->handlers["StopQueryExecution"] = [](const nlohmann::json&) {
+    return std::make_pair(200, std::string("{}"));
+  };
   common::FakeClock clock;
   auto client = testing::MakeFakeClient(fake, clock, nullptr);
   QueryRunner runner(*client, clock, cancel);

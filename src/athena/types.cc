@@ -19,7 +19,9 @@ constexpr int32_t kHiveDefaultDecimalPrecision = 10;
 // Fivetran needs a precision for DECIMAL; Athena's maximum.
 constexpr uint32_t kMaxDecimalPrecision = 38;
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 /// Collapses runs of whitespace to one space and lowercases: "Timestamp  With Time Zone" ->
 /// "timestamp with time zone".
@@ -379,7 +381,8 @@ class DeclaredTypeParser {
         // zone`) looks the same; take the named reading when its type is known, else the
         // anonymous one when that parses to a known type.
         AthenaType named_type;
-        const bool named_ok = ParseType(named_type, depth + 1) && (Peek() == ',' || Peek() == close);
+        const bool named_ok =
+            ParseType(named_type, depth + 1) && (Peek() == ',' || Peek() == close);
         if (named_ok && (quoted || colon || named_type.id != TypeId::kUnknown)) {
           field.name = std::move(name);
           field.type = std::move(named_type);
@@ -430,14 +433,30 @@ void AppendTypeText(const AthenaType& type, std::string& out) {
     }
   };
   switch (type.id) {
-    case TypeId::kUnknown: out.append("unknown"); return;
-    case TypeId::kBoolean: out.append("boolean"); return;
-    case TypeId::kTinyint: out.append("tinyint"); return;
-    case TypeId::kSmallint: out.append("smallint"); return;
-    case TypeId::kInteger: out.append("integer"); return;
-    case TypeId::kBigint: out.append("bigint"); return;
-    case TypeId::kReal: out.append("real"); return;
-    case TypeId::kDouble: out.append("double"); return;
+    case TypeId::kUnknown:
+      out.append("unknown");
+      return;
+    case TypeId::kBoolean:
+      out.append("boolean");
+      return;
+    case TypeId::kTinyint:
+      out.append("tinyint");
+      return;
+    case TypeId::kSmallint:
+      out.append("smallint");
+      return;
+    case TypeId::kInteger:
+      out.append("integer");
+      return;
+    case TypeId::kBigint:
+      out.append("bigint");
+      return;
+    case TypeId::kReal:
+      out.append("real");
+      return;
+    case TypeId::kDouble:
+      out.append("double");
+      return;
     case TypeId::kDecimal:
       out.append("decimal(");
       out.append(std::to_string(type.precision));
@@ -445,28 +464,51 @@ void AppendTypeText(const AthenaType& type, std::string& out) {
       out.append(std::to_string(type.scale));
       out.push_back(')');
       return;
-    case TypeId::kChar: with_precision("char"); return;
-    case TypeId::kVarchar: with_precision("varchar"); return;
-    case TypeId::kVarbinary: out.append("varbinary"); return;
-    case TypeId::kDate: out.append("date"); return;
-    case TypeId::kTime: with_precision("time"); return;
+    case TypeId::kChar:
+      with_precision("char");
+      return;
+    case TypeId::kVarchar:
+      with_precision("varchar");
+      return;
+    case TypeId::kVarbinary:
+      out.append("varbinary");
+      return;
+    case TypeId::kDate:
+      out.append("date");
+      return;
+    case TypeId::kTime:
+      with_precision("time");
+      return;
     case TypeId::kTimeWithTimeZone:
       with_precision("time");
       out.append(" with time zone");
       return;
-    case TypeId::kTimestamp: with_precision("timestamp"); return;
+    case TypeId::kTimestamp:
+      with_precision("timestamp");
+      return;
     case TypeId::kTimestampWithTimeZone:
       with_precision("timestamp");
       out.append(" with time zone");
       return;
-    case TypeId::kIntervalYearToMonth: out.append("interval year to month"); return;
-    case TypeId::kIntervalDayToSecond: out.append("interval day to second"); return;
-    case TypeId::kJson: out.append("json"); return;
-    case TypeId::kIpAddress: out.append("ipaddress"); return;
-    case TypeId::kUuid: out.append("uuid"); return;
+    case TypeId::kIntervalYearToMonth:
+      out.append("interval year to month");
+      return;
+    case TypeId::kIntervalDayToSecond:
+      out.append("interval day to second");
+      return;
+    case TypeId::kJson:
+      out.append("json");
+      return;
+    case TypeId::kIpAddress:
+      out.append("ipaddress");
+      return;
+    case TypeId::kUuid:
+      out.append("uuid");
+      return;
     case TypeId::kArray:
     case TypeId::kMap:
-    case TypeId::kRow: break;
+    case TypeId::kRow:
+      break;
   }
   out.append(type.id == TypeId::kArray ? "array" : type.id == TypeId::kMap ? "map" : "row");
   if (type.children.empty()) return;
@@ -529,22 +571,34 @@ AthenaType ParseDeclaredType(std::string_view text) {
 
 common::DataType ToFivetranType(const AthenaType& type) {
   switch (type.id) {
-    case TypeId::kBoolean: return DataType::kBoolean;
+    case TypeId::kBoolean:
+      return DataType::kBoolean;
     case TypeId::kTinyint:
-    case TypeId::kSmallint: return DataType::kShort;
-    case TypeId::kInteger: return DataType::kInt;
-    case TypeId::kBigint: return DataType::kLong;
-    case TypeId::kReal: return DataType::kFloat;
-    case TypeId::kDouble: return DataType::kDouble;
-    case TypeId::kDecimal: return DataType::kDecimal;
-    case TypeId::kVarbinary: return DataType::kBinary;
-    case TypeId::kDate: return DataType::kNaiveDate;
-    case TypeId::kTimestamp: return DataType::kNaiveDateTime;
-    case TypeId::kTimestampWithTimeZone: return DataType::kUtcDateTime;
+    case TypeId::kSmallint:
+      return DataType::kShort;
+    case TypeId::kInteger:
+      return DataType::kInt;
+    case TypeId::kBigint:
+      return DataType::kLong;
+    case TypeId::kReal:
+      return DataType::kFloat;
+    case TypeId::kDouble:
+      return DataType::kDouble;
+    case TypeId::kDecimal:
+      return DataType::kDecimal;
+    case TypeId::kVarbinary:
+      return DataType::kBinary;
+    case TypeId::kDate:
+      return DataType::kNaiveDate;
+    case TypeId::kTimestamp:
+      return DataType::kNaiveDateTime;
+    case TypeId::kTimestampWithTimeZone:
+      return DataType::kUtcDateTime;
     case TypeId::kArray:
     case TypeId::kMap:
     case TypeId::kRow:
-    case TypeId::kJson: return DataType::kJson;
+    case TypeId::kJson:
+      return DataType::kJson;
     case TypeId::kUnknown:
     case TypeId::kChar:
     case TypeId::kVarchar:
@@ -553,7 +607,8 @@ common::DataType ToFivetranType(const AthenaType& type) {
     case TypeId::kIntervalYearToMonth:
     case TypeId::kIntervalDayToSecond:
     case TypeId::kIpAddress:
-    case TypeId::kUuid: return DataType::kString;
+    case TypeId::kUuid:
+      return DataType::kString;
   }
   return DataType::kString;
 }

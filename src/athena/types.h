@@ -21,7 +21,7 @@ enum class TypeId : uint8_t {
   kDouble,
   kDecimal,
   kChar,
-  kVarchar,  ///< also Hive `string`
+  kVarchar,    ///< also Hive `string`
   kVarbinary,  ///< also Hive `binary`
   kDate,
   kTime,
@@ -48,7 +48,9 @@ struct AthenaType {
   int32_t scale = 0;      ///< decimal scale
   std::vector<Field> children;
 
-  bool is_complex() const { return id == TypeId::kArray || id == TypeId::kMap || id == TypeId::kRow; }
+  bool is_complex() const {
+    return id == TypeId::kArray || id == TypeId::kMap || id == TypeId::kRow;
+  }
   /// Trino-style text, e.g. "decimal(10,2)", "array(integer)", "row(a integer, b varchar)".
   std::string ToString() const;
 };

@@ -125,7 +125,8 @@ TEST(ParseDeclaredTypeTest, ParsesTrinoSyntax) {
   EXPECT_EQ(ParseDeclaredType("row(a integer, b varchar)").ToString(), "row(a integer, b varchar)");
   EXPECT_EQ(ParseDeclaredType("array(row(x double))").ToString(), "array(row(x double))");
   EXPECT_EQ(ParseDeclaredType("decimal(38,0)").ToString(), "decimal(38,0)");
-  EXPECT_EQ(ParseDeclaredType("map(varchar, array(bigint))").ToString(), "map(varchar, array(bigint))");
+  EXPECT_EQ(ParseDeclaredType("map(varchar, array(bigint))").ToString(),
+            "map(varchar, array(bigint))");
 
   const AthenaType tz = ParseDeclaredType("timestamp(3) with time zone");
   EXPECT_EQ(tz.id, TypeId::kTimestampWithTimeZone);
@@ -143,14 +144,17 @@ TEST(ParseDeclaredTypeTest, ParsesTrinoSyntax) {
 }
 
 TEST(ParseDeclaredTypeTest, IsCaseInsensitiveAndToleratesSpaces) {
-  const AthenaType type = ParseDeclaredType("  ARRAY < STRUCT < Name : STRING , Price : DECIMAL ( 10 , 2 ) > >  ");
+  const AthenaType type =
+      ParseDeclaredType("  ARRAY < STRUCT < Name : STRING , Price : DECIMAL ( 10 , 2 ) > >  ");
   EXPECT_EQ(type.ToString(), "array(row(Name varchar, Price decimal(10,2)))");
-  EXPECT_EQ(ParseDeclaredType("Row( A Integer,B  VarChar(5) )").ToString(), "row(A integer, B varchar(5))");
+  EXPECT_EQ(ParseDeclaredType("Row( A Integer,B  VarChar(5) )").ToString(),
+            "row(A integer, B varchar(5))");
   EXPECT_EQ(ParseDeclaredType("TIMESTAMP(3)   WITH  TIME ZONE").id, TypeId::kTimestampWithTimeZone);
 }
 
 TEST(ParseDeclaredTypeTest, ReadsQuotedFieldNames) {
-  const AthenaType type = ParseDeclaredType(R"(row("first name" varchar, "say ""hi""" integer, plain bigint))");
+  const AthenaType type =
+      ParseDeclaredType(R"(row("first name" varchar, "say ""hi""" integer, plain bigint))");
   ASSERT_EQ(type.children.size(), 3u);
   EXPECT_EQ(type.children[0].name, "first name");
   EXPECT_EQ(type.children[1].name, "say \"hi\"");
@@ -165,7 +169,8 @@ TEST(ParseDeclaredTypeTest, ReadsQuotedFieldNames) {
 }
 
 TEST(ParseDeclaredTypeTest, ReadsAnonymousRowFields) {
-  const AthenaType type = ParseDeclaredType("row(integer, varchar(3), double precision, timestamp with time zone)");
+  const AthenaType type =
+      ParseDeclaredType("row(integer, varchar(3), double precision, timestamp with time zone)");
   ASSERT_EQ(type.children.size(), 4u);
   for (const Field& field : type.children) EXPECT_TRUE(field.name.empty());
   EXPECT_EQ(type.children[0].type.id, TypeId::kInteger);
@@ -205,10 +210,11 @@ TEST(ParseDeclaredTypeTest, MalformedTextKeepsTheOuterKind) {
 }
 
 TEST(ParseDeclaredTypeTest, ToStringRoundTrips) {
-  for (const char* text : {"array(row(a integer, b array(varchar)))", "map(varchar, decimal(10,2))",
-                           "row(\"a b\" integer, c map(bigint, array(double)))", "timestamp(3) with time zone",
-                           "time(3)", "char(3)", "varchar", "row(integer, varchar)", "interval day to second",
-                           "array(array(array(boolean)))"}) {
+  for (const char* text :
+       {"array(row(a integer, b array(varchar)))", "map(varchar, decimal(10,2))",
+        "row(\"a b\" integer, c map(bigint, array(double)))", "timestamp(3) with time zone",
+        "time(3)", "char(3)", "varchar", "row(integer, varchar)", "interval day to second",
+        "array(array(array(boolean)))"}) {
     const AthenaType type = ParseDeclaredType(text);
     EXPECT_EQ(type.ToString(), text);
     EXPECT_EQ(ParseDeclaredType(type.ToString()).ToString(), text);
@@ -251,21 +257,24 @@ TEST(ToFivetranTypeTest, FollowsTheMapping) {
 }
 
 TEST(ToColumnSchemaTest, CarriesNameKeyAndDecimalParameters) {
-  const common::ColumnSchema price = ToColumnSchema(Column{"price", ParseDeclaredType("decimal(12,4)")}, false);
+  const common::ColumnSchema price =
+      ToColumnSchema(Column{"price", ParseDeclaredType("decimal(12,4)")}, false);
   EXPECT_EQ(price.name, "price");
   EXPECT_EQ(price.type, DataType::kDecimal);
   EXPECT_FALSE(price.primary_key);
   EXPECT_EQ(price.precision, 12u);
   EXPECT_EQ(price.scale, 4u);
 
-  const common::ColumnSchema id = ToColumnSchema(Column{"customer_id", TypeFromColumnInfo("bigint", 19, 0)}, true);
+  const common::ColumnSchema id =
+      ToColumnSchema(Column{"customer_id", TypeFromColumnInfo("bigint", 19, 0)}, true);
   EXPECT_EQ(id.type, DataType::kLong);
   EXPECT_TRUE(id.primary_key);
   EXPECT_EQ(id.precision, 0u);
   EXPECT_EQ(id.scale, 0u);
 
   // A decimal whose precision is unknown gets Athena's maximum.
-  const common::ColumnSchema unknown = ToColumnSchema(Column{"d", TypeFromColumnInfo("decimal", 0, 0)}, false);
+  const common::ColumnSchema unknown =
+      ToColumnSchema(Column{"d", TypeFromColumnInfo("decimal", 0, 0)}, false);
   EXPECT_EQ(unknown.precision, 38u);
   EXPECT_EQ(unknown.scale, 0u);
 }

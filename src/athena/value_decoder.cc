@@ -17,7 +17,9 @@ using common::Value;
 constexpr size_t kMaxExcerptBytes = 64;
 constexpr int64_t kSecondsPerDay = 86400;
 
-inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+inline bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 /// Athena's integer text (optional sign, digits) within [min, max].
 bool ParseInteger(std::string_view text, int64_t min, int64_t max, int64_t& value) {
@@ -46,7 +48,8 @@ bool ParseFloat(std::string_view text, Float& value) {
   if (!text.empty() && text.front() == '+') text.remove_prefix(1);
   // Only digits, sign, point and exponent: from_chars would also take "inf"/"nan" spellings and
   // hexadecimal is not Athena's.
-  if (text.empty() || !(IsDigit(text.front()) || text.front() == '-' || text.front() == '.')) return false;
+  if (text.empty() || !(IsDigit(text.front()) || text.front() == '-' || text.front() == '.'))
+    return false;
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, value, std::chars_format::general);
   return ec == std::errc() && ptr == end;
@@ -122,7 +125,8 @@ ValueDecoder::ValueDecoder(std::vector<Column> columns) : columns_(std::move(col
   for (const Column& column : columns_) types_.push_back(ToFivetranType(column.type));
 }
 
-void ValueDecoder::ThrowMalformed(size_t column, std::string_view problem, std::string_view text) const {
+void ValueDecoder::ThrowMalformed(size_t column, std::string_view problem,
+                                  std::string_view text) const {
   const Column& c = columns_[column];
   throw common::ProtocolError("column '" + c.name + "' (" + c.type.ToString() + ") row " +
                               std::to_string(row_number_) + ": " + std::string(problem) + " '" +
@@ -153,7 +157,8 @@ void ValueDecoder::Decode(const RowBatch& rows, common::ValueBatch& out) {
   }
 }
 
-void ValueDecoder::DecodeCell(size_t column, std::string_view text, Value& value, common::ValueBatch& out) {
+void ValueDecoder::DecodeCell(size_t column, std::string_view text, Value& value,
+                              common::ValueBatch& out) {
   const AthenaType& type = columns_[column].type;
   switch (type.id) {
     case TypeId::kBoolean:
@@ -177,13 +182,15 @@ void ValueDecoder::DecodeCell(size_t column, std::string_view text, Value& value
         max = std::numeric_limits<int16_t>::max();
       }
       int64_t v = 0;
-      if (!ParseInteger(text, min, max, v)) ThrowMalformed(column, "malformed or out-of-range integer", text);
+      if (!ParseInteger(text, min, max, v))
+        ThrowMalformed(column, "malformed or out-of-range integer", text);
       value.int32 = static_cast<int32_t>(v);
       return;
     }
     case TypeId::kBigint: {
       int64_t v = 0;
-      if (!ParseInteger(text, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), v)) {
+      if (!ParseInteger(text, std::numeric_limits<int64_t>::min(),
+                        std::numeric_limits<int64_t>::max(), v)) {
         ThrowMalformed(column, "malformed or out-of-range bigint", text);
       }
       value.int64 = v;
@@ -218,7 +225,8 @@ void ValueDecoder::DecodeCell(size_t column, std::string_view text, Value& value
     case TypeId::kDate: {
       size_t pos = 0;
       int64_t days = 0;
-      if (!ParseDateAt(text, pos, days) || pos != text.size()) ThrowMalformed(column, "malformed date", text);
+      if (!ParseDateAt(text, pos, days) || pos != text.size())
+        ThrowMalformed(column, "malformed date", text);
       value.timestamp = common::Timestamp{days * kSecondsPerDay, 0};
       return;
     }
@@ -236,7 +244,8 @@ void ValueDecoder::DecodeCell(size_t column, std::string_view text, Value& value
       size_t pos = 0;
       int64_t local = 0;
       int32_t nanos = 0;
-      if (!ParseDateTimeAt(text, pos, local, nanos)) ThrowMalformed(column, "malformed timestamp", text);
+      if (!ParseDateTimeAt(text, pos, local, nanos))
+        ThrowMalformed(column, "malformed timestamp", text);
       while (pos < text.size() && text[pos] == ' ') ++pos;
       const std::string_view zone_id = text.substr(pos);
       if (zone_id.empty()) ThrowMalformed(column, "timestamp without time zone", text);
@@ -250,9 +259,10 @@ void ValueDecoder::DecodeCell(size_t column, std::string_view text, Value& value
     case TypeId::kRow:
       scratch_.clear();
       if (!complex_.Append(type, text, scratch_)) {
-        ThrowMalformed(column, type.id == TypeId::kArray ? "malformed array"
-                               : type.id == TypeId::kMap ? "malformed map"
-                                                         : "malformed row",
+        ThrowMalformed(column,
+                       type.id == TypeId::kArray ? "malformed array"
+                       : type.id == TypeId::kMap ? "malformed map"
+                                                 : "malformed row",
                        text);
       }
       value.text = out.Store(scratch_);

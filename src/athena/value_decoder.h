@@ -7,8 +7,8 @@
 
 #include "athena/complex_json.h"
 #include "athena/row_batch.h"
-#include "common/time_zone.h"
 #include "athena/types.h"
+#include "common/time_zone.h"
 #include "common/value.h"
 
 namespace ac::athena {
@@ -35,15 +35,17 @@ class ValueDecoder {
   void Decode(const RowBatch& rows, common::ValueBatch& out);
 
  private:
-  void DecodeCell(size_t column, std::string_view text, common::Value& value, common::ValueBatch& out);
-  [[noreturn]] void ThrowMalformed(size_t column, std::string_view problem, std::string_view text) const;
+  void DecodeCell(size_t column, std::string_view text, common::Value& value,
+                  common::ValueBatch& out);
+  [[noreturn]] void ThrowMalformed(size_t column, std::string_view problem,
+                                   std::string_view text) const;
 
   std::vector<Column> columns_;
   std::vector<common::DataType> types_;
-  std::string scratch_;        ///< JSON of the current complex cell, before it is stored
-  ComplexJsonWriter complex_;  ///< reused for every complex cell
-  common::TimeZoneCache zones_;        ///< zones of `timestamp with time zone` cells, loaded on first use
-  uint64_t row_number_ = 0;    ///< 1-based number of the row being decoded, for error messages
+  std::string scratch_;          ///< JSON of the current complex cell, before it is stored
+  ComplexJsonWriter complex_;    ///< reused for every complex cell
+  common::TimeZoneCache zones_;  ///< zones of `timestamp with time zone` cells, loaded on first use
+  uint64_t row_number_ = 0;      ///< 1-based number of the row being decoded, for error messages
 };
 
 /// Converts Athena's text of an array/map/row value (e.g. `[1, 2]`, `{a=1, b={c=x}}`) to JSON,

@@ -21,7 +21,8 @@ using common::Value;
 using Cells = std::vector<std::optional<std::string>>;
 
 /// Decodes one column of cells; values stay valid while `batch` lives.
-std::vector<Value> DecodeColumn(const AthenaType& type, const Cells& cells, common::ValueBatch& batch) {
+std::vector<Value> DecodeColumn(const AthenaType& type, const Cells& cells,
+                                common::ValueBatch& batch) {
   ValueDecoder decoder({Column{"c", type}});
   RowBatch rows(1);
   for (const auto& cell : cells) {
@@ -69,7 +70,9 @@ nlohmann::json DecodeJson(std::string_view type_text, const std::string& text) {
   return DecodeJson(ParseDeclaredType(type_text), text);
 }
 
-nlohmann::json J(const char* text) { return nlohmann::json::parse(text); }
+nlohmann::json J(const char* text) {
+  return nlohmann::json::parse(text);
+}
 
 // --- scalars --------------------------------------------------------------------------------
 
@@ -77,7 +80,8 @@ TEST(ValueDecoderTest, ReportsFivetranTypesPerColumn) {
   ValueDecoder decoder({Column{"a", TypeFromColumnInfo("bigint", 19, 0)},
                         Column{"b", TypeFromColumnInfo("varchar", 2147483647, 0)},
                         Column{"c", TypeFromColumnInfo("decimal", 10, 2)}});
-  EXPECT_EQ(decoder.types(), (std::vector<DataType>{DataType::kLong, DataType::kString, DataType::kDecimal}));
+  EXPECT_EQ(decoder.types(),
+            (std::vector<DataType>{DataType::kLong, DataType::kString, DataType::kDecimal}));
   EXPECT_EQ(decoder.columns().size(), 3u);
 }
 
@@ -103,8 +107,8 @@ TEST(ValueDecoderTest, NullIsNotTheEmptyString) {
   EXPECT_EQ(v[1].text, "");
   EXPECT_EQ(v[2].text, "x");
   // NULL of every type is a null value of the column's Fivetran type.
-  for (const char* type : {"bigint", "double", "decimal(10,2)", "date", "timestamp", "varbinary", "array(integer)",
-                           "timestamp with time zone", "json"}) {
+  for (const char* type : {"bigint", "double", "decimal(10,2)", "date", "timestamp", "varbinary",
+                           "array(integer)", "timestamp with time zone", "json"}) {
     const auto nulls = DecodeColumn(ParseDeclaredType(type), {std::nullopt}, batch);
     EXPECT_TRUE(nulls[0].is_null) << type;
     EXPECT_EQ(nulls[0].type, ToFivetranType(ParseDeclaredType(type))) << type;
@@ -125,7 +129,8 @@ TEST(ValueDecoderTest, IntegersAtTheirBounds) {
   EXPECT_EQ(integer[0].type, DataType::kInt);
   EXPECT_EQ(integer[0].int32, std::numeric_limits<int32_t>::min());
   EXPECT_EQ(integer[1].int32, std::numeric_limits<int32_t>::max());
-  auto big = DecodeColumn(ParseDeclaredType("bigint"), {"-9223372036854775808", "9223372036854775807", "+7"}, batch);
+  auto big = DecodeColumn(ParseDeclaredType("bigint"),
+                          {"-9223372036854775808", "9223372036854775807", "+7"}, batch);
   EXPECT_EQ(big[0].type, DataType::kLong);
   EXPECT_EQ(big[0].int64, std::numeric_limits<int64_t>::min());
   EXPECT_EQ(big[1].int64, std::numeric_limits<int64_t>::max());
@@ -150,8 +155,8 @@ TEST(ValueDecoderTest, IntegersOutOfRangeOrMalformedFail) {
 TEST(ValueDecoderTest, JavaStyleFloats) {
   common::ValueBatch batch;
   auto d = DecodeColumn(ParseDeclaredType("double"),
-                        {"0.5", "1.0E10", "9.99E-4", "NaN", "Infinity", "-Infinity", "-0.0", "4.9E-324",
-                         "1.7976931348623157E308", "123"},
+                        {"0.5", "1.0E10", "9.99E-4", "NaN", "Infinity", "-Infinity", "-0.0",
+                         "4.9E-324", "1.7976931348623157E308", "123"},
                         batch);
   EXPECT_EQ(d[0].type, DataType::kDouble);
   EXPECT_EQ(d[0].float64, 0.5);
@@ -165,7 +170,8 @@ TEST(ValueDecoderTest, JavaStyleFloats) {
   EXPECT_EQ(d[8].float64, std::numeric_limits<double>::max());
   EXPECT_EQ(d[9].float64, 123.0);
 
-  auto r = DecodeColumn(ParseDeclaredType("real"), {"0.25", "3.4028235E38", "1.4E-45", "NaN", "-Infinity"}, batch);
+  auto r = DecodeColumn(ParseDeclaredType("real"),
+                        {"0.25", "3.4028235E38", "1.4E-45", "NaN", "-Infinity"}, batch);
   EXPECT_EQ(r[0].type, DataType::kFloat);
   EXPECT_EQ(r[0].float32, 0.25f);
   EXPECT_EQ(r[1].float32, std::numeric_limits<float>::max());
@@ -184,7 +190,8 @@ TEST(ValueDecoderTest, JavaStyleFloats) {
 TEST(ValueDecoderTest, DecimalsKeepTheirDigits) {
   common::ValueBatch batch;
   auto v = DecodeColumn(ParseDeclaredType("decimal(38,2)"),
-                        {"123.45", "-0.10", "+5", "0", "123456789012345678901234567890123456.78"}, batch);
+                        {"123.45", "-0.10", "+5", "0", "123456789012345678901234567890123456.78"},
+                        batch);
   EXPECT_EQ(v[0].type, DataType::kDecimal);
   EXPECT_EQ(v[0].text, "123.45");
   EXPECT_EQ(v[1].text, "-0.10");
@@ -200,7 +207,8 @@ TEST(ValueDecoderTest, DecimalsKeepTheirDigits) {
 
 TEST(ValueDecoderTest, VarbinaryHexPairs) {
   common::ValueBatch batch;
-  auto v = DecodeColumn(ParseDeclaredType("varbinary"), {"31 32 33", "", "00 ff 7F", "313233", std::nullopt}, batch);
+  auto v = DecodeColumn(ParseDeclaredType("varbinary"),
+                        {"31 32 33", "", "00 ff 7F", "313233", std::nullopt}, batch);
   EXPECT_EQ(v[0].type, DataType::kBinary);
   EXPECT_EQ(v[0].text, "123");
   EXPECT_FALSE(v[1].is_null);
@@ -217,8 +225,8 @@ TEST(ValueDecoderTest, VarbinaryHexPairs) {
 TEST(ValueDecoderTest, Dates) {
   common::ValueBatch batch;
   auto v = DecodeColumn(ParseDeclaredType("date"),
-                        {"1970-01-01", "1969-12-31", "2024-02-29", "0001-01-01", "9999-12-31", "-0001-12-31",
-                         "+10000-01-01"},
+                        {"1970-01-01", "1969-12-31", "2024-02-29", "0001-01-01", "9999-12-31",
+                         "-0001-12-31", "+10000-01-01"},
                         batch);
   EXPECT_EQ(v[0].type, DataType::kNaiveDate);
   EXPECT_EQ(v[0].timestamp, (Timestamp{0, 0}));
@@ -242,8 +250,8 @@ TEST(ValueDecoderTest, TimestampsWithAnyFraction) {
   auto v = DecodeColumn(ParseDeclaredType("timestamp"),
                         {"2001-08-22 03:04:05.321", "2001-08-22 03:04:05", "2001-08-22 03:04:05.1",
                          "2001-08-22 03:04:05.123456", "2001-08-22 03:04:05.123456789",
-                         "2001-08-22 03:04:05.123456789123", "2001-08-22T03:04:05.321", "1969-12-31 23:59:59.999",
-                         "1900-01-01 00:00:00.000", "2001-08-22 03:04"},
+                         "2001-08-22 03:04:05.123456789123", "2001-08-22T03:04:05.321",
+                         "1969-12-31 23:59:59.999", "1900-01-01 00:00:00.000", "2001-08-22 03:04"},
                         batch);
   EXPECT_EQ(v[0].type, DataType::kNaiveDateTime);
   EXPECT_EQ(v[0].timestamp, (Timestamp{998449445, 321000000}));
@@ -267,13 +275,14 @@ TEST(ValueDecoderTest, TimestampsWithAnyFraction) {
 
 TEST(ValueDecoderTest, TimestampsWithTimeZoneBecomeUtcInstants) {
   common::ValueBatch batch;
-  auto v = DecodeColumn(ParseDeclaredType("timestamp(3) with time zone"),
-                        {"2001-08-22 03:04:05.321 UTC", "2001-08-22 03:04:05.321 America/Los_Angeles",
-                         "2001-01-15 03:04:05.000 America/Los_Angeles", "2001-08-22 03:04:05.321 +05:30",
-                         "2001-08-22 03:04:05.321 -08:00", "2001-08-22T03:04:05.321Z", "2001-08-22 03:04:05 Z",
-                         "2001-08-22 03:04:05.321 Asia/Kolkata", "1960-07-01 00:00:00.000 America/Los_Angeles",
-                         "2001-08-22 03:04:05.321+02:00"},
-                        batch);
+  auto v =
+      DecodeColumn(ParseDeclaredType("timestamp(3) with time zone"),
+                   {"2001-08-22 03:04:05.321 UTC", "2001-08-22 03:04:05.321 America/Los_Angeles",
+                    "2001-01-15 03:04:05.000 America/Los_Angeles", "2001-08-22 03:04:05.321 +05:30",
+                    "2001-08-22 03:04:05.321 -08:00", "2001-08-22T03:04:05.321Z",
+                    "2001-08-22 03:04:05 Z", "2001-08-22 03:04:05.321 Asia/Kolkata",
+                    "1960-07-01 00:00:00.000 America/Los_Angeles", "2001-08-22 03:04:05.321+02:00"},
+                   batch);
   EXPECT_EQ(v[0].type, DataType::kUtcDateTime);
   EXPECT_EQ(v[0].timestamp, (Timestamp{998449445, 321000000}));
   EXPECT_EQ(v[1].timestamp, (Timestamp{998474645, 321000000}));  // PDT, UTC-7
@@ -286,7 +295,8 @@ TEST(ValueDecoderTest, TimestampsWithTimeZoneBecomeUtcInstants) {
   EXPECT_EQ(v[8].timestamp, (Timestamp{-299869200, 0}));
   EXPECT_EQ(v[9].timestamp, (Timestamp{998449445 - 7200, 321000000}));
 
-  const std::string unknown = DecodeError("timestamp with time zone", "2001-08-22 03:04:05.321 Mars/Olympus");
+  const std::string unknown =
+      DecodeError("timestamp with time zone", "2001-08-22 03:04:05.321 Mars/Olympus");
   EXPECT_NE(unknown.find("unknown time zone"), std::string::npos) << unknown;
   EXPECT_NE(DecodeError("timestamp with time zone", "2001-08-22 03:04:05.321"), "");
   EXPECT_NE(DecodeError("timestamp with time zone", "2001-08-22 03:04:05.321 "), "");
@@ -317,7 +327,8 @@ TEST(ValueDecoderTest, TextTypesAreStringsVerbatim) {
 }
 
 TEST(ValueDecoderTest, ManyColumnsAndRowsAcrossBatches) {
-  ValueDecoder decoder({Column{"id", ParseDeclaredType("bigint")}, Column{"name", ParseDeclaredType("varchar")},
+  ValueDecoder decoder({Column{"id", ParseDeclaredType("bigint")},
+                        Column{"name", ParseDeclaredType("varchar")},
                         Column{"tags", TypeFromColumnInfo("array", 0, 0)}});
   RowBatch rows(3);
   common::ValueBatch batch;
@@ -351,7 +362,8 @@ TEST(ValueDecoderTest, ManyColumnsAndRowsAcrossBatches) {
 }
 
 TEST(ValueDecoderTest, ErrorsNameColumnRowAndAnExcerpt) {
-  ValueDecoder decoder({Column{"id", ParseDeclaredType("bigint")}, Column{"amount", ParseDeclaredType("decimal(10,2)")}});
+  ValueDecoder decoder({Column{"id", ParseDeclaredType("bigint")},
+                        Column{"amount", ParseDeclaredType("decimal(10,2)")}});
   common::ValueBatch batch;
   RowBatch first(2);
   first.AppendCell("1");
@@ -392,11 +404,14 @@ TEST(ComplexValueTest, ArraysWithDeclaredTypes) {
   EXPECT_EQ(DecodeJson("array(integer)", "[]"), J("[]"));
   EXPECT_EQ(DecodeJson("array(varchar)", "[a=b, {c}, [d, e]f]"), J(R"(["a=b","{c}","[d","e]f"])"));
   EXPECT_EQ(DecodeJson("array(varchar)", "[, x]"), J(R"(["","x"])"));
-  EXPECT_EQ(DecodeJson("array(double)", "[0.5, 1.0E10, NaN, -Infinity]"), J(R"([0.5,1.0E10,"NaN","-Infinity"])"));
+  EXPECT_EQ(DecodeJson("array(double)", "[0.5, 1.0E10, NaN, -Infinity]"),
+            J(R"([0.5,1.0E10,"NaN","-Infinity"])"));
   EXPECT_EQ(DecodeJson("array(boolean)", "[true, false, null]"), J("[true,false,null]"));
   EXPECT_EQ(DecodeJson("array(decimal(10,2))", "[1.50, -0.01]"), J("[1.50,-0.01]"));
-  EXPECT_EQ(DecodeJson("array(timestamp)", "[2001-08-22 03:04:05.321]"), J(R"(["2001-08-22 03:04:05.321"])"));
-  EXPECT_EQ(DecodeJson("array(array(integer))", "[[1, 2], [], [3], null]"), J("[[1,2],[],[3],null]"));
+  EXPECT_EQ(DecodeJson("array(timestamp)", "[2001-08-22 03:04:05.321]"),
+            J(R"(["2001-08-22 03:04:05.321"])"));
+  EXPECT_EQ(DecodeJson("array(array(integer))", "[[1, 2], [], [3], null]"),
+            J("[[1,2],[],[3],null]"));
   // Strings in arrays split at every ", " (documented limit), even across a bracket.
   EXPECT_EQ(DecodeJson("array(array(varchar))", "[[a], b], [c]]"), J(R"([["a]","b"],["c"]])"));
 }
@@ -404,7 +419,8 @@ TEST(ComplexValueTest, ArraysWithDeclaredTypes) {
 TEST(ComplexValueTest, MapsWithDeclaredTypes) {
   EXPECT_EQ(DecodeJson("map(varchar, integer)", "{a=1, b=2}"), J(R"({"a":1,"b":2})"));
   EXPECT_EQ(DecodeJson("map(integer, varchar)", "{1=a, 2=b=c}"), J(R"({"1":"a","2":"b=c"})"));
-  EXPECT_EQ(DecodeJson("map(varchar, array(integer))", "{a=[1, 2], b=[]}"), J(R"({"a":[1,2],"b":[]})"));
+  EXPECT_EQ(DecodeJson("map(varchar, array(integer))", "{a=[1, 2], b=[]}"),
+            J(R"({"a":[1,2],"b":[]})"));
   EXPECT_EQ(DecodeJson("map(varchar, varchar)", "{}"), J("{}"));
   EXPECT_EQ(DecodeJson("map(varchar, integer)", "{k=null}"), J(R"({"k":null})"));
   // A string value holding ", " followed by something that is not a valid entry stays whole.
@@ -412,22 +428,30 @@ TEST(ComplexValueTest, MapsWithDeclaredTypes) {
 }
 
 TEST(ComplexValueTest, RowsFoundByFieldName) {
-  EXPECT_EQ(DecodeJson("row(a integer, b row(c varchar))", "{a=1, b={c=x, y}}"), J(R"({"a":1,"b":{"c":"x, y"}})"));
+  EXPECT_EQ(DecodeJson("row(a integer, b row(c varchar))", "{a=1, b={c=x, y}}"),
+            J(R"({"a":1,"b":{"c":"x, y"}})"));
   // "hello, b=world" could end at the first ", b=": the integer field b rules that out.
-  EXPECT_EQ(DecodeJson("row(a varchar, b integer)", "{a=hello, b=world, b=3}"), J(R"({"a":"hello, b=world","b":3})"));
-  EXPECT_EQ(DecodeJson("row(a varchar, b varchar)", "{a={not, a=row}, b=[x}"), J(R"({"a":"{not, a=row}","b":"[x"})"));
-  EXPECT_EQ(DecodeJson("row(\"First Name\" varchar)", "{first name=Ann}"), J(R"({"first name":"Ann"})"));
+  EXPECT_EQ(DecodeJson("row(a varchar, b integer)", "{a=hello, b=world, b=3}"),
+            J(R"({"a":"hello, b=world","b":3})"));
+  EXPECT_EQ(DecodeJson("row(a varchar, b varchar)", "{a={not, a=row}, b=[x}"),
+            J(R"({"a":"{not, a=row}","b":"[x"})"));
+  EXPECT_EQ(DecodeJson("row(\"First Name\" varchar)", "{first name=Ann}"),
+            J(R"({"first name":"Ann"})"));
   EXPECT_EQ(DecodeJson("array(row(a varchar, b integer))", "[{a=x}, y, b=1}, {a=z, b=2}]"),
             J(R"([{"a":"x}, y","b":1},{"a":"z","b":2}])"));
-  EXPECT_EQ(DecodeJson("struct<h:struct<x:int>,y:int>", "{h={x=1}, y=2}"), J(R"({"h":{"x":1},"y":2})"));
-  EXPECT_EQ(DecodeJson("row(a integer, b varchar)", "{a=null, b=null}"), J(R"({"a":null,"b":null})"));
+  EXPECT_EQ(DecodeJson("struct<h:struct<x:int>,y:int>", "{h={x=1}, y=2}"),
+            J(R"({"h":{"x":1},"y":2})"));
+  EXPECT_EQ(DecodeJson("row(a integer, b varchar)", "{a=null, b=null}"),
+            J(R"({"a":null,"b":null})"));
 }
 
 TEST(ComplexValueTest, AnonymousAndEngineV2Rows) {
-  EXPECT_EQ(DecodeJson("row(integer, varchar)", "{field0=1, field1=a}"), J(R"({"field0":1,"field1":"a"})"));
+  EXPECT_EQ(DecodeJson("row(integer, varchar)", "{field0=1, field1=a}"),
+            J(R"({"field0":1,"field1":"a"})"));
   EXPECT_EQ(DecodeJson("row(integer, varchar)", "{1, a}"), J(R"({"field0":1,"field1":"a"})"));
   // Declared names that the text does not use: inferred from the text instead.
-  EXPECT_EQ(DecodeJson("row(x integer, y double)", "{field0=1, field1=2.0}"), J(R"({"field0":1,"field1":2.0})"));
+  EXPECT_EQ(DecodeJson("row(x integer, y double)", "{field0=1, field1=2.0}"),
+            J(R"({"field0":1,"field1":2.0})"));
 }
 
 TEST(ComplexValueTest, InfersWithoutDeclaredTypes) {
@@ -437,7 +461,8 @@ TEST(ComplexValueTest, InfersWithoutDeclaredTypes) {
   EXPECT_EQ(DecodeJson(array, "[1, 2.5, true, null, abc, 007, -1.0E-5]"),
             J(R"([1,2.5,true,null,"abc","007",-1.0E-5])"));
   EXPECT_EQ(DecodeJson(array, "[[1, 2], [3], []]"), J("[[1,2],[3],[]]"));
-  EXPECT_EQ(DecodeJson(array, "[{a=1, b=x}, {a=2, b=y}]"), J(R"([{"a":1,"b":"x"},{"a":2,"b":"y"}])"));
+  EXPECT_EQ(DecodeJson(array, "[{a=1, b=x}, {a=2, b=y}]"),
+            J(R"([{"a":1,"b":"x"},{"a":2,"b":"y"}])"));
   EXPECT_EQ(DecodeJson(row, "{a=1, b={c=[1, 2]}}"), J(R"({"a":1,"b":{"c":[1,2]}})"));
   EXPECT_EQ(DecodeJson(map, "{k=a, b, k2=c}"), J(R"({"k":"a, b","k2":"c"})"));
   EXPECT_EQ(DecodeJson(map, "{1=2, 3=4}"), J(R"({"1":2,"3":4})"));
@@ -456,7 +481,8 @@ TEST(ComplexValueTest, StringsAreEscapedAndUnicodeKept) {
   EXPECT_EQ(DecodeJson(TypeFromColumnInfo("array", 0, 0), std::string("[a\x01z, \x7f]")),
             nlohmann::json::array({"a\x01z", "\x7f"}));
   // Invalid UTF-8 becomes U+FFFD so the JSON stays valid.
-  EXPECT_EQ(DecodeJson("array(varchar)", "[a\xff, \xc3]"), nlohmann::json::array({"a\xEF\xBF\xBD", "\xEF\xBF\xBD"}));
+  EXPECT_EQ(DecodeJson("array(varchar)", "[a\xff, \xc3]"),
+            nlohmann::json::array({"a\xEF\xBF\xBD", "\xEF\xBF\xBD"}));
   EXPECT_EQ(DecodeJson("map(varchar, varchar)", "{k\"ey=v}"), J(R"({"k\"ey":"v"})"));
 }
 
@@ -477,7 +503,8 @@ TEST(ComplexValueTest, PathologicalTextEndsQuickly) {
   for (int i = 0; i < 3000; ++i) text += "x, b=y, ";
   text += "}]";
   std::string out;
-  const bool ok = AppendComplexAsJson(ParseDeclaredType("array(row(a varchar, b integer))"), text, out);
+  const bool ok =
+      AppendComplexAsJson(ParseDeclaredType("array(row(a varchar, b integer))"), text, out);
   if (ok) {
     EXPECT_TRUE(nlohmann::json::accept(out)) << out;
   }
@@ -495,7 +522,8 @@ TEST(ComplexJsonTest, JsonHelpers) {
   std::string out;
   AppendJsonString(out, std::string("a\"b\\c\b\f\n\r\t\x01", 11));
   EXPECT_EQ(out, R"("a\"b\\c\b\f\n\r\t\u0001")");
-  for (const char* good : {"0", "-0", "1.5", "1e5", "1.0E-10", "-12.34e+5"}) EXPECT_TRUE(IsJsonNumber(good)) << good;
+  for (const char* good : {"0", "-0", "1.5", "1e5", "1.0E-10", "-12.34e+5"})
+    EXPECT_TRUE(IsJsonNumber(good)) << good;
   for (const char* bad : {"", "-", "01", "1.", ".5", "+1", "1e", "NaN", "1.0E", "0x10"}) {
     EXPECT_FALSE(IsJsonNumber(bad)) << bad;
   }

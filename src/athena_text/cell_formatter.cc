@@ -12,8 +12,8 @@ namespace {
 using Interval = CellTextHints::Interval;
 
 inline __int128 HugeOf(const duckdb_hugeint& h) {
-  return static_cast<__int128>((static_cast<unsigned __int128>(static_cast<uint64_t>(h.upper)) << 64) |
-                               h.lower);
+  return static_cast<__int128>(
+      (static_cast<unsigned __int128>(static_cast<uint64_t>(h.upper)) << 64) | h.lower);
 }
 
 template <typename T>
@@ -139,8 +139,9 @@ class TimeTzFormatter final : public CellFormatter {
  public:
   void Append(std::string& out, idx_t row) const override {
     const duckdb_time_tz_struct t = duckdb_from_time_tz(As<duckdb_time_tz>(data_)[row]);
-    const int64_t millis = ((static_cast<int64_t>(t.time.hour) * 60 + t.time.min) * 60 +
-                            t.time.sec) * 1000 + t.time.micros / 1000;
+    const int64_t millis =
+        ((static_cast<int64_t>(t.time.hour) * 60 + t.time.min) * 60 + t.time.sec) * 1000 +
+        t.time.micros / 1000;
     AppendTimeOfDayMillis(out, millis);
     AppendZoneOffset(out, t.offset);
   }
@@ -149,16 +150,24 @@ class TimeTzFormatter final : public CellFormatter {
 class TimestampFormatter final : public CellFormatter {
  public:
   enum class Unit { kSeconds, kMillis, kMicros, kNanos };
-  TimestampFormatter(Unit unit, bool with_zone, const common::TimeZone* zone = nullptr, std::string zone_id = {})
+  TimestampFormatter(Unit unit, bool with_zone, const common::TimeZone* zone = nullptr,
+                     std::string zone_id = {})
       : unit_(unit), with_zone_(with_zone), zone_(zone), zone_id_(std::move(zone_id)) {}
   void Append(std::string& out, idx_t row) const override {
     const int64_t raw = As<int64_t>(data_)[row];
     int64_t millis = raw;
     switch (unit_) {
-      case Unit::kSeconds: millis = raw * 1000; break;
-      case Unit::kMillis: break;
-      case Unit::kMicros: millis = MicrosToMillisRounded(raw); break;
-      case Unit::kNanos: millis = FloorDiv(raw + 500'000, 1'000'000); break;
+      case Unit::kSeconds:
+        millis = raw * 1000;
+        break;
+      case Unit::kMillis:
+        break;
+      case Unit::kMicros:
+        millis = MicrosToMillisRounded(raw);
+        break;
+      case Unit::kNanos:
+        millis = FloorDiv(raw + 500'000, 1'000'000);
+        break;
     }
     if (!with_zone_) {
       AppendTimestampMillis(out, millis);
@@ -187,13 +196,14 @@ class IntervalFormatter final : public CellFormatter {
   explicit IntervalFormatter(Interval kind) : kind_(kind) {}
   void Append(std::string& out, idx_t row) const override {
     const duckdb_interval& v = As<duckdb_interval>(data_)[row];
-    const bool year_month = kind_ == Interval::kYearToMonth ||
-                            (kind_ == Interval::kAuto && v.months != 0 && v.days == 0 && v.micros == 0);
+    const bool year_month =
+        kind_ == Interval::kYearToMonth ||
+        (kind_ == Interval::kAuto && v.months != 0 && v.days == 0 && v.micros == 0);
     if (year_month) {
       AppendIntervalYearToMonth(out, v.months);
     } else {
-      const int64_t millis = (static_cast<int64_t>(v.months) * 30 + v.days) * 86'400'000 +
-                             v.micros / 1000;
+      const int64_t millis =
+          (static_cast<int64_t>(v.months) * 30 + v.days) * 86'400'000 + v.micros / 1000;
       AppendIntervalDayToSecond(out, millis);
     }
   }
@@ -215,7 +225,8 @@ class UuidFormatter final : public CellFormatter {
 template <typename T>
 class EnumFormatter final : public CellFormatter {
  public:
-  explicit EnumFormatter(std::vector<std::string> dictionary) : dictionary_(std::move(dictionary)) {}
+  explicit EnumFormatter(std::vector<std::string> dictionary)
+      : dictionary_(std::move(dictionary)) {}
   void Append(std::string& out, idx_t row) const override {
     const auto index = static_cast<size_t>(As<T>(data_)[row]);
     if (index < dictionary_.size()) out += dictionary_[index];
@@ -319,7 +330,8 @@ class MapFormatter final : public CellFormatter {
 
 class StructFormatter final : public CellFormatter {
  public:
-  StructFormatter(std::vector<std::string> names, std::vector<std::unique_ptr<CellFormatter>> fields)
+  StructFormatter(std::vector<std::string> names,
+                  std::vector<std::unique_ptr<CellFormatter>> fields)
       : names_(std::move(names)), fields_(std::move(fields)) {}
   void Bind(duckdb_vector vector) override {
     CellFormatter::Bind(vector);
@@ -358,38 +370,61 @@ void CellFormatter::Bind(duckdb_vector vector) {
   validity_ = duckdb_vector_get_validity(vector);
 }
 
-std::unique_ptr<CellFormatter> MakeCellFormatter(duckdb_logical_type type, const CellTextHints& hints) {
+std::unique_ptr<CellFormatter> MakeCellFormatter(duckdb_logical_type type,
+                                                 const CellTextHints& hints) {
   switch (duckdb_get_type_id(type)) {
-    case DUCKDB_TYPE_BOOLEAN: return std::make_unique<BooleanFormatter>();
-    case DUCKDB_TYPE_TINYINT: return std::make_unique<IntegerFormatter<int8_t>>();
-    case DUCKDB_TYPE_SMALLINT: return std::make_unique<IntegerFormatter<int16_t>>();
-    case DUCKDB_TYPE_INTEGER: return std::make_unique<IntegerFormatter<int32_t>>();
-    case DUCKDB_TYPE_BIGINT: return std::make_unique<IntegerFormatter<int64_t>>();
-    case DUCKDB_TYPE_UTINYINT: return std::make_unique<IntegerFormatter<uint8_t>>();
-    case DUCKDB_TYPE_USMALLINT: return std::make_unique<IntegerFormatter<uint16_t>>();
-    case DUCKDB_TYPE_UINTEGER: return std::make_unique<IntegerFormatter<uint32_t>>();
-    case DUCKDB_TYPE_UBIGINT: return std::make_unique<IntegerFormatter<uint64_t>>();
-    case DUCKDB_TYPE_HUGEINT: return std::make_unique<HugeintFormatter>();
-    case DUCKDB_TYPE_UHUGEINT: return std::make_unique<UHugeintFormatter>();
-    case DUCKDB_TYPE_FLOAT: return std::make_unique<FloatFormatter>();
-    case DUCKDB_TYPE_DOUBLE: return std::make_unique<DoubleFormatter>();
+    case DUCKDB_TYPE_BOOLEAN:
+      return std::make_unique<BooleanFormatter>();
+    case DUCKDB_TYPE_TINYINT:
+      return std::make_unique<IntegerFormatter<int8_t>>();
+    case DUCKDB_TYPE_SMALLINT:
+      return std::make_unique<IntegerFormatter<int16_t>>();
+    case DUCKDB_TYPE_INTEGER:
+      return std::make_unique<IntegerFormatter<int32_t>>();
+    case DUCKDB_TYPE_BIGINT:
+      return std::make_unique<IntegerFormatter<int64_t>>();
+    case DUCKDB_TYPE_UTINYINT:
+      return std::make_unique<IntegerFormatter<uint8_t>>();
+    case DUCKDB_TYPE_USMALLINT:
+      return std::make_unique<IntegerFormatter<uint16_t>>();
+    case DUCKDB_TYPE_UINTEGER:
+      return std::make_unique<IntegerFormatter<uint32_t>>();
+    case DUCKDB_TYPE_UBIGINT:
+      return std::make_unique<IntegerFormatter<uint64_t>>();
+    case DUCKDB_TYPE_HUGEINT:
+      return std::make_unique<HugeintFormatter>();
+    case DUCKDB_TYPE_UHUGEINT:
+      return std::make_unique<UHugeintFormatter>();
+    case DUCKDB_TYPE_FLOAT:
+      return std::make_unique<FloatFormatter>();
+    case DUCKDB_TYPE_DOUBLE:
+      return std::make_unique<DoubleFormatter>();
     case DUCKDB_TYPE_DECIMAL: {
       const int scale = duckdb_decimal_scale(type);
       switch (duckdb_decimal_internal_type(type)) {
-        case DUCKDB_TYPE_SMALLINT: return std::make_unique<DecimalFormatter<int16_t>>(scale);
-        case DUCKDB_TYPE_INTEGER: return std::make_unique<DecimalFormatter<int32_t>>(scale);
-        case DUCKDB_TYPE_BIGINT: return std::make_unique<DecimalFormatter<int64_t>>(scale);
-        default: return std::make_unique<DecimalFormatter<duckdb_hugeint>>(scale);
+        case DUCKDB_TYPE_SMALLINT:
+          return std::make_unique<DecimalFormatter<int16_t>>(scale);
+        case DUCKDB_TYPE_INTEGER:
+          return std::make_unique<DecimalFormatter<int32_t>>(scale);
+        case DUCKDB_TYPE_BIGINT:
+          return std::make_unique<DecimalFormatter<int64_t>>(scale);
+        default:
+          return std::make_unique<DecimalFormatter<duckdb_hugeint>>(scale);
       }
     }
     case DUCKDB_TYPE_VARCHAR:
       if (IsJsonType(type) || hints.json) return std::make_unique<JsonFormatter>();
       return std::make_unique<VarcharFormatter>(hints.char_length);
-    case DUCKDB_TYPE_BLOB: return std::make_unique<BlobFormatter>();
-    case DUCKDB_TYPE_DATE: return std::make_unique<DateFormatter>();
-    case DUCKDB_TYPE_TIME: return std::make_unique<TimeFormatter>(1000);
-    case DUCKDB_TYPE_TIME_NS: return std::make_unique<TimeFormatter>(1'000'000);
-    case DUCKDB_TYPE_TIME_TZ: return std::make_unique<TimeTzFormatter>();
+    case DUCKDB_TYPE_BLOB:
+      return std::make_unique<BlobFormatter>();
+    case DUCKDB_TYPE_DATE:
+      return std::make_unique<DateFormatter>();
+    case DUCKDB_TYPE_TIME:
+      return std::make_unique<TimeFormatter>(1000);
+    case DUCKDB_TYPE_TIME_NS:
+      return std::make_unique<TimeFormatter>(1'000'000);
+    case DUCKDB_TYPE_TIME_TZ:
+      return std::make_unique<TimeTzFormatter>();
     case DUCKDB_TYPE_TIMESTAMP:
       return std::make_unique<TimestampFormatter>(TimestampFormatter::Unit::kMicros, false);
     case DUCKDB_TYPE_TIMESTAMP_S:
@@ -399,12 +434,14 @@ std::unique_ptr<CellFormatter> MakeCellFormatter(duckdb_logical_type type, const
     case DUCKDB_TYPE_TIMESTAMP_NS:
       return std::make_unique<TimestampFormatter>(TimestampFormatter::Unit::kNanos, false);
     case DUCKDB_TYPE_TIMESTAMP_TZ:
-      return std::make_unique<TimestampFormatter>(TimestampFormatter::Unit::kMicros, true, hints.zone,
-                                                  hints.zone_id);
+      return std::make_unique<TimestampFormatter>(TimestampFormatter::Unit::kMicros, true,
+                                                  hints.zone, hints.zone_id);
     case DUCKDB_TYPE_INTERVAL:
       return std::make_unique<IntervalFormatter>(hints.interval);
-    case DUCKDB_TYPE_UUID: return std::make_unique<UuidFormatter>();
-    case DUCKDB_TYPE_SQLNULL: return std::make_unique<NullFormatter>();
+    case DUCKDB_TYPE_UUID:
+      return std::make_unique<UuidFormatter>();
+    case DUCKDB_TYPE_SQLNULL:
+      return std::make_unique<NullFormatter>();
     case DUCKDB_TYPE_ENUM: {
       std::vector<std::string> dictionary;
       const uint32_t n = duckdb_enum_dictionary_size(type);
@@ -453,7 +490,8 @@ std::unique_ptr<CellFormatter> MakeCellFormatter(duckdb_logical_type type, const
       return std::make_unique<StructFormatter>(std::move(names), std::move(fields));
     }
     default:
-      throw std::invalid_argument("DuckDB type id " + std::to_string(static_cast<int>(duckdb_get_type_id(type))) +
+      throw std::invalid_argument("DuckDB type id " +
+                                  std::to_string(static_cast<int>(duckdb_get_type_id(type))) +
                                   " has no Athena text form");
   }
 }

@@ -53,7 +53,8 @@ class CellFormatter {
 
 /// Builds the formatter for a column type; throws std::invalid_argument naming the DuckDB type id
 /// of a (nested) type with no Athena text form.
-std::unique_ptr<CellFormatter> MakeCellFormatter(duckdb_logical_type type, const CellTextHints& hints = {});
+std::unique_ptr<CellFormatter> MakeCellFormatter(duckdb_logical_type type,
+                                                 const CellTextHints& hints = {});
 
 /// Owns a duckdb_logical_type the C API returned (column and child types).
 class LogicalTypeHolder {

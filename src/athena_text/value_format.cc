@@ -38,8 +38,7 @@ void Append3(std::string& out, int value) {
 
 // Writes Java's Double/Float.toString layout from shortest decimal digits and exponent
 // (value = 0.d1d2...dn x 10^(exp10+1), i.e. d1.d2...dn x 10^exp10).
-void AppendJavaLayout(std::string& out, bool negative, const char* digits, int ndigits,
-                      int exp10) {
+void AppendJavaLayout(std::string& out, bool negative, const char* digits, int ndigits, int exp10) {
   if (negative) out.push_back('-');
   if (exp10 >= -3 && exp10 < 7) {
     if (exp10 >= 0) {
@@ -132,8 +131,12 @@ void AppendJavaFloating(std::string& out, F value) {
 
 }  // namespace
 
-void AppendJavaDouble(std::string& out, double value) { AppendJavaFloating(out, value); }
-void AppendJavaFloat(std::string& out, float value) { AppendJavaFloating(out, value); }
+void AppendJavaDouble(std::string& out, double value) {
+  AppendJavaFloating(out, value);
+}
+void AppendJavaFloat(std::string& out, float value) {
+  AppendJavaFloating(out, value);
+}
 
 void AppendUInt128(std::string& out, unsigned __int128 value) {
   char buf[48];
@@ -171,10 +174,9 @@ void AppendDecimal(std::string& out, __int128 unscaled, int scale) {
     AppendInt128(out, unscaled);
     return;
   }
-  unsigned __int128 magnitude = unscaled < 0
-                                    ? static_cast<unsigned __int128>(0) -
-                                          static_cast<unsigned __int128>(unscaled)
-                                    : static_cast<unsigned __int128>(unscaled);
+  unsigned __int128 magnitude =
+      unscaled < 0 ? static_cast<unsigned __int128>(0) - static_cast<unsigned __int128>(unscaled)
+                   : static_cast<unsigned __int128>(unscaled);
   char buf[64];
   int n = 0;
   do {
@@ -194,7 +196,9 @@ int64_t FloorDiv(int64_t a, int64_t b) {
   return q;
 }
 
-int64_t MicrosToMillisRounded(int64_t micros) { return FloorDiv(micros + 500, 1000); }
+int64_t MicrosToMillisRounded(int64_t micros) {
+  return FloorDiv(micros + 500, 1000);
+}
 
 void AppendDate(std::string& out, int64_t days_since_epoch) {
   const common::CivilDate date = common::CivilFromDays(days_since_epoch);
@@ -330,13 +334,27 @@ void AppendJsonString(std::string& out, std::string_view text) {
     out.append(text.data() + start, i - start);
     start = i + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         out += "\\u00";
         out.push_back(kHexDigits[c >> 4]);

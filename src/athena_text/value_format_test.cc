@@ -15,8 +15,12 @@ std::string Text(F f, Args... args) {
   return out;
 }
 
-std::string D(double v) { return Text(AppendJavaDouble, v); }
-std::string F(float v) { return Text(AppendJavaFloat, v); }
+std::string D(double v) {
+  return Text(AppendJavaDouble, v);
+}
+std::string F(float v) {
+  return Text(AppendJavaFloat, v);
+}
 
 TEST(JavaDoubleTest, PlainNotationBetweenOneThousandthAndTenMillion) {
   EXPECT_EQ(D(0.5), "0.5");

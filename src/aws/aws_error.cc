@@ -60,36 +60,55 @@ constexpr std::array<std::string_view, 14> kThrottlingCodes = {
     "EC2ThrottledException",
     "PriorRequestNotComplete"};  // listed in both by botocore; the transient check wins
 
-constexpr std::array<std::string_view, 10> kPermissionCodes = {
-    "AccessDenied",       "AccessDeniedException", "NotAuthorized",
-    "UnauthorizedOperation", "AuthorizationError", "AllAccessDisabled",
-    "AccountProblem",     "OptInRequired",         "SubscriptionRequiredException",
-    "Forbidden"};
+constexpr std::array<std::string_view, 10> kPermissionCodes = {"AccessDenied",
+                                                               "AccessDeniedException",
+                                                               "NotAuthorized",
+                                                               "UnauthorizedOperation",
+                                                               "AuthorizationError",
+                                                               "AllAccessDisabled",
+                                                               "AccountProblem",
+                                                               "OptInRequired",
+                                                               "SubscriptionRequiredException",
+                                                               "Forbidden"};
 
-constexpr std::array<std::string_view, 17> kAuthCodes = {
-    "InvalidClientTokenId",   "UnrecognizedClientException", "InvalidSignatureException",
-    "SignatureDoesNotMatch",  "InvalidAccessKeyId",          "IncompleteSignature",
-    "IncompleteSignatureException", "ExpiredToken",          "ExpiredTokenException",
-    "TokenRefreshRequired",   "InvalidToken",                "RequestExpired",
-    "RequestTimeTooSkewed",   "AuthFailure",                 "MissingAuthenticationToken",
-    "MissingAuthenticationTokenException", "MissingSecurityHeader"};
+constexpr std::array<std::string_view, 17> kAuthCodes = {"InvalidClientTokenId",
+                                                         "UnrecognizedClientException",
+                                                         "InvalidSignatureException",
+                                                         "SignatureDoesNotMatch",
+                                                         "InvalidAccessKeyId",
+                                                         "IncompleteSignature",
+                                                         "IncompleteSignatureException",
+                                                         "ExpiredToken",
+                                                         "ExpiredTokenException",
+                                                         "TokenRefreshRequired",
+                                                         "InvalidToken",
+                                                         "RequestExpired",
+                                                         "RequestTimeTooSkewed",
+                                                         "AuthFailure",
+                                                         "MissingAuthenticationToken",
+                                                         "MissingAuthenticationTokenException",
+                                                         "MissingSecurityHeader"};
 
-constexpr std::array<std::string_view, 3> kConfigCodes = {
-    "AuthorizationHeaderMalformed", "PermanentRedirect", "InvalidBucketName"};
+constexpr std::array<std::string_view, 3> kConfigCodes = {"AuthorizationHeaderMalformed",
+                                                          "PermanentRedirect", "InvalidBucketName"};
 
-constexpr std::array<std::string_view, 7> kNotFoundCodes = {
-    "NoSuchKey", "NoSuchBucket", "NoSuchUpload", "NoSuchEntity", "NotFound",
-    "ResourceNotFoundException", "EntityNotFoundException"};
+constexpr std::array<std::string_view, 7> kNotFoundCodes = {"NoSuchKey",
+                                                            "NoSuchBucket",
+                                                            "NoSuchUpload",
+                                                            "NoSuchEntity",
+                                                            "NotFound",
+                                                            "ResourceNotFoundException",
+                                                            "EntityNotFoundException"};
 
 constexpr std::array<std::string_view, 6> kServerCodes = {
-    "InternalError", "InternalFailure", "InternalServerError", "InternalServerException",
-    "ServiceUnavailable", "ServiceUnavailableException"};
+    "InternalError",           "InternalFailure",    "InternalServerError",
+    "InternalServerException", "ServiceUnavailable", "ServiceUnavailableException"};
 
 constexpr std::array<std::string_view, 11> kRejectedCodes = {
-    "InvalidRequestException", "ValidationException",   "MetadataException",
+    "InvalidRequestException",   "ValidationException",   "MetadataException",
     "InvalidParameterException", "InvalidParameterValue", "InvalidParameterValueException",
-    "InvalidInputException",   "InvalidArgument",       "InvalidRange",
-    "MalformedQueryString",    "SerializationException"};
+    "InvalidInputException",     "InvalidArgument",       "InvalidRange",
+    "MalformedQueryString",      "SerializationException"};
 
 template <size_t N>
 bool Contains(const std::array<std::string_view, N>& codes, std::string_view code) {
@@ -98,8 +117,10 @@ bool Contains(const std::array<std::string_view, N>& codes, std::string_view cod
 
 /// "aws.protocoltests#ThrottlingException" and "ThrottlingException:http://..." name the same code.
 std::string_view BareCode(std::string_view code) {
-  if (const size_t hash = code.rfind('#'); hash != std::string_view::npos) code.remove_prefix(hash + 1);
-  if (const size_t colon = code.find(':'); colon != std::string_view::npos) code = code.substr(0, colon);
+  if (const size_t hash = code.rfind('#'); hash != std::string_view::npos)
+    code.remove_prefix(hash + 1);
+  if (const size_t colon = code.find(':'); colon != std::string_view::npos)
+    code = code.substr(0, colon);
   return code;
 }
 
@@ -176,7 +197,8 @@ FailureClass ClassifyAwsError(int http_status, std::string_view code) {
 
 AwsError::AwsError(common::ErrorKind kind, std::string service, std::string operation,
                    int http_status, std::string code, std::string message, std::string request_id)
-    : common::Error(kind, FormatMessage(service, operation, http_status, code, message, request_id)),
+    : common::Error(kind,
+                    FormatMessage(service, operation, http_status, code, message, request_id)),
       service_(std::move(service)),
       operation_(std::move(operation)),
       http_status_(http_status),

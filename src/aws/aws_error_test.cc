@@ -76,7 +76,8 @@ TEST(AwsErrorTest, KindForTable) {
   };
   for (const auto& c : cases) {
     EXPECT_EQ(AwsError::KindFor(c.status, c.code), c.expected)
-        << c.status << " " << c.code << " -> " << common::ErrorKindName(AwsError::KindFor(c.status, c.code));
+        << c.status << " " << c.code << " -> "
+        << common::ErrorKindName(AwsError::KindFor(c.status, c.code));
   }
 }
 
@@ -112,9 +113,11 @@ TEST(AwsErrorTest, MessageWithMissingParts) {
 TEST(AwsErrorTest, MessageIsOneLine) {
   const AwsError error(ErrorKind::kQueryFailed, "athena", "GetQueryResults", 400, "X",
                        "first line\r\n\tsecond   line\n", "id\n1");
-  EXPECT_STREQ(error.what(),
-               "Athena GetQueryResults failed: X: first line second   line (HTTP 400, request id id 1)");
-  const AwsError huge(ErrorKind::kQueryFailed, "athena", "Op", 400, "X", std::string(5000, 'm'), "");
+  EXPECT_STREQ(
+      error.what(),
+      "Athena GetQueryResults failed: X: first line second   line (HTTP 400, request id id 1)");
+  const AwsError huge(ErrorKind::kQueryFailed, "athena", "Op", 400, "X", std::string(5000, 'm'),
+                      "");
   EXPECT_LT(std::string(huge.what()).size(), 1200u);
   EXPECT_EQ(std::string(huge.what()).find('\n'), std::string::npos);
 }
@@ -126,8 +129,8 @@ TEST(AwsErrorTest, UserActionableKinds) {
   EXPECT_TRUE(AwsError(AwsError::KindFor(403, "SignatureDoesNotMatch"), "s3", "GetObject", 403,
                        "SignatureDoesNotMatch", "", "")
                   .IsUserActionable());
-  EXPECT_FALSE(AwsError(AwsError::KindFor(400, "ThrottlingException"), "athena", "GetQueryExecution",
-                        400, "ThrottlingException", "Rate exceeded", "")
+  EXPECT_FALSE(AwsError(AwsError::KindFor(400, "ThrottlingException"), "athena",
+                        "GetQueryExecution", 400, "ThrottlingException", "Rate exceeded", "")
                    .IsUserActionable());
 }
 

@@ -22,7 +22,8 @@ bool IsReadableFile(const std::string& path) {
 bool HasHashedCertificates(const std::string& directory) {
   std::error_code ec;
   if (directory.empty() || !std::filesystem::is_directory(directory, ec)) return false;
-  for (std::filesystem::directory_iterator it(directory, ec), end; !ec && it != end; it.increment(ec)) {
+  for (std::filesystem::directory_iterator it(directory, ec), end; !ec && it != end;
+       it.increment(ec)) {
     if (it->path().extension() == ".0") return true;
   }
   return false;
@@ -79,7 +80,8 @@ CaLocation FindCaLocation(const std::string& override_file, const std::vector<st
 
 CaLocation SystemCaLocation(const std::string& override_file) {
   if (!override_file.empty()) return FindCaLocation(override_file, {}, {});
-  static const CaLocation system = FindCaLocation("", CaBundleCandidates(), CaDirectoryCandidates());
+  static const CaLocation system =
+      FindCaLocation("", CaBundleCandidates(), CaDirectoryCandidates());
   return system;
 }
 

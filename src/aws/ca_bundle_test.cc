@@ -13,8 +13,8 @@ class CaBundleTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
-           ("ca_bundle_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("ca_bundle_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+            "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
   }
@@ -31,7 +31,8 @@ class CaBundleTest : public ::testing::Test {
 TEST_F(CaBundleTest, TakesTheFirstExistingBundle) {
   const std::string second = Write("rhel/ca-bundle.crt");
   const std::string third = Write("suse/ca-bundle.pem");
-  const CaLocation found = FindCaLocation("", {(dir_ / "debian/missing.crt").string(), second, third}, {});
+  const CaLocation found =
+      FindCaLocation("", {(dir_ / "debian/missing.crt").string(), second, third}, {});
   EXPECT_EQ(found.file, second);
   EXPECT_TRUE(found.directory.empty());
   EXPECT_TRUE(found.found());
@@ -40,8 +41,8 @@ TEST_F(CaBundleTest, TakesTheFirstExistingBundle) {
 TEST_F(CaBundleTest, FallsBackToAHashedCertificateFolder) {
   Write("certs/readme.txt");
   Write("hashed/5ad8a5d6.0");
-  const CaLocation found =
-      FindCaLocation("", {(dir_ / "none.crt").string()}, {(dir_ / "certs").string(), (dir_ / "hashed").string()});
+  const CaLocation found = FindCaLocation("", {(dir_ / "none.crt").string()},
+                                          {(dir_ / "certs").string(), (dir_ / "hashed").string()});
   EXPECT_TRUE(found.file.empty());
   EXPECT_EQ(found.directory, (dir_ / "hashed").string());
 }
@@ -61,7 +62,8 @@ TEST_F(CaBundleTest, TheConfiguredBundleOverrides) {
 TEST(CaBundleCandidatesTest, DebianPathComesFirstAfterTheEnvironment) {
   const std::vector<std::string> files = CaBundleCandidates();
   ASSERT_FALSE(files.empty());
-  const std::string env = std::getenv("SSL_CERT_FILE") != nullptr ? std::getenv("SSL_CERT_FILE") : "";
+  const std::string env =
+      std::getenv("SSL_CERT_FILE") != nullptr ? std::getenv("SSL_CERT_FILE") : "";
   EXPECT_EQ(files[env.empty() ? 0 : 1], "/etc/ssl/certs/ca-certificates.crt");
   EXPECT_EQ(CaDirectoryCandidates().back(), "/etc/ssl/certs");
 }

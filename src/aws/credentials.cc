@@ -43,9 +43,10 @@ std::optional<std::chrono::system_clock::time_point> ParseIso8601(std::string_vi
     return true;
   };
   int year, month, day, hour, minute, second;
-  if (text.size() < 19 || !digits(text, 0, 4, year) || text[4] != '-' || !digits(text, 5, 2, month) ||
-      text[7] != '-' || !digits(text, 8, 2, day) || (text[10] != 'T' && text[10] != 't' && text[10] != ' ') ||
-      !digits(text, 11, 2, hour) || text[13] != ':' || !digits(text, 14, 2, minute) || text[16] != ':' ||
+  if (text.size() < 19 || !digits(text, 0, 4, year) || text[4] != '-' ||
+      !digits(text, 5, 2, month) || text[7] != '-' || !digits(text, 8, 2, day) ||
+      (text[10] != 'T' && text[10] != 't' && text[10] != ' ') || !digits(text, 11, 2, hour) ||
+      text[13] != ':' || !digits(text, 14, 2, minute) || text[16] != ':' ||
       !digits(text, 17, 2, second)) {
     return std::nullopt;
   }
@@ -64,18 +65,19 @@ std::optional<std::chrono::system_clock::time_point> ParseIso8601(std::string_vi
   std::string_view zone = text.substr(pos);
   if (!zone.empty() && zone != "Z" && zone != "z") {
     int oh, om;
-    if (zone.size() != 6 || (zone[0] != '+' && zone[0] != '-') || zone[3] != ':' || !digits(zone, 1, 2, oh) ||
-        !digits(zone, 4, 2, om)) {
+    if (zone.size() != 6 || (zone[0] != '+' && zone[0] != '-') || zone[3] != ':' ||
+        !digits(zone, 1, 2, oh) || !digits(zone, 4, 2, om)) {
       return std::nullopt;
     }
     offset = std::chrono::minutes(oh * 60 + om);
     if (zone[0] == '-') offset = -offset;
   }
-  std::chrono::year_month_day date{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
+  std::chrono::year_month_day date{std::chrono::year(year),
+                                   std::chrono::month(static_cast<unsigned>(month)),
                                    std::chrono::day(static_cast<unsigned>(day))};
   if (!date.ok() || hour > 23 || minute > 59 || second > 60) return std::nullopt;
-  auto time = std::chrono::sys_days(date) + std::chrono::hours(hour) + std::chrono::minutes(minute) +
-              std::chrono::seconds(second) - offset;
+  auto time = std::chrono::sys_days(date) + std::chrono::hours(hour) +
+              std::chrono::minutes(minute) + std::chrono::seconds(second) - offset;
   return std::chrono::time_point_cast<std::chrono::system_clock::duration>(time + fraction);
 }
 
@@ -123,8 +125,9 @@ std::string NormalizeSection(std::string_view name) {
   return common::CollapseSpaces(Trim(name, kCLocaleSpace), common::kSpaceTab);
 }
 
-std::optional<Credentials> CredentialsFromSettings(const std::map<std::string, std::string>& settings,
-                                                   const std::string& source, const std::string& where) {
+std::optional<Credentials> CredentialsFromSettings(
+    const std::map<std::string, std::string>& settings, const std::string& source,
+    const std::string& where) {
   auto get = [&](const char* key) -> std::string {
     auto it = settings.find(key);
     return it == settings.end() ? std::string() : it->second;
@@ -133,9 +136,10 @@ std::optional<Credentials> CredentialsFromSettings(const std::map<std::string, s
   std::string secret = get("aws_secret_access_key");
   if (key_id.empty() && secret.empty()) return std::nullopt;
   if (key_id.empty() || secret.empty()) {
-    throw common::AuthError(fmt::format("{} has {} but no {}", where,
-                                        key_id.empty() ? "aws_secret_access_key" : "aws_access_key_id",
-                                        key_id.empty() ? "aws_access_key_id" : "aws_secret_access_key"));
+    throw common::AuthError(
+        fmt::format("{} has {} but no {}", where,
+                    key_id.empty() ? "aws_secret_access_key" : "aws_access_key_id",
+                    key_id.empty() ? "aws_access_key_id" : "aws_secret_access_key"));
   }
   std::string token = get("aws_session_token");
   if (token.empty()) token = get("aws_security_token");
@@ -151,7 +155,8 @@ std::optional<Credentials> CredentialsFromSettings(const std::map<std::string, s
 /// Safe because the AssumeRole provider serialises its STS calls.
 class BorrowedTransport final : public HttpTransport {
  public:
-  explicit BorrowedTransport(std::shared_ptr<HttpTransport> transport) : transport_(std::move(transport)) {}
+  explicit BorrowedTransport(std::shared_ptr<HttpTransport> transport)
+      : transport_(std::move(transport)) {}
   HttpResponse Send(const HttpRequest& request, const BodyCallback& on_body) override {
     return transport_->Send(request, on_body);
   }
@@ -167,18 +172,21 @@ class AssumeRoleProvider final : public CredentialsProvider {
   AssumeRoleProvider(std::shared_ptr<CredentialsProvider> source, AssumeRoleOptions options,
                      std::shared_ptr<HttpTransport> transport, common::Clock& clock)
       : options_(std::move(options)), clock_(clock) {
-    if (options_.role_arn.empty()) throw common::ConfigError("AssumeRole needs a role ARN (role_arn)");
+    if (options_.role_arn.empty())
+      throw common::ConfigError("AssumeRole needs a role ARN (role_arn)");
     std::string endpoint = options_.endpoint_url.empty()
                                ? fmt::format("https://sts.{}.amazonaws.com", options_.region)
                                : options_.endpoint_url;
     ServiceEndpoint sts{"sts", options_.region, Url::Parse(endpoint, "STS endpoint URL")};
     RetryOptions retry;
     retry.max_attempts = kStsMaxAttempts;
-    HttpTransportFactory factory = [transport = std::move(transport)]() -> std::unique_ptr<HttpTransport> {
+    HttpTransportFactory factory = [transport =
+                                        std::move(transport)]() -> std::unique_ptr<HttpTransport> {
       return std::make_unique<BorrowedTransport>(transport);
     };
-    client_ = std::make_unique<ServiceClient>(std::move(sts), std::move(source), std::move(factory),
-                                              std::make_shared<RetryPolicy>(retry), clock, ParseXmlError);
+    client_ =
+        std::make_unique<ServiceClient>(std::move(sts), std::move(source), std::move(factory),
+                                        std::make_shared<RetryPolicy>(retry), clock, ParseXmlError);
   }
 
   Credentials GetCredentials() override {
@@ -202,7 +210,8 @@ class AssumeRoleProvider final : public CredentialsProvider {
     HttpRequest request;
     request.method = "POST";
     request.url.path = "/";
-    request.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded; charset=utf-8");
+    request.headers.emplace_back("Content-Type",
+                                 "application/x-www-form-urlencoded; charset=utf-8");
     std::string& body = request.body;
     body = "Action=AssumeRole&Version=2011-06-15&RoleArn=";
     common::AppendUriEncoded(body, options_.role_arn);
@@ -218,8 +227,9 @@ class AssumeRoleProvider final : public CredentialsProvider {
     try {
       response = client_->Send("AssumeRole", std::move(request));
     } catch (const AwsError& error) {
-      std::string message = fmt::format("STS AssumeRole for role {} failed: {}: {} (HTTP {})", options_.role_arn,
-                                        error.code(), error.aws_message(), error.http_status());
+      std::string message =
+          fmt::format("STS AssumeRole for role {} failed: {}: {} (HTTP {})", options_.role_arn,
+                      error.code(), error.aws_message(), error.http_status());
       // Classified like every AWS error (AwsError::KindFor): not allowed to assume the role, a
       // passing failure, or else a credentials problem.
       if (error.kind() == common::ErrorKind::kPermission) throw common::PermissionError(message);
@@ -230,7 +240,8 @@ class AssumeRoleProvider final : public CredentialsProvider {
           fmt::format("STS AssumeRole for role {} failed: {}", options_.role_arn, error.what()));
     }
 
-    std::optional<std::string_view> credentials_xml = common::FindXmlElement(response.body, "Credentials");
+    std::optional<std::string_view> credentials_xml =
+        common::FindXmlElement(response.body, "Credentials");
     std::optional<std::string> key_id, secret, token, expiration;
     if (credentials_xml) {
       key_id = common::XmlElementText(*credentials_xml, "AccessKeyId");
@@ -248,8 +259,9 @@ class AssumeRoleProvider final : public CredentialsProvider {
     credentials.session_token = common::Secret(std::string(Trim(*token, kCLocaleSpace)));
     credentials.expiration = expiration ? ParseIso8601(*expiration) : std::nullopt;
     if (!credentials.expiration) {
-      throw common::ProtocolError(fmt::format("STS AssumeRole reply for role {} has no valid Expiration ('{}')",
-                                              options_.role_arn, expiration.value_or("")));
+      throw common::ProtocolError(
+          fmt::format("STS AssumeRole reply for role {} has no valid Expiration ('{}')",
+                      options_.role_arn, expiration.value_or("")));
     }
     credentials.source = fmt::format("assume-role {}", options_.role_arn);
     return credentials;
@@ -302,7 +314,8 @@ IniFile ParseIni(std::string_view text) {
   size_t pos = 0;
   while (pos <= text.size()) {
     size_t newline = text.find('\n', pos);
-    std::string_view line = text.substr(pos, newline == std::string_view::npos ? std::string_view::npos : newline - pos);
+    std::string_view line = text.substr(
+        pos, newline == std::string_view::npos ? std::string_view::npos : newline - pos);
     pos = newline == std::string_view::npos ? text.size() + 1 : newline + 1;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     std::string_view trimmed = Trim(line, kCLocaleSpace);
@@ -352,25 +365,25 @@ std::map<std::string, std::string> LoadProfile(const EnvLookup& env, const std::
   return settings;
 }
 
-std::shared_ptr<CredentialsProvider> MakeAssumeRoleProvider(std::shared_ptr<CredentialsProvider> source,
-                                                            AssumeRoleOptions options,
-                                                            std::shared_ptr<HttpTransport> transport,
-                                                            common::Clock& clock) {
+std::shared_ptr<CredentialsProvider> MakeAssumeRoleProvider(
+    std::shared_ptr<CredentialsProvider> source, AssumeRoleOptions options,
+    std::shared_ptr<HttpTransport> transport, common::Clock& clock) {
   if (!transport) transport = MakeCurlTransport();
-  return std::make_shared<AssumeRoleProvider>(std::move(source), std::move(options), std::move(transport), clock);
+  return std::make_shared<AssumeRoleProvider>(std::move(source), std::move(options),
+                                              std::move(transport), clock);
 }
 
-std::shared_ptr<CredentialsProvider> MakeDefaultCredentialsProvider(const CredentialChainOptions& options,
-                                                                    const EnvLookup& env,
-                                                                    std::shared_ptr<HttpTransport> sts_transport,
-                                                                    common::Clock& clock) {
+std::shared_ptr<CredentialsProvider> MakeDefaultCredentialsProvider(
+    const CredentialChainOptions& options, const EnvLookup& env,
+    std::shared_ptr<HttpTransport> sts_transport, common::Clock& clock) {
   std::optional<Credentials> credentials;
   // 1. Configuration keys.
   if (!options.access_key_id.empty() || !options.secret_access_key.empty()) {
     if (options.access_key_id.empty() || options.secret_access_key.empty()) {
-      throw common::ConfigError(fmt::format("configuration has {} but no {}",
-                                            options.access_key_id.empty() ? "aws_secret_access_key" : "aws_access_key_id",
-                                            options.access_key_id.empty() ? "aws_access_key_id" : "aws_secret_access_key"));
+      throw common::ConfigError(fmt::format(
+          "configuration has {} but no {}",
+          options.access_key_id.empty() ? "aws_secret_access_key" : "aws_access_key_id",
+          options.access_key_id.empty() ? "aws_access_key_id" : "aws_secret_access_key"));
     }
     credentials.emplace();
     credentials->access_key_id = options.access_key_id;
@@ -385,21 +398,26 @@ std::shared_ptr<CredentialsProvider> MakeDefaultCredentialsProvider(const Creden
   if (profile.empty()) profile = NonEmpty(env, "AWS_PROFILE").value_or("default");
   ProfileFiles files = LocateProfileFiles(env);
   if (!credentials) {
-    std::string where = fmt::format("AWS profile '{}' (files {} and {})", profile,
-                                    files.credentials_path.empty() ? "<no HOME>" : files.credentials_path,
-                                    files.config_path.empty() ? "<no HOME>" : files.config_path);
-    credentials = CredentialsFromSettings(LoadProfile(env, profile), fmt::format("profile {}", profile), where);
+    std::string where =
+        fmt::format("AWS profile '{}' (files {} and {})", profile,
+                    files.credentials_path.empty() ? "<no HOME>" : files.credentials_path,
+                    files.config_path.empty() ? "<no HOME>" : files.config_path);
+    credentials = CredentialsFromSettings(LoadProfile(env, profile),
+                                          fmt::format("profile {}", profile), where);
   }
   if (!credentials) {
     throw common::AuthError(fmt::format(
-        "no AWS credentials found: tried configuration keys aws_access_key_id/aws_secret_access_key, "
-        "environment variables AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, and profile '{}' in {} and {}",
+        "no AWS credentials found: tried configuration keys "
+        "aws_access_key_id/aws_secret_access_key, "
+        "environment variables AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, and profile '{}' in {} and "
+        "{}",
         profile, files.credentials_path.empty() ? "<no credentials file>" : files.credentials_path,
         files.config_path.empty() ? "<no config file>" : files.config_path));
   }
   auto base = std::make_shared<StaticCredentialsProvider>(std::move(*credentials));
   if (options.assume_role.role_arn.empty()) return base;
-  return MakeAssumeRoleProvider(std::move(base), options.assume_role, std::move(sts_transport), clock);
+  return MakeAssumeRoleProvider(std::move(base), options.assume_role, std::move(sts_transport),
+                                clock);
 }
 
 }  // namespace ac::aws

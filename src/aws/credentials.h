@@ -33,7 +33,8 @@ class CredentialsProvider {
 /// Fixed keys (configuration or tests).
 class StaticCredentialsProvider final : public CredentialsProvider {
  public:
-  explicit StaticCredentialsProvider(Credentials credentials) : credentials_(std::move(credentials)) {}
+  explicit StaticCredentialsProvider(Credentials credentials)
+      : credentials_(std::move(credentials)) {}
   Credentials GetCredentials() override { return credentials_; }
 
  private:
@@ -59,11 +60,12 @@ std::map<std::string, std::string> LoadProfile(const EnvLookup& env, const std::
 /// Settings for STS AssumeRole.
 struct AssumeRoleOptions {
   std::string role_arn;
-  std::string external_id;   ///< optional
+  std::string external_id;  ///< optional
   std::string session_name = "athena-connector";
   std::chrono::seconds duration{3600};
   std::string region = "us-east-1";
-  std::string endpoint_url;  ///< optional override (tests); default https://sts.<region>.amazonaws.com
+  std::string
+      endpoint_url;  ///< optional override (tests); default https://sts.<region>.amazonaws.com
   /// Refresh this long before expiry.
   std::chrono::seconds refresh_margin{300};
 };
@@ -76,11 +78,11 @@ std::shared_ptr<CredentialsProvider> MakeAssumeRoleProvider(
 
 /// Inputs to the default chain.
 struct CredentialChainOptions {
-  std::string access_key_id;          ///< from configuration (with secret_access_key), optional
+  std::string access_key_id;  ///< from configuration (with secret_access_key), optional
   common::Secret secret_access_key;
   common::Secret session_token;
-  std::string profile;                ///< optional; else AWS_PROFILE, else "default"
-  AssumeRoleOptions assume_role;      ///< used when role_arn is non-empty
+  std::string profile;            ///< optional; else AWS_PROFILE, else "default"
+  AssumeRoleOptions assume_role;  ///< used when role_arn is non-empty
 };
 
 /// Chain: configuration keys -> environment -> shared credentials/config profile; wrapped in

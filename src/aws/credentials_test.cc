@@ -58,8 +58,9 @@ class TempDir {
 // Environment and INI files
 
 TEST(CredentialsFromEnvironmentTest, ReadsKeysAndSessionToken) {
-  auto credentials = CredentialsFromEnvironment(MapEnv(
-      {{"AWS_ACCESS_KEY_ID", "AKIDENV"}, {"AWS_SECRET_ACCESS_KEY", "envsecret"}, {"AWS_SESSION_TOKEN", "tok"}}));
+  auto credentials = CredentialsFromEnvironment(MapEnv({{"AWS_ACCESS_KEY_ID", "AKIDENV"},
+                                                        {"AWS_SECRET_ACCESS_KEY", "envsecret"},
+                                                        {"AWS_SESSION_TOKEN", "tok"}}));
   ASSERT_TRUE(credentials.has_value());
   EXPECT_EQ(credentials->access_key_id, "AKIDENV");
   EXPECT_EQ(credentials->secret_access_key.Reveal(), "envsecret");
@@ -69,8 +70,9 @@ TEST(CredentialsFromEnvironmentTest, ReadsKeysAndSessionToken) {
 }
 
 TEST(CredentialsFromEnvironmentTest, AcceptsLegacySecurityToken) {
-  auto credentials = CredentialsFromEnvironment(MapEnv(
-      {{"AWS_ACCESS_KEY_ID", "AKIDENV"}, {"AWS_SECRET_ACCESS_KEY", "envsecret"}, {"AWS_SECURITY_TOKEN", "legacy"}}));
+  auto credentials = CredentialsFromEnvironment(MapEnv({{"AWS_ACCESS_KEY_ID", "AKIDENV"},
+                                                        {"AWS_SECRET_ACCESS_KEY", "envsecret"},
+                                                        {"AWS_SECURITY_TOKEN", "legacy"}}));
   ASSERT_TRUE(credentials.has_value());
   EXPECT_EQ(credentials->session_token.Reveal(), "legacy");
 }
@@ -97,13 +99,16 @@ TEST(CredentialsFromEnvironmentTest, AbsentOrPartial) {
 }
 
 TEST(CredentialsFromEnvironmentTest, ParsesExpiration) {
-  auto credentials = CredentialsFromEnvironment(MapEnv({{"AWS_ACCESS_KEY_ID", "AKIDENV"},
-                                                        {"AWS_SECRET_ACCESS_KEY", "s"},
-                                                        {"AWS_CREDENTIAL_EXPIRATION", "2015-08-19T17:00:00Z"}}));
+  auto credentials =
+      CredentialsFromEnvironment(MapEnv({{"AWS_ACCESS_KEY_ID", "AKIDENV"},
+                                         {"AWS_SECRET_ACCESS_KEY", "s"},
+                                         {"AWS_CREDENTIAL_EXPIRATION", "2015-08-19T17:00:00Z"}}));
   ASSERT_TRUE(credentials.has_value());
   ASSERT_TRUE(credentials->expiration.has_value());
-  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(credentials->expiration->time_since_epoch()).count(),
-            1440003600);
+  EXPECT_EQ(
+      std::chrono::duration_cast<std::chrono::seconds>(credentials->expiration->time_since_epoch())
+          .count(),
+      1440003600);
 }
 
 TEST(ParseIniTest, SectionsCommentsAndWhitespace) {
@@ -147,7 +152,8 @@ TEST(LoadProfileTest, MergesBothFilesCredentialsWin) {
                                  "aws_access_key_id = AKIDCONFIG\n"
                                  "region = eu-central-1\n"
                                  "role_arn = arn:aws:iam::1:role/x\n");
-  EnvLookup env = MapEnv({{"AWS_SHARED_CREDENTIALS_FILE", credentials}, {"AWS_CONFIG_FILE", config}});
+  EnvLookup env =
+      MapEnv({{"AWS_SHARED_CREDENTIALS_FILE", credentials}, {"AWS_CONFIG_FILE", config}});
   auto settings = LoadProfile(env, "dev");
   EXPECT_EQ(settings["aws_access_key_id"], "AKIDCRED");
   EXPECT_EQ(settings["aws_secret_access_key"], "credsecret");
@@ -158,7 +164,8 @@ TEST(LoadProfileTest, MergesBothFilesCredentialsWin) {
 TEST(LoadProfileTest, DefaultProfileInConfigAndHomeFiles) {
   TempDir dir;
   dir.Write(".aws/config", "[default]\nregion = us-west-2\naws_access_key_id = AKIDCFG\n");
-  dir.Write(".aws/credentials", "[default]\naws_secret_access_key = homesecret\n[other]\naws_access_key_id = X\n");
+  dir.Write(".aws/credentials",
+            "[default]\naws_secret_access_key = homesecret\n[other]\naws_access_key_id = X\n");
   auto settings = LoadProfile(MapEnv({{"HOME", dir.path()}}), "default");
   EXPECT_EQ(settings["region"], "us-west-2");
   EXPECT_EQ(settings["aws_access_key_id"], "AKIDCFG");
@@ -181,7 +188,9 @@ class CredentialChainTest : public ::testing::Test {
                                    "aws_access_key_id = AKIDWORK\n"
                                    "aws_secret_access_key = worksecret\n"
                                    "aws_session_token = worktoken\n");
-    config_path_ = dir_.Write("config", "[profile cfgonly]\naws_access_key_id = AKIDCFGONLY\naws_secret_access_key = c\n");
+    config_path_ = dir_.Write(
+        "config",
+        "[profile cfgonly]\naws_access_key_id = AKIDCFGONLY\naws_secret_access_key = c\n");
   }
   std::map<std::string, std::string> FileEnv() const {
     return {{"AWS_SHARED_CREDENTIALS_FILE", credentials_path_}, {"AWS_CONFIG_FILE", config_path_}};
@@ -191,7 +200,8 @@ class CredentialChainTest : public ::testing::Test {
     env["AWS_SECRET_ACCESS_KEY"] = "envsecret";
     return env;
   }
-  Credentials Resolve(const CredentialChainOptions& options, const std::map<std::string, std::string>& env) {
+  Credentials Resolve(const CredentialChainOptions& options,
+                      const std::map<std::string, std::string>& env) {
     return MakeDefaultCredentialsProvider(options, MapEnv(env), nullptr, clock_)->GetCredentials();
   }
 
@@ -276,14 +286,20 @@ std::string AssumeRoleReply(const std::string& key_id, const std::string& expira
          "    <AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/athena-reader/s</Arn>"
          "<AssumedRoleId>ARO123:s</AssumedRoleId></AssumedRoleUser>\n"
          "    <Credentials>\n"
-         "      <AccessKeyId>" + key_id + "</AccessKeyId>\n"
+         "      <AccessKeyId>" +
+         key_id +
+         "</AccessKeyId>\n"
          "      <SecretAccessKey>temp/secret&amp;key</SecretAccessKey>\n"
          "      <SessionToken>session&#43;token</SessionToken>\n"
-         "      <Expiration>" + expiration + "</Expiration>\n"
+         "      <Expiration>" +
+         expiration +
+         "</Expiration>\n"
          "    </Credentials>\n"
          "    <PackedPolicySize>6</PackedPolicySize>\n"
          "  </AssumeRoleResult>\n"
-         "  <ResponseMetadata><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ResponseMetadata>\n"
+         "  "
+         "<ResponseMetadata><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></"
+         "ResponseMetadata>\n"
          "</AssumeRoleResponse>\n";
 }
 
@@ -301,8 +317,9 @@ class AssumeRoleTest : public ::testing::Test {
     server_.server().Post("/", [this, reply](const httplib::Request& req, httplib::Response& res) {
       {
         std::lock_guard<std::mutex> lock(mutex_);
-        seen_.push_back({req.body, req.get_header_value("Authorization"), req.get_header_value("Content-Type"),
-                         req.get_header_value("X-Amz-Security-Token"), req.get_header_value("X-Amz-Date")});
+        seen_.push_back(
+            {req.body, req.get_header_value("Authorization"), req.get_header_value("Content-Type"),
+             req.get_header_value("X-Amz-Security-Token"), req.get_header_value("X-Amz-Date")});
       }
       reply(res);
     });
@@ -360,9 +377,10 @@ TEST_F(AssumeRoleTest, SendsSignedQueryRequestAndParsesReply) {
   EXPECT_EQ(requests[0].amz_date, "20150819T160000Z");
   EXPECT_EQ(requests[0].security_token, "sourcetoken");
   const std::string& authorization = requests[0].authorization;
-  EXPECT_EQ(authorization.rfind("AWS4-HMAC-SHA256 Credential=AKIDSOURCE/20150819/eu-west-1/sts/aws4_request, "
-                                "SignedHeaders=",
-                                0),
+  EXPECT_EQ(authorization.rfind(
+                "AWS4-HMAC-SHA256 Credential=AKIDSOURCE/20150819/eu-west-1/sts/aws4_request, "
+                "SignedHeaders=",
+                0),
             0u)
       << authorization;
   EXPECT_NE(authorization.find("x-amz-date"), std::string::npos) << authorization;
@@ -404,8 +422,10 @@ TEST_F(AssumeRoleTest, AccessDeniedIsPermissionErrorWithoutSecrets) {
   StartServer([](httplib::Response& res) {
     res.status = 403;
     res.set_content(
-        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>"
-        "<Code>AccessDenied</Code><Message>User: arn:aws:iam::123456789012:user/bob is not authorized to perform: "
+        "<ErrorResponse "
+        "xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>"
+        "<Code>AccessDenied</Code><Message>User: arn:aws:iam::123456789012:user/bob is not "
+        "authorized to perform: "
         "sts:AssumeRole on resource: arn:aws:iam::123456789012:role/athena-reader</Message></Error>"
         "<RequestId>req-42</RequestId></ErrorResponse>",
         "text/xml");
@@ -430,7 +450,8 @@ TEST_F(AssumeRoleTest, InvalidTokenIsAuthError) {
     res.status = 403;
     res.set_content(
         "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>"
-        "<Message>The security token included in the request is invalid.</Message></Error></ErrorResponse>",
+        "<Message>The security token included in the request is "
+        "invalid.</Message></Error></ErrorResponse>",
         "text/xml");
   });
   try {

@@ -24,7 +24,8 @@ void GlobalInitOnce() {
   std::call_once(once, [] {
     CURLcode code = curl_global_init(CURL_GLOBAL_DEFAULT);
     if (code != CURLE_OK) {
-      throw common::InternalError(fmt::format("curl_global_init failed: {}", curl_easy_strerror(code)));
+      throw common::InternalError(
+          fmt::format("curl_global_init failed: {}", curl_easy_strerror(code)));
     }
   });
 }
@@ -113,7 +114,8 @@ size_t CurlTransport::OnHeader(char* data, size_t size, size_t count, void* user
     size_t space = line.find(' ');
     if (space != std::string_view::npos) {
       int status = 0;
-      for (size_t i = space + 1; i < line.size() && std::isdigit(static_cast<unsigned char>(line[i])); ++i) {
+      for (size_t i = space + 1;
+           i < line.size() && std::isdigit(static_cast<unsigned char>(line[i])); ++i) {
         status = status * 10 + (line[i] - '0');
       }
       exchange->current_status = status;
@@ -186,7 +188,8 @@ HttpResponse CurlTransport::Send(const HttpRequest& request, const BodyCallback&
     if (!ca_.found()) {
       // A machine without trust stays so: one configuration error, never retried.
       throw common::ConfigError(fmt::format(
-          "HTTPS {}: no CA certificates found (looked for {} and {}); install the ca-certificates package or set "
+          "HTTPS {}: no CA certificates found (looked for {} and {}); install the ca-certificates "
+          "package or set "
           "ca_bundle to a PEM file of trusted CAs",
           request.url.HostHeader(), CaBundleCandidates().front(), CaDirectoryCandidates().back()));
     }
@@ -197,8 +200,10 @@ HttpResponse CurlTransport::Send(const HttpRequest& request, const BodyCallback&
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeouts.connect.count()));
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(timeouts.total.count()));
   if (timeouts.low_speed_bytes_per_second > 0 && timeouts.low_speed_window.count() > 0) {
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, static_cast<long>(timeouts.low_speed_bytes_per_second));
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(timeouts.low_speed_window.count()));
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT,
+                     static_cast<long>(timeouts.low_speed_bytes_per_second));
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
+                     static_cast<long>(timeouts.low_speed_window.count()));
   }
 
   // Method and body.
@@ -212,7 +217,8 @@ HttpResponse CurlTransport::Send(const HttpRequest& request, const BodyCallback&
     if (method == "POST" || method == "PUT" || method == "PATCH" || !request.body.empty()) {
       curl_easy_setopt(h, CURLOPT_POST, 1L);
       curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
-      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(request.body.size()));
     }
   }
 
@@ -248,15 +254,17 @@ HttpResponse CurlTransport::Send(const HttpRequest& request, const BodyCallback&
         fmt::format("HTTP {} {}: transfer aborted by the body consumer", method, request.url.host));
   }
   if (code != CURLE_OK) {
-    std::string detail = error_buffer[0] != '\0' ? std::string(TrimLine(error_buffer)) : curl_easy_strerror(code);
+    std::string detail =
+        error_buffer[0] != '\0' ? std::string(TrimLine(error_buffer)) : curl_easy_strerror(code);
     throw TransportError(ReasonFor(code),
                          fmt::format("HTTP {} {}: {}", method, request.url.HostHeader(), detail));
   }
   long status = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
   if (status <= 0) {
-    throw TransportError(TransportError::Reason::kOther,
-                         fmt::format("HTTP {} {}: no response status", method, request.url.HostHeader()));
+    throw TransportError(
+        TransportError::Reason::kOther,
+        fmt::format("HTTP {} {}: no response status", method, request.url.HostHeader()));
   }
   exchange.response.status = static_cast<int>(status);
   return std::move(exchange.response);

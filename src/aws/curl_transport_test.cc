@@ -78,31 +78,34 @@ TEST(CurlTransportTest, StreamsBodyInChunks) {
   constexpr size_t kChunkBytes = 64 * 1024;
   constexpr int kChunks = 8;
   server.server().Get("/big", [&](const httplib::Request&, httplib::Response& res) {
-    res.set_chunked_content_provider("application/octet-stream", [&](size_t offset, httplib::DataSink& sink) {
-      size_t index = offset / kChunkBytes;
-      if (index >= kChunks) {
-        sink.done();
-        return true;
-      }
-      std::string chunk(kChunkBytes, static_cast<char>('a' + index));
-      sink.write(chunk.data(), chunk.size());
-      return true;
-    });
+    res.set_chunked_content_provider(
+        "application/octet-stream", [&](size_t offset, httplib::DataSink& sink) {
+          size_t index = offset / kChunkBytes;
+          if (index >= kChunks) {
+            sink.done();
+            return true;
+          }
+          std::string chunk(kChunkBytes, static_cast<char>('a' + index));
+          sink.write(chunk.data(), chunk.size());
+          return true;
+        });
   });
   server.Start();
 
   auto transport = MakeCurlTransport();
   std::string received;
   int callbacks = 0;
-  HttpResponse response = transport->Send(Request(server.url(), "GET", "/big"), [&](std::string_view chunk) {
-    ++callbacks;
-    received.append(chunk);
-    return true;
-  });
+  HttpResponse response =
+      transport->Send(Request(server.url(), "GET", "/big"), [&](std::string_view chunk) {
+        ++callbacks;
+        received.append(chunk);
+        return true;
+      });
   EXPECT_EQ(response.status, 200);
   EXPECT_TRUE(response.body.empty());
   ASSERT_EQ(received.size(), kChunkBytes * kChunks);
-  for (int i = 0; i < kChunks; ++i) EXPECT_EQ(received[i * kChunkBytes], static_cast<char>('a' + i));
+  for (int i = 0; i < kChunks; ++i)
+    EXPECT_EQ(received[i * kChunkBytes], static_cast<char>('a' + i));
   EXPECT_GT(callbacks, 1);
 }
 
@@ -136,9 +139,10 @@ TEST(CurlTransportTest, BodyCallbackExceptionPropagates) {
   });
   server.Start();
   auto transport = MakeCurlTransport();
-  EXPECT_THROW(transport->Send(Request(server.url(), "GET", "/"),
-                               [](std::string_view) -> bool { throw std::logic_error("consumer failed"); }),
-               std::logic_error);
+  EXPECT_THROW(
+      transport->Send(Request(server.url(), "GET", "/"),
+                      [](std::string_view) -> bool { throw std::logic_error("consumer failed"); }),
+      std::logic_error);
 }
 
 TEST(CurlTransportTest, ErrorBodyIsBufferedNotStreamed) {
@@ -150,10 +154,11 @@ TEST(CurlTransportTest, ErrorBodyIsBufferedNotStreamed) {
   server.Start();
   auto transport = MakeCurlTransport();
   int callbacks = 0;
-  HttpResponse response = transport->Send(Request(server.url(), "GET", "/missing"), [&](std::string_view) {
-    ++callbacks;
-    return true;
-  });
+  HttpResponse response =
+      transport->Send(Request(server.url(), "GET", "/missing"), [&](std::string_view) {
+        ++callbacks;
+        return true;
+      });
   EXPECT_EQ(response.status, 404);
   EXPECT_EQ(callbacks, 0);
   EXPECT_EQ(response.body, "<Error><Code>NoSuchKey</Code></Error>");
@@ -276,7 +281,8 @@ TEST(CurlTransportTest, StatusAndHeadersComeFromTheFinalResponse) {
   RawSocketServer server([](int, const std::string&) {
     return std::string(
         "HTTP/1.1 100 Continue\r\nX-Interim: yes\r\n\r\n"
-        "HTTP/1.1 503 Service Unavailable\r\nX-Final: yes\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy");
+        "HTTP/1.1 503 Service Unavailable\r\nX-Final: yes\r\nContent-Length: 4\r\nConnection: "
+        "close\r\n\r\nbusy");
   });
   auto transport = MakeCurlTransport();
   HttpResponse response = transport->Send(Request(server.url(), "GET", "/"));

@@ -1,8 +1,8 @@
 #pragma once
 
-// Test helper: an in-memory S3 behind the HttpTransport interface (GetObject with Range, HeadObject,
-// ListObjectsV2, DeleteObject; path-style and virtual-hosted addressing), with fault injection:
-// bodies cut after some bytes, 403s, 503s. Test-only; included by *_test.cc.
+// Test helper: an in-memory S3 behind the HttpTransport interface (GetObject with Range,
+// HeadObject, ListObjectsV2, DeleteObject; path-style and virtual-hosted addressing), with fault
+// injection: bodies cut after some bytes, 403s, 503s. Test-only; included by *_test.cc.
 
 #include <algorithm>
 #include <atomic>
@@ -74,7 +74,8 @@ inline std::string QueryParam(const std::string& query, const std::string& name)
     const std::string pair = query.substr(pos, amp - pos);
     const size_t eq = pair.find('=');
     if (pair.substr(0, eq) == name) {
-      return eq == std::string::npos ? std::string() : common::UriDecode(pair.substr(eq + 1)).value_or("");
+      return eq == std::string::npos ? std::string()
+                                     : common::UriDecode(pair.substr(eq + 1)).value_or("");
     }
     pos = amp + 1;
   }
@@ -128,8 +129,11 @@ class FakeS3Transport final : public HttpTransport {
       if (const int status = fail_with(r); status != 0) {
         response.status = status;
         if (r.method != "HEAD") {
-          const char* code = status == 403 ? "AccessDenied" : status == 503 ? "SlowDown" : "InternalError";
-          response.body = std::string("<Error><Code>") + code + "</Code><Message>injected</Message></Error>";
+          const char* code = status == 403   ? "AccessDenied"
+                             : status == 503 ? "SlowDown"
+                                             : "InternalError";
+          response.body =
+              std::string("<Error><Code>") + code + "</Code><Message>injected</Message></Error>";
         }
         return response;
       }
@@ -149,7 +153,9 @@ class FakeS3Transport final : public HttpTransport {
       if (it == fake_->objects.end()) {
         response.status = 404;
         if (r.method != "HEAD") {
-          response.body = "<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>";
+          response.body =
+              "<Error><Code>NoSuchKey</Code><Message>The specified key does not "
+              "exist.</Message></Error>";
         }
         return response;
       }
@@ -172,22 +178,27 @@ class FakeS3Transport final : public HttpTransport {
       if (dash + 1 < spec.size()) last = std::min<size_t>(last, std::stoull(spec.substr(dash + 1)));
       if (first >= data.size()) {
         response.status = 416;
-        response.body = "<Error><Code>InvalidRange</Code><Message>The requested range is not satisfiable</Message></Error>";
+        response.body =
+            "<Error><Code>InvalidRange</Code><Message>The requested range is not "
+            "satisfiable</Message></Error>";
         return response;
       }
       response.status = 206;
     }
     const std::string body = data.empty() ? std::string() : data.substr(first, last - first + 1);
-    const size_t deliver = cut_after ? std::min(cut_after(r, body.size()), body.size()) : body.size();
+    const size_t deliver =
+        cut_after ? std::min(cut_after(r, body.size()), body.size()) : body.size();
     for (size_t at = 0; at < deliver; at += fake_->chunk_bytes) {
-      const std::string_view chunk = std::string_view(body).substr(at, std::min(fake_->chunk_bytes, deliver - at));
+      const std::string_view chunk =
+          std::string_view(body).substr(at, std::min(fake_->chunk_bytes, deliver - at));
       if (on_body) {
         if (!on_body(chunk)) throw common::CancelledError("body callback aborted");
       } else {
         response.body.append(chunk);
       }
     }
-    if (deliver < body.size()) throw TransportError(TransportError::Reason::kReset, "injected connection reset");
+    if (deliver < body.size())
+      throw TransportError(TransportError::Reason::kReset, "injected connection reset");
     return response;
   }
 
@@ -204,21 +215,25 @@ class FakeS3Transport final : public HttpTransport {
         if (key.rfind(prefix, 0) == 0 && key > token) keys.emplace_back(key, data.size());
       }
     }
-    std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult><Name>" + r.bucket +
-                       "</Name><EncodingType>url</EncodingType>";
+    std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult><Name>" +
+                       r.bucket + "</Name><EncodingType>url</EncodingType>";
     const bool truncated = keys.size() > fake_->max_list_keys;
     if (truncated) keys.resize(fake_->max_list_keys);
     for (const auto& [key, size] : keys) {
-      body += "<Contents><Key>" + common::UriEncode(key, true) + "</Key><Size>" + std::to_string(size) +
-              "</Size><ETag>&quot;x&quot;</ETag></Contents>";
+      body += "<Contents><Key>" + common::UriEncode(key, true) + "</Key><Size>" +
+              std::to_string(size) + "</Size><ETag>&quot;x&quot;</ETag></Contents>";
     }
     body += std::string("<IsTruncated>") + (truncated ? "true" : "false") + "</IsTruncated>";
-    if (truncated) body += "<NextContinuationToken>" + common::XmlEscape(keys.back().first) + "</NextContinuationToken>";
+    if (truncated)
+      body += "<NextContinuationToken>" + common::XmlEscape(keys.back().first) +
+              "</NextContinuationToken>";
     body += "</ListBucketResult>";
     HttpResponse response;
     response.status = 200;
-    if (on_body) on_body(body);
-    else response.body = std::move(body);
+    if (on_body)
+      on_body(body);
+    else
+      response.body = std::move(body);
     return response;
   }
 
@@ -226,9 +241,10 @@ class FakeS3Transport final : public HttpTransport {
 };
 
 /// A ServiceClient for service "s3" at `base_url` whose transports talk to `fake`.
-inline std::shared_ptr<ServiceClient> MakeFakeS3Service(std::shared_ptr<FakeS3> fake, common::Clock& clock,
-                                                        const std::string& base_url = "http://127.0.0.1:9",
-                                                        const common::CancellationToken* cancel = nullptr) {
+inline std::shared_ptr<ServiceClient> MakeFakeS3Service(
+    std::shared_ptr<FakeS3> fake, common::Clock& clock,
+    const std::string& base_url = "http://127.0.0.1:9",
+    const common::CancellationToken* cancel = nullptr) {
   ServiceEndpoint endpoint{"s3", "us-east-1", Url::Parse(base_url)};
   Credentials credentials;
   credentials.access_key_id = "AKIDEXAMPLE";
@@ -236,9 +252,9 @@ inline std::shared_ptr<ServiceClient> MakeFakeS3Service(std::shared_ptr<FakeS3> 
   auto provider = std::make_shared<StaticCredentialsProvider>(credentials);
   RetryOptions retry_options;
   retry_options.seed = 7;
-  return std::make_shared<ServiceClient>(endpoint, provider,
-                                         [fake] { return std::make_unique<FakeS3Transport>(fake); },
-                                         std::make_shared<RetryPolicy>(retry_options), clock, ParseXmlError, cancel);
+  return std::make_shared<ServiceClient>(
+      endpoint, provider, [fake] { return std::make_unique<FakeS3Transport>(fake); },
+      std::make_shared<RetryPolicy>(retry_options), clock, ParseXmlError, cancel);
 }
 
 }  // namespace ac::aws::testing

@@ -69,9 +69,9 @@ class TransportError : public std::runtime_error {
 
 struct HttpTimeouts {
   std::chrono::milliseconds connect{10'000};
-  std::chrono::milliseconds total{300'000};          ///< whole exchange; 0 = none
-  uint32_t low_speed_bytes_per_second = 1;           ///< abort when slower than this ...
-  std::chrono::seconds low_speed_window{60};         ///< ... for this long
+  std::chrono::milliseconds total{300'000};   ///< whole exchange; 0 = none
+  uint32_t low_speed_bytes_per_second = 1;    ///< abort when slower than this ...
+  std::chrono::seconds low_speed_window{60};  ///< ... for this long
 };
 
 struct HttpTransportOptions {

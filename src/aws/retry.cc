@@ -25,17 +25,20 @@ std::optional<std::chrono::milliseconds> RetryPolicy::OnFailure(int attempt, Fai
   return OnFailure(attempt, failure, options_.max_attempts);
 }
 
-std::optional<std::chrono::milliseconds> RetryPolicy::OnFailure(int attempt, FailureClass failure, int max_attempts) {
+std::optional<std::chrono::milliseconds> RetryPolicy::OnFailure(int attempt, FailureClass failure,
+                                                                int max_attempts) {
   if (failure == FailureClass::kNone || failure == FailureClass::kNonRetryable) return std::nullopt;
   if (attempt < 1 || attempt >= max_attempts) return std::nullopt;
-  const int cost = failure == FailureClass::kTimeout ? options_.timeout_retry_cost : options_.retry_cost;
+  const int cost =
+      failure == FailureClass::kTimeout ? options_.timeout_retry_cost : options_.retry_cost;
 
-  const auto base = failure == FailureClass::kThrottling ? options_.throttle_base_delay : options_.base_delay;
+  const auto base =
+      failure == FailureClass::kThrottling ? options_.throttle_base_delay : options_.base_delay;
   const double max_ms = static_cast<double>(std::max<int64_t>(options_.max_delay.count(), 0));
   // 2^(attempt-1) overflows nothing as a double; the cap keeps the product finite and bounded.
-  const double ceiling_ms =
-      std::min(static_cast<double>(std::max<int64_t>(base.count(), 0)) * std::ldexp(1.0, std::min(attempt - 1, 1000)),
-               max_ms);
+  const double ceiling_ms = std::min(static_cast<double>(std::max<int64_t>(base.count(), 0)) *
+                                         std::ldexp(1.0, std::min(attempt - 1, 1000)),
+                                     max_ms);
 
   std::lock_guard<std::mutex> lock(mutex_);
   if (tokens_ < cost) return std::nullopt;
@@ -48,7 +51,8 @@ std::optional<std::chrono::milliseconds> RetryPolicy::OnFailure(int attempt, Fai
 void RetryPolicy::OnSuccess(std::optional<FailureClass> retried_class) {
   int refund = 1;
   if (retried_class.has_value()) {
-    refund = *retried_class == FailureClass::kTimeout ? options_.timeout_retry_cost : options_.retry_cost;
+    refund = *retried_class == FailureClass::kTimeout ? options_.timeout_retry_cost
+                                                      : options_.retry_cost;
   }
   std::lock_guard<std::mutex> lock(mutex_);
   tokens_ = std::min(options_.quota_tokens, tokens_ + refund);
@@ -59,8 +63,9 @@ int RetryPolicy::available_tokens() const {
   return tokens_;
 }
 
-RetryAttempts::RetryAttempts(RetryPolicy& policy, common::Clock& clock, const common::CancellationToken* cancel,
-                             std::string what, int max_attempts)
+RetryAttempts::RetryAttempts(RetryPolicy& policy, common::Clock& clock,
+                             const common::CancellationToken* cancel, std::string what,
+                             int max_attempts)
     : policy_(policy),
       clock_(clock),
       cancel_(cancel),
@@ -68,7 +73,8 @@ RetryAttempts::RetryAttempts(RetryPolicy& policy, common::Clock& clock, const co
       max_attempts_(max_attempts > 0 ? max_attempts : policy.options().max_attempts) {}
 
 bool RetryAttempts::Retry(FailureClass failure) {
-  const std::optional<std::chrono::milliseconds> delay = policy_.OnFailure(attempt_, failure, max_attempts_);
+  const std::optional<std::chrono::milliseconds> delay =
+      policy_.OnFailure(attempt_, failure, max_attempts_);
   if (!delay) return false;
   retried_ = failure;
   if (clock_.SleepFor(*delay, cancel_)) {

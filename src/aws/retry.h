@@ -29,7 +29,7 @@ struct RetryOptions {
   int quota_tokens = 500;                              ///< retry budget per client
   int retry_cost = 5;
   int timeout_retry_cost = 10;
-  uint64_t seed = 0;                                   ///< 0: random seed
+  uint64_t seed = 0;  ///< 0: random seed
 };
 
 /// AWS "standard" retry mode: full-jitter exponential backoff with a cap, and a per-client retry
@@ -45,7 +45,8 @@ class RetryPolicy {
   std::optional<std::chrono::milliseconds> OnFailure(int attempt, FailureClass failure);
   /// The same for an operation with an attempt limit of its own (query_max_attempts) instead of
   /// options().max_attempts.
-  std::optional<std::chrono::milliseconds> OnFailure(int attempt, FailureClass failure, int max_attempts);
+  std::optional<std::chrono::milliseconds> OnFailure(int attempt, FailureClass failure,
+                                                     int max_attempts);
   /// Records a success; `retried_class` is the class of the last retried failure, if any.
   void OnSuccess(std::optional<FailureClass> retried_class);
 

@@ -13,13 +13,17 @@
 namespace ac::aws {
 namespace {
 
-bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool IsLowerAlnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
 
 bool LooksLikeIpv4(std::string_view text) {
   int dots = 0;
   for (const char c : text) {
-    if (c == '.') ++dots;
-    else if (c < '0' || c > '9') return false;
+    if (c == '.')
+      ++dots;
+    else if (c < '0' || c > '9')
+      return false;
   }
   return dots == 3;
 }
@@ -28,7 +32,8 @@ bool LooksLikeIpv4(std::string_view text) {
 /// be addressed as `<bucket>.s3.<region>...`.
 bool IsAwsRegionalS3Host(std::string_view host) {
   if (host.substr(0, 3) != "s3.") return false;
-  for (std::string_view suffix : {std::string_view(".amazonaws.com"), std::string_view(".amazonaws.com.cn")}) {
+  for (std::string_view suffix :
+       {std::string_view(".amazonaws.com"), std::string_view(".amazonaws.com.cn")}) {
     if (host.size() > 3 + suffix.size() && host.substr(host.size() - suffix.size()) == suffix) {
       const std::string_view region = host.substr(3, host.size() - 3 - suffix.size());
       return !region.empty() && region.find('.') == std::string_view::npos;
@@ -78,7 +83,8 @@ std::optional<S3Uri> S3Uri::TryParse(std::string_view uri) {
 
 S3Uri S3Uri::Parse(std::string_view uri, std::string_view what) {
   std::optional<S3Uri> parsed = TryParse(uri);
-  if (!parsed) throw common::ProtocolError(fmt::format("{} '{}' is not an s3://bucket/key URI", what, uri));
+  if (!parsed)
+    throw common::ProtocolError(fmt::format("{} '{}' is not an s3://bucket/key URI", what, uri));
   return *parsed;
 }
 
@@ -108,7 +114,8 @@ S3Client::~S3Client() = default;
 
 ServiceClient& S3Client::ClientFor(const std::string& bucket, std::string& path_prefix) {
   const Url& base = service_->endpoint().base_url;
-  if (force_path_style_ || !aws_endpoint_ || !IsVirtualHostableBucket(bucket, base.scheme == "https")) {
+  if (force_path_style_ || !aws_endpoint_ ||
+      !IsVirtualHostableBucket(bucket, base.scheme == "https")) {
     path_prefix = "/" + common::UriEncode(bucket);
     return *service_;
   }
@@ -125,8 +132,8 @@ ServiceClient& S3Client::ClientFor(const std::string& bucket, std::string& path_
   return *client;
 }
 
-HttpRequest S3Client::ObjectRequest(const std::string& method, const std::string& bucket, const std::string& key,
-                                    ServiceClient*& client) {
+HttpRequest S3Client::ObjectRequest(const std::string& method, const std::string& bucket,
+                                    const std::string& key, ServiceClient*& client) {
   std::string prefix;
   client = &ClientFor(bucket, prefix);
   HttpRequest request;
@@ -143,8 +150,9 @@ S3ObjectInfo S3Client::HeadObject(const std::string& bucket, const std::string& 
   const std::string length = HeaderOr(response, "Content-Length");
   info.size = ParseInt64(length, -1);
   if (info.size < 0) {
-    throw common::ProtocolError(fmt::format("S3 HeadObject of s3://{}/{} returned no valid Content-Length ('{}')",
-                                            bucket, key, length));
+    throw common::ProtocolError(
+        fmt::format("S3 HeadObject of s3://{}/{} returned no valid Content-Length ('{}')", bucket,
+                    key, length));
   }
   info.etag = HeaderOr(response, "ETag");
   info.last_modified = HeaderOr(response, "Last-Modified");
@@ -153,8 +161,8 @@ S3ObjectInfo S3Client::HeadObject(const std::string& bucket, const std::string& 
   return info;
 }
 
-HttpResponse S3Client::GetObjectRange(const std::string& bucket, const std::string& key, int64_t first, int64_t last,
-                                      const BodyCallback& on_body) {
+HttpResponse S3Client::GetObjectRange(const std::string& bucket, const std::string& key,
+                                      int64_t first, int64_t last, const BodyCallback& on_body) {
   ServiceClient* client = nullptr;
   HttpRequest request = ObjectRequest("GET", bucket, key, client);
   if (first > 0 || last >= 0) {
@@ -164,13 +172,15 @@ HttpResponse S3Client::GetObjectRange(const std::string& bucket, const std::stri
   return client->Send("GetObject", std::move(request), on_body);
 }
 
-int64_t S3Client::DownloadRange(const std::string& bucket, const std::string& key, int64_t first, int64_t last,
-                                const BodyCallback& on_body, const common::CancellationToken* cancel) {
+int64_t S3Client::DownloadRange(const std::string& bucket, const std::string& key, int64_t first,
+                                int64_t last, const BodyCallback& on_body,
+                                const common::CancellationToken* cancel) {
   const int64_t wanted = last >= 0 ? last - first + 1 : -1;
   int64_t received = 0;
   bool abandoned = false;
   const BodyCallback take = [&](std::string_view chunk) {
-    if (wanted >= 0) chunk = chunk.substr(0, static_cast<size_t>(std::max<int64_t>(wanted - received, 0)));
+    if (wanted >= 0)
+      chunk = chunk.substr(0, static_cast<size_t>(std::max<int64_t>(wanted - received, 0)));
     if (!on_body(chunk)) {
       abandoned = true;
       return false;
@@ -185,8 +195,8 @@ int64_t S3Client::DownloadRange(const std::string& bucket, const std::string& ke
     try {
       GetObjectRange(bucket, key, first + before, last, take);
       if (wanted >= 0 && received < wanted) {
-        throw common::TransientError(
-            fmt::format("{} returned {} of the {} bytes requested", what, received - before, wanted - before));
+        throw common::TransientError(fmt::format("{} returned {} of the {} bytes requested", what,
+                                                 received - before, wanted - before));
       }
       break;
     } catch (const common::TransientError&) {
@@ -217,7 +227,8 @@ S3ListPage S3Client::ListObjectsV2(const std::string& bucket, const std::string&
   request.url.path = path_prefix.empty() ? "/" : path_prefix;
   // Canonical (sorted) order; the signer re-sorts anyway.
   std::string query;
-  if (!continuation_token.empty()) query += "continuation-token=" + common::UriEncode(continuation_token) + "&";
+  if (!continuation_token.empty())
+    query += "continuation-token=" + common::UriEncode(continuation_token) + "&";
   query += "encoding-type=url&list-type=2";
   query += fmt::format("&max-keys={}", max_keys);
   if (!prefix.empty()) query += "&prefix=" + common::UriEncode(prefix);
@@ -228,7 +239,8 @@ S3ListPage S3Client::ListObjectsV2(const std::string& bucket, const std::string&
   const std::string_view body = response.body;
   const std::optional<std::string_view> result = common::FindXmlElement(body, "ListBucketResult");
   if (!result) {
-    throw common::ProtocolError(fmt::format("S3 ListObjectsV2 of s3://{}/{} returned no ListBucketResult", bucket, prefix));
+    throw common::ProtocolError(
+        fmt::format("S3 ListObjectsV2 of s3://{}/{} returned no ListBucketResult", bucket, prefix));
   }
   const bool url_encoded = common::XmlElementText(*result, "EncodingType").value_or("") == "url";
   for (const std::string_view contents : common::FindXmlElements(*result, "Contents")) {
@@ -244,15 +256,18 @@ S3ListPage S3Client::ListObjectsV2(const std::string& bucket, const std::string&
     page.common_prefixes.push_back(url_encoded ? DecodeListedKey(text) : text);
   }
   page.truncated = common::XmlElementText(*result, "IsTruncated").value_or("") == "true";
-  page.next_continuation_token = common::XmlElementText(*result, "NextContinuationToken").value_or("");
+  page.next_continuation_token =
+      common::XmlElementText(*result, "NextContinuationToken").value_or("");
   if (page.truncated && page.next_continuation_token.empty()) {
     throw common::ProtocolError(
-        fmt::format("S3 ListObjectsV2 of s3://{}/{} is truncated but has no NextContinuationToken", bucket, prefix));
+        fmt::format("S3 ListObjectsV2 of s3://{}/{} is truncated but has no NextContinuationToken",
+                    bucket, prefix));
   }
   return page;
 }
 
-std::vector<S3ListedObject> S3Client::ListAllObjects(const std::string& bucket, const std::string& prefix) {
+std::vector<S3ListedObject> S3Client::ListAllObjects(const std::string& bucket,
+                                                     const std::string& prefix) {
   std::vector<S3ListedObject> all;
   std::string token;
   do {

@@ -42,8 +42,8 @@ bool IsVirtualHostableBucket(std::string_view bucket, bool https);
 
 /// HeadObject's answer.
 struct S3ObjectInfo {
-  int64_t size = 0;                 ///< Content-Length
-  std::string etag;                 ///< as sent, quotes included
+  int64_t size = 0;  ///< Content-Length
+  std::string etag;  ///< as sent, quotes included
   std::string last_modified;
   std::string server_side_encryption;  ///< x-amz-server-side-encryption: AES256, aws:kms, ...
   std::string sse_kms_key_id;          ///< x-amz-server-side-encryption-aws-kms-key-id
@@ -81,8 +81,8 @@ class S3Client {
   /// Throws AwsError (e.g. InvalidRange 416, NoSuchKey 404, AccessDenied 403),
   /// common::TransientError when the transfer broke (after `on_body` may have received some bytes:
   /// the caller re-requests the rest), common::CancelledError.
-  HttpResponse GetObjectRange(const std::string& bucket, const std::string& key, int64_t first, int64_t last,
-                              const BodyCallback& on_body);
+  HttpResponse GetObjectRange(const std::string& bucket, const std::string& key, int64_t first,
+                              int64_t last, const BodyCallback& on_body);
   /// Like GetObjectRange, resuming a transfer that breaks after delivering some bytes: the rest is
   /// asked for again from the first missing byte, each resumed request one more attempt under the
   /// service's RetryPolicy (its attempt limit, backoff and quota). A request that delivers nothing
@@ -92,8 +92,9 @@ class S3Client {
   /// `on_body` returning false abandons the download (the transfer's error is thrown). Returns the
   /// bytes delivered. Throws like GetObjectRange; common::CancelledError when `cancel` fires while
   /// waiting to resume.
-  int64_t DownloadRange(const std::string& bucket, const std::string& key, int64_t first, int64_t last,
-                        const BodyCallback& on_body, const common::CancellationToken* cancel = nullptr);
+  int64_t DownloadRange(const std::string& bucket, const std::string& key, int64_t first,
+                        int64_t last, const BodyCallback& on_body,
+                        const common::CancellationToken* cancel = nullptr);
   /// The whole object as a string (small objects: manifests, .txt results).
   std::string GetObject(const std::string& bucket, const std::string& key);
 
@@ -111,8 +112,8 @@ class S3Client {
  private:
   /// The client to send a request for `bucket` through, and the path prefix ("" or "/bucket").
   ServiceClient& ClientFor(const std::string& bucket, std::string& path_prefix);
-  HttpRequest ObjectRequest(const std::string& method, const std::string& bucket, const std::string& key,
-                            ServiceClient*& client);
+  HttpRequest ObjectRequest(const std::string& method, const std::string& bucket,
+                            const std::string& key, ServiceClient*& client);
 
   std::shared_ptr<ServiceClient> service_;
   bool force_path_style_;

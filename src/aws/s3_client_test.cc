@@ -40,7 +40,8 @@ TEST(S3AddressingTest, VirtualHostableBuckets) {
   EXPECT_FALSE(IsVirtualHostableBucket("under_score", true));
   EXPECT_FALSE(IsVirtualHostableBucket("-leading", true));
   EXPECT_FALSE(IsVirtualHostableBucket("trailing-", true));
-  EXPECT_FALSE(IsVirtualHostableBucket("my.bucket", true));  // the wildcard certificate covers one label
+  EXPECT_FALSE(
+      IsVirtualHostableBucket("my.bucket", true));  // the wildcard certificate covers one label
   EXPECT_TRUE(IsVirtualHostableBucket("my.bucket", false));
   EXPECT_FALSE(IsVirtualHostableBucket("my..bucket", false));
   EXPECT_FALSE(IsVirtualHostableBucket("192.168.1.1", false));
@@ -56,10 +57,11 @@ TEST_F(S3ClientTest, CustomEndpointIsPathStyleWithEncodedKey) {
   S3Client s3(MakeFakeS3Service(fake_, clock_, "http://127.0.0.1:4510"), /*force_path_style=*/true);
   fake_->Put("athena-results", "staging/a b+c.csv", "0123456789");
   std::string got;
-  const HttpResponse response = s3.GetObjectRange("athena-results", "staging/a b+c.csv", 2, 5, [&](std::string_view c) {
-    got.append(c);
-    return true;
-  });
+  const HttpResponse response =
+      s3.GetObjectRange("athena-results", "staging/a b+c.csv", 2, 5, [&](std::string_view c) {
+        got.append(c);
+        return true;
+      });
   EXPECT_EQ(response.status, 206);
   EXPECT_EQ(got, "2345");
   const auto requests = fake_->Requests();
@@ -71,7 +73,8 @@ TEST_F(S3ClientTest, CustomEndpointIsPathStyleWithEncodedKey) {
 }
 
 TEST_F(S3ClientTest, AwsEndpointUsesVirtualHostedBucketsWhereValid) {
-  S3Client s3(MakeFakeS3Service(fake_, clock_, "https://s3.eu-west-1.amazonaws.com"), /*force_path_style=*/false);
+  S3Client s3(MakeFakeS3Service(fake_, clock_, "https://s3.eu-west-1.amazonaws.com"),
+              /*force_path_style=*/false);
   fake_->Put("results-bucket", "q/1.csv", "abc");
   fake_->Put("dotted.bucket", "q/1.csv", "xyz");
   EXPECT_EQ(s3.GetObject("results-bucket", "q/1.csv"), "abc");
@@ -117,7 +120,9 @@ TEST_F(S3ClientTest, HeadErrorsTakeTheirCodeFromTheStatus) {
     EXPECT_EQ(e.kind(), common::ErrorKind::kNotFound);
   }
   fake_->Put("b", "secret.csv", "x");
-  fake_->fail_with = [](const testing::FakeS3Request& r) { return r.key == "secret.csv" ? 403 : 0; };
+  fake_->fail_with = [](const testing::FakeS3Request& r) {
+    return r.key == "secret.csv" ? 403 : 0;
+  };
   try {
     s3.HeadObject("b", "secret.csv");
     FAIL() << "no throw";
@@ -225,7 +230,9 @@ TEST_F(S3ClientTest, DownloadRangeEndsWhenAResumedRequestDeliversNothing) {
   S3Client s3(MakeFakeS3Service(fake_, clock_), true);
   fake_->Put("b", "k", std::string(1000, 'a'));
   fake_->chunk_bytes = 100;
-  fake_->fail_with = [](const testing::FakeS3Request& r) { return r.range == "bytes=300-999" ? 403 : 0; };
+  fake_->fail_with = [](const testing::FakeS3Request& r) {
+    return r.range == "bytes=300-999" ? 403 : 0;
+  };
   fake_->cut_after = [](const testing::FakeS3Request&, size_t) { return size_t{300}; };
   try {
     s3.DownloadRange("b", "k", 0, 999, [](std::string_view) { return true; });
@@ -272,7 +279,8 @@ TEST_F(S3ClientTest, DownloadRangeStopsWhenTheConsumerAbandonsIt) {
   fake_->Put("b", "k", std::string(1000, 'a'));
   fake_->chunk_bytes = 100;
   int chunks = 0;
-  EXPECT_ANY_THROW(s3.DownloadRange("b", "k", 0, 999, [&](std::string_view) { return ++chunks < 3; }));
+  EXPECT_ANY_THROW(
+      s3.DownloadRange("b", "k", 0, 999, [&](std::string_view) { return ++chunks < 3; }));
   EXPECT_EQ(fake_->Count("GET"), 1);
   EXPECT_TRUE(clock_.sleeps().empty());
 }
@@ -285,7 +293,8 @@ TEST_F(S3ClientTest, DownloadRangeCancelledWhileWaitingToResume) {
   common::CancellationToken cancel;
   cancel.Cancel();
   try {
-    s3.DownloadRange("b", "k", 0, 999, [](std::string_view) { return true; }, &cancel);
+    s3.DownloadRange(
+        "b", "k", 0, 999, [](std::string_view) { return true; }, &cancel);
     FAIL() << "no throw";
   } catch (const common::CancelledError& e) {
     EXPECT_STREQ(e.what(), "S3 GetObject of s3://b/k cancelled while waiting to retry");
@@ -327,7 +336,8 @@ TEST_F(S3ClientTest, DeleteObjectRemovesIt) {
 TEST(S3ClientHttpTest, HeadAndRangedGetOverHttp) {
   testing::LocalHttpServer server;
   const std::string object(5000, 'q');
-  server.server().Get("/bucket/dir/file.csv", [&](const httplib::Request& req, httplib::Response& res) {
+  server.server().Get("/bucket/dir/file.csv", [&](const httplib::Request& req,
+                                                  httplib::Response& res) {
     ASSERT_TRUE(req.has_header("Authorization"));
     ASSERT_TRUE(req.has_header("x-amz-content-sha256"));
     if (req.has_header("Range")) {
@@ -340,9 +350,9 @@ TEST(S3ClientHttpTest, HeadAndRangedGetOverHttp) {
   Credentials credentials;
   credentials.access_key_id = "AKID";
   credentials.secret_access_key = common::Secret("secret");
-  auto service = std::make_shared<ServiceClient>(endpoint, std::make_shared<StaticCredentialsProvider>(credentials),
-                                                 CurlTransportFactory(), std::make_shared<RetryPolicy>(),
-                                                 common::SystemClock::Instance(), ParseXmlError);
+  auto service = std::make_shared<ServiceClient>(
+      endpoint, std::make_shared<StaticCredentialsProvider>(credentials), CurlTransportFactory(),
+      std::make_shared<RetryPolicy>(), common::SystemClock::Instance(), ParseXmlError);
   S3Client s3(service, true);
   EXPECT_EQ(s3.HeadObject("bucket", "dir/file.csv").size, 5000);
   std::string got;

@@ -43,24 +43,42 @@ std::string ShortErrorCode(std::string_view type) {
 /// Error code and reason phrase used when an XML error response has no body (HEAD requests).
 std::pair<std::string_view, std::string_view> StatusCodeName(int status) {
   switch (status) {
-    case 301: return {"PermanentRedirect", "Moved Permanently"};
-    case 302: return {"Found", "Found"};
-    case 304: return {"NotModified", "Not Modified"};
-    case 307: return {"TemporaryRedirect", "Temporary Redirect"};
-    case 400: return {"BadRequest", "Bad Request"};
-    case 401: return {"Unauthorized", "Unauthorized"};
-    case 403: return {"Forbidden", "Forbidden"};
-    case 404: return {"NotFound", "Not Found"};
-    case 405: return {"MethodNotAllowed", "Method Not Allowed"};
-    case 409: return {"Conflict", "Conflict"};
-    case 412: return {"PreconditionFailed", "Precondition Failed"};
-    case 416: return {"InvalidRange", "Requested Range Not Satisfiable"};
-    case 429: return {"TooManyRequests", "Too Many Requests"};
-    case 500: return {"InternalError", "Internal Server Error"};
-    case 502: return {"BadGateway", "Bad Gateway"};
-    case 503: return {"ServiceUnavailable", "Service Unavailable"};
-    case 504: return {"GatewayTimeout", "Gateway Timeout"};
-    default: return {{}, {}};
+    case 301:
+      return {"PermanentRedirect", "Moved Permanently"};
+    case 302:
+      return {"Found", "Found"};
+    case 304:
+      return {"NotModified", "Not Modified"};
+    case 307:
+      return {"TemporaryRedirect", "Temporary Redirect"};
+    case 400:
+      return {"BadRequest", "Bad Request"};
+    case 401:
+      return {"Unauthorized", "Unauthorized"};
+    case 403:
+      return {"Forbidden", "Forbidden"};
+    case 404:
+      return {"NotFound", "Not Found"};
+    case 405:
+      return {"MethodNotAllowed", "Method Not Allowed"};
+    case 409:
+      return {"Conflict", "Conflict"};
+    case 412:
+      return {"PreconditionFailed", "Precondition Failed"};
+    case 416:
+      return {"InvalidRange", "Requested Range Not Satisfiable"};
+    case 429:
+      return {"TooManyRequests", "Too Many Requests"};
+    case 500:
+      return {"InternalError", "Internal Server Error"};
+    case 502:
+      return {"BadGateway", "Bad Gateway"};
+    case 503:
+      return {"ServiceUnavailable", "Service Unavailable"};
+    case 504:
+      return {"GatewayTimeout", "Gateway Timeout"};
+    default:
+      return {{}, {}};
   }
 }
 
@@ -70,7 +88,9 @@ std::string RequestIdOf(const HttpResponse& response) {
   return {};
 }
 
-std::string Attempts(int count) { return count == 1 ? "1 attempt" : fmt::format("{} attempts", count); }
+std::string Attempts(int count) {
+  return count == 1 ? "1 attempt" : fmt::format("{} attempts", count);
+}
 
 }  // namespace
 
@@ -92,7 +112,8 @@ void ParseJsonError(const HttpResponse& response, std::string& code, std::string
     message = BodySnippet(response.body);
   }
   if (code.empty()) {
-    if (const std::string* type = FindHeader(response.headers, "x-amzn-ErrorType")) code = ShortErrorCode(*type);
+    if (const std::string* type = FindHeader(response.headers, "x-amzn-ErrorType"))
+      code = ShortErrorCode(*type);
   }
   if (code.empty()) code = std::to_string(response.status);
 }
@@ -127,7 +148,8 @@ struct ServiceClient::TransportCache {
   std::unordered_map<std::thread::id, std::unique_ptr<HttpTransport>> transports;
 };
 
-ServiceClient::ServiceClient(ServiceEndpoint endpoint, std::shared_ptr<CredentialsProvider> credentials,
+ServiceClient::ServiceClient(ServiceEndpoint endpoint,
+                             std::shared_ptr<CredentialsProvider> credentials,
                              HttpTransportFactory transports, std::shared_ptr<RetryPolicy> retry,
                              common::Clock& clock, ErrorParser error_parser,
                              const common::CancellationToken* cancel)
@@ -149,17 +171,19 @@ ServiceClient::~ServiceClient() = default;
 std::shared_ptr<ServiceClient> ServiceClient::WithBaseUrl(Url base_url) const {
   ServiceEndpoint endpoint = endpoint_;
   endpoint.base_url = std::move(base_url);
-  return std::make_shared<ServiceClient>(std::move(endpoint), credentials_, transports_, retry_, clock_,
-                                         error_parser_, cancel_);
+  return std::make_shared<ServiceClient>(std::move(endpoint), credentials_, transports_, retry_,
+                                         clock_, error_parser_, cancel_);
 }
 
 std::shared_ptr<ServiceClient> ServiceClient::WithoutCancellation() const {
-  return std::make_shared<ServiceClient>(endpoint_, credentials_, transports_, retry_, clock_, error_parser_, nullptr);
+  return std::make_shared<ServiceClient>(endpoint_, credentials_, transports_, retry_, clock_,
+                                         error_parser_, nullptr);
 }
 
 HttpTransport& ServiceClient::ThreadTransport() {
   std::lock_guard<std::mutex> lock(transport_cache_->mutex);
-  std::unique_ptr<HttpTransport>& transport = transport_cache_->transports[std::this_thread::get_id()];
+  std::unique_ptr<HttpTransport>& transport =
+      transport_cache_->transports[std::this_thread::get_id()];
   if (!transport) {
     transport = transports_();
     if (!transport) throw common::InternalError("the HTTP transport factory returned no transport");
@@ -167,7 +191,8 @@ HttpTransport& ServiceClient::ThreadTransport() {
   return *transport;
 }
 
-HttpResponse ServiceClient::Send(std::string_view operation, HttpRequest request, const BodyCallback& on_body) {
+HttpResponse ServiceClient::Send(std::string_view operation, HttpRequest request,
+                                 const BodyCallback& on_body) {
   // Resolve the request's path and query against the base URL.
   {
     Url url = endpoint_.base_url;
@@ -210,7 +235,8 @@ HttpResponse ServiceClient::Send(std::string_view operation, HttpRequest request
     try {
       response = transport.Send(attempt_request, counting);
     } catch (const TransportError& error) {
-      failure = error.reason() == TransportError::Reason::kTimeout ? FailureClass::kTimeout : FailureClass::kTransient;
+      failure = error.reason() == TransportError::Reason::kTimeout ? FailureClass::kTimeout
+                                                                   : FailureClass::kTransient;
       transport_failure = error.what();
     }
 
@@ -228,21 +254,25 @@ HttpResponse ServiceClient::Send(std::string_view operation, HttpRequest request
         delay = retry_->OnFailure(attempt, failure);
       }
       if (!delay) {
-        throw AwsError(AwsError::KindFor(response->status, code), endpoint_.service, std::string(operation),
-                       response->status, code, message, RequestIdOf(*response));
+        throw AwsError(AwsError::KindFor(response->status, code), endpoint_.service,
+                       std::string(operation), response->status, code, message,
+                       RequestIdOf(*response));
       }
     } else {
       if (delivered == 0) delay = retry_->OnFailure(attempt, failure);
       if (!delay) {
         std::string partial =
-            delivered == 0 ? std::string() : fmt::format(" (after {} body bytes had been received)", delivered);
-        throw common::TransientError(fmt::format("{} {} failed after {}: {}{}", endpoint_.service, operation,
-                                                 Attempts(attempt), transport_failure, partial));
+            delivered == 0 ? std::string()
+                           : fmt::format(" (after {} body bytes had been received)", delivered);
+        throw common::TransientError(fmt::format("{} {} failed after {}: {}{}", endpoint_.service,
+                                                 operation, Attempts(attempt), transport_failure,
+                                                 partial));
       }
     }
     retried = failure;
     if (clock_.SleepFor(*delay, cancel_)) {
-      throw common::CancelledError(fmt::format("{} {} cancelled while waiting to retry", endpoint_.service, operation));
+      throw common::CancelledError(
+          fmt::format("{} {} cancelled while waiting to retry", endpoint_.service, operation));
     }
   }
 }

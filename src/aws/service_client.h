@@ -16,11 +16,13 @@ namespace ac::aws {
 struct ServiceEndpoint {
   std::string service;  ///< SigV4 service name: "athena", "s3", "sts"
   std::string region;
-  Url base_url;         ///< e.g. https://athena.us-east-1.amazonaws.com
+  Url base_url;  ///< e.g. https://athena.us-east-1.amazonaws.com
 };
 
-/// Parses an error response body into (code, message); protocol-specific (JSON 1.1, REST-XML, query).
-using ErrorParser = std::function<void(const HttpResponse& response, std::string& code, std::string& message)>;
+/// Parses an error response body into (code, message); protocol-specific (JSON 1.1, REST-XML,
+/// query).
+using ErrorParser =
+    std::function<void(const HttpResponse& response, std::string& code, std::string& message)>;
 void ParseJsonError(const HttpResponse& response, std::string& code, std::string& message);
 void ParseXmlError(const HttpResponse& response, std::string& code, std::string& message);
 

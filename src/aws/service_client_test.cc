@@ -41,7 +41,8 @@ struct TransportCounters {
 
 class CountingTransport final : public HttpTransport {
  public:
-  explicit CountingTransport(TransportCounters& counters) : counters_(counters), inner_(MakeCurlTransport()) {}
+  explicit CountingTransport(TransportCounters& counters)
+      : counters_(counters), inner_(MakeCurlTransport()) {}
   HttpResponse Send(const HttpRequest& request, const BodyCallback& on_body) override {
     ++counters_.sends;
     return inner_->Send(request, on_body);
@@ -64,16 +65,17 @@ RetryOptions TestRetryOptions(int max_attempts = 5) {
 
 class ServiceClientTest : public ::testing::Test {
  protected:
-  std::unique_ptr<ServiceClient> Client(const std::string& base_url, RetryOptions retry = TestRetryOptions(),
+  std::unique_ptr<ServiceClient> Client(const std::string& base_url,
+                                        RetryOptions retry = TestRetryOptions(),
                                         ErrorParser parser = ParseJsonError,
                                         const common::CancellationToken* cancel = nullptr) {
     HttpTransportFactory factory = [this]() -> std::unique_ptr<HttpTransport> {
       ++counters_.transports;
       return std::make_unique<CountingTransport>(counters_);
     };
-    return std::make_unique<ServiceClient>(ServiceEndpoint{"athena", "us-east-1", Url::Parse(base_url)},
-                                           credentials_, factory, std::make_shared<RetryPolicy>(retry), clock_,
-                                           std::move(parser), cancel);
+    return std::make_unique<ServiceClient>(
+        ServiceEndpoint{"athena", "us-east-1", Url::Parse(base_url)}, credentials_, factory,
+        std::make_shared<RetryPolicy>(retry), clock_, std::move(parser), cancel);
   }
 
   static HttpRequest JsonRequest(const std::string& target) {
@@ -101,10 +103,12 @@ class ServiceClientTest : public ::testing::Test {
   TransportCounters counters_;
 };
 
-void JsonError(httplib::Response& res, int status, const std::string& type, const std::string& message) {
+void JsonError(httplib::Response& res, int status, const std::string& type,
+               const std::string& message) {
   res.status = status;
   res.set_header("x-amzn-RequestId", "rid-" + std::to_string(status));
-  res.set_content("{\"__type\":\"" + type + "\",\"Message\":\"" + message + "\"}", "application/x-amz-json-1.1");
+  res.set_content("{\"__type\":\"" + type + "\",\"Message\":\"" + message + "\"}",
+                  "application/x-amz-json-1.1");
 }
 
 TEST_F(ServiceClientTest, ServerErrorsAreRetriedUntilSuccess) {
@@ -125,7 +129,8 @@ TEST_F(ServiceClientTest, ServerErrorsAreRetriedUntilSuccess) {
   });
   server.Start();
 
-  HttpResponse response = Client(server.url())->Send("StartQueryExecution", JsonRequest("StartQueryExecution"));
+  HttpResponse response =
+      Client(server.url())->Send("StartQueryExecution", JsonRequest("StartQueryExecution"));
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.body, "{\"QueryExecutionId\":\"q1\"}");
   EXPECT_EQ(attempts.load(), 3);
@@ -137,7 +142,8 @@ TEST_F(ServiceClientTest, ServerErrorsAreRetriedUntilSuccess) {
   std::lock_guard<std::mutex> lock(mutex);
   ASSERT_EQ(authorizations.size(), 3u);
   for (int i = 0; i < 3; ++i) {
-    EXPECT_NE(authorizations[i].find("Credential=AKID" + std::to_string(i + 1) + "/"), std::string::npos)
+    EXPECT_NE(authorizations[i].find("Credential=AKID" + std::to_string(i + 1) + "/"),
+              std::string::npos)
         << authorizations[i];
   }
 }
@@ -147,14 +153,17 @@ TEST_F(ServiceClientTest, ThrottlingIsRetried) {
   std::atomic<int> attempts{0};
   server.server().Post("/", [&](const httplib::Request&, httplib::Response& res) {
     if (++attempts == 1) {
-      JsonError(res, 400, "com.amazonaws.athena#ThrottlingException:http://internal.amazon.com/", "Rate exceeded");
+      JsonError(res, 400, "com.amazonaws.athena#ThrottlingException:http://internal.amazon.com/",
+                "Rate exceeded");
       return;
     }
     res.set_content("{}", "application/x-amz-json-1.1");
   });
   server.Start();
 
-  EXPECT_EQ(Client(server.url())->Send("GetQueryExecution", JsonRequest("GetQueryExecution")).status, 200);
+  EXPECT_EQ(
+      Client(server.url())->Send("GetQueryExecution", JsonRequest("GetQueryExecution")).status,
+      200);
   EXPECT_EQ(attempts.load(), 2);
   ASSERT_EQ(clock_.sleeps().size(), 1u);
   ExpectSleepsWithinBackoff(std::chrono::milliseconds(500));
@@ -162,10 +171,12 @@ TEST_F(ServiceClientTest, ThrottlingIsRetried) {
 
 TEST_F(ServiceClientTest, ConnectionResetIsRetried) {
   RawSocketServer server([](int connection, const std::string&) {
-    if (connection == 0) return std::string("HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{\"partial\":");
+    if (connection == 0)
+      return std::string("HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{\"partial\":");
     return std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
   });
-  HttpResponse response = Client(server.url())->Send("GetQueryResults", JsonRequest("GetQueryResults"));
+  HttpResponse response =
+      Client(server.url())->Send("GetQueryResults", JsonRequest("GetQueryResults"));
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.body, "{}");
   EXPECT_EQ(server.connections(), 2);
@@ -211,7 +222,8 @@ TEST_F(ServiceClientTest, RetriesExhaustedThrowsTheLastError) {
   server.Start();
 
   try {
-    Client(server.url(), TestRetryOptions(3))->Send("GetQueryExecution", JsonRequest("GetQueryExecution"));
+    Client(server.url(), TestRetryOptions(3))
+        ->Send("GetQueryExecution", JsonRequest("GetQueryExecution"));
     FAIL() << "expected AwsError";
   } catch (const AwsError& error) {
     EXPECT_EQ(error.code(), "ServiceUnavailable");
@@ -286,8 +298,9 @@ TEST_F(ServiceClientTest, StreamedBodyIsDeliveredOnceAcrossRetries) {
   server.server().Get("/object", [&](const httplib::Request&, httplib::Response& res) {
     if (++attempts == 1) {
       res.status = 503;
-      res.set_content("<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>",
-                      "application/xml");
+      res.set_content(
+          "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>",
+          "application/xml");
       return;
     }
     res.set_content(std::string(100'000, 'r'), "text/csv");
@@ -315,10 +328,12 @@ TEST_F(ServiceClientTest, FailureAfterPartialStreamIsNotRetried) {
   request.method = "GET";
   request.url.path = "/object";
   std::string received;
-  EXPECT_THROW(Client(server.url(), TestRetryOptions(), ParseXmlError)->Send("GetObject", request, [&](std::string_view chunk) {
-    received.append(chunk);
-    return true;
-  }),
+  EXPECT_THROW(Client(server.url(), TestRetryOptions(), ParseXmlError)
+                   ->Send("GetObject", request,
+                          [&](std::string_view chunk) {
+                            received.append(chunk);
+                            return true;
+                          }),
                common::TransientError);
   EXPECT_EQ(received, "first bytes");
   EXPECT_EQ(server.connections(), 1);
@@ -355,13 +370,16 @@ HttpResponse Response(int status, std::string body, HttpHeaders headers = {}) {
 
 TEST(ParseJsonErrorTest, CodeAndMessageForms) {
   std::string code, message;
-  ParseJsonError(Response(400, R"({"__type":"com.amazonaws.athena#InvalidRequestException","Message":"bad"})"), code,
-                 message);
+  ParseJsonError(
+      Response(400, R"({"__type":"com.amazonaws.athena#InvalidRequestException","Message":"bad"})"),
+      code, message);
   EXPECT_EQ(code, "InvalidRequestException");
   EXPECT_EQ(message, "bad");
 
-  ParseJsonError(Response(400, R"({"__type":"ThrottlingException:http://internal/","message":"Rate exceeded"})"), code,
-                 message);
+  ParseJsonError(
+      Response(400,
+               R"({"__type":"ThrottlingException:http://internal/","message":"Rate exceeded"})"),
+      code, message);
   EXPECT_EQ(code, "ThrottlingException");
   EXPECT_EQ(message, "Rate exceeded");
 
@@ -373,23 +391,27 @@ TEST(ParseJsonErrorTest, CodeAndMessageForms) {
   EXPECT_EQ(code, "502");
   EXPECT_EQ(message, "<html> <body>Bad Gateway</body> </html>");
 
-  ParseJsonError(Response(400, "", {{"X-Amzn-ErrorType", "AccessDeniedException:http://x"}}), code, message);
+  ParseJsonError(Response(400, "", {{"X-Amzn-ErrorType", "AccessDeniedException:http://x"}}), code,
+                 message);
   EXPECT_EQ(code, "AccessDeniedException");
 }
 
 TEST(ParseXmlErrorTest, S3AndStsBodies) {
   std::string code, message;
-  ParseXmlError(Response(404, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey</Code>"
-                              "<Message>The specified key does not exist.</Message><Key>a&amp;b</Key>"
-                              "<RequestId>R</RequestId></Error>"),
+  ParseXmlError(Response(404,
+                         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey</Code>"
+                         "<Message>The specified key does not exist.</Message><Key>a&amp;b</Key>"
+                         "<RequestId>R</RequestId></Error>"),
                 code, message);
   EXPECT_EQ(code, "NoSuchKey");
   EXPECT_EQ(message, "The specified key does not exist.");
 
-  ParseXmlError(Response(403, "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error>"
-                              "<Type>Sender</Type><Code>ExpiredToken</Code><Message>The token &lt;x&gt; expired"
-                              "</Message></Error><RequestId>r</RequestId></ErrorResponse>"),
-                code, message);
+  ParseXmlError(
+      Response(403,
+               "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error>"
+               "<Type>Sender</Type><Code>ExpiredToken</Code><Message>The token &lt;x&gt; expired"
+               "</Message></Error><RequestId>r</RequestId></ErrorResponse>"),
+      code, message);
   EXPECT_EQ(code, "ExpiredToken");
   EXPECT_EQ(message, "The token <x> expired");
 }

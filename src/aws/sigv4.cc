@@ -1,14 +1,18 @@
 // AWS Signature Version 4 (AWS4-HMAC-SHA256), header signing.
 //
 // Canonical request:
-//   <METHOD>\n<canonical uri>\n<canonical query>\n<name:value\n ...>\n<signed;headers>\n<payload hash>
+//   <METHOD>\n<canonical uri>\n<canonical query>\n<name:value\n ...>\n<signed;headers>\n<payload
+//   hash>
 // String to sign:
-//   AWS4-HMAC-SHA256\n<amz date>\n<date>/<region>/<service>/aws4_request\n<hex sha256(canonical request)>
+//   AWS4-HMAC-SHA256\n<amz date>\n<date>/<region>/<service>/aws4_request\n<hex sha256(canonical
+//   request)>
 // Signature: hex HMAC(signing key, string to sign), the key derived by DeriveSigningKey.
 //
 // Canonical URI. The path arrives percent-encoded once (as on the wire).
-//  * normalize_path: split at '/', drop empty and "." segments, ".." pops one; a trailing '/' of the
-//    original is kept unless the result is "/". A path ending in "/." or "/.." gets no trailing slash
+//  * normalize_path: split at '/', drop empty and "." segments, ".." pops one; a trailing '/' of
+//  the
+//    original is kept unless the result is "/". A path ending in "/." or "/.." gets no trailing
+//    slash
 //    ("/a/." -> "/a"), as aws-c-auth and botocore do.
 //  * double_encode_path (every service but S3): URI-encode the path AGAIN, byte by byte ('/' kept),
 //    so "%20" becomes "%2520" and a raw space becomes "%20".
@@ -47,12 +51,23 @@ constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
 constexpr std::string_view kTerminator = "aws4_request";
 
 /// Headers that proxies or the HTTP stack may add, drop or rewrite: never signed.
-constexpr std::array<std::string_view, 13> kUnsignedHeaders = {
-    "authorization", "user-agent", "expect", "x-amzn-trace-id", "connection", "keep-alive",
-    "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer",
-    "transfer-encoding", "upgrade"};
+constexpr std::array<std::string_view, 13> kUnsignedHeaders = {"authorization",
+                                                               "user-agent",
+                                                               "expect",
+                                                               "x-amzn-trace-id",
+                                                               "connection",
+                                                               "keep-alive",
+                                                               "proxy-authenticate",
+                                                               "proxy-authorization",
+                                                               "proxy-connection",
+                                                               "te",
+                                                               "trailer",
+                                                               "transfer-encoding",
+                                                               "upgrade"};
 
-bool IsWhitespace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool IsWhitespace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 bool IsHexDigit(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
@@ -63,7 +78,9 @@ bool IsUnreserved(char c) {
          c == '.' || c == '_' || c == '~';
 }
 
-std::string LowerName(std::string_view name) { return common::Lower(Trim(name)); }
+std::string LowerName(std::string_view name) {
+  return common::Lower(Trim(name));
+}
 
 bool IsUnsignedHeader(std::string_view lower_name) {
   return std::find(kUnsignedHeaders.begin(), kUnsignedHeaders.end(), lower_name) !=
@@ -143,8 +160,9 @@ std::vector<CanonicalHeader> CollectHeaders(const HttpHeaders& headers, Include 
     out.push_back({std::move(lower), CanonicalHeaderValue(value)});
   }
   // Stable: repeated headers keep their request order before being joined.
-  std::stable_sort(out.begin(), out.end(),
-                   [](const CanonicalHeader& a, const CanonicalHeader& b) { return a.name < b.name; });
+  std::stable_sort(out.begin(), out.end(), [](const CanonicalHeader& a, const CanonicalHeader& b) {
+    return a.name < b.name;
+  });
   std::vector<CanonicalHeader> merged;
   merged.reserve(out.size());
   for (auto& header : out) {
@@ -211,9 +229,10 @@ SigningResult ComputeWithKey(const HttpRequest& request, std::string_view payloa
 }
 
 void RemoveHeader(HttpHeaders& headers, std::string_view lower_name) {
-  headers.erase(std::remove_if(headers.begin(), headers.end(),
-                               [&](const auto& header) { return LowerName(header.first) == lower_name; }),
-                headers.end());
+  headers.erase(
+      std::remove_if(headers.begin(), headers.end(),
+                     [&](const auto& header) { return LowerName(header.first) == lower_name; }),
+      headers.end());
 }
 
 }  // namespace
@@ -257,14 +276,16 @@ std::string CanonicalQuery(std::string_view raw_query) {
     if (piece.empty()) continue;
     const size_t eq = piece.find('=');
     const std::string_view key = piece.substr(0, eq);
-    const std::string_view value = eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1);
+    const std::string_view value =
+        eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1);
     // Decode then re-encode; a malformed escape is taken literally (its '%' gets encoded).
     const auto decoded_key = common::UriDecode(key);
     const auto decoded_value = common::UriDecode(value);
     params.emplace_back(common::UriEncode(decoded_key ? *decoded_key : key),
                         common::UriEncode(decoded_value ? *decoded_value : value));
   }
-  std::sort(params.begin(), params.end());  // by key, then value; std::string compares bytes unsigned
+  std::sort(params.begin(),
+            params.end());  // by key, then value; std::string compares bytes unsigned
   std::string out;
   for (const auto& [key, value] : params) {
     if (!out.empty()) out.push_back('&');
@@ -275,7 +296,9 @@ std::string CanonicalQuery(std::string_view raw_query) {
   return out;
 }
 
-std::string CanonicalHeaderValue(std::string_view value) { return common::CollapseSpaces(value); }
+std::string CanonicalHeaderValue(std::string_view value) {
+  return common::CollapseSpaces(value);
+}
 
 common::Sha256Digest DeriveSigningKey(std::string_view secret_access_key, std::string_view date,
                                       std::string_view region, std::string_view service) {
@@ -291,9 +314,8 @@ SigningResult ComputeSignature(const HttpRequest& request, std::string_view payl
                                std::string_view access_key_id, std::string_view secret_access_key,
                                std::string_view region, std::string_view service,
                                std::string_view amz_date, const SigningRules& rules) {
-  const auto headers = CollectHeaders(request.headers, [](const std::string& name) {
-    return !IsUnsignedHeader(name);
-  });
+  const auto headers = CollectHeaders(
+      request.headers, [](const std::string& name) { return !IsUnsignedHeader(name); });
   const auto key = DeriveSigningKey(secret_access_key, amz_date.substr(0, 8), region, service);
   return ComputeWithKey(request, payload_hash, headers, access_key_id, key, region, service,
                         amz_date, rules);
@@ -409,7 +431,8 @@ uint64_t SigV4Signer::key_derivations() const {
   return key_derivations_;
 }
 
-common::Sha256Digest SigV4Signer::SigningKey(const Credentials& credentials, std::string_view date) {
+common::Sha256Digest SigV4Signer::SigningKey(const Credentials& credentials,
+                                             std::string_view date) {
   const std::string& secret = credentials.secret_access_key.Reveal();
   // The fingerprint keeps a key from being reused if a key id ever came with another secret.
   std::string id;
@@ -435,16 +458,14 @@ SigningResult SigV4Signer::Sign(HttpRequest& request, const Credentials& credent
   if (!token.empty() && rules_.sign_session_token) {
     SetHeader(request.headers, "X-Amz-Security-Token", token);
   }
-  const std::string payload_hash =
-      rules_.unsigned_payload ? std::string(kUnsignedPayload)
-      : request.body.empty()  ? std::string(common::kEmptySha256Hex)
-                              : common::Sha256Hex(request.body);
+  const std::string payload_hash = rules_.unsigned_payload ? std::string(kUnsignedPayload)
+                                   : request.body.empty()  ? std::string(common::kEmptySha256Hex)
+                                                           : common::Sha256Hex(request.body);
   if (rules_.content_sha256_header) {
     SetHeader(request.headers, "x-amz-content-sha256", payload_hash);
   }
-  const auto headers = CollectHeaders(request.headers, [](const std::string& name) {
-    return !IsUnsignedHeader(name);
-  });
+  const auto headers = CollectHeaders(
+      request.headers, [](const std::string& name) { return !IsUnsignedHeader(name); });
   const auto key = SigningKey(credentials, std::string_view(amz_date).substr(0, 8));
   SigningResult result = ComputeWithKey(request, payload_hash, headers, credentials.access_key_id,
                                         key, region_, service_, amz_date, rules_);

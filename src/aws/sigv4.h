@@ -19,7 +19,8 @@ struct SigningRules {
   /// segment again; S3 uses the path exactly as sent.
   bool normalize_path = true;
   bool double_encode_path = true;
-  /// Add and sign `x-amz-content-sha256` (S3 always; with `unsigned_payload` it is UNSIGNED-PAYLOAD).
+  /// Add and sign `x-amz-content-sha256` (S3 always; with `unsigned_payload` it is
+  /// UNSIGNED-PAYLOAD).
   bool content_sha256_header = false;
   bool unsigned_payload = false;
   /// Sign the session token (`x-amz-security-token`) — true for every service this project uses.
@@ -75,7 +76,7 @@ SigningResult ComputeSignatureForHeaders(const HttpRequest& request, std::string
 /// SignedHeaders=<names>, Signature=<hex>` header value.
 struct ParsedAuthorization {
   std::string access_key_id;
-  std::string date;     ///< YYYYMMDD of the credential scope
+  std::string date;  ///< YYYYMMDD of the credential scope
   std::string region;
   std::string service;
   std::string signed_headers;  ///< as sent, e.g. "host;x-amz-date"
@@ -116,7 +117,8 @@ class SigV4Signer {
   uint64_t key_derivations_ = 0;
 };
 
-/// Derives the SigV4 signing key: HMAC chain "AWS4"+secret -> date -> region -> service -> "aws4_request".
+/// Derives the SigV4 signing key: HMAC chain "AWS4"+secret -> date -> region -> service ->
+/// "aws4_request".
 common::Sha256Digest DeriveSigningKey(std::string_view secret_access_key, std::string_view date,
                                       std::string_view region, std::string_view service);
 

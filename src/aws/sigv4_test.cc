@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -16,8 +18,6 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
-#include <cctype>
-#include <cstdio>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -77,8 +77,8 @@ RawRequest ParseRawRequest(const std::string& bytes) {
   size_t pos = end == std::string::npos ? bytes.size() : end + 1;
   while (pos < bytes.size()) {
     end = bytes.find('\n', pos);
-    const std::string_view header =
-        std::string_view(bytes).substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+    const std::string_view header = std::string_view(bytes).substr(
+        pos, end == std::string::npos ? std::string::npos : end - pos);
     pos = end == std::string::npos ? bytes.size() : end + 1;
     if (header.empty()) {
       request.body = bytes.substr(pos);
@@ -107,7 +107,8 @@ HttpRequest ToHttpRequest(const RawRequest& raw) {
   request.url.host = std::string(Trim(*host, kSpaceTab));
   const size_t question = raw.target.find('?');
   request.url.path = raw.target.substr(0, question);
-  request.url.query = question == std::string::npos ? std::string() : raw.target.substr(question + 1);
+  request.url.query =
+      question == std::string::npos ? std::string() : raw.target.substr(question + 1);
   request.headers = raw.headers;
   request.body = raw.body;
   return request;
@@ -161,7 +162,8 @@ std::string TestName(std::string_view prefix, const std::string& relative) {
   return out;
 }
 
-/// Every header-signing case on disk. Empty when the folder is missing (SigV4VectorDiscovery fails).
+/// Every header-signing case on disk. Empty when the folder is missing (SigV4VectorDiscovery
+/// fails).
 const std::vector<VectorCase>& AllCases() {
   static const std::vector<VectorCase> cases = [] {
     std::vector<VectorCase> found;
@@ -309,7 +311,8 @@ void RunAws4TestSuiteCase(const VectorCase& c) {
 
   const HttpRequest original = ToHttpRequest(raw);
   ASSERT_NE(FindHeader(original.headers, "x-amz-date"), nullptr);
-  EXPECT_EQ(FormatAmzDate(kSuiteTime), Trim(*FindHeader(original.headers, "x-amz-date"), kSpaceTab));
+  EXPECT_EQ(FormatAmzDate(kSuiteTime),
+            Trim(*FindHeader(original.headers, "x-amz-date"), kSpaceTab));
 
   HttpRequest request = original;
   SigV4Signer signer(std::string(kRegion), std::string(kService), rules);
@@ -377,7 +380,6 @@ TEST(SigV4VectorDiscovery, ParsesRawRequestsLikeTheReadmeSays) {
   EXPECT_EQ(r.body, "body");
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Own vectors. The canonical requests follow from the spec: S3 signs the path exactly as sent
 // (encoded once), every other service URI-encodes the already-encoded path again. The signatures
@@ -399,31 +401,62 @@ struct OwnVector {
 std::vector<OwnVector> OwnVectors() {
   const std::string empty_hash(common::kEmptySha256Hex);
   return {
-      {"s3_percent_path_encoded_once", "s3", "us-east-1", "GET",
-       "https://examplebucket.s3.amazonaws.com/my%20key/a%2Bb.txt", {}, "", "",
+      {"s3_percent_path_encoded_once",
+       "s3",
+       "us-east-1",
+       "GET",
+       "https://examplebucket.s3.amazonaws.com/my%20key/a%2Bb.txt",
+       {},
+       "",
+       "",
        "GET\n/my%20key/a%2Bb.txt\n\nhost:examplebucket.s3.amazonaws.com\nx-amz-content-sha256:" +
            empty_hash + "\nx-amz-date:20150830T123600Z\n\nhost;x-amz-content-sha256;x-amz-date\n" +
            empty_hash,
        "cc8c0a3565791f165d61eddc49bd8d1002f9ace7c9cedc587a6ce29a723041ef"},
-      {"service_percent_path_double_encoded", "service", "us-east-1", "GET",
-       "https://example.amazonaws.com/my%20key/a%2Bb.txt", {}, "", "",
+      {"service_percent_path_double_encoded",
+       "service",
+       "us-east-1",
+       "GET",
+       "https://example.amazonaws.com/my%20key/a%2Bb.txt",
+       {},
+       "",
+       "",
        "GET\n/my%2520key/a%252Bb.txt\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\n"
-       "host;x-amz-date\n" + empty_hash,
+       "host;x-amz-date\n" +
+           empty_hash,
        "4843af6187a463f6475f1dd45b319094793ac705105103fa1d639352025051be"},
-      {"s3_path_never_normalised", "s3", "us-east-1", "GET",
-       "https://examplebucket.s3.amazonaws.com/dir//a/../b%25c", {}, "", "",
+      {"s3_path_never_normalised",
+       "s3",
+       "us-east-1",
+       "GET",
+       "https://examplebucket.s3.amazonaws.com/dir//a/../b%25c",
+       {},
+       "",
+       "",
        "GET\n/dir//a/../b%25c\n\nhost:examplebucket.s3.amazonaws.com\nx-amz-content-sha256:" +
            empty_hash + "\nx-amz-date:20150830T123600Z\n\nhost;x-amz-content-sha256;x-amz-date\n" +
            empty_hash,
        "2119805f9f09fcd9eac6e59bf56bf6632c9c391e3c226055b1e9d89e7b08d26f"},
-      {"service_path_normalised_then_double_encoded", "service", "us-east-1", "GET",
-       "https://example.amazonaws.com/dir//a/../b%25c", {}, "", "",
+      {"service_path_normalised_then_double_encoded",
+       "service",
+       "us-east-1",
+       "GET",
+       "https://example.amazonaws.com/dir//a/../b%25c",
+       {},
+       "",
+       "",
        "GET\n/dir/b%2525c\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\n"
-       "host;x-amz-date\n" + empty_hash,
+       "host;x-amz-date\n" +
+           empty_hash,
        "285dc114461286e71cdc800f04fa36062c67346f611e8e952f4b395e21229899"},
-      {"s3_put_with_body_port_subresource_and_token", "s3", "us-west-2", "PUT",
+      {"s3_put_with_body_port_subresource_and_token",
+       "s3",
+       "us-west-2",
+       "PUT",
        "https://examplebucket.s3.amazonaws.com:8443/my%20key?x-id=PutObject&acl",
-       {{"Content-Type", "text/plain"}}, "hello", "SESSIONTOKEN/abc+def=",
+       {{"Content-Type", "text/plain"}},
+       "hello",
+       "SESSIONTOKEN/abc+def=",
        "PUT\n/my%20key\nacl=&x-id=PutObject\ncontent-type:text/plain\n"
        "host:examplebucket.s3.amazonaws.com:8443\n"
        "x-amz-content-sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\n"
@@ -431,12 +464,16 @@ std::vector<OwnVector> OwnVectors() {
        "content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token\n"
        "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
        "3a34ccb86b680b3d0a082512e387bb326bfa69023995fecfb4928d8787ae1885"},
-      {"athena_json_post_with_token", "athena", "us-west-2", "POST",
+      {"athena_json_post_with_token",
+       "athena",
+       "us-west-2",
+       "POST",
        "https://athena.us-west-2.amazonaws.com/",
        {{"Content-Type", "application/x-amz-json-1.1"},
         {"X-Amz-Target", "AmazonAthena.StartQueryExecution"},
         {"User-Agent", "athena-connector/0.1"}},
-       R"({"QueryString":"SELECT 1"})", "SESSIONTOKEN/abc+def=",
+       R"({"QueryString":"SELECT 1"})",
+       "SESSIONTOKEN/abc+def=",
        "POST\n/\n\ncontent-type:application/x-amz-json-1.1\nhost:athena.us-west-2.amazonaws.com\n"
        "x-amz-date:20150830T123600Z\nx-amz-security-token:SESSIONTOKEN/abc+def=\n"
        "x-amz-target:AmazonAthena.StartQueryExecution\n\n"
@@ -446,7 +483,9 @@ std::vector<OwnVector> OwnVectors() {
   };
 }
 
-void PrintTo(const OwnVector& v, std::ostream* os) { *os << v.method << " " << v.url; }
+void PrintTo(const OwnVector& v, std::ostream* os) {
+  *os << v.method << " " << v.url;
+}
 
 class SigV4OwnVectorTest : public ::testing::TestWithParam<OwnVector> {};
 
@@ -467,8 +506,8 @@ TEST_P(SigV4OwnVectorTest, Case) {
   const auto parsed = ParseAuthorization(*FindHeader(request.headers, "Authorization"));
   ASSERT_TRUE(parsed.has_value());
   const SigningResult verified = ComputeSignatureForHeaders(
-      request, ReceivedPayloadHash(request), parsed->signed_headers, parsed->access_key_id,
-      kSecret, parsed->region, parsed->service, *FindHeader(request.headers, "X-Amz-Date"),
+      request, ReceivedPayloadHash(request), parsed->signed_headers, parsed->access_key_id, kSecret,
+      parsed->region, parsed->service, *FindHeader(request.headers, "X-Amz-Date"),
       SigningRules::ForService(parsed->service));
   EXPECT_EQ(verified.signature, v.expected_signature);
 }
@@ -483,8 +522,9 @@ INSTANTIATE_TEST_SUITE_P(OwnVectors, SigV4OwnVectorTest, ::testing::ValuesIn(Own
 
 TEST(SigV4Test, DeriveSigningKeyMatchesTheAwsDocumentationExample) {
   const auto key = DeriveSigningKey(kSecret, "20120215", "us-east-1", "iam");
-  EXPECT_EQ(common::HexEncode(std::string_view(reinterpret_cast<const char*>(key.data()), key.size())),
-            "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d");
+  EXPECT_EQ(
+      common::HexEncode(std::string_view(reinterpret_cast<const char*>(key.data()), key.size())),
+      "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d");
 }
 
 TEST(SigV4Test, FormatAmzDate) {
@@ -501,7 +541,7 @@ TEST(SigV4Test, CanonicalUriForOtherServicesNormalisesAndEncodesAgain) {
   EXPECT_EQ(CanonicalUri("/./example", rules), "/example");
   EXPECT_EQ(CanonicalUri("/example/..", rules), "/");
   EXPECT_EQ(CanonicalUri("/a/b/../../..", rules), "/");
-  EXPECT_EQ(CanonicalUri("/a/.", rules), "/a");    // trailing "/." drops the slash
+  EXPECT_EQ(CanonicalUri("/a/.", rules), "/a");     // trailing "/." drops the slash
   EXPECT_EQ(CanonicalUri("/a/b/..", rules), "/a");  // trailing "/.." too
   EXPECT_EQ(CanonicalUri("/a/b/../", rules), "/a/");
   EXPECT_EQ(CanonicalUri("/my%20key", rules), "/my%2520key");
@@ -550,9 +590,12 @@ TEST(SigV4Test, SignNeverSignsHopByHopOrAgentHeaders) {
   HttpRequest request;
   request.method = "POST";
   request.url = Url::Parse("https://athena.us-east-1.amazonaws.com/");
-  request.headers = {{"User-Agent", "x"},      {"Expect", "100-continue"},
-                     {"Connection", "keep-alive"}, {"X-Amzn-Trace-Id", "Root=1"},
-                     {"Transfer-Encoding", "chunked"}, {"Content-Type", "application/x-amz-json-1.1"}};
+  request.headers = {{"User-Agent", "x"},
+                     {"Expect", "100-continue"},
+                     {"Connection", "keep-alive"},
+                     {"X-Amzn-Trace-Id", "Root=1"},
+                     {"Transfer-Encoding", "chunked"},
+                     {"Content-Type", "application/x-amz-json-1.1"}};
   SigV4Signer signer("us-east-1", "athena");
   Credentials credentials{"AKID", common::Secret("secret"), {}, std::nullopt, "test"};
   const SigningResult result = signer.Sign(request, credentials, kSuiteTime);
@@ -612,8 +655,8 @@ TEST(SigV4Test, SessionTokenAddedAfterSigningWhenRulesSaySo) {
 
 TEST(SigV4Test, DerivedKeyIsCachedPerDateAndKey) {
   SigV4Signer signer("us-east-1", "service", SigningRules{});
-  Credentials credentials{std::string(kAccessKeyId), common::Secret(std::string(kSecret)), {},
-                          std::nullopt, "test"};
+  Credentials credentials{
+      std::string(kAccessKeyId), common::Secret(std::string(kSecret)), {}, std::nullopt, "test"};
   auto sign = [&](std::chrono::system_clock::time_point when, const Credentials& creds) {
     HttpRequest request;
     request.url = Url::Parse("https://example.amazonaws.com/");
@@ -623,7 +666,7 @@ TEST(SigV4Test, DerivedKeyIsCachedPerDateAndKey) {
   const std::string first = sign(kSuiteTime, credentials);
   EXPECT_EQ(first, "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
   EXPECT_EQ(signer.key_derivations(), 1u);
-  EXPECT_EQ(sign(kSuiteTime, credentials), first);  // cache hit, same result
+  EXPECT_EQ(sign(kSuiteTime, credentials), first);        // cache hit, same result
   sign(kSuiteTime + std::chrono::hours(5), credentials);  // same day
   EXPECT_EQ(signer.key_derivations(), 1u);
 
@@ -655,7 +698,8 @@ TEST(SigV4Test, DerivedKeyIsCachedPerDateAndKey) {
 TEST(SigV4Test, ParseAuthorization) {
   const auto parsed = ParseAuthorization(
       "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, "
-      "SignedHeaders=content-type;host;x-amz-date, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7");
+      "SignedHeaders=content-type;host;x-amz-date, "
+      "Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7");
   ASSERT_TRUE(parsed.has_value());
   EXPECT_EQ(parsed->access_key_id, "AKIDEXAMPLE");
   EXPECT_EQ(parsed->date, "20150830");
@@ -699,10 +743,9 @@ TEST(SigV4Test, VerifierSignsExactlyTheListedHeaders) {
             std::string::npos);
   EXPECT_EQ(result.canonical_request.find("accept-encoding"), std::string::npos);
   // A listed but missing header is signed as empty (the signature then cannot match).
-  const auto missing = ComputeSignatureForHeaders(received, common::kEmptySha256Hex,
-                                                  "host;x-amz-date;x-amz-meta-gone", kAccessKeyId,
-                                                  kSecret, kRegion, "s3", "20150830T123600Z",
-                                                  SigningRules::ForService("s3"));
+  const auto missing = ComputeSignatureForHeaders(
+      received, common::kEmptySha256Hex, "host;x-amz-date;x-amz-meta-gone", kAccessKeyId, kSecret,
+      kRegion, "s3", "20150830T123600Z", SigningRules::ForService("s3"));
   EXPECT_NE(missing.canonical_request.find("x-amz-date:20150830T123600Z\nx-amz-meta-gone:\n"),
             std::string::npos);
 }

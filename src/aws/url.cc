@@ -27,10 +27,24 @@ bool IsAlnum(char c) {
 bool AllowedInPathOrQuery(char c, bool query) {
   if (IsAlnum(c)) return true;
   switch (c) {
-    case '-': case '.': case '_': case '~':                          // unreserved
-    case '!': case '$': case '&': case '\'': case '(': case ')':     // sub-delims
-    case '*': case '+': case ',': case ';': case '=':
-    case ':': case '@': case '/':
+    case '-':
+    case '.':
+    case '_':
+    case '~':  // unreserved
+    case '!':
+    case '$':
+    case '&':
+    case '\'':
+    case '(':
+    case ')':  // sub-delims
+    case '*':
+    case '+':
+    case ',':
+    case ';':
+    case '=':
+    case ':':
+    case '@':
+    case '/':
       return true;
     case '?':
       return query;
@@ -61,7 +75,9 @@ std::string EncodeLoose(std::string_view text, bool query) {
   return out;
 }
 
-uint16_t DefaultPort(std::string_view scheme) { return scheme == "https" ? 443 : 80; }
+uint16_t DefaultPort(std::string_view scheme) {
+  return scheme == "https" ? 443 : 80;
+}
 
 [[noreturn]] void ThrowBadUrl(std::string_view what, std::string_view text, std::string_view why) {
   std::string message = "invalid ";
@@ -93,9 +109,10 @@ void SetHeader(HttpHeaders& headers, std::string_view name, std::string value) {
   it->second = std::move(value);
   // Drop later duplicates so the header has exactly the one value.
   const auto first = it - headers.begin();
-  headers.erase(std::remove_if(headers.begin() + first + 1, headers.end(),
-                               [&](const auto& header) { return EqualsIgnoreCase(header.first, name); }),
-                headers.end());
+  headers.erase(
+      std::remove_if(headers.begin() + first + 1, headers.end(),
+                     [&](const auto& header) { return EqualsIgnoreCase(header.first, name); }),
+      headers.end());
 }
 
 Url Url::Parse(std::string_view text, std::string_view what) {
@@ -136,7 +153,8 @@ Url Url::Parse(std::string_view text, std::string_view what) {
       has_port = true;
       port_text = after.substr(1);
     }
-    if (host.empty() || host.find_first_not_of("0123456789abcdefABCDEF:.") != std::string_view::npos) {
+    if (host.empty() ||
+        host.find_first_not_of("0123456789abcdefABCDEF:.") != std::string_view::npos) {
       ThrowBadUrl(what, text, "malformed IPv6 address");
     }
   } else {
@@ -157,7 +175,8 @@ Url Url::Parse(std::string_view text, std::string_view what) {
 
   if (has_port) {
     unsigned value = 0;
-    const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+    const auto [end, ec] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
     if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
         value == 0 || value > 65535) {
       ThrowBadUrl(what, text, "the port must be a number from 1 to 65535");

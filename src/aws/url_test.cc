@@ -48,10 +48,10 @@ TEST(UrlTest, EncodesBytesThatMayNotAppearRaw) {
 }
 
 TEST(UrlTest, RejectsMalformedUrlsNamingWhat) {
-  for (const char* bad : {"", "athena.amazonaws.com", "ftp://h/", "https://", "https:///path",
-                          "https://h:0/", "https://h:70000", "https://h:/", "https://h:12x",
-                          "https://h/a#frag", "https://bad host/", "https://[::1/",
-                          "https://h_ok!/"}) {
+  for (const char* bad :
+       {"", "athena.amazonaws.com", "ftp://h/", "https://", "https:///path", "https://h:0/",
+        "https://h:70000", "https://h:/", "https://h:12x", "https://h/a#frag", "https://bad host/",
+        "https://[::1/", "https://h_ok!/"}) {
     try {
       Url::Parse(bad, "athena_endpoint_url");
       ADD_FAILURE() << "accepted " << bad;

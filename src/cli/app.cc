@@ -1,8 +1,8 @@
 #include "cli/app.h"
 
-#include <CLI/CLI.hpp>
-#include <spdlog/spdlog.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 
@@ -28,36 +28,49 @@ int RunMain(int argc, char** argv) {
   app.require_subcommand(0, 1);
   int port = -1;
   std::string port_file;
-  app.add_option("--port", port, "Serve Fivetran's partner protocol (gRPC) on this port (same as `serve --port`)");
-  app.add_option("--port-file", port_file, "With --port: write the bound port to this file once listening");
+  app.add_option("--port", port,
+                 "Serve Fivetran's partner protocol (gRPC) on this port (same as `serve --port`)");
+  app.add_option("--port-file", port_file,
+                 "With --port: write the bound port to this file once listening");
   std::string log_level = "info";
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
 
   DebugOptions debug;
-  auto* debug_cmd = app.add_subcommand("debug", "Run one sync into a local DuckDB warehouse (like `fivetran debug`)");
-  debug_cmd->add_option("--configuration", debug.configuration, "Configuration JSON file")->capture_default_str();
-  debug_cmd->add_option("--state", debug.state, "State JSON file (default: <working-dir>/state.json)");
-  debug_cmd->add_option("--working-dir", debug.working_dir, "Folder of warehouse.db and state.json")->capture_default_str();
+  auto* debug_cmd = app.add_subcommand(
+      "debug", "Run one sync into a local DuckDB warehouse (like `fivetran debug`)");
+  debug_cmd->add_option("--configuration", debug.configuration, "Configuration JSON file")
+      ->capture_default_str();
+  debug_cmd->add_option("--state", debug.state,
+                        "State JSON file (default: <working-dir>/state.json)");
+  debug_cmd->add_option("--working-dir", debug.working_dir, "Folder of warehouse.db and state.json")
+      ->capture_default_str();
   debug_cmd->add_flag("!--no-progress", debug.progress, "No progress line");
 
   ResetOptions reset;
-  auto* reset_cmd = app.add_subcommand("reset", "Delete the local working dir (state.json and warehouse.db)");
-  reset_cmd->add_option("--working-dir", reset.working_dir, "Folder to delete")->capture_default_str();
+  auto* reset_cmd =
+      app.add_subcommand("reset", "Delete the local working dir (state.json and warehouse.db)");
+  reset_cmd->add_option("--working-dir", reset.working_dir, "Folder to delete")
+      ->capture_default_str();
   reset_cmd->add_flag("--yes,-y", reset.yes, "Do not ask for confirmation");
 
   std::filesystem::path show_dir = "files";
   std::string show_table = "customers";
   size_t show_limit = 10;
-  auto* show_cmd = app.add_subcommand("show", "Print the first rows of a table of the local warehouse");
-  show_cmd->add_option("table", show_table, "Table (schema tester unless given as schema.table)")->capture_default_str();
+  auto* show_cmd =
+      app.add_subcommand("show", "Print the first rows of a table of the local warehouse");
+  show_cmd->add_option("table", show_table, "Table (schema tester unless given as schema.table)")
+      ->capture_default_str();
   show_cmd->add_option("--working-dir", show_dir, "Folder of warehouse.db")->capture_default_str();
   show_cmd->add_option("--limit", show_limit, "Rows to print")->capture_default_str();
 
   int serve_port = fivetran::kDefaultPort;
   std::string serve_port_file;
-  auto* serve_cmd = app.add_subcommand("serve", "Serve Fivetran's partner protocol fivetran_sdk.v2.SourceConnector (gRPC)");
+  auto* serve_cmd = app.add_subcommand(
+      "serve", "Serve Fivetran's partner protocol fivetran_sdk.v2.SourceConnector (gRPC)");
   serve_cmd->add_option("--port", serve_port, "Port (0 = any free port)")->capture_default_str();
-  serve_cmd->add_option("--port-file", serve_port_file, "Write the bound port to this file once listening");
+  serve_cmd->add_option("--port-file", serve_port_file,
+                        "Write the bound port to this file once listening");
 
   try {
     app.parse(argc, argv);

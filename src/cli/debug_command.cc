@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <map>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "cli/signals.h"
@@ -23,7 +23,8 @@ namespace {
 std::string ReadFile(const std::filesystem::path& path, std::string_view what) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw common::ConfigError(fmt::format("{} '{}' not found or not readable", what, path.string()));
+    throw common::ConfigError(
+        fmt::format("{} '{}' not found or not readable", what, path.string()));
   }
   std::ostringstream buffer;
   buffer << in.rdbuf();
@@ -48,15 +49,21 @@ int ExitCodeFor(const std::exception& error) {
   const auto* e = dynamic_cast<const common::Error*>(&error);
   if (e == nullptr) return 1;
   switch (e->kind()) {
-    case common::ErrorKind::kConfig: return 2;
+    case common::ErrorKind::kConfig:
+      return 2;
     case common::ErrorKind::kAuth:
-    case common::ErrorKind::kPermission: return 3;
+    case common::ErrorKind::kPermission:
+      return 3;
     case common::ErrorKind::kNotFound:
-    case common::ErrorKind::kQueryFailed: return 4;
+    case common::ErrorKind::kQueryFailed:
+      return 4;
     case common::ErrorKind::kTransient:
-    case common::ErrorKind::kProtocol: return 5;
-    case common::ErrorKind::kCancelled: return 130;
-    case common::ErrorKind::kInternal: return 1;
+    case common::ErrorKind::kProtocol:
+      return 5;
+    case common::ErrorKind::kCancelled:
+      return 130;
+    case common::ErrorKind::kInternal:
+      return 1;
   }
   return 1;
 }
@@ -82,7 +89,8 @@ int RunDebug(const DebugOptions& options, std::ostream& out, std::ostream& err) 
     warehouse::WarehouseOptions warehouse_options;
     warehouse_options.working_dir = options.working_dir;
     warehouse::DuckDbWarehouse warehouse(warehouse_options);
-    out << fmt::format("Destination schema: {}/{}\n", warehouse.db_path().string(), warehouse.schema());
+    out << fmt::format("Destination schema: {}/{}\n", warehouse.db_path().string(),
+                       warehouse.schema());
     out.flush();
 
     // One code path: Fivetran's side of the partner protocol against this connector's own server
@@ -95,7 +103,8 @@ int RunDebug(const DebugOptions& options, std::ostream& out, std::ostream& err) 
     const bool show_progress = options.progress && isatty(STDERR_FILENO) == 1;
     if (show_progress) {
       local.service.environment.on_progress = [&err](const connector::SyncProgress& p) {
-        err << fmt::format("\r{}: {} rows, {:.0f} rows/s   ", p.table, p.rows, p.seconds > 0 ? p.rows / p.seconds : 0.0)
+        err << fmt::format("\r{}: {} rows, {:.0f} rows/s   ", p.table, p.rows,
+                           p.seconds > 0 ? p.rows / p.seconds : 0.0)
             << std::flush;
       };
     }
@@ -115,7 +124,8 @@ int RunDebug(const DebugOptions& options, std::ostream& out, std::ostream& err) 
         result.message = e.what();
       }
     }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (show_progress) err << "\n";
     for (const auto& warning : result.warnings) out << "WARNING: " << warning << "\n";
     const connector::SyncCounters& counters = result.counters;
@@ -147,7 +157,9 @@ int RunReset(const ResetOptions& options, std::istream& in, std::ostream& out, s
       err << "reset: confirmation needed; pass --yes to delete without asking\n";
       return 2;
     }
-    out << fmt::format("This deletes '{}' (state.json and warehouse.db). Continue? [Y/n] ", dir.string()) << std::flush;
+    out << fmt::format("This deletes '{}' (state.json and warehouse.db). Continue? [Y/n] ",
+                       dir.string())
+        << std::flush;
     std::string answer;
     std::getline(in, answer);
     if (!answer.empty() && answer[0] != 'y' && answer[0] != 'Y') {

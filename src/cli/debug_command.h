@@ -10,7 +10,7 @@ struct DebugOptions {
   std::filesystem::path configuration = "configuration.json";
   std::filesystem::path state;  ///< "" = <working_dir>/state.json when present, else {}
   std::filesystem::path working_dir = "files";
-  bool progress = true;         ///< progress line (only when stderr is a terminal)
+  bool progress = true;  ///< progress line (only when stderr is a terminal)
 };
 
 /// `athena-connector debug`: runs one sync into <working_dir>/warehouse.db (schema tester) and

@@ -17,7 +17,8 @@ struct SignalCancellation::State {
   explicit State(common::CancellationToken& t) : token(t) {}
 };
 
-SignalCancellation::SignalCancellation(common::CancellationToken& token) : state_(new State(token)) {
+SignalCancellation::SignalCancellation(common::CancellationToken& token)
+    : state_(new State(token)) {
   sigemptyset(&state_->set);
   sigaddset(&state_->set, SIGINT);
   sigaddset(&state_->set, SIGTERM);
@@ -41,6 +42,8 @@ SignalCancellation::~SignalCancellation() {
   delete state_;
 }
 
-int SignalCancellation::signal() const { return state_->received.load(); }
+int SignalCancellation::signal() const {
+  return state_->received.load();
+}
 
 }  // namespace ac::cli

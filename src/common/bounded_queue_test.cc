@@ -15,7 +15,8 @@ namespace {
 /// Lets other threads run until `done` holds (or a generous bound passes).
 template <typename F>
 bool Eventually(F done) {
-  for (int i = 0; i < 2000 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  for (int i = 0; i < 2000 && !done(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return done();
 }
 

@@ -33,9 +33,12 @@ TEST(CivilDateTest, CivilFromDaysInvertsDaysFromCivilAcrossEras) {
     ASSERT_GE(date.day, 1u);
     ASSERT_LE(date.day, DaysInMonth(date.year, date.month)) << days;
     ASSERT_EQ(DaysFromCivil(date.year, date.month, date.day), days);
-    const bool next_day = date.year == previous.year && date.month == previous.month && date.day == previous.day + 1;
-    const bool next_month = date.day == 1 && ((date.year == previous.year && date.month == previous.month + 1) ||
-                                              (date.year == previous.year + 1 && date.month == 1 && previous.month == 12));
+    const bool next_day =
+        date.year == previous.year && date.month == previous.month && date.day == previous.day + 1;
+    const bool next_month =
+        date.day == 1 &&
+        ((date.year == previous.year && date.month == previous.month + 1) ||
+         (date.year == previous.year + 1 && date.month == 1 && previous.month == 12));
     ASSERT_TRUE(next_day || next_month) << days;
     previous = date;
   }

@@ -17,8 +17,12 @@ std::string Quote(std::string_view text, char quote) {
 
 }  // namespace
 
-std::string QuoteLiteral(std::string_view text) { return Quote(text, '\''); }
+std::string QuoteLiteral(std::string_view text) {
+  return Quote(text, '\'');
+}
 
-std::string QuoteIdentifier(std::string_view name) { return Quote(name, '"'); }
+std::string QuoteIdentifier(std::string_view name) {
+  return Quote(name, '"');
+}
 
 }  // namespace ac::common

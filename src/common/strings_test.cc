@@ -25,7 +25,10 @@ TEST(StringsTest, LowerAndUpperChangeOnlyAsciiLetters) {
   EXPECT_EQ(Lower(""), "");
   EXPECT_EQ(Lower("Content-Length: 12"), "content-length: 12");
   EXPECT_EQ(Lower("TIMESTAMP With Time Zone"), "timestamp with time zone");
-  EXPECT_EQ(Lower("\xC3\x84" "BC"), "\xC3\x84" "bc");  // "ÄBC": UTF-8 bytes kept
+  EXPECT_EQ(Lower("\xC3\x84"
+                  "BC"),
+            "\xC3\x84"
+            "bc");  // "ÄBC": UTF-8 bytes kept
   EXPECT_EQ(Lower("A\0B"s), "a\0b"s);
   EXPECT_EQ(Upper("select *, \xC3\xA9t\xC3\xA9 from t_1"), "SELECT *, \xC3\xA9T\xC3\xA9 FROM T_1");
 }
@@ -45,8 +48,8 @@ TEST(StringsTest, TrimRemovesTheGivenCharactersAtTheEnds) {
   EXPECT_EQ(Trim(" \t\r\n value with  inner space \n\r\t "), "value with  inner space");
   EXPECT_EQ(Trim(""), "");
   EXPECT_EQ(Trim(" \t\r\n"), "");
-  EXPECT_EQ(Trim("\vx\f"), "\vx\f");                 // not by default
-  EXPECT_EQ(Trim("\v x \f", kCLocaleSpace), "x");    // std::isspace's set
+  EXPECT_EQ(Trim("\vx\f"), "\vx\f");               // not by default
+  EXPECT_EQ(Trim("\v x \f", kCLocaleSpace), "x");  // std::isspace's set
   EXPECT_EQ(Trim(" \r\nx\r\n ", kSpaceTab), "\r\nx\r\n");
   EXPECT_EQ(Trim("\0x\0"s), "\0x\0"s);  // NUL is not whitespace
   EXPECT_EQ(TrimLeft("  x  "), "x  ");

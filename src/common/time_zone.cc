@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <system_error>
 #include <limits>
+#include <system_error>
 
 #include "common/civil_date.h"
 #include "common/embedded_tzdata.h"
@@ -171,7 +171,8 @@ class PosixRuleParser {
   bool Number(int& value, int max_digits) {
     const size_t start = pos_;
     value = 0;
-    while (!AtEnd() && Peek() >= '0' && Peek() <= '9' && pos_ - start < static_cast<size_t>(max_digits)) {
+    while (!AtEnd() && Peek() >= '0' && Peek() <= '9' &&
+           pos_ - start < static_cast<size_t>(max_digits)) {
       value = value * 10 + (text_[pos_++] - '0');
     }
     return pos_ > start;
@@ -352,8 +353,9 @@ std::optional<TimeZone> TimeZone::FromTzif(std::string_view bytes) {
 }
 
 size_t TimeZone::IndexAt(int64_t utc_seconds) const {
-  return static_cast<size_t>(std::upper_bound(transitions_.begin(), transitions_.end(), utc_seconds) -
-                             transitions_.begin());
+  return static_cast<size_t>(
+      std::upper_bound(transitions_.begin(), transitions_.end(), utc_seconds) -
+      transitions_.begin());
 }
 
 int64_t TimeZone::Begin(size_t index) const {
@@ -388,7 +390,8 @@ int64_t TimeZone::LocalToUtc(int64_t local_seconds) const {
   return local_seconds - offsets_[guess];
 }
 
-bool PosixTzTransitions(std::string_view rule, int first_year, int last_year, int32_t& standard_offset,
+bool PosixTzTransitions(std::string_view rule, int first_year, int last_year,
+                        int32_t& standard_offset,
                         std::vector<std::pair<int64_t, int32_t>>& transitions) {
   PosixRuleParser parser(rule);
   transitions.clear();
@@ -474,7 +477,8 @@ const TimeZone* TimeZoneCache::Find(std::string_view id) {
     std::optional<TimeZone> parsed;
     if (ReadZoneFile(dir_ + "/" + std::string(id), bytes)) parsed = TimeZone::FromTzif(bytes);
     if (!parsed && use_embedded_) {
-      if (std::optional<std::string_view> embedded = EmbeddedTzif(id)) parsed = TimeZone::FromTzif(*embedded);
+      if (std::optional<std::string_view> embedded = EmbeddedTzif(id))
+        parsed = TimeZone::FromTzif(*embedded);
     }
     if (parsed) zone = std::make_unique<TimeZone>(std::move(*parsed));
   }

@@ -41,7 +41,8 @@ class TimeZone {
 /// Parses a POSIX TZ rule string ("PST8PDT,M3.2.0,M11.1.0", "<+0530>-5:30") and returns the
 /// transitions (UTC seconds, offset after) for the years [first_year, last_year]; the standard
 /// offset is returned in `standard_offset`. False when the text is malformed.
-bool PosixTzTransitions(std::string_view rule, int first_year, int last_year, int32_t& standard_offset,
+bool PosixTzTransitions(std::string_view rule, int first_year, int last_year,
+                        int32_t& standard_offset,
                         std::vector<std::pair<int64_t, int32_t>>& transitions);
 
 /// Parses a fixed UTC offset as Trino prints it: `+05:30`, `-08:00`, `+0530`, `-08`, optionally

@@ -78,7 +78,8 @@ std::string SlimTzif(const std::string& footer, int32_t type0_offset) {
   std::string header("TZif2");
   header.append(15, '\0');
   auto be32 = [](std::string& s, uint32_t v) {
-    for (int shift = 24; shift >= 0; shift -= 8) s.push_back(static_cast<char>((v >> shift) & 0xFF));
+    for (int shift = 24; shift >= 0; shift -= 8)
+      s.push_back(static_cast<char>((v >> shift) & 0xFF));
   };
   // isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
   for (uint32_t v : {0u, 0u, 0u, 0u, 1u, 4u}) be32(header, v);

@@ -11,22 +11,38 @@ constexpr size_t kArenaBlockBytes = 256 * 1024;
 
 std::string_view DataTypeName(DataType type) {
   switch (type) {
-    case DataType::kUnspecified: return "UNSPECIFIED";
-    case DataType::kBoolean: return "BOOLEAN";
-    case DataType::kShort: return "SHORT";
-    case DataType::kInt: return "INT";
-    case DataType::kLong: return "LONG";
-    case DataType::kDecimal: return "DECIMAL";
-    case DataType::kFloat: return "FLOAT";
-    case DataType::kDouble: return "DOUBLE";
-    case DataType::kNaiveDate: return "NAIVE_DATE";
-    case DataType::kNaiveDateTime: return "NAIVE_DATETIME";
-    case DataType::kUtcDateTime: return "UTC_DATETIME";
-    case DataType::kBinary: return "BINARY";
-    case DataType::kXml: return "XML";
-    case DataType::kString: return "STRING";
-    case DataType::kJson: return "JSON";
-    case DataType::kNaiveTime: return "NAIVE_TIME";
+    case DataType::kUnspecified:
+      return "UNSPECIFIED";
+    case DataType::kBoolean:
+      return "BOOLEAN";
+    case DataType::kShort:
+      return "SHORT";
+    case DataType::kInt:
+      return "INT";
+    case DataType::kLong:
+      return "LONG";
+    case DataType::kDecimal:
+      return "DECIMAL";
+    case DataType::kFloat:
+      return "FLOAT";
+    case DataType::kDouble:
+      return "DOUBLE";
+    case DataType::kNaiveDate:
+      return "NAIVE_DATE";
+    case DataType::kNaiveDateTime:
+      return "NAIVE_DATETIME";
+    case DataType::kUtcDateTime:
+      return "UTC_DATETIME";
+    case DataType::kBinary:
+      return "BINARY";
+    case DataType::kXml:
+      return "XML";
+    case DataType::kString:
+      return "STRING";
+    case DataType::kJson:
+      return "JSON";
+    case DataType::kNaiveTime:
+      return "NAIVE_TIME";
   }
   return "UNSPECIFIED";
 }
@@ -46,7 +62,9 @@ int TableSchema::FindColumn(std::string_view column_name) const {
   return -1;
 }
 
-ValueBatch::ValueBatch(ValueBatch&& other) noexcept { *this = std::move(other); }
+ValueBatch::ValueBatch(ValueBatch&& other) noexcept {
+  *this = std::move(other);
+}
 
 ValueBatch& ValueBatch::operator=(ValueBatch&& other) noexcept {
   if (this == &other) return *this;

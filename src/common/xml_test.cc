@@ -11,7 +11,8 @@ TEST(XmlTest, FindsElementTextAtAnyDepth) {
       "<!-- a comment with <Code>fake</Code> inside -->\n"
       "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n"
       "  <Error><Type>Sender</Type><Code>AccessDenied</Code>\n"
-      "    <Message attr='a>b'>Not &lt;allowed&gt; &amp; &quot;denied&quot; &apos;x&apos;</Message>\n"
+      "    <Message attr='a>b'>Not &lt;allowed&gt; &amp; &quot;denied&quot; "
+      "&apos;x&apos;</Message>\n"
       "  </Error>\n"
       "</ErrorResponse>";
   EXPECT_EQ(XmlElementText(xml, "Code"), "AccessDenied");
@@ -23,7 +24,8 @@ TEST(XmlTest, FindsElementTextAtAnyDepth) {
 }
 
 TEST(XmlTest, NamespacePrefixesSelfClosingAndCdata) {
-  std::string_view xml = "<s:Root xmlns:s=\"urn:x\"><s:Empty/><s:Text><![CDATA[a <b> & c]]> tail</s:Text></s:Root>";
+  std::string_view xml =
+      "<s:Root xmlns:s=\"urn:x\"><s:Empty/><s:Text><![CDATA[a <b> & c]]> tail</s:Text></s:Root>";
   EXPECT_EQ(FindXmlElement(xml, "Empty"), std::string_view());
   EXPECT_EQ(XmlElementText(xml, "Text"), "a <b> & c tail");
 }

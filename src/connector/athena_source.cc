@@ -25,8 +25,9 @@ std::vector<athena::Column> SourceTableColumns(athena::AthenaClient& client, con
   } catch (const aws::AwsError& e) {
     // Not found, or refused (MetadataException, InvalidRequestException): as aws_error classifies.
     if (e.kind() == common::ErrorKind::kNotFound || e.kind() == common::ErrorKind::kQueryFailed) {
-      throw common::NotFoundError(fmt::format("table '{}' was not found in database '{}' of catalog '{}': {}",
-                                              table.source_table, config.database, config.catalog, e.aws_message()));
+      throw common::NotFoundError(
+          fmt::format("table '{}' was not found in database '{}' of catalog '{}': {}",
+                      table.source_table, config.database, config.catalog, e.aws_message()));
     }
     throw;
   }
@@ -35,7 +36,8 @@ std::vector<athena::Column> SourceTableColumns(athena::AthenaClient& client, con
   return columns;
 }
 
-common::TableSchema DestinationSchema(const TableConfig& table, const std::vector<athena::Column>& columns) {
+common::TableSchema DestinationSchema(const TableConfig& table,
+                                      const std::vector<athena::Column>& columns) {
   common::TableSchema schema;
   schema.name = table.destination_table;
   for (const auto& column : columns) {
@@ -47,9 +49,9 @@ common::TableSchema DestinationSchema(const TableConfig& table, const std::vecto
     if (schema.FindColumn(key) < 0) {
       std::string names;
       for (const auto& column : columns) names += (names.empty() ? "" : ", ") + column.name;
-      throw common::ConfigError(fmt::format("primary key column '{}' is not a column of {} (columns: {})", key,
-                                            table.query.empty() ? "table '" + table.source_table + "'" : "the query",
-                                            names));
+      throw common::ConfigError(fmt::format(
+          "primary key column '{}' is not a column of {} (columns: {})", key,
+          table.query.empty() ? "table '" + table.source_table + "'" : "the query", names));
     }
   }
   return schema;

@@ -23,6 +23,7 @@ std::vector<athena::Column> SourceTableColumns(athena::AthenaClient& client, con
 
 /// The destination table of `table` with `columns` typed for Fivetran and its primary key marked;
 /// a primary-key column missing from `columns` throws common::ConfigError listing them.
-common::TableSchema DestinationSchema(const TableConfig& table, const std::vector<athena::Column>& columns);
+common::TableSchema DestinationSchema(const TableConfig& table,
+                                      const std::vector<athena::Column>& columns);
 
 }  // namespace ac::connector

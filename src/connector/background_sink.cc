@@ -55,7 +55,9 @@ void BackgroundRecordSink::Warning(const std::string& message) {
   Enqueue(std::move(call));
 }
 
-void BackgroundRecordSink::Drain() { queue_.WaitUntilDone(); }
+void BackgroundRecordSink::Drain() {
+  queue_.WaitUntilDone();
+}
 
 void BackgroundRecordSink::Enqueue(Call call) {
   const size_t weight = call.kind == CallKind::kWrite ? 1 : 0;
@@ -64,11 +66,21 @@ void BackgroundRecordSink::Enqueue(Call call) {
 
 void BackgroundRecordSink::Apply(Call& call) {
   switch (call.kind) {
-    case CallKind::kDefineTable: sink_.DefineTable(call.table); break;
-    case CallKind::kTruncate: sink_.Truncate(call.table); break;
-    case CallKind::kWrite: sink_.Write(call.table, call.type, call.rows); break;
-    case CallKind::kCheckpoint: sink_.Checkpoint(call.text); break;
-    case CallKind::kWarning: sink_.Warning(call.text); break;
+    case CallKind::kDefineTable:
+      sink_.DefineTable(call.table);
+      break;
+    case CallKind::kTruncate:
+      sink_.Truncate(call.table);
+      break;
+    case CallKind::kWrite:
+      sink_.Write(call.table, call.type, call.rows);
+      break;
+    case CallKind::kCheckpoint:
+      sink_.Checkpoint(call.text);
+      break;
+    case CallKind::kWarning:
+      sink_.Warning(call.text);
+      break;
   }
 }
 

@@ -23,7 +23,9 @@ using common::Value;
 using common::ValueBatch;
 
 TableSchema People() {
-  return TableSchema{"people", {ColumnSchema{"id", DataType::kLong, true}, ColumnSchema{"name", DataType::kString}}};
+  return TableSchema{
+      "people",
+      {ColumnSchema{"id", DataType::kLong, true}, ColumnSchema{"name", DataType::kString}}};
 }
 
 /// Rows (id, "name <id>") for ids [first, first + count).
@@ -58,8 +60,10 @@ class ScriptedSink final : public RecordSink {
       if (r > 0) line += ",";
       line += std::to_string(rows.at(r, 0).int64) + ":" + std::string(rows.at(r, 1).text);
     }
-    if (fail_write_containing >= 0 && line.find(" " + std::to_string(fail_write_containing) + ":") != std::string::npos) {
-      throw common::ProtocolError("warehouse: row " + std::to_string(fail_write_containing) + " does not fit");
+    if (fail_write_containing >= 0 &&
+        line.find(" " + std::to_string(fail_write_containing) + ":") != std::string::npos) {
+      throw common::ProtocolError("warehouse: row " + std::to_string(fail_write_containing) +
+                                  " does not fit");
     }
     Record(line);
   }
@@ -111,9 +115,11 @@ TEST(BackgroundRecordSinkTest, AppliesEveryCallInOrder) {
     sink.WriteAndRecycle(People(), RecordType::kUpsert, batch);
     sink.Drain();
   }
-  EXPECT_EQ(inner.Calls(), (std::vector<std::string>{"define people", "truncate people", "write people 0 0:name 0,1:name 1",
-                                                     "write people 2 50:name 50", "warning heads up",
-                                                     R"(checkpoint {"n":3})", "write people 0 7:name 7"}));
+  EXPECT_EQ(inner.Calls(),
+            (std::vector<std::string>{"define people", "truncate people",
+                                      "write people 0 0:name 0,1:name 1",
+                                      "write people 2 50:name 50", "warning heads up",
+                                      R"(checkpoint {"n":3})", "write people 0 7:name 7"}));
 }
 
 TEST(BackgroundRecordSinkTest, RecycledBatchesKeepTheirRowsIntactUntilWritten) {
@@ -126,9 +132,10 @@ TEST(BackgroundRecordSinkTest, RecycledBatchesKeepTheirRowsIntactUntilWritten) {
       // Each batch is refilled from whatever spare came back; the sink must see each as filled.
       batch.Reset(2);
       FillPeople(batch, i * 3, 3);
-      expected.push_back("write people 0 " + std::to_string(i * 3) + ":name " + std::to_string(i * 3) + "," +
-                         std::to_string(i * 3 + 1) + ":name " + std::to_string(i * 3 + 1) + "," +
-                         std::to_string(i * 3 + 2) + ":name " + std::to_string(i * 3 + 2));
+      expected.push_back("write people 0 " + std::to_string(i * 3) + ":name " +
+                         std::to_string(i * 3) + "," + std::to_string(i * 3 + 1) + ":name " +
+                         std::to_string(i * 3 + 1) + "," + std::to_string(i * 3 + 2) + ":name " +
+                         std::to_string(i * 3 + 2));
       sink.WriteAndRecycle(People(), RecordType::kUpsert, batch);
       ASSERT_EQ(batch.num_rows(), 0u);
     }
@@ -191,7 +198,9 @@ TEST(BackgroundRecordSinkTest, AFailedCallStopsEverythingAfterItAndIsRethrown) {
 TEST(BackgroundRecordSinkTest, AnyExceptionTypeReachesTheCaller) {
   class Throwing final : public RecordSink {
    public:
-    void DefineTable(const TableSchema&) override { throw std::runtime_error("not a common::Error"); }
+    void DefineTable(const TableSchema&) override {
+      throw std::runtime_error("not a common::Error");
+    }
     void Truncate(const TableSchema&) override {}
     void Write(const TableSchema&, RecordType, const ValueBatch&) override {}
     void Checkpoint(const std::string&) override {}

@@ -22,7 +22,8 @@ std::vector<std::string> SplitList(std::string_view text) {
   size_t start = 0;
   while (start <= text.size()) {
     const size_t comma = text.find(',', start);
-    const std::string part(Trim(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start)));
+    const std::string part(Trim(text.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start)));
     if (!part.empty()) out.push_back(part);
     if (comma == std::string_view::npos) break;
     start = comma + 1;
@@ -36,36 +37,42 @@ size_t EditDistance(std::string_view a, std::string_view b) {
   for (size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      cur[j] =
+          std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
     }
     std::swap(prev, cur);
   }
   return prev[b.size()];
 }
 
-int64_t ParsePositiveInt(const std::string& key, const std::string& value, int64_t min, int64_t max) {
+int64_t ParsePositiveInt(const std::string& key, const std::string& value, int64_t min,
+                         int64_t max) {
   int64_t out = 0;
   const auto* end = value.data() + value.size();
   const auto result = std::from_chars(value.data(), end, out);
   if (result.ec != std::errc() || result.ptr != end || out < min || out > max) {
-    throw ConfigError(fmt::format("configuration key '{}' must be an integer between {} and {}, got '{}'",
-                                  key, min, max, value));
+    throw ConfigError(
+        fmt::format("configuration key '{}' must be an integer between {} and {}, got '{}'", key,
+                    min, max, value));
   }
   return out;
 }
 
 void ValidateIdentifier(const std::string& key, const std::string& value) {
-  if (value.empty()) throw ConfigError(fmt::format("configuration key '{}' must not be empty", key));
+  if (value.empty())
+    throw ConfigError(fmt::format("configuration key '{}' must not be empty", key));
   for (const char c : value) {
     if (c == '"' || c == '`' || c == '\'' || c == ';' || static_cast<unsigned char>(c) < 0x20) {
-      throw ConfigError(fmt::format("configuration key '{}' has an invalid character in '{}'", key, value));
+      throw ConfigError(
+          fmt::format("configuration key '{}' has an invalid character in '{}'", key, value));
     }
   }
 }
 
 void ValidateEndpoint(const std::string& key, const std::string& value) {
   if (value.rfind("https://", 0) != 0 && value.rfind("http://", 0) != 0) {
-    throw ConfigError(fmt::format("configuration key '{}' must be an http(s):// URL, got '{}'", key, value));
+    throw ConfigError(
+        fmt::format("configuration key '{}' must be an http(s):// URL, got '{}'", key, value));
   }
 }
 
@@ -87,7 +94,8 @@ TableConfig ParseTable(const std::map<std::string, std::string>& values, const s
   if (table.destination_table.empty()) table.destination_table = "customers";
   ValidateIdentifier("destination_table", table.destination_table);
   const auto pk_it = values.find("primary_key");
-  table.primary_key = pk_it == values.end() ? std::vector<std::string>{"customer_id"} : SplitList(pk_it->second);
+  table.primary_key =
+      pk_it == values.end() ? std::vector<std::string>{"customer_id"} : SplitList(pk_it->second);
   for (const auto& column : table.primary_key) ValidateIdentifier("primary_key", column);
   table.cursor_column = get("cursor_column");
   if (!table.cursor_column.empty()) ValidateIdentifier("cursor_column", table.cursor_column);
@@ -99,30 +107,197 @@ TableConfig ParseTable(const std::map<std::string, std::string>& values, const s
 const std::vector<ConfigField>& ConfigFields() {
   using K = ConfigField::Kind;
   static const std::vector<ConfigField> fields = {
-      {"aws_access_key_id", "AWS access key ID", "Access key of an IAM user or role allowed to run Athena queries and read the staging location.", true, "", K::kText, {}, ""},
-      {"aws_secret_access_key", "AWS secret access key", "Secret of the access key.", true, "", K::kPassword, {}, ""},
-      {"aws_session_token", "AWS session token", "Session token, for temporary credentials only.", false, "", K::kPassword, {}, ""},
-      {"region_name", "AWS region", "Region of the Athena workgroup and the staging bucket, e.g. us-east-1.", true, "", K::kText, {}, ""},
-      {"database_name", "Athena database", "Database (Glue/Hive schema) the queries run in.", true, "", K::kText, {}, ""},
-      {"s3_staging_dir", "S3 staging location", "Where Athena writes query results: s3://bucket/prefix/.", true, "", K::kText, {}, ""},
-      {"workgroup", "Workgroup", "Athena workgroup; empty uses the account's primary workgroup.", false, "", K::kText, {}, ""},
-      {"catalog", "Data catalog", "Data catalog of the database.", false, "AwsDataCatalog", K::kText, {}, ""},
-      {"role_arn", "IAM role ARN", "Role to assume with STS before calling Athena (optional).", false, "", K::kText, {}, ""},
-      {"external_id", "External ID", "External ID required by the role's trust policy (optional).", false, "", K::kText, {}, ""},
-      {"source_table", "Source table", "Athena table to sync (when no query is given).", false, "test_rows", K::kText, {}, ""},
+      {"aws_access_key_id",
+       "AWS access key ID",
+       "Access key of an IAM user or role allowed to run Athena queries and read the staging "
+       "location.",
+       true,
+       "",
+       K::kText,
+       {},
+       ""},
+      {"aws_secret_access_key",
+       "AWS secret access key",
+       "Secret of the access key.",
+       true,
+       "",
+       K::kPassword,
+       {},
+       ""},
+      {"aws_session_token",
+       "AWS session token",
+       "Session token, for temporary credentials only.",
+       false,
+       "",
+       K::kPassword,
+       {},
+       ""},
+      {"region_name",
+       "AWS region",
+       "Region of the Athena workgroup and the staging bucket, e.g. us-east-1.",
+       true,
+       "",
+       K::kText,
+       {},
+       ""},
+      {"database_name",
+       "Athena database",
+       "Database (Glue/Hive schema) the queries run in.",
+       true,
+       "",
+       K::kText,
+       {},
+       ""},
+      {"s3_staging_dir",
+       "S3 staging location",
+       "Where Athena writes query results: s3://bucket/prefix/.",
+       true,
+       "",
+       K::kText,
+       {},
+       ""},
+      {"workgroup",
+       "Workgroup",
+       "Athena workgroup; empty uses the account's primary workgroup.",
+       false,
+       "",
+       K::kText,
+       {},
+       ""},
+      {"catalog",
+       "Data catalog",
+       "Data catalog of the database.",
+       false,
+       "AwsDataCatalog",
+       K::kText,
+       {},
+       ""},
+      {"role_arn",
+       "IAM role ARN",
+       "Role to assume with STS before calling Athena (optional).",
+       false,
+       "",
+       K::kText,
+       {},
+       ""},
+      {"external_id",
+       "External ID",
+       "External ID required by the role's trust policy (optional).",
+       false,
+       "",
+       K::kText,
+       {},
+       ""},
+      {"source_table",
+       "Source table",
+       "Athena table to sync (when no query is given).",
+       false,
+       "test_rows",
+       K::kText,
+       {},
+       ""},
       {"query", "Query", "A SELECT to sync instead of a whole table.", false, "", K::kText, {}, ""},
-      {"destination_table", "Destination table", "Name of the destination table.", false, "customers", K::kText, {}, ""},
-      {"primary_key", "Primary key", "Primary-key column(s) of the destination table, comma-separated.", false, "customer_id", K::kText, {}, ""},
-      {"cursor_column", "Cursor column", "Optional monotonically increasing column (e.g. updated_at): later syncs read only newer rows.", false, "", K::kText, {}, ""},
-      {"tables", "Tables (JSON)", "Several tables: a JSON list of objects with source_table or query, destination_table, primary_key, cursor_column.", false, "", K::kText, {}, ""},
-      {"checkpoint_interval_rows", "Checkpoint interval (rows)", "Rows delivered between two checkpoints (each saves the resume position; the destination commits at each).", false, "100000", K::kText, {}, ""},
-      {"result_fetcher", "Result fetcher", "How results are read: auto, api (GetQueryResults), s3 (result file, parallel ranges) or unload (Parquet).", false, "auto", K::kDropdown, {"auto", "api", "s3", "unload"}, ""},
-      {"s3_part_size_mb", "S3 part size (MiB)", "Size of each ranged GET of a result file.", false, "4", K::kText, {}, ""},
-      {"s3_concurrency", "S3 concurrency", "Parallel ranged GETs of a result file.", false, "8", K::kText, {}, ""},
-      {"query_max_attempts", "Query attempts", "Submissions of a query that Athena reports as retryable.", false, "3", K::kText, {}, ""},
-      {"athena_endpoint_url", "Athena endpoint URL", "Override for VPC/private endpoints or athena-local.", false, "", K::kText, {}, ""},
-      {"s3_endpoint_url", "S3 endpoint URL", "Override for VPC/private endpoints or athena-local (path-style addressing).", false, "", K::kText, {}, ""},
-      {"ca_bundle", "CA bundle path", "PEM file of the CA certificates to trust instead of the system's (TLS verification stays on).", false, "", K::kText, {}, ""},
+      {"destination_table",
+       "Destination table",
+       "Name of the destination table.",
+       false,
+       "customers",
+       K::kText,
+       {},
+       ""},
+      {"primary_key",
+       "Primary key",
+       "Primary-key column(s) of the destination table, comma-separated.",
+       false,
+       "customer_id",
+       K::kText,
+       {},
+       ""},
+      {"cursor_column",
+       "Cursor column",
+       "Optional monotonically increasing column (e.g. updated_at): later syncs read only newer "
+       "rows.",
+       false,
+       "",
+       K::kText,
+       {},
+       ""},
+      {"tables",
+       "Tables (JSON)",
+       "Several tables: a JSON list of objects with source_table or query, destination_table, "
+       "primary_key, cursor_column.",
+       false,
+       "",
+       K::kText,
+       {},
+       ""},
+      {"checkpoint_interval_rows",
+       "Checkpoint interval (rows)",
+       "Rows delivered between two checkpoints (each saves the resume position; the destination "
+       "commits at each).",
+       false,
+       "100000",
+       K::kText,
+       {},
+       ""},
+      {"result_fetcher",
+       "Result fetcher",
+       "How results are read: auto, api (GetQueryResults), s3 (result file, parallel ranges) or "
+       "unload (Parquet).",
+       false,
+       "auto",
+       K::kDropdown,
+       {"auto", "api", "s3", "unload"},
+       ""},
+      {"s3_part_size_mb",
+       "S3 part size (MiB)",
+       "Size of each ranged GET of a result file.",
+       false,
+       "4",
+       K::kText,
+       {},
+       ""},
+      {"s3_concurrency",
+       "S3 concurrency",
+       "Parallel ranged GETs of a result file.",
+       false,
+       "8",
+       K::kText,
+       {},
+       ""},
+      {"query_max_attempts",
+       "Query attempts",
+       "Submissions of a query that Athena reports as retryable.",
+       false,
+       "3",
+       K::kText,
+       {},
+       ""},
+      {"athena_endpoint_url",
+       "Athena endpoint URL",
+       "Override for VPC/private endpoints or athena-local.",
+       false,
+       "",
+       K::kText,
+       {},
+       ""},
+      {"s3_endpoint_url",
+       "S3 endpoint URL",
+       "Override for VPC/private endpoints or athena-local (path-style addressing).",
+       false,
+       "",
+       K::kText,
+       {},
+       ""},
+      {"ca_bundle",
+       "CA bundle path",
+       "PEM file of the CA certificates to trust instead of the system's (TLS verification stays "
+       "on).",
+       false,
+       "",
+       K::kText,
+       {},
+       ""},
   };
   return fields;
 }
@@ -130,20 +305,24 @@ const std::vector<ConfigField>& ConfigFields() {
 S3Location S3Location::Parse(std::string_view uri, std::string_view key) {
   constexpr std::string_view kScheme = "s3://";
   if (uri.substr(0, kScheme.size()) != kScheme) {
-    throw ConfigError(fmt::format("configuration key '{}' must be an s3://bucket/prefix/ URI, got '{}'", key, uri));
+    throw ConfigError(fmt::format(
+        "configuration key '{}' must be an s3://bucket/prefix/ URI, got '{}'", key, uri));
   }
   const std::string_view rest = uri.substr(kScheme.size());
   const size_t slash = rest.find('/');
   S3Location location;
   location.bucket = std::string(rest.substr(0, slash));
   location.prefix = slash == std::string_view::npos ? "" : std::string(rest.substr(slash + 1));
-  const bool bucket_ok = location.bucket.size() >= 3 && location.bucket.size() <= 63 &&
-                         std::all_of(location.bucket.begin(), location.bucket.end(), [](char c) {
-                           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
-                         });
+  const bool bucket_ok =
+      location.bucket.size() >= 3 && location.bucket.size() <= 63 &&
+      std::all_of(location.bucket.begin(), location.bucket.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+      });
   if (!bucket_ok) {
-    throw ConfigError(fmt::format("configuration key '{}' has an invalid bucket name '{}' (3-63 lowercase letters, digits, '-', '.')",
-                                  key, location.bucket));
+    throw ConfigError(
+        fmt::format("configuration key '{}' has an invalid bucket name '{}' (3-63 lowercase "
+                    "letters, digits, '-', '.')",
+                    key, location.bucket));
   }
   if (!location.prefix.empty() && location.prefix.back() != '/') location.prefix.push_back('/');
   return location;
@@ -185,9 +364,10 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
         suggestion = candidate;
       }
     }
-    throw ConfigError(suggestion.empty()
-                          ? fmt::format("unknown configuration key '{}'", key)
-                          : fmt::format("unknown configuration key '{}' (did you mean '{}'?)", key, suggestion));
+    throw ConfigError(
+        suggestion.empty()
+            ? fmt::format("unknown configuration key '{}'", key)
+            : fmt::format("unknown configuration key '{}' (did you mean '{}'?)", key, suggestion));
   }
   auto get = [&](const char* key) -> std::string {
     const auto it = values.find(key);
@@ -195,7 +375,8 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
   };
   auto require = [&](const char* key) -> std::string {
     std::string value = get(key);
-    if (value.empty()) throw ConfigError(fmt::format("missing required configuration key '{}'", key));
+    if (value.empty())
+      throw ConfigError(fmt::format("missing required configuration key '{}'", key));
     return value;
   };
 
@@ -214,74 +395,96 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
   });
   if (!region_ok) {
-    throw ConfigError(fmt::format("configuration key 'region_name' must be an AWS region such as us-east-1, got '{}'", config.region));
+    throw ConfigError(fmt::format(
+        "configuration key 'region_name' must be an AWS region such as us-east-1, got '{}'",
+        config.region));
   }
   config.database = require("database_name");
   ValidateIdentifier("database_name", config.database);
   config.staging = S3Location::Parse(require("s3_staging_dir"), "s3_staging_dir");
   config.role_arn = get("role_arn");
   if (!config.role_arn.empty() && config.role_arn.rfind("arn:", 0) != 0) {
-    throw ConfigError(fmt::format("configuration key 'role_arn' must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), got '{}'", config.role_arn));
+    throw ConfigError(
+        fmt::format("configuration key 'role_arn' must be an IAM role ARN "
+                    "(arn:aws:iam::<account>:role/<name>), got '{}'",
+                    config.role_arn));
   }
   config.external_id = get("external_id");
   if (!get("catalog").empty()) config.catalog = get("catalog");
   ValidateIdentifier("catalog", config.catalog);
   config.workgroup = get("workgroup");
   config.athena_endpoint_url = get("athena_endpoint_url");
-  if (!config.athena_endpoint_url.empty()) ValidateEndpoint("athena_endpoint_url", config.athena_endpoint_url);
+  if (!config.athena_endpoint_url.empty())
+    ValidateEndpoint("athena_endpoint_url", config.athena_endpoint_url);
   config.s3_endpoint_url = get("s3_endpoint_url");
   if (!config.s3_endpoint_url.empty()) ValidateEndpoint("s3_endpoint_url", config.s3_endpoint_url);
   config.ca_bundle = get("ca_bundle");
 
   const std::string tables_json = get("tables");
   if (!tables_json.empty()) {
-    for (const char* key : {"source_table", "query", "destination_table", "primary_key", "cursor_column"}) {
+    for (const char* key :
+         {"source_table", "query", "destination_table", "primary_key", "cursor_column"}) {
       if (values.count(key)) {
-        throw ConfigError(fmt::format("configuration key '{}' cannot be combined with 'tables'; put it inside each table entry", key));
+        throw ConfigError(
+            fmt::format("configuration key '{}' cannot be combined with 'tables'; put it inside "
+                        "each table entry",
+                        key));
       }
     }
     nlohmann::json list;
     try {
       list = nlohmann::json::parse(tables_json);
     } catch (const nlohmann::json::exception& e) {
-      throw ConfigError(fmt::format("configuration key 'tables' is not valid JSON: {}", common::JsonErrorWithoutInput(e)));
+      throw ConfigError(fmt::format("configuration key 'tables' is not valid JSON: {}",
+                                    common::JsonErrorWithoutInput(e)));
     }
-    if (!list.is_array() || list.empty()) throw ConfigError("configuration key 'tables' must be a non-empty JSON list of objects");
+    if (!list.is_array() || list.empty())
+      throw ConfigError("configuration key 'tables' must be a non-empty JSON list of objects");
     std::set<std::string> destinations;
     for (size_t i = 0; i < list.size(); ++i) {
       const std::string where = fmt::format("tables[{}]: ", i);
-      if (!list[i].is_object()) throw ConfigError(fmt::format("configuration key 'tables': entry {} is not an object", i));
+      if (!list[i].is_object())
+        throw ConfigError(fmt::format("configuration key 'tables': entry {} is not an object", i));
       std::map<std::string, std::string> entry;
       for (const auto& [key, value] : list[i].items()) {
-        if (key != "source_table" && key != "query" && key != "destination_table" && key != "primary_key" && key != "cursor_column") {
-          throw ConfigError(fmt::format("configuration key 'tables': entry {} has unknown key '{}'", i, key));
+        if (key != "source_table" && key != "query" && key != "destination_table" &&
+            key != "primary_key" && key != "cursor_column") {
+          throw ConfigError(
+              fmt::format("configuration key 'tables': entry {} has unknown key '{}'", i, key));
         }
         if (value.is_string()) {
           entry[key] = value.get<std::string>();
         } else if (key == "primary_key" && value.is_array()) {
           std::string joined;
           for (const auto& column : value) {
-            if (!column.is_string()) throw ConfigError(fmt::format("configuration key 'tables': entry {} primary_key must list strings", i));
+            if (!column.is_string())
+              throw ConfigError(fmt::format(
+                  "configuration key 'tables': entry {} primary_key must list strings", i));
             if (!joined.empty()) joined.push_back(',');
             joined += column.get<std::string>();
           }
           entry[key] = joined;
         } else {
-          throw ConfigError(fmt::format("configuration key 'tables': entry {} key '{}' must be a string", i, key));
+          throw ConfigError(fmt::format(
+              "configuration key 'tables': entry {} key '{}' must be a string", i, key));
         }
       }
       if (!entry.count("source_table") && !entry.count("query")) {
-        throw ConfigError(fmt::format("configuration key 'tables': entry {} needs 'source_table' or 'query'", i));
+        throw ConfigError(
+            fmt::format("configuration key 'tables': entry {} needs 'source_table' or 'query'", i));
       }
       if (!entry.count("destination_table")) {
         if (!entry.count("source_table")) {
-          throw ConfigError(fmt::format("configuration key 'tables': entry {} with a query needs 'destination_table'", i));
+          throw ConfigError(fmt::format(
+              "configuration key 'tables': entry {} with a query needs 'destination_table'", i));
         }
         entry["destination_table"] = entry["source_table"];
       }
       TableConfig table = ParseTable(entry, where);
       if (!destinations.insert(table.destination_table).second) {
-        throw ConfigError(fmt::format("configuration key 'tables': destination table '{}' appears twice", table.destination_table));
+        throw ConfigError(
+            fmt::format("configuration key 'tables': destination table '{}' appears twice",
+                        table.destination_table));
       }
       config.tables.push_back(std::move(table));
     }
@@ -289,7 +492,8 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
     config.tables.push_back(ParseTable(values, ""));
   }
   if (!get("checkpoint_interval_rows").empty()) {
-    config.checkpoint_interval_rows = ParsePositiveInt("checkpoint_interval_rows", get("checkpoint_interval_rows"), 1, 1'000'000'000);
+    config.checkpoint_interval_rows = ParsePositiveInt(
+        "checkpoint_interval_rows", get("checkpoint_interval_rows"), 1, 1'000'000'000);
   }
   const std::string fetcher = get("result_fetcher");
   if (fetcher.empty() || fetcher == "auto") {
@@ -301,36 +505,47 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
   } else if (fetcher == "unload") {
     config.result_fetcher = ResultFetcherKind::kUnload;
   } else {
-    throw ConfigError(fmt::format("configuration key 'result_fetcher' must be one of auto, api, s3, unload; got '{}'", fetcher));
+    throw ConfigError(fmt::format(
+        "configuration key 'result_fetcher' must be one of auto, api, s3, unload; got '{}'",
+        fetcher));
   }
   if (!get("s3_part_size_mb").empty()) {
-    config.s3_part_size_bytes = ParsePositiveInt("s3_part_size_mb", get("s3_part_size_mb"), 1, 1024) << 20;
+    config.s3_part_size_bytes = ParsePositiveInt("s3_part_size_mb", get("s3_part_size_mb"), 1, 1024)
+                                << 20;
   }
   if (!get("s3_part_size_bytes").empty()) {
-    config.s3_part_size_bytes = ParsePositiveInt("s3_part_size_bytes", get("s3_part_size_bytes"), 1, int64_t{1} << 30);
+    config.s3_part_size_bytes =
+        ParsePositiveInt("s3_part_size_bytes", get("s3_part_size_bytes"), 1, int64_t{1} << 30);
   }
   if (!get("s3_concurrency").empty()) {
-    config.s3_concurrency = static_cast<int>(ParsePositiveInt("s3_concurrency", get("s3_concurrency"), 1, 64));
+    config.s3_concurrency =
+        static_cast<int>(ParsePositiveInt("s3_concurrency", get("s3_concurrency"), 1, 64));
   }
   if (!get("query_max_attempts").empty()) {
-    config.query_max_attempts = static_cast<int>(ParsePositiveInt("query_max_attempts", get("query_max_attempts"), 1, 10));
+    config.query_max_attempts =
+        static_cast<int>(ParsePositiveInt("query_max_attempts", get("query_max_attempts"), 1, 10));
   }
   return config;
 }
 
-std::map<std::string, std::string> Config::ReadJsonObject(std::string_view json_text, std::string_view origin) {
+std::map<std::string, std::string> Config::ReadJsonObject(std::string_view json_text,
+                                                          std::string_view origin) {
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(json_text);
   } catch (const nlohmann::json::exception& e) {
     // Never nlohmann's message: it quotes the text it last read, which may be a secret.
-    throw ConfigError(fmt::format("{} is not valid JSON: {}", origin, common::JsonErrorWithoutInput(e)));
+    throw ConfigError(
+        fmt::format("{} is not valid JSON: {}", origin, common::JsonErrorWithoutInput(e)));
   }
-  if (!doc.is_object()) throw ConfigError(fmt::format("{} must hold a JSON object of strings", origin));
+  if (!doc.is_object())
+    throw ConfigError(fmt::format("{} must hold a JSON object of strings", origin));
   std::map<std::string, std::string> values;
   for (const auto& [key, value] : doc.items()) {
     if (!value.is_string()) {
-      throw ConfigError(fmt::format("{}: configuration key '{}' must be a string (Fivetran sends every value as a string)", origin, key));
+      throw ConfigError(fmt::format(
+          "{}: configuration key '{}' must be a string (Fivetran sends every value as a string)",
+          origin, key));
     }
     values[key] = value.get<std::string>();
   }

@@ -23,7 +23,7 @@ struct ConfigField {
   std::string label;
   std::string description;
   bool required = false;
-  std::string default_value;         ///< "" = none
+  std::string default_value;  ///< "" = none
   Kind kind = Kind::kText;
   std::vector<std::string> options;  ///< dropdown values
   std::string group;                 ///< "" or the toggle/dropdown that reveals it (conditional)
@@ -43,11 +43,11 @@ struct S3Location {
 
 /// One table to sync: a source (table or SELECT) and where it lands.
 struct TableConfig {
-  std::string source_table;             ///< Athena table (when no query)
-  std::string query;                    ///< any SELECT (overrides source_table)
-  std::string destination_table;        ///< destination table name
-  std::vector<std::string> primary_key; ///< destination primary-key columns
-  std::string cursor_column;            ///< optional: incremental sync on this monotonic column
+  std::string source_table;              ///< Athena table (when no query)
+  std::string query;                     ///< any SELECT (overrides source_table)
+  std::string destination_table;         ///< destination table name
+  std::vector<std::string> primary_key;  ///< destination primary-key columns
+  std::string cursor_column;             ///< optional: incremental sync on this monotonic column
 
   /// SQL that reads the whole source.
   std::string BaseSql() const;
@@ -67,14 +67,14 @@ struct Config {
   std::string workgroup;  ///< "" = not sent (Athena uses primary)
   S3Location staging;
   std::string athena_endpoint_url;  ///< "" = https://athena.<region>.amazonaws.com
-  std::string s3_endpoint_url;      ///< "" = https://s3.<region>.amazonaws.com (path-style when set)
+  std::string s3_endpoint_url;  ///< "" = https://s3.<region>.amazonaws.com (path-style when set)
   std::vector<TableConfig> tables;
   int64_t checkpoint_interval_rows = 100'000;
   ResultFetcherKind result_fetcher = ResultFetcherKind::kAuto;
   int64_t s3_part_size_bytes = 4 << 20;  ///< chosen by measurement: see bench/README.md
   int s3_concurrency = 8;
-  int query_max_attempts = 3;          ///< submissions of a query that failed with Retryable=true
-  std::string ca_bundle;               ///< optional CA bundle path
+  int query_max_attempts = 3;  ///< submissions of a query that failed with Retryable=true
+  std::string ca_bundle;       ///< optional CA bundle path
 
   /// What the result fetchers need of this configuration.
   results::ResultFetcherOptions FetcherOptions() const;
@@ -82,7 +82,8 @@ struct Config {
   static Config Parse(const std::map<std::string, std::string>& values);
   /// The keys and values of a configuration.json document (a JSON object of strings); a syntax
   /// error names its place, never the text (which may be a secret).
-  static std::map<std::string, std::string> ReadJsonObject(std::string_view json_text, std::string_view origin);
+  static std::map<std::string, std::string> ReadJsonObject(std::string_view json_text,
+                                                           std::string_view origin);
   /// Parses a configuration.json document: Parse(ReadJsonObject(...)).
   static Config FromJson(std::string_view json_text, std::string_view origin);
 };

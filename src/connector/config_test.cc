@@ -47,7 +47,8 @@ TEST(ConfigTest, FiveKeysReproduceThePythonExample) {
 }
 
 TEST(ConfigTest, EachMissingRequiredKeyIsNamed) {
-  for (const char* key : {"aws_access_key_id", "aws_secret_access_key", "region_name", "database_name", "s3_staging_dir"}) {
+  for (const char* key : {"aws_access_key_id", "aws_secret_access_key", "region_name",
+                          "database_name", "s3_staging_dir"}) {
     auto values = ExampleKeys();
     values.erase(key);
     EXPECT_EQ(ErrorOf(values), std::string("missing required configuration key '") + key + "'");
@@ -68,7 +69,8 @@ TEST(ConfigTest, BadValuesNameTheKeyAndNeverTheSecret) {
   EXPECT_THAT(ErrorOf(values), HasSubstr("'region_name'"));
   values = ExampleKeys();
   values["checkpoint_interval_rows"] = "-5";
-  EXPECT_THAT(ErrorOf(values), HasSubstr("'checkpoint_interval_rows' must be an integer between 1"));
+  EXPECT_THAT(ErrorOf(values),
+              HasSubstr("'checkpoint_interval_rows' must be an integer between 1"));
   values = ExampleKeys();
   values["result_fetcher"] = "fast";
   EXPECT_THAT(ErrorOf(values), HasSubstr("'result_fetcher' must be one of auto, api, s3, unload"));
@@ -94,7 +96,8 @@ TEST(ConfigTest, UnknownKeysAreReportedWithASuggestion) {
   EXPECT_THAT(ErrorOf(values), HasSubstr("unknown configuration key 'region'"));
   values.erase("region");
   values["databse_name"] = "x";
-  EXPECT_EQ(ErrorOf(values), "unknown configuration key 'databse_name' (did you mean 'database_name'?)");
+  EXPECT_EQ(ErrorOf(values),
+            "unknown configuration key 'databse_name' (did you mean 'database_name'?)");
 }
 
 TEST(ConfigTest, OptionalKeysAndCompositeKeys) {
@@ -122,7 +125,8 @@ TEST(ConfigTest, OptionalKeysAndCompositeKeys) {
 
 TEST(ConfigTest, TablesListForSeveralTables) {
   auto values = ExampleKeys();
-  values["tables"] = R"([{"source_table": "orders", "primary_key": ["order_id", "line"], "cursor_column": "updated_at"},
+  values["tables"] =
+      R"([{"source_table": "orders", "primary_key": ["order_id", "line"], "cursor_column": "updated_at"},
                          {"query": "SELECT * FROM x", "destination_table": "x_copy", "primary_key": "id"}])";
   const Config config = Config::Parse(values);
   ASSERT_EQ(config.tables.size(), 2u);
@@ -147,7 +151,8 @@ TEST(ConfigTest, TablesListForSeveralTables) {
 // A syntax error inside a secret's value must not print the value (nlohmann quotes what it read).
 TEST(ConfigTest, AJsonSyntaxErrorNeverQuotesTheText) {
   try {
-    Config::FromJson(R"({"aws_access_key_id": "k", "aws_secret_access_key": "abc\q-s3cr3t"})", "configuration.json");
+    Config::FromJson(R"({"aws_access_key_id": "k", "aws_secret_access_key": "abc\q-s3cr3t"})",
+                     "configuration.json");
     FAIL() << "no error";
   } catch (const common::ConfigError& e) {
     EXPECT_THAT(e.what(), HasSubstr("configuration.json is not valid JSON: syntax error at byte"));

@@ -11,9 +11,9 @@
 #include "aws/service_client.h"
 #include "common/error.h"
 #include "connector/athena_source.h"
-#include "results/result_fetcher.h"
 #include "connector/sync_state.h"
 #include "connector/table_sync.h"
+#include "results/result_fetcher.h"
 
 namespace ac::connector {
 namespace {
@@ -35,7 +35,8 @@ bool IsSelect(std::string_view sql) {
     for (size_t k = 0; k < word.size(); ++k) {
       if (std::tolower(static_cast<unsigned char>(sql[i + k])) != word[k]) return false;
     }
-    return sql.size() - i == word.size() || !std::isalnum(static_cast<unsigned char>(sql[i + word.size()]));
+    return sql.size() - i == word.size() ||
+           !std::isalnum(static_cast<unsigned char>(sql[i + word.size()]));
   };
   return starts_with("select") || starts_with("with") || starts_with("values");
 }
@@ -71,8 +72,9 @@ struct Connector::Impl {
       options.assume_role.role_arn = config.role_arn;
       options.assume_role.external_id = config.external_id;
       options.assume_role.region = config.region;
-      credentials = aws::MakeDefaultCredentialsProvider(options, aws::ProcessEnvironment(),
-                                                        std::shared_ptr<aws::HttpTransport>(transports()), clock);
+      credentials = aws::MakeDefaultCredentialsProvider(
+          options, aws::ProcessEnvironment(), std::shared_ptr<aws::HttpTransport>(transports()),
+          clock);
     }
     return credentials;
   }
@@ -81,11 +83,12 @@ struct Connector::Impl {
     aws::ServiceEndpoint endpoint;
     endpoint.service = "athena";
     endpoint.region = config.region;
-    endpoint.base_url = aws::Url::Parse(
-        config.athena_endpoint_url.empty() ? DefaultEndpoint("athena", config.region) : config.athena_endpoint_url,
-        "athena_endpoint_url");
-    auto service = std::make_shared<aws::ServiceClient>(endpoint, Credentials(), transports, retry, clock,
-                                                        aws::ParseJsonError, &cancel);
+    endpoint.base_url = aws::Url::Parse(config.athena_endpoint_url.empty()
+                                            ? DefaultEndpoint("athena", config.region)
+                                            : config.athena_endpoint_url,
+                                        "athena_endpoint_url");
+    auto service = std::make_shared<aws::ServiceClient>(endpoint, Credentials(), transports, retry,
+                                                        clock, aws::ParseJsonError, &cancel);
     return std::make_unique<athena::AthenaClient>(std::move(service));
   }
 
@@ -93,14 +96,16 @@ struct Connector::Impl {
     aws::ServiceEndpoint endpoint;
     endpoint.service = "s3";
     endpoint.region = config.region;
-    endpoint.base_url = aws::Url::Parse(
-        config.s3_endpoint_url.empty() ? DefaultEndpoint("s3", config.region) : config.s3_endpoint_url,
-        "s3_endpoint_url");
+    endpoint.base_url =
+        aws::Url::Parse(config.s3_endpoint_url.empty() ? DefaultEndpoint("s3", config.region)
+                                                       : config.s3_endpoint_url,
+                        "s3_endpoint_url");
     return std::make_shared<aws::ServiceClient>(endpoint, Credentials(), transports, retry, clock,
                                                 aws::ParseXmlError, &cancel);
   }
 
-  athena::QueryRunner Runner(athena::AthenaClient& client, const common::CancellationToken& cancel) {
+  athena::QueryRunner Runner(athena::AthenaClient& client,
+                             const common::CancellationToken& cancel) {
     athena::QueryRunnerOptions options;
     options.max_attempts = config.query_max_attempts;
     return athena::QueryRunner(client, clock, cancel, options);
@@ -130,17 +135,20 @@ std::string Connector::RunTest(const std::string& name, const common::Cancellati
     bool found = false;
     for (const auto& db : databases) found = found || db == config_.database;
     if (!found) {
-      throw common::NotFoundError(fmt::format("database '{}' does not exist in catalog '{}' ({} databases visible)",
-                                              config_.database, config_.catalog, databases.size()));
+      throw common::NotFoundError(
+          fmt::format("database '{}' does not exist in catalog '{}' ({} databases visible)",
+                      config_.database, config_.catalog, databases.size()));
     }
   } else if (name == "staging") {
     auto runner = impl_->Runner(*client, cancel);
-    const athena::QueryExecution execution = runner.Run(QueryRequest(config_, "SELECT 1 AS connection_test"));
+    const athena::QueryExecution execution =
+        runner.Run(QueryRequest(config_, "SELECT 1 AS connection_test"));
     athena::RowBatch rows;
     client->GetQueryResults(execution.id, "", 10, execution.HasHeaderRow(), rows);
     if (rows.num_rows() != 1 || rows.cell(0, 0) != "1") {
       throw common::ProtocolError(
-          fmt::format("the test query {} succeeded but its result was not the expected single row", execution.id));
+          fmt::format("the test query {} succeeded but its result was not the expected single row",
+                      execution.id));
     }
   } else {
     return fmt::format("unknown test '{}'", name);
@@ -160,9 +168,11 @@ std::vector<TableSchema> Connector::DiscoverSchema(const common::CancellationTok
       // statements (SHOW, DESCRIBE, ...) cannot be wrapped and are cheap: run them as they are.
       auto runner = impl_->Runner(*client, cancel);
       const athena::QueryExecution execution = runner.Run(QueryRequest(
-          config_, IsSelect(table.query) ? fmt::format("SELECT * FROM ({}) LIMIT 0", table.query) : table.query));
+          config_, IsSelect(table.query) ? fmt::format("SELECT * FROM ({}) LIMIT 0", table.query)
+                                         : table.query));
       athena::RowBatch rows;
-      columns = client->GetQueryResults(execution.id, "", 1, execution.HasHeaderRow(), rows).columns;
+      columns =
+          client->GetQueryResults(execution.id, "", 1, execution.HasHeaderRow(), rows).columns;
     }
     tables.push_back(DestinationSchema(table, columns));
   }
@@ -173,11 +183,12 @@ void Connector::Sync(const std::string& state_json, const Selection* selection, 
                      const common::CancellationToken& cancel) {
   SyncState state = SyncState::Parse(state_json);
   auto client = impl_->MakeAthena(cancel);
-  results::ResultFetcherFactory fetchers(config_.FetcherOptions(), *client, impl_->MakeS3(cancel), cancel);
+  results::ResultFetcherFactory fetchers(config_.FetcherOptions(), *client, impl_->MakeS3(cancel),
+                                         cancel);
   auto runner = impl_->Runner(*client, cancel);
   SyncTotals totals;
-  const TableSyncServices services{config_, *client, runner, fetchers, sink, impl_->clock, cancel,
-                                   impl_->on_progress, totals};
+  const TableSyncServices services{
+      config_, *client, runner, fetchers, sink, impl_->clock, cancel, impl_->on_progress, totals};
   if (selection != nullptr) {
     for (const auto& [name, chosen] : selection->tables) {
       bool known = false;

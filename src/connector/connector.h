@@ -18,7 +18,8 @@ namespace ac::connector {
 /// The user's choice of tables/columns (Fivetran's Selection, without_schema form).
 struct TableSelection {
   bool included = true;
-  std::map<std::string, bool> columns;  ///< column -> included; absent columns follow include_new_columns
+  std::map<std::string, bool>
+      columns;  ///< column -> included; absent columns follow include_new_columns
   bool include_new_columns = true;
 };
 struct Selection {
@@ -35,14 +36,14 @@ struct ConnectionTest {
 /// Progress of a running sync, for the `debug` progress line and logs.
 struct SyncProgress {
   std::string table;
-  int64_t rows = 0;             ///< rows delivered in this sync so far (all tables)
-  double seconds = 0;           ///< since the sync started
+  int64_t rows = 0;    ///< rows delivered in this sync so far (all tables)
+  double seconds = 0;  ///< since the sync started
 };
 
 /// What a sync needs from outside: a clock, HTTP transports, a logger hook. Defaults are real.
 struct ConnectorEnvironment {
-  common::Clock* clock = nullptr;                 ///< nullptr = SystemClock
-  aws::HttpTransportFactory transports;           ///< empty = libcurl
+  common::Clock* clock = nullptr;                        ///< nullptr = SystemClock
+  aws::HttpTransportFactory transports;                  ///< empty = libcurl
   std::function<void(const SyncProgress&)> on_progress;  ///< called after each batch
 };
 

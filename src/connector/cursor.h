@@ -14,8 +14,8 @@ std::string CursorLiteral(const std::string& type_text, const std::string& value
 
 /// `sql` narrowed to the rows whose `cursor_column` is at or past the saved cursor value (of Athena
 /// type `cursor_type`): the query of an incremental sync.
-std::string SqlFromCursor(const std::string& sql, const std::string& cursor_column, const std::string& cursor_type,
-                          const std::string& cursor_value);
+std::string SqlFromCursor(const std::string& sql, const std::string& cursor_column,
+                          const std::string& cursor_type, const std::string& cursor_value);
 
 /// Orders two non-null decoded cursor values of the same type.
 int CompareCursor(const common::Value& a, const common::Value& b);

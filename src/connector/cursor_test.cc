@@ -10,7 +10,8 @@ TEST(CursorTest, LiteralsAreTypedLikeTheColumn) {
   EXPECT_EQ(CursorLiteral("double", "1.5"), "1.5");
   EXPECT_EQ(CursorLiteral("decimal(10,2)", "1.50"), "DECIMAL '1.50'");
   EXPECT_EQ(CursorLiteral("date", "2024-01-02"), "DATE '2024-01-02'");
-  EXPECT_EQ(CursorLiteral("timestamp(3)", "2024-01-02 03:04:05.000"), "TIMESTAMP '2024-01-02 03:04:05.000'");
+  EXPECT_EQ(CursorLiteral("timestamp(3)", "2024-01-02 03:04:05.000"),
+            "TIMESTAMP '2024-01-02 03:04:05.000'");
   EXPECT_EQ(CursorLiteral("varchar", "it's"), "'it''s'");
 }
 

@@ -35,21 +35,37 @@ class RecordingSink final : public RecordSink {
     Cell c{v.type, v.is_null, false, 0, 0, v.timestamp, std::string(v.text)};
     if (!v.is_null) {
       switch (v.type) {
-        case common::DataType::kBoolean: c.boolean = v.boolean; break;
+        case common::DataType::kBoolean:
+          c.boolean = v.boolean;
+          break;
         case common::DataType::kShort:
-        case common::DataType::kInt: c.integer = v.int32; break;
-        case common::DataType::kLong: c.integer = v.int64; break;
-        case common::DataType::kFloat: c.floating = v.float32; break;
-        case common::DataType::kDouble: c.floating = v.float64; break;
-        default: break;
+        case common::DataType::kInt:
+          c.integer = v.int32;
+          break;
+        case common::DataType::kLong:
+          c.integer = v.int64;
+          break;
+        case common::DataType::kFloat:
+          c.floating = v.float32;
+          break;
+        case common::DataType::kDouble:
+          c.floating = v.float64;
+          break;
+        default:
+          break;
       }
     }
     return c;
   }
 
-  void DefineTable(const common::TableSchema& table) override { calls.push_back({"define", table, {}, {}, ""}); }
-  void Truncate(const common::TableSchema& table) override { calls.push_back({"truncate", table, {}, {}, ""}); }
-  void Write(const common::TableSchema& table, RecordType type, const common::ValueBatch& rows) override {
+  void DefineTable(const common::TableSchema& table) override {
+    calls.push_back({"define", table, {}, {}, ""});
+  }
+  void Truncate(const common::TableSchema& table) override {
+    calls.push_back({"truncate", table, {}, {}, ""});
+  }
+  void Write(const common::TableSchema& table, RecordType type,
+             const common::ValueBatch& rows) override {
     Call call{"write", table, type, {}, ""};
     for (size_t r = 0; r < rows.num_rows(); ++r) {
       std::vector<Cell> row;
@@ -58,8 +74,12 @@ class RecordingSink final : public RecordSink {
     }
     calls.push_back(std::move(call));
   }
-  void Checkpoint(const std::string& state_json) override { calls.push_back({"checkpoint", {}, {}, {}, state_json}); }
-  void Warning(const std::string& message) override { calls.push_back({"warning", {}, {}, {}, message}); }
+  void Checkpoint(const std::string& state_json) override {
+    calls.push_back({"checkpoint", {}, {}, {}, state_json});
+  }
+  void Warning(const std::string& message) override {
+    calls.push_back({"warning", {}, {}, {}, message});
+  }
 
   std::vector<Call> calls;
 };

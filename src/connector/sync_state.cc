@@ -14,9 +14,12 @@ constexpr int kStateVersion = 1;
 
 const char* StatusName(TableState::Status status) {
   switch (status) {
-    case TableState::Status::kInProgress: return "in_progress";
-    case TableState::Status::kComplete: return "complete";
-    case TableState::Status::kNone: break;
+    case TableState::Status::kInProgress:
+      return "in_progress";
+    case TableState::Status::kComplete:
+      return "complete";
+    case TableState::Status::kNone:
+      break;
   }
   return "none";
 }
@@ -30,15 +33,20 @@ SyncState SyncState::Parse(const std::string& state_json) {
   try {
     doc = json::parse(state_json);
   } catch (const json::exception& e) {
-    throw common::ConfigError(fmt::format("the saved state is not valid JSON ({}); reset the connection's state",
-                                          common::JsonErrorWithoutInput(e)));
+    throw common::ConfigError(
+        fmt::format("the saved state is not valid JSON ({}); reset the connection's state",
+                    common::JsonErrorWithoutInput(e)));
   }
-  if (!doc.is_object()) throw common::ConfigError("the saved state must be a JSON object; reset the connection's state");
+  if (!doc.is_object())
+    throw common::ConfigError(
+        "the saved state must be a JSON object; reset the connection's state");
   if (doc.empty()) return state;
   try {
     if (doc.value("version", 0) != kStateVersion) {
-      throw common::ConfigError(fmt::format("the saved state has version {}, this connector writes version {}; reset the connection's state",
-                                            doc.value("version", 0), kStateVersion));
+      throw common::ConfigError(
+          fmt::format("the saved state has version {}, this connector writes version {}; reset the "
+                      "connection's state",
+                      doc.value("version", 0), kStateVersion));
     }
     for (const auto& [name, entry] : doc.at("tables").items()) {
       TableState table;
@@ -64,13 +72,16 @@ SyncState SyncState::Parse(const std::string& state_json) {
         table.position.at_end = pos->value("at_end", false);
         table.position.file_rows_done = pos->value("file_rows_done", int64_t{0});
         if (const auto files = pos->find("files_done"); files != pos->end() && files->is_array()) {
-          for (const auto& file : *files) table.position.files_done.push_back(file.get<std::string>());
+          for (const auto& file : *files)
+            table.position.files_done.push_back(file.get<std::string>());
         }
       }
       state.tables[name] = std::move(table);
     }
   } catch (const json::exception& e) {
-    throw common::ConfigError(fmt::format("the saved state is not a state this connector wrote ({}); reset the connection's state", e.what()));
+    throw common::ConfigError(fmt::format(
+        "the saved state is not a state this connector wrote ({}); reset the connection's state",
+        e.what()));
   }
   return state;
 }
@@ -78,20 +89,25 @@ SyncState SyncState::Parse(const std::string& state_json) {
 std::string SyncState::ToJson() const {
   json tables_json = json::object();
   for (const auto& [name, table] : tables) {
-    json entry = {{"status", StatusName(table.status)}, {"sql_hash", table.sql_hash},
-                  {"query_execution_id", table.query_execution_id}, {"rows_synced", table.rows_synced}};
+    json entry = {{"status", StatusName(table.status)},
+                  {"sql_hash", table.sql_hash},
+                  {"query_execution_id", table.query_execution_id},
+                  {"rows_synced", table.rows_synced}};
     if (table.status == TableState::Status::kInProgress) {
       entry["truncated"] = table.truncated;
       if (!table.fetcher.empty()) entry["fetcher"] = table.fetcher;
       if (!table.unload_prefix.empty()) entry["unload_prefix"] = table.unload_prefix;
-      json position = {{"fetcher", table.position.fetcher}, {"rows_read", table.position.rows_read},
+      json position = {{"fetcher", table.position.fetcher},
+                       {"rows_read", table.position.rows_read},
                        {"at_end", table.position.at_end}};
       if (!table.position.next_token.empty()) position["next_token"] = table.position.next_token;
       if (table.position.byte_offset != 0) position["byte_offset"] = table.position.byte_offset;
       if (!table.position.files_done.empty()) position["files_done"] = table.position.files_done;
-      if (table.position.file_rows_done != 0) position["file_rows_done"] = table.position.file_rows_done;
+      if (table.position.file_rows_done != 0)
+        position["file_rows_done"] = table.position.file_rows_done;
       entry["position"] = std::move(position);
-      if (!table.pending_cursor_value.empty()) entry["pending_cursor_value"] = table.pending_cursor_value;
+      if (!table.pending_cursor_value.empty())
+        entry["pending_cursor_value"] = table.pending_cursor_value;
     }
     if (!table.cursor_value.empty()) {
       entry["cursor_value"] = table.cursor_value;

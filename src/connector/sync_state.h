@@ -15,14 +15,15 @@ struct TableState {
   std::string sql_hash;            ///< fingerprint of the SQL the saved query ran
   std::string query_execution_id;  ///< the query whose result is being (or was) read
   bool truncated = false;          ///< the pre-sync TRUNCATE of a full refresh was sent
-  std::string fetcher;             ///< planned fetcher of the query in progress: api, s3, unload, auto
-  std::string unload_prefix;       ///< unload: where the Parquet files of the query in progress go
-  results::ResultPosition position; ///< where reading stands in that result
-  int64_t rows_synced = 0;         ///< rows delivered from that result
-  std::string cursor_value;        ///< incremental: Athena text of the highest cursor value synced
-  std::string cursor_type;         ///< incremental: Athena type of the cursor column
-  std::string pending_cursor_value;  ///< incremental: highest cursor value delivered by the read in progress
-  std::string completed_at;        ///< ISO-8601 UTC of the last completed sync
+  std::string fetcher;        ///< planned fetcher of the query in progress: api, s3, unload, auto
+  std::string unload_prefix;  ///< unload: where the Parquet files of the query in progress go
+  results::ResultPosition position;  ///< where reading stands in that result
+  int64_t rows_synced = 0;           ///< rows delivered from that result
+  std::string cursor_value;  ///< incremental: Athena text of the highest cursor value synced
+  std::string cursor_type;   ///< incremental: Athena type of the cursor column
+  std::string pending_cursor_value;  ///< incremental: highest cursor value delivered by the read in
+                                     ///< progress
+  std::string completed_at;          ///< ISO-8601 UTC of the last completed sync
 };
 
 /// The connector's state JSON: `{"version":1,"tables":{"<destination>":{...}}}`. It names the

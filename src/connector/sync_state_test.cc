@@ -63,14 +63,17 @@ TEST(SyncStateTest, AMalformedStateIsNotQuotedInTheError) {
     FAIL() << "no error";
   } catch (const common::ConfigError& e) {
     const std::string message = e.what();
-    EXPECT_NE(message.find("the saved state is not valid JSON (syntax error at byte"), std::string::npos) << message;
+    EXPECT_NE(message.find("the saved state is not valid JSON (syntax error at byte"),
+              std::string::npos)
+        << message;
     EXPECT_EQ(message.find("s3cr3t"), std::string::npos) << message;
   }
 }
 
 TEST(SyncStateTest, MalformedStatesGiveOneClearError) {
-  for (const char* bad : {"{", "[]", "\"x\"", R"({"version": 99, "tables": {}})", R"({"version": 1})",
-                          R"({"version": 1, "tables": {"t": {"rows_synced": "many"}}})"}) {
+  for (const char* bad :
+       {"{", "[]", "\"x\"", R"({"version": 99, "tables": {}})", R"({"version": 1})",
+        R"({"version": 1, "tables": {"t": {"rows_synced": "many"}}})"}) {
     try {
       SyncState::Parse(bad);
       ADD_FAILURE() << bad;

@@ -27,7 +27,8 @@ std::string NowIso8601(common::Clock& clock) {
 
 bool IsResultGone(const common::Error& error) {
   // A result that expired or was deleted: Athena answers InvalidRequestException (or S3 NoSuchKey).
-  return error.kind() == common::ErrorKind::kNotFound || error.kind() == common::ErrorKind::kQueryFailed ||
+  return error.kind() == common::ErrorKind::kNotFound ||
+         error.kind() == common::ErrorKind::kQueryFailed ||
          error.kind() == common::ErrorKind::kProtocol;
 }
 
@@ -58,8 +59,8 @@ std::string TableSql(const TableConfig& table, const TableState& saved) {
 
 }  // namespace
 
-TableSync::TableSync(const TableSyncServices& services, const TableConfig& table, const TableSelection* selection,
-                     SyncState& state)
+TableSync::TableSync(const TableSyncServices& services, const TableConfig& table,
+                     const TableSelection* selection, SyncState& state)
     : services_(services),
       table_(table),
       selection_(selection),
@@ -88,7 +89,8 @@ void TableSync::Run() {
 }
 
 void TableSync::ReadDeclaredColumns() {
-  if (table_.query.empty()) declared_ = SourceTableColumns(services_.athena, services_.config, table_);
+  if (table_.query.empty())
+    declared_ = SourceTableColumns(services_.athena, services_.config, table_);
 }
 
 /// The saved in-progress query of the same SQL when it SUCCEEDED; nullopt when there is none, or it
@@ -101,8 +103,8 @@ std::optional<athena::QueryExecution> TableSync::SavedSucceededQuery() {
   try {
     athena::QueryExecution previous = services_.runner.Wait(saved_.query_execution_id);
     if (previous.state == "SUCCEEDED") {
-      spdlog::info("Resuming table '{}' from query {} at row {}", table_.destination_table, previous.id,
-                   saved_.position.rows_read);
+      spdlog::info("Resuming table '{}' from query {} at row {}", table_.destination_table,
+                   previous.id, saved_.position.rows_read);
       return previous;
     }
     spdlog::info("Saved query {} of table '{}' ended {}; running the query again", previous.id,
@@ -110,8 +112,9 @@ std::optional<athena::QueryExecution> TableSync::SavedSucceededQuery() {
   } catch (const common::CancelledError&) {
     throw;
   } catch (const common::Error& e) {
-    spdlog::info("Saved query {} of table '{}' is no longer available ({}); running the query again",
-                 saved_.query_execution_id, table_.destination_table, e.what());
+    spdlog::info(
+        "Saved query {} of table '{}' is no longer available ({}); running the query again",
+        saved_.query_execution_id, table_.destination_table, e.what());
   }
   return std::nullopt;
 }
@@ -132,7 +135,8 @@ bool TableSync::ResumeSavedRead() {
     throw;
   } catch (const common::Error& e) {
     if (!IsResultGone(e)) throw;
-    spdlog::info("The result of query {} is gone ({}); running the query again", execution_->id, e.what());
+    spdlog::info("The result of query {} is gone ({}); running the query again", execution_->id,
+                 e.what());
     return false;
   }
 }
@@ -147,7 +151,9 @@ void TableSync::StartOver() {
   start_ = {};
 }
 
-void TableSync::PlanFetch() { plan_ = services_.fetchers.Plan(sql_, athena::NewClientRequestToken()); }
+void TableSync::PlanFetch() {
+  plan_ = services_.fetchers.Plan(sql_, athena::NewClientRequestToken());
+}
 
 void TableSync::RunQuery() {
   const auto on_started = [this](const std::string& id) { OnQueryStarted(id); };
@@ -155,7 +161,8 @@ void TableSync::RunQuery() {
     execution_ = services_.runner.Run(QueryRequest(services_.config, plan_.sql), on_started);
   } catch (const common::Error& e) {
     // An UNLOAD that cannot express the query falls back to the plain query (one log line).
-    std::optional<results::FetchPlan> fallback = services_.fetchers.PlanAfterFailure(plan_, sql_, e);
+    std::optional<results::FetchPlan> fallback =
+        services_.fetchers.PlanAfterFailure(plan_, sql_, e);
     if (!fallback) throw;
     plan_ = std::move(*fallback);
     execution_ = services_.runner.Run(QueryRequest(services_.config, plan_.sql), on_started);
@@ -175,7 +182,9 @@ void TableSync::OnQueryStarted(const std::string& query_execution_id) {
   Checkpoint();
 }
 
-void TableSync::OpenReader() { reader_ = services_.fetchers.Open(plan_, *execution_, start_); }
+void TableSync::OpenReader() {
+  reader_ = services_.fetchers.Open(plan_, *execution_, start_);
+}
 
 /// Declares the destination table: the result's columns less those the selection drops (never a
 /// primary-key column).
@@ -205,8 +214,8 @@ void TableSync::StartCursorTracking() {
   if (!incremental_) return;
   cursor_index_ = schema_.FindColumn(table_.cursor_column);
   if (cursor_index_ < 0) {
-    throw common::ConfigError(fmt::format("cursor column '{}' is not a column of table '{}'", table_.cursor_column,
-                                          table_.destination_table));
+    throw common::ConfigError(fmt::format("cursor column '{}' is not a column of table '{}'",
+                                          table_.cursor_column, table_.destination_table));
   }
   cursor_.emplace(columns_[static_cast<size_t>(cursor_index_)]);
   // A resumed read continues the running maximum of the rows already delivered.
@@ -269,7 +278,9 @@ void TableSync::Advance(size_t rows) {
   }
 }
 
-void TableSync::Checkpoint() { services_.sink.Checkpoint(state_.ToJson()); }
+void TableSync::Checkpoint() {
+  services_.sink.Checkpoint(state_.ToJson());
+}
 
 /// Cleans up the read and saves the table complete, with the highest cursor value delivered.
 void TableSync::Finish() {
@@ -286,8 +297,8 @@ void TableSync::Finish() {
   saved_.pending_cursor_value.clear();
   saved_.completed_at = NowIso8601(services_.clock);
   Checkpoint();
-  spdlog::info("Table '{}' synced: {} rows from query {}", table_.destination_table, saved_.rows_synced,
-               execution_->id);
+  spdlog::info("Table '{}' synced: {} rows from query {}", table_.destination_table,
+               saved_.rows_synced, execution_->id);
 }
 
 }  // namespace ac::connector

@@ -35,7 +35,7 @@ struct TableSyncServices {
   const Config& config;                     ///< checkpoint_interval_rows and the query settings
   athena::AthenaClient& athena;             ///< source table metadata
   athena::QueryRunner& runner;              ///< runs a new query, waits for a saved one
-  results::ResultFetcherFactory& fetchers;           ///< plans, opens and cleans up the result read
+  results::ResultFetcherFactory& fetchers;  ///< plans, opens and cleans up the result read
   RecordSink& sink;                         ///< receives the table, its rows and the checkpoints
   common::Clock& clock;                     ///< completed_at of the saved state
   const common::CancellationToken& cancel;  ///< checked between batches
@@ -49,7 +49,8 @@ struct TableSyncServices {
 ///     run again;
 ///  2. otherwise plan the fetch, run the query (its id checkpointed as soon as it exists; an UNLOAD
 ///     Athena rejects falls back to the plain query) and open the reader at the start;
-///  3. define the destination table (the selected columns, never dropping a primary-key column) and,
+///  3. define the destination table (the selected columns, never dropping a primary-key column)
+///  and,
 ///     for a full refresh not yet truncated, truncate it;
 ///  4. read and deliver the batches, tracking the cursor of an incremental sync and checkpointing
 ///     every checkpoint_interval_rows rows;
@@ -59,8 +60,8 @@ struct TableSyncServices {
 /// checkpoint, and the saved state resumes the read.
 class TableSync {
  public:
-  TableSync(const TableSyncServices& services, const TableConfig& table, const TableSelection* selection,
-            SyncState& state);
+  TableSync(const TableSyncServices& services, const TableConfig& table,
+            const TableSelection* selection, SyncState& state);
   ~TableSync();
 
   void Run();

@@ -45,9 +45,15 @@ class TableSyncTest : public ::testing::Test {
     table_.query = "SELECT * FROM events";
     table_.destination_table = "events";
     table_.primary_key = {"id"};
-    fake_->handlers["StartQueryExecution"] = [this](const nlohmann::json& request) { return Start(request); };
-    fake_->handlers["GetQueryExecution"] = [this](const nlohmann::json& request) { return Execution(request); };
-    fake_->handlers["GetQueryResults"] = [this](const nlohmann::json& request) { return Results(request); };
+    fake_->handlers["StartQueryExecution"] = [this](const nlohmann::json& request) {
+      return Start(request);
+    };
+    fake_->handlers["GetQueryExecution"] = [this](const nlohmann::json& request) {
+      return Execution(request);
+    };
+    fake_->handlers["GetQueryResults"] = [this](const nlohmann::json& request) {
+      return Results(request);
+    };
   }
 
   // The scripted Athena: queries q-1, q-2, ... finish at once with `rows_` as their result.
@@ -70,9 +76,11 @@ class TableSyncTest : public ::testing::Test {
     const std::string id = request["QueryExecutionId"].get<std::string>();
     const auto it = queries_.find(id);
     if (it == queries_.end()) {
-      return {400, R"({"__type":"InvalidRequestException","Message":"QueryExecution )" + id + R"( was not found"})"};
+      return {400, R"({"__type":"InvalidRequestException","Message":"QueryExecution )" + id +
+                       R"( was not found"})"};
     }
-    nlohmann::json body = nlohmann::json::parse(athena::testing::ExecutionBody(id, it->second.state, false, it->second.reason));
+    nlohmann::json body = nlohmann::json::parse(
+        athena::testing::ExecutionBody(id, it->second.state, false, it->second.reason));
     body["QueryExecution"]["Query"] = it->second.sql;
     return {200, body.dump()};
   }
@@ -108,10 +116,11 @@ class TableSyncTest : public ::testing::Test {
   void Sync(const std::string& state_json = "") {
     sink_.calls.clear();
     SyncState state = SyncState::Parse(state_json);
-    results::ResultFetcherFactory fetchers(config_.FetcherOptions(), *client_, aws::testing::MakeFakeS3Service(s3_, clock_), *cancel_);
+    results::ResultFetcherFactory fetchers(config_.FetcherOptions(), *client_,
+                                           aws::testing::MakeFakeS3Service(s3_, clock_), *cancel_);
     athena::QueryRunner runner(*client_, clock_, *cancel_);
-    const TableSyncServices services{config_, *client_, runner, fetchers, sink_, clock_, *cancel_,
-                                     on_progress_, totals_};
+    const TableSyncServices services{config_, *client_, runner,       fetchers, sink_,
+                                     clock_,  *cancel_, on_progress_, totals_};
     TableSync(services, table_, selection_, state).Run();
   }
 
@@ -161,17 +170,20 @@ class TableSyncTest : public ::testing::Test {
   TableConfig table_;
   const TableSelection* selection_ = nullptr;
   common::FakeClock clock_;
-  std::unique_ptr<common::CancellationToken> cancel_ = std::make_unique<common::CancellationToken>();
+  std::unique_ptr<common::CancellationToken> cancel_ =
+      std::make_unique<common::CancellationToken>();
   std::function<void(const SyncProgress&)> on_progress_;
   SyncTotals totals_;
   testing::RecordingSink sink_;
 
   std::mutex mutex_;
-  std::vector<std::string> started_sql_;           ///< statements started, in order (query q-N is the Nth)
+  std::vector<std::string> started_sql_;  ///< statements started, in order (query q-N is the Nth)
   std::map<std::string, ScriptedQuery> queries_;  ///< by id; a query erased from here is unknown
-  std::vector<Row> rows_ = {{"1", "a", "10"}, {"2", "b", "30"}, {"3", "c", "20"}, {"4", "d", "50"}, {"5", "e", "40"}};
+  std::vector<Row> rows_ = {
+      {"1", "a", "10"}, {"2", "b", "30"}, {"3", "c", "20"}, {"4", "d", "50"}, {"5", "e", "40"}};
   bool fail_unload_ = false;
-  std::shared_ptr<athena::testing::FakeAthena> fake_ = std::make_shared<athena::testing::FakeAthena>();
+  std::shared_ptr<athena::testing::FakeAthena> fake_ =
+      std::make_shared<athena::testing::FakeAthena>();
   std::unique_ptr<athena::AthenaClient> client_ = athena::testing::MakeFakeClient(fake_, clock_);
   std::shared_ptr<aws::testing::FakeS3> s3_ = std::make_shared<aws::testing::FakeS3>();
 };
@@ -182,8 +194,8 @@ TEST_F(TableSyncTest, FirstSyncRunsTheQueryTruncatesDeliversAndCompletes) {
   const auto& request = fake_->calls[0].second;
   EXPECT_EQ(request["QueryExecutionContext"]["Database"], "sales");
   EXPECT_EQ(request["ResultConfiguration"]["OutputLocation"], "s3://results/staging/");
-  EXPECT_THAT(Kinds(), ElementsAre("checkpoint", "define", "truncate", "checkpoint", "write", "checkpoint", "write",
-                                   "checkpoint", "write", "checkpoint"));
+  EXPECT_THAT(Kinds(), ElementsAre("checkpoint", "define", "truncate", "checkpoint", "write",
+                                   "checkpoint", "write", "checkpoint", "write", "checkpoint"));
   const TableState started = SyncState::Parse(Checkpoints()[0]).tables.at("events");
   EXPECT_EQ(started.status, TableState::Status::kInProgress);
   EXPECT_EQ(started.query_execution_id, "q-1");
@@ -222,7 +234,8 @@ TEST_F(TableSyncTest, AResumeBeforeTheTruncateTruncatesOnce) {
   EXPECT_THAT(WrittenIds(), ElementsAre(1, 2, 3, 4, 5));
 }
 
-class SavedQueryEndedTest : public TableSyncTest, public ::testing::WithParamInterface<std::string> {};
+class SavedQueryEndedTest : public TableSyncTest,
+                            public ::testing::WithParamInterface<std::string> {};
 
 TEST_P(SavedQueryEndedTest, IsRunAgain) {
   const std::string state = StateAfterBatches(1);
@@ -234,7 +247,8 @@ TEST_P(SavedQueryEndedTest, IsRunAgain) {
   EXPECT_EQ(Saved().query_execution_id, "q-2");
 }
 
-INSTANTIATE_TEST_SUITE_P(FailedOrCancelled, SavedQueryEndedTest, ::testing::Values("FAILED", "CANCELLED"));
+INSTANTIATE_TEST_SUITE_P(FailedOrCancelled, SavedQueryEndedTest,
+                         ::testing::Values("FAILED", "CANCELLED"));
 
 TEST_F(TableSyncTest, ASavedQueryAthenaNoLongerKnowsIsRunAgain) {
   const std::string state = StateAfterBatches(1);
@@ -295,9 +309,10 @@ TEST_F(TableSyncTest, AResumedIncrementalReadContinuesThePendingCursor) {
 TEST_F(TableSyncTest, CheckpointsAreSpacedByTheIntervalAndTheLastOneCompletesTheTable) {
   config_.checkpoint_interval_rows = 3;
   Sync();
-  // Pages of 2 rows: a checkpoint once 3 or more rows have gone out since the last one, and at the end.
-  EXPECT_THAT(Kinds(), ElementsAre("checkpoint", "define", "truncate", "checkpoint", "write", "write", "checkpoint",
-                                   "write", "checkpoint"));
+  // Pages of 2 rows: a checkpoint once 3 or more rows have gone out since the last one, and at the
+  // end.
+  EXPECT_THAT(Kinds(), ElementsAre("checkpoint", "define", "truncate", "checkpoint", "write",
+                                   "write", "checkpoint", "write", "checkpoint"));
   const TableState middle = SyncState::Parse(Checkpoints()[2]).tables.at("events");
   EXPECT_EQ(middle.status, TableState::Status::kInProgress);
   EXPECT_EQ(middle.position.rows_read, 4);
@@ -352,7 +367,9 @@ TEST_F(TableSyncTest, CancellationStopsBetweenBatches) {
 TEST_F(TableSyncTest, AnUnloadAthenaRejectsFallsBackToThePlainQuery) {
   config_.result_fetcher = ResultFetcherKind::kUnload;
   fail_unload_ = true;
-  s3_->Put("b", "p/q-2.csv", "\"id\",\"name\",\"updated\"\n\"1\",\"a\",\"10\"\n\"2\",\"b\",\"30\"\n\"3\",\"c\",\"20\"\n");
+  s3_->Put(
+      "b", "p/q-2.csv",
+      "\"id\",\"name\",\"updated\"\n\"1\",\"a\",\"10\"\n\"2\",\"b\",\"30\"\n\"3\",\"c\",\"20\"\n");
   Sync();
   const std::vector<std::string> sql = StartedSql();
   ASSERT_EQ(sql.size(), 2u);

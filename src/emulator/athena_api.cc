@@ -6,11 +6,11 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "athena_text/value_format.h"
 #include "common/encoding.h"
 #include "common/strings.h"
 #include "emulator/result_file.h"
 #include "emulator/sql_translate.h"
-#include "athena_text/value_format.h"
 
 namespace ac::emulator {
 
@@ -73,7 +73,8 @@ std::optional<int64_t> OptInt(const json& req, const char* field, int64_t min, i
     throw Invalid("1 validation error detected: Value '" + std::to_string(v) + "' at '" +
                   LowerFirst(field) +
                   "' failed to satisfy constraint: Member must have value greater than or equal "
-                  "to " + std::to_string(min));
+                  "to " +
+                  std::to_string(min));
   }
   if (v > max) {
     throw Invalid("1 validation error detected: Value '" + std::to_string(v) + "' at '" +
@@ -85,7 +86,8 @@ std::optional<int64_t> OptInt(const json& req, const char* field, int64_t min, i
 }
 
 double EpochSeconds(TimePoint t) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
   return static_cast<double>(ms) / 1000.0;
 }
 
@@ -133,7 +135,8 @@ json QueryExecutionJson(const QueryExecutionInfo& q) {
   const auto now = std::chrono::system_clock::now();
   const TimePoint end = q.finished ? q.completion_time : now;
   const auto ms = [](TimePoint a, TimePoint b) {
-    return std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count());
+    return std::max<int64_t>(0,
+                             std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count());
   };
   const bool started = q.state != "QUEUED" || q.finished;
   const int64_t total = ms(q.submission_time, end);
@@ -239,8 +242,9 @@ json StartQueryExecution(Engine& engine, const json& req) {
   if (auto it = req.find("ExecutionParameters"); it != req.end() && !it->is_null()) {
     if (!it->is_array()) throw Serialization("Expected list for ExecutionParameters");
     if (it->empty()) {
-      throw Invalid("1 validation error detected: Value '[]' at 'executionParameters' failed to "
-                    "satisfy constraint: Member must have length greater than or equal to 1");
+      throw Invalid(
+          "1 validation error detected: Value '[]' at 'executionParameters' failed to "
+          "satisfy constraint: Member must have length greater than or equal to 1");
     }
     for (const auto& p : *it) {
       if (!p.is_string()) throw Serialization("Expected string in ExecutionParameters");
@@ -248,12 +252,14 @@ json StartQueryExecution(Engine& engine, const json& req) {
     }
   }
   if (auto it = req.find("ResultReuseConfiguration"); it != req.end() && it->is_object()) {
-    if (auto age = it->find("ResultReuseByAgeConfiguration"); age != it->end() && age->is_object()) {
+    if (auto age = it->find("ResultReuseByAgeConfiguration");
+        age != it->end() && age->is_object()) {
       auto enabled = age->find("Enabled");
       if (enabled == age->end() || !enabled->is_boolean()) {
-        throw Invalid("1 validation error detected: Value null at "
-                      "'resultReuseConfiguration.resultReuseByAgeConfiguration.enabled' failed to "
-                      "satisfy constraint: Member must not be null");
+        throw Invalid(
+            "1 validation error detected: Value null at "
+            "'resultReuseConfiguration.resultReuseByAgeConfiguration.enabled' failed to "
+            "satisfy constraint: Member must not be null");
       }
       r.reuse_enabled = enabled->get<bool>();
       if (auto m = OptInt(*age, "MaxAgeInMinutes", 0, 10080)) {
@@ -272,14 +278,16 @@ json GetQueryExecution(Engine& engine, const json& req) {
 json BatchGetQueryExecution(Engine& engine, const json& req) {
   auto it = req.find("QueryExecutionIds");
   if (it == req.end() || it->is_null()) {
-    throw Invalid("1 validation error detected: Value null at 'queryExecutionIds' failed to "
-                  "satisfy constraint: Member must not be null");
+    throw Invalid(
+        "1 validation error detected: Value null at 'queryExecutionIds' failed to "
+        "satisfy constraint: Member must not be null");
   }
   if (!it->is_array()) throw Serialization("Expected list for QueryExecutionIds");
   if (it->empty() || it->size() > 50) {
-    throw Invalid("1 validation error detected: Value at 'queryExecutionIds' failed to satisfy "
-                  "constraint: Member must have length less than or equal to 50 and greater "
-                  "than or equal to 1");
+    throw Invalid(
+        "1 validation error detected: Value at 'queryExecutionIds' failed to satisfy "
+        "constraint: Member must have length less than or equal to 50 and greater "
+        "than or equal to 1");
   }
   json executions = json::array();
   json unprocessed = json::array();
@@ -313,8 +321,9 @@ std::string GetQueryResults(Engine& engine, const json& req) {
   const auto max_results = OptInt(req, "MaxResults", 1, 1000).value_or(kDefaultMaxResults);
   const auto token = OptString(req, "NextToken");
   if (token && (token->empty() || token->size() > 1024)) {
-    throw Invalid("1 validation error detected: Value at 'nextToken' failed to satisfy "
-                  "constraint: Member must have length between 1 and 1024");
+    throw Invalid(
+        "1 validation error detected: Value at 'nextToken' failed to satisfy "
+        "constraint: Member must have length between 1 and 1024");
   }
   const std::string result_type = OptString(req, "QueryResultType").value_or("DATA_ROWS");
   if (result_type != "DATA_ROWS" && result_type != "DATA_MANIFEST") {
@@ -337,8 +346,9 @@ std::string GetQueryResults(Engine& engine, const json& req) {
   std::string data_key;
   if (result_type == "DATA_MANIFEST") {
     if (q.manifest_location.empty()) {
-      throw Invalid("QueryResultType DATA_MANIFEST is only supported for CTAS, INSERT INTO and "
-                    "UNLOAD queries");
+      throw Invalid(
+          "QueryResultType DATA_MANIFEST is only supported for CTAS, INSERT INTO and "
+          "UNLOAD queries");
     }
     meta.format = ResultMetadata::Format::kText;
     meta.columns.push_back(ResultColumn{"manifest", ColumnType{"varchar", 2147483647, 0, true}});
@@ -432,13 +442,12 @@ json GetQueryRuntimeStatistics(Engine& engine, const json& req) {
   const QueryExecutionInfo q = engine.Describe(ReqString(req, "QueryExecutionId", 1, 128));
   const json qe = QueryExecutionJson(q);
   const json& stats = qe["Statistics"];
-  json timeline = {
-      {"QueryQueueTimeInMillis", stats["QueryQueueTimeInMillis"]},
-      {"ServicePreProcessingTimeInMillis", stats["ServicePreProcessingTimeInMillis"]},
-      {"QueryPlanningTimeInMillis", stats["QueryPlanningTimeInMillis"]},
-      {"EngineExecutionTimeInMillis", stats["EngineExecutionTimeInMillis"]},
-      {"ServiceProcessingTimeInMillis", stats["ServiceProcessingTimeInMillis"]},
-      {"TotalExecutionTimeInMillis", stats["TotalExecutionTimeInMillis"]}};
+  json timeline = {{"QueryQueueTimeInMillis", stats["QueryQueueTimeInMillis"]},
+                   {"ServicePreProcessingTimeInMillis", stats["ServicePreProcessingTimeInMillis"]},
+                   {"QueryPlanningTimeInMillis", stats["QueryPlanningTimeInMillis"]},
+                   {"EngineExecutionTimeInMillis", stats["EngineExecutionTimeInMillis"]},
+                   {"ServiceProcessingTimeInMillis", stats["ServiceProcessingTimeInMillis"]},
+                   {"TotalExecutionTimeInMillis", stats["TotalExecutionTimeInMillis"]}};
   json result = {{"Timeline", timeline}};
   if (q.finished && q.state == "SUCCEEDED") {
     const int64_t rows = static_cast<int64_t>(q.has_update_count ? q.update_count : q.result_rows);
@@ -446,18 +455,19 @@ json GetQueryRuntimeStatistics(Engine& engine, const json& req) {
                       {"InputBytes", q.data_scanned_bytes},
                       {"OutputBytes", q.result_bytes},
                       {"OutputRows", rows}};
-    result["OutputStage"] = {
-        {"StageId", 0},
-        {"State", "FINISHED"},
-        {"OutputBytes", q.result_bytes},
-        {"OutputRows", rows},
-        {"InputBytes", q.data_scanned_bytes},
-        {"InputRows", rows},
-        {"ExecutionTime", q.engine_ms},
-        {"QueryStagePlan",
-         {{"Name", "Output"}, {"Identifier", "0"}, {"Children", json::array()},
-          {"RemoteSources", json::array()}}},
-        {"SubStages", json::array()}};
+    result["OutputStage"] = {{"StageId", 0},
+                             {"State", "FINISHED"},
+                             {"OutputBytes", q.result_bytes},
+                             {"OutputRows", rows},
+                             {"InputBytes", q.data_scanned_bytes},
+                             {"InputRows", rows},
+                             {"ExecutionTime", q.engine_ms},
+                             {"QueryStagePlan",
+                              {{"Name", "Output"},
+                               {"Identifier", "0"},
+                               {"Children", json::array()},
+                               {"RemoteSources", json::array()}}},
+                             {"SubStages", json::array()}};
   }
   return {{"QueryRuntimeStatistics", result}};
 }
@@ -535,7 +545,8 @@ json WorkGroupJson(Engine& engine) {
                  {"RequesterPaysEnabled", false},
                  {"EngineVersion", EngineVersion()}};
   if (!engine.options().workgroup_output_location.empty()) {
-    config["ResultConfiguration"] = {{"OutputLocation", engine.options().workgroup_output_location}};
+    config["ResultConfiguration"] = {
+        {"OutputLocation", engine.options().workgroup_output_location}};
   }
   return {{"Name", "primary"},
           {"State", "ENABLED"},
@@ -551,12 +562,11 @@ json GetWorkGroup(Engine& engine, const json& req) {
 }
 
 json ListWorkGroups(Engine& engine, const json&) {
-  return {{"WorkGroups",
-           json::array({{{"Name", "primary"},
-                         {"State", "ENABLED"},
-                         {"Description", ""},
-                         {"CreationTime", EpochSeconds(engine.start_time())},
-                         {"EngineVersion", EngineVersion()}}})}};
+  return {{"WorkGroups", json::array({{{"Name", "primary"},
+                                       {"State", "ENABLED"},
+                                       {"Description", ""},
+                                       {"CreationTime", EpochSeconds(engine.start_time())},
+                                       {"EngineVersion", EngineVersion()}}})}};
 }
 
 json ListDataCatalogs(Engine&, const json&) {

@@ -42,36 +42,58 @@ DeclaredType DeclaredType::Parse(std::string_view text) {
     return false;
   };
   if (parse_length("char", Kind::kChar) || parse_length("varchar", Kind::kVarchar)) return d;
-  if (t == "ipaddress") d.kind = Kind::kIpAddress;
-  else if (t == "float") d.kind = Kind::kHiveFloat;
-  else if (t == "interval year to month") d.kind = Kind::kIntervalYearToMonth;
-  else if (t == "interval day to second") d.kind = Kind::kIntervalDayToSecond;
-  else if (t == "json") d.kind = Kind::kJson;
+  if (t == "ipaddress")
+    d.kind = Kind::kIpAddress;
+  else if (t == "float")
+    d.kind = Kind::kHiveFloat;
+  else if (t == "interval year to month")
+    d.kind = Kind::kIntervalYearToMonth;
+  else if (t == "interval day to second")
+    d.kind = Kind::kIntervalDayToSecond;
+  else if (t == "json")
+    d.kind = Kind::kJson;
   return d;
 }
 
 athena_text::CellTextHints DeclaredType::TextHints() const {
   athena_text::CellTextHints hints;
   switch (kind) {
-    case Kind::kChar: hints.char_length = length; break;
-    case Kind::kJson: hints.json = true; break;
-    case Kind::kIntervalYearToMonth: hints.interval = athena_text::CellTextHints::Interval::kYearToMonth; break;
-    case Kind::kIntervalDayToSecond: hints.interval = athena_text::CellTextHints::Interval::kDayToSecond; break;
-    default: break;
+    case Kind::kChar:
+      hints.char_length = length;
+      break;
+    case Kind::kJson:
+      hints.json = true;
+      break;
+    case Kind::kIntervalYearToMonth:
+      hints.interval = athena_text::CellTextHints::Interval::kYearToMonth;
+      break;
+    case Kind::kIntervalDayToSecond:
+      hints.interval = athena_text::CellTextHints::Interval::kDayToSecond;
+      break;
+    default:
+      break;
   }
   return hints;
 }
 
 std::string DeclaredType::ToString() const {
   switch (kind) {
-    case Kind::kNone: return "";
-    case Kind::kChar: return "char(" + std::to_string(length) + ")";
-    case Kind::kVarchar: return "varchar(" + std::to_string(length) + ")";
-    case Kind::kIpAddress: return "ipaddress";
-    case Kind::kHiveFloat: return "float";
-    case Kind::kIntervalYearToMonth: return "interval year to month";
-    case Kind::kIntervalDayToSecond: return "interval day to second";
-    case Kind::kJson: return "json";
+    case Kind::kNone:
+      return "";
+    case Kind::kChar:
+      return "char(" + std::to_string(length) + ")";
+    case Kind::kVarchar:
+      return "varchar(" + std::to_string(length) + ")";
+    case Kind::kIpAddress:
+      return "ipaddress";
+    case Kind::kHiveFloat:
+      return "float";
+    case Kind::kIntervalYearToMonth:
+      return "interval year to month";
+    case Kind::kIntervalDayToSecond:
+      return "interval day to second";
+    case Kind::kJson:
+      return "json";
   }
   return "";
 }
@@ -80,20 +102,28 @@ ColumnType DescribeColumn(duckdb_logical_type type, const DeclaredType& declared
   using K = DeclaredType::Kind;
   const duckdb_type id = duckdb_get_type_id(type);
   switch (id) {
-    case DUCKDB_TYPE_BOOLEAN: return {"boolean", 0, 0};
-    case DUCKDB_TYPE_TINYINT: return {"tinyint", 3, 0};
+    case DUCKDB_TYPE_BOOLEAN:
+      return {"boolean", 0, 0};
+    case DUCKDB_TYPE_TINYINT:
+      return {"tinyint", 3, 0};
     case DUCKDB_TYPE_SMALLINT:
-    case DUCKDB_TYPE_UTINYINT: return {"smallint", 5, 0};
+    case DUCKDB_TYPE_UTINYINT:
+      return {"smallint", 5, 0};
     case DUCKDB_TYPE_INTEGER:
-    case DUCKDB_TYPE_USMALLINT: return {"integer", 10, 0};
+    case DUCKDB_TYPE_USMALLINT:
+      return {"integer", 10, 0};
     case DUCKDB_TYPE_BIGINT:
-    case DUCKDB_TYPE_UINTEGER: return {"bigint", 19, 0};
-    case DUCKDB_TYPE_UBIGINT: return {"decimal", 20, 0};
+    case DUCKDB_TYPE_UINTEGER:
+      return {"bigint", 19, 0};
+    case DUCKDB_TYPE_UBIGINT:
+      return {"decimal", 20, 0};
     case DUCKDB_TYPE_HUGEINT:
-    case DUCKDB_TYPE_UHUGEINT: return {"decimal", 38, 0};
+    case DUCKDB_TYPE_UHUGEINT:
+      return {"decimal", 38, 0};
     case DUCKDB_TYPE_FLOAT:
       return {declared.kind == K::kHiveFloat ? "float" : "real", 17, 0};
-    case DUCKDB_TYPE_DOUBLE: return {"double", 17, 0};
+    case DUCKDB_TYPE_DOUBLE:
+      return {"double", 17, 0};
     case DUCKDB_TYPE_DECIMAL:
       return {"decimal", duckdb_decimal_width(type), duckdb_decimal_scale(type)};
     case DUCKDB_TYPE_VARCHAR:
@@ -102,28 +132,41 @@ ColumnType DescribeColumn(duckdb_logical_type type, const DeclaredType& declared
       if (declared.kind == K::kVarchar) return {"varchar", declared.length, 0, true};
       if (declared.kind == K::kIpAddress) return {"ipaddress", 0, 0};
       return {"varchar", kVarcharUnboundedPrecision, 0, true};
-    case DUCKDB_TYPE_ENUM: return {"varchar", kVarcharUnboundedPrecision, 0, true};
-    case DUCKDB_TYPE_BLOB: return {"varbinary", kVarbinaryPrecision, 0};
-    case DUCKDB_TYPE_DATE: return {"date", 0, 0};
+    case DUCKDB_TYPE_ENUM:
+      return {"varchar", kVarcharUnboundedPrecision, 0, true};
+    case DUCKDB_TYPE_BLOB:
+      return {"varbinary", kVarbinaryPrecision, 0};
+    case DUCKDB_TYPE_DATE:
+      return {"date", 0, 0};
     case DUCKDB_TYPE_TIME:
-    case DUCKDB_TYPE_TIME_NS: return {"time", 3, 0};
-    case DUCKDB_TYPE_TIME_TZ: return {"time with time zone", 3, 0};
+    case DUCKDB_TYPE_TIME_NS:
+      return {"time", 3, 0};
+    case DUCKDB_TYPE_TIME_TZ:
+      return {"time with time zone", 3, 0};
     case DUCKDB_TYPE_TIMESTAMP:
     case DUCKDB_TYPE_TIMESTAMP_S:
     case DUCKDB_TYPE_TIMESTAMP_MS:
-    case DUCKDB_TYPE_TIMESTAMP_NS: return {"timestamp", 3, 0};
-    case DUCKDB_TYPE_TIMESTAMP_TZ: return {"timestamp with time zone", 3, 0};
+    case DUCKDB_TYPE_TIMESTAMP_NS:
+      return {"timestamp", 3, 0};
+    case DUCKDB_TYPE_TIMESTAMP_TZ:
+      return {"timestamp with time zone", 3, 0};
     case DUCKDB_TYPE_INTERVAL:
       return {declared.kind == K::kIntervalYearToMonth ? "interval year to month"
                                                        : "interval day to second",
               0, 0};
     case DUCKDB_TYPE_LIST:
-    case DUCKDB_TYPE_ARRAY: return {"array", 0, 0};
-    case DUCKDB_TYPE_MAP: return {"map", 0, 0};
-    case DUCKDB_TYPE_STRUCT: return {"row", 0, 0};
-    case DUCKDB_TYPE_UUID: return {"uuid", 0, 0};
-    case DUCKDB_TYPE_SQLNULL: return {"unknown", 0, 0};
-    default: return {"varchar", kVarcharUnboundedPrecision, 0, true};
+    case DUCKDB_TYPE_ARRAY:
+      return {"array", 0, 0};
+    case DUCKDB_TYPE_MAP:
+      return {"map", 0, 0};
+    case DUCKDB_TYPE_STRUCT:
+      return {"row", 0, 0};
+    case DUCKDB_TYPE_UUID:
+      return {"uuid", 0, 0};
+    case DUCKDB_TYPE_SQLNULL:
+      return {"unknown", 0, 0};
+    default:
+      return {"varchar", kVarcharUnboundedPrecision, 0, true};
   }
 }
 
@@ -131,19 +174,28 @@ std::string HiveTypeName(duckdb_logical_type type, const DeclaredType& declared)
   using K = DeclaredType::Kind;
   const duckdb_type id = duckdb_get_type_id(type);
   switch (id) {
-    case DUCKDB_TYPE_BOOLEAN: return "boolean";
-    case DUCKDB_TYPE_TINYINT: return "tinyint";
+    case DUCKDB_TYPE_BOOLEAN:
+      return "boolean";
+    case DUCKDB_TYPE_TINYINT:
+      return "tinyint";
     case DUCKDB_TYPE_SMALLINT:
-    case DUCKDB_TYPE_UTINYINT: return "smallint";
+    case DUCKDB_TYPE_UTINYINT:
+      return "smallint";
     case DUCKDB_TYPE_INTEGER:
-    case DUCKDB_TYPE_USMALLINT: return "int";
+    case DUCKDB_TYPE_USMALLINT:
+      return "int";
     case DUCKDB_TYPE_BIGINT:
-    case DUCKDB_TYPE_UINTEGER: return "bigint";
-    case DUCKDB_TYPE_UBIGINT: return "decimal(20,0)";
+    case DUCKDB_TYPE_UINTEGER:
+      return "bigint";
+    case DUCKDB_TYPE_UBIGINT:
+      return "decimal(20,0)";
     case DUCKDB_TYPE_HUGEINT:
-    case DUCKDB_TYPE_UHUGEINT: return "decimal(38,0)";
-    case DUCKDB_TYPE_FLOAT: return "float";
-    case DUCKDB_TYPE_DOUBLE: return "double";
+    case DUCKDB_TYPE_UHUGEINT:
+      return "decimal(38,0)";
+    case DUCKDB_TYPE_FLOAT:
+      return "float";
+    case DUCKDB_TYPE_DOUBLE:
+      return "double";
     case DUCKDB_TYPE_DECIMAL:
       return "decimal(" + std::to_string(duckdb_decimal_width(type)) + "," +
              std::to_string(duckdb_decimal_scale(type)) + ")";
@@ -154,21 +206,29 @@ std::string HiveTypeName(duckdb_logical_type type, const DeclaredType& declared)
         return declared.ToString();
       }
       return "string";
-    case DUCKDB_TYPE_ENUM: return "string";
-    case DUCKDB_TYPE_BLOB: return "binary";
-    case DUCKDB_TYPE_DATE: return "date";
+    case DUCKDB_TYPE_ENUM:
+      return "string";
+    case DUCKDB_TYPE_BLOB:
+      return "binary";
+    case DUCKDB_TYPE_DATE:
+      return "date";
     case DUCKDB_TYPE_TIME:
-    case DUCKDB_TYPE_TIME_NS: return "time";
-    case DUCKDB_TYPE_TIME_TZ: return "time with time zone";
+    case DUCKDB_TYPE_TIME_NS:
+      return "time";
+    case DUCKDB_TYPE_TIME_TZ:
+      return "time with time zone";
     case DUCKDB_TYPE_TIMESTAMP:
     case DUCKDB_TYPE_TIMESTAMP_S:
     case DUCKDB_TYPE_TIMESTAMP_MS:
-    case DUCKDB_TYPE_TIMESTAMP_NS: return "timestamp";
-    case DUCKDB_TYPE_TIMESTAMP_TZ: return "timestamp with time zone";
+    case DUCKDB_TYPE_TIMESTAMP_NS:
+      return "timestamp";
+    case DUCKDB_TYPE_TIMESTAMP_TZ:
+      return "timestamp with time zone";
     case DUCKDB_TYPE_INTERVAL:
       return declared.kind == K::kIntervalYearToMonth ? "interval year to month"
                                                       : "interval day to second";
-    case DUCKDB_TYPE_UUID: return "uuid";
+    case DUCKDB_TYPE_UUID:
+      return "uuid";
     case DUCKDB_TYPE_LIST: {
       LogicalTypeHolder child(duckdb_list_type_child_type(type));
       return "array<" + HiveTypeName(child.get()) + ">";
@@ -197,7 +257,8 @@ std::string HiveTypeName(duckdb_logical_type type, const DeclaredType& declared)
       out.push_back('>');
       return out;
     }
-    default: return "string";
+    default:
+      return "string";
   }
 }
 

@@ -19,8 +19,16 @@ namespace ac::emulator {
 
 /// A declared Athena type that DuckDB cannot express, parsed from DDL text.
 struct DeclaredType {
-  enum class Kind { kNone, kChar, kVarchar, kIpAddress, kHiveFloat, kIntervalYearToMonth,
-                    kIntervalDayToSecond, kJson };
+  enum class Kind {
+    kNone,
+    kChar,
+    kVarchar,
+    kIpAddress,
+    kHiveFloat,
+    kIntervalYearToMonth,
+    kIntervalDayToSecond,
+    kJson
+  };
   Kind kind = Kind::kNone;
   int length = 0;  ///< char(n) / varchar(n)
 

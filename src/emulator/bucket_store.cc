@@ -82,8 +82,8 @@ bool BucketStore::ParseS3Uri(std::string_view uri, std::string* bucket, std::str
 bool BucketStore::IsValidBucketName(std::string_view name) {
   if (name.size() < 3 || name.size() > 63) return false;
   for (char c : name) {
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-          c == '.' || c == '-' || c == '_')) {
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_')) {
       return false;
     }
   }
@@ -103,7 +103,9 @@ bool BucketStore::IsValidKey(std::string_view key) {
   return key.find('\0') == std::string_view::npos;
 }
 
-fs::path BucketStore::BucketPath(std::string_view bucket) const { return root_ / std::string(bucket); }
+fs::path BucketStore::BucketPath(std::string_view bucket) const {
+  return root_ / std::string(bucket);
+}
 
 fs::path BucketStore::ObjectPath(std::string_view bucket, std::string_view key) const {
   return root_ / std::string(bucket) / std::string(key);
@@ -115,7 +117,9 @@ bool BucketStore::BucketExists(std::string_view bucket) const {
   return fs::is_directory(BucketPath(bucket), ec);
 }
 
-void BucketStore::CreateBucket(std::string_view bucket) { fs::create_directories(BucketPath(bucket)); }
+void BucketStore::CreateBucket(std::string_view bucket) {
+  fs::create_directories(BucketPath(bucket));
+}
 
 std::vector<std::string> BucketStore::ListBuckets() const {
   std::vector<std::string> out;
@@ -132,10 +136,12 @@ fs::path BucketStore::NewTempPath(std::string_view hint) {
   std::lock_guard<std::mutex> lock(mutex_);
   std::string name(hint);
   std::replace(name.begin(), name.end(), '/', '_');
-  return temp_dir_ / (name + "." + std::to_string(::getpid()) + "." + std::to_string(++temp_counter_));
+  return temp_dir_ /
+         (name + "." + std::to_string(::getpid()) + "." + std::to_string(++temp_counter_));
 }
 
-void BucketStore::CommitObject(const fs::path& temp, std::string_view bucket, std::string_view key) {
+void BucketStore::CommitObject(const fs::path& temp, std::string_view bucket,
+                               std::string_view key) {
   const fs::path target = ObjectPath(bucket, key);
   fs::create_directories(target.parent_path());
   fs::rename(temp, target);

@@ -48,20 +48,20 @@ void UseDatabase(duckdb_connection conn, const std::string& database) {
 }
 
 bool SchemaExistsIn(duckdb_connection conn, const std::string& name) {
-  Rows rows = QueryRows(conn, std::string("SELECT 1 FROM information_schema.schemata WHERE "
-                                          "catalog_name = '") +
-                                  kCatalog + "' AND lower(schema_name) = " +
-                                  QuoteLiteral(Lower(name)));
+  Rows rows =
+      QueryRows(conn, std::string("SELECT 1 FROM information_schema.schemata WHERE "
+                                  "catalog_name = '") +
+                          kCatalog + "' AND lower(schema_name) = " + QuoteLiteral(Lower(name)));
   return !rows.empty();
 }
 
 bool TableExistsIn(duckdb_connection conn, const std::string& db, const std::string& table,
                    std::string* table_type) {
-  Rows rows = QueryRows(conn, std::string("SELECT table_type FROM information_schema.tables "
-                                          "WHERE table_catalog = '") +
-                                  kCatalog + "' AND lower(table_schema) = " +
-                                  QuoteLiteral(Lower(db)) + " AND lower(table_name) = " +
-                                  QuoteLiteral(Lower(table)));
+  Rows rows =
+      QueryRows(conn, std::string("SELECT table_type FROM information_schema.tables "
+                                  "WHERE table_catalog = '") +
+                          kCatalog + "' AND lower(table_schema) = " + QuoteLiteral(Lower(db)) +
+                          " AND lower(table_name) = " + QuoteLiteral(Lower(table)));
   if (rows.empty()) return false;
   if (table_type != nullptr && rows[0][0]) *table_type = *rows[0][0];
   return true;
@@ -79,12 +79,11 @@ std::vector<std::string> ListDatabaseNames(duckdb_connection conn) {
 
 std::vector<std::string> ListTableNames(duckdb_connection conn, const std::string& db,
                                         bool views_only) {
-  return FirstColumn(QueryRows(conn, std::string("SELECT table_name FROM information_schema.tables "
-                                                 "WHERE table_catalog = '") +
-                                         kCatalog + "' AND lower(table_schema) = " +
-                                         QuoteLiteral(Lower(db)) +
-                                         (views_only ? " AND table_type = 'VIEW'" : "") +
-                                         " ORDER BY table_name"));
+  return FirstColumn(
+      QueryRows(conn, std::string("SELECT table_name FROM information_schema.tables "
+                                  "WHERE table_catalog = '") +
+                          kCatalog + "' AND lower(table_schema) = " + QuoteLiteral(Lower(db)) +
+                          (views_only ? " AND table_type = 'VIEW'" : "") + " ORDER BY table_name"));
 }
 
 std::map<std::string, DeclaredType> DeclaredTypesOf(duckdb_connection conn, const std::string& db,
@@ -103,8 +102,8 @@ std::map<std::string, DeclaredType> DeclaredTypesOf(duckdb_connection conn, cons
 }
 
 void RegisterTable(duckdb_connection conn, const Statement& st, const std::string& db) {
-  const std::string where = " WHERE db = " + QuoteLiteral(db) + " AND tbl = " +
-                            QuoteLiteral(st.table);
+  const std::string where =
+      " WHERE db = " + QuoteLiteral(db) + " AND tbl = " + QuoteLiteral(st.table);
   Exec(conn, std::string("DELETE FROM ") + kMetaSchema + ".columns" + where);
   Exec(conn, std::string("DELETE FROM ") + kMetaSchema + ".tables" + where);
   nlohmann::json props = nlohmann::json::object();
@@ -158,8 +157,8 @@ std::optional<TableInfo> ReadTableInfo(duckdb_connection conn, const std::string
   info.parameters.emplace_back("EXTERNAL", "TRUE");
   if (!meta.empty()) {
     if (meta[0][0]) {
-      info.create_time = std::chrono::system_clock::time_point(
-          std::chrono::milliseconds(std::stoll(*meta[0][0])));
+      info.create_time =
+          std::chrono::system_clock::time_point(std::chrono::milliseconds(std::stoll(*meta[0][0])));
     }
     if (meta[0][1] && !meta[0][1]->empty()) info.parameters.emplace_back("comment", *meta[0][1]);
     if (meta[0][3]) {
@@ -176,8 +175,8 @@ std::optional<TableInfo> ReadTableInfo(duckdb_connection conn, const std::string
   info.parameters.emplace_back("transient_lastDdlTime", std::to_string(ddl_time));
 
   duckdb_prepared_statement stmt = nullptr;
-  const std::string sql = "SELECT * FROM " + std::string(kCatalog) + "." + QuoteIdentifier(db) + "." +
-                          QuoteIdentifier(Lower(table)) + " LIMIT 0";
+  const std::string sql = "SELECT * FROM " + std::string(kCatalog) + "." + QuoteIdentifier(db) +
+                          "." + QuoteIdentifier(Lower(table)) + " LIMIT 0";
   if (duckdb_prepare(conn, sql.c_str(), &stmt) == DuckDBError) {
     std::string message = duckdb_prepare_error(stmt) ? duckdb_prepare_error(stmt) : "error";
     duckdb_destroy_prepare(&stmt);

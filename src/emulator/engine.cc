@@ -56,12 +56,14 @@ struct Engine::Worker {
 // ---- construction / seeding -------------------------------------------------------------------
 
 Engine::Engine(EngineOptions options)
-    : options_(std::move(options)), buckets_(options_.data_dir),
+    : options_(std::move(options)),
+      buckets_(options_.data_dir),
       start_time_(std::chrono::system_clock::now()) {
   if (options_.time_zone != "UTC") {
     common::TimeZoneCache zones;
     const common::TimeZone* zone = zones.Find(options_.time_zone);
-    if (zone == nullptr) throw std::invalid_argument("unknown time zone '" + options_.time_zone + "'");
+    if (zone == nullptr)
+      throw std::invalid_argument("unknown time zone '" + options_.time_zone + "'");
     display_zone_ = *zone;
   }
   const fs::path db_dir = options_.data_dir / ".athena-local";
@@ -201,8 +203,8 @@ void Engine::Seed(const fs::path& path) {
         try {
           ExecuteSeedStatement(stmt);
         } catch (const std::exception& e) {
-          throw std::runtime_error("seed " + file.string() + ": " + e.what() + " in: " +
-                                   stmt.substr(0, 200));
+          throw std::runtime_error("seed " + file.string() + ": " + e.what() +
+                                   " in: " + stmt.substr(0, 200));
         }
       }
       spdlog::info("seeded {}", file.string());
@@ -290,8 +292,7 @@ std::string Engine::StartQuery(const StartQueryRequest& request) {
   try {
     exec->substituted_sql = request.execution_parameters.empty()
                                 ? request.query
-                                : SubstituteParameters(request.query,
-                                                       request.execution_parameters);
+                                : SubstituteParameters(request.query, request.execution_parameters);
     classified = TranslateStatement(exec->substituted_sql);
   } catch (const SqlError& e) {
     if (e.name() == "SYNTAX_ERROR") {

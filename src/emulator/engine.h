@@ -40,7 +40,9 @@ using TimePoint = std::chrono::system_clock::time_point;
 class ApiError : public std::runtime_error {
  public:
   ApiError(int status, std::string type, const std::string& message, std::string athena_code = "")
-      : std::runtime_error(message), status_(status), type_(std::move(type)),
+      : std::runtime_error(message),
+        status_(status),
+        type_(std::move(type)),
         athena_code_(std::move(athena_code)) {}
   int status() const { return status_; }
   const std::string& type() const { return type_; }
@@ -68,7 +70,7 @@ struct StartQueryRequest {
   std::string database;  ///< QueryExecutionContext.Database (may be empty)
   std::string catalog;   ///< QueryExecutionContext.Catalog (may be empty)
   bool has_context = false;
-  std::string output_location;         ///< ResultConfiguration.OutputLocation (may be empty)
+  std::string output_location;            ///< ResultConfiguration.OutputLocation (may be empty)
   std::string result_configuration_json;  ///< the request's ResultConfiguration, echoed back
   std::string workgroup = "primary";
   std::vector<std::string> execution_parameters;
@@ -153,8 +155,8 @@ class Engine {
                             const StartQueryRequest& request) const;
   /// Substitutes the execution parameters into `sql`, checks the catalog, classifies and
   /// translates the statement, and makes the context database current. Throws like a statement.
-  Statement PlanStatement(Execution& exec, const StartQueryRequest& request,
-                          const RunContext& ctx, std::string& sql);
+  Statement PlanStatement(Execution& exec, const StartQueryRequest& request, const RunContext& ctx,
+                          std::string& sql);
   /// Records a statement's outcome on the execution and finishes it SUCCEEDED.
   void FinishSucceeded(Execution& exec, const RunContext& ctx, const Statement& st,
                        const StatementOutcome& outcome, TimePoint started, TimePoint planned);
@@ -179,7 +181,8 @@ class Engine {
   mutable std::mutex mutex_;  ///< guards executions_, tokens_, queue_
   std::condition_variable queue_cv_;
   std::map<std::string, std::shared_ptr<Execution>> executions_;
-  std::map<std::string, std::pair<std::string, std::string>> tokens_;  ///< token -> (id, fingerprint)
+  std::map<std::string, std::pair<std::string, std::string>>
+      tokens_;  ///< token -> (id, fingerprint)
   std::deque<std::shared_ptr<Execution>> queue_;
   std::vector<std::unique_ptr<Worker>> workers_;
   bool stopping_ = false;

@@ -21,8 +21,8 @@ FaultDecision FaultInjector::Next() {
   const uint64_t n = counter_.fetch_add(1, std::memory_order_relaxed);
   FaultDecision d;
   d.throttle = options_.throttle_rate > 0 && Draw(options_.seed, n, 0) < options_.throttle_rate;
-  d.error = !d.throttle && options_.error_rate > 0 &&
-            Draw(options_.seed, n, 1) < options_.error_rate;
+  d.error =
+      !d.throttle && options_.error_rate > 0 && Draw(options_.seed, n, 1) < options_.error_rate;
   d.drop = options_.drop_rate > 0 && Draw(options_.seed, n, 2) < options_.drop_rate;
   return d;
 }

@@ -9,11 +9,11 @@
 namespace ac::emulator {
 
 struct FaultOptions {
-  int64_t latency_ms = 0;       ///< added to every response
-  double throttle_rate = 0;     ///< ThrottlingException (Athena) / SlowDown (S3)
-  double error_rate = 0;        ///< HTTP 500 InternalServerException / InternalError
-  double drop_rate = 0;         ///< connection closed mid-response
-  double bandwidth_mbps = 0;    ///< per-connection cap for S3 bodies (megabits/s); 0 = none
+  int64_t latency_ms = 0;     ///< added to every response
+  double throttle_rate = 0;   ///< ThrottlingException (Athena) / SlowDown (S3)
+  double error_rate = 0;      ///< HTTP 500 InternalServerException / InternalError
+  double drop_rate = 0;       ///< connection closed mid-response
+  double bandwidth_mbps = 0;  ///< per-connection cap for S3 bodies (megabits/s); 0 = none
   uint64_t seed = 0;
 };
 

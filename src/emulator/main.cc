@@ -64,7 +64,8 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", data_dir,
                  "Folder for the DuckDB database and the buckets (default: a fresh temp folder, "
                  "removed on exit)");
-  app.add_option("--seed", seeds, "A .sql file, or a folder of .sql/.csv/.parquet files (repeatable)");
+  app.add_option("--seed", seeds,
+                 "A .sql file, or a folder of .sql/.csv/.parquet files (repeatable)");
   auto* key_opt = app.add_option("--access-key-id", access_key_id, "Accepted access key id")
                       ->capture_default_str();
   auto* secret_opt =
@@ -94,7 +95,8 @@ int main(int argc, char** argv) {
   app.add_option("--time-zone", time_zone,
                  "Zone 'timestamp with time zone' results are shown in (UTC or an IANA name)")
       ->capture_default_str();
-  app.add_option("--workers", workers, "Queries run at once")->check(CLI::Range(1, 64))
+  app.add_option("--workers", workers, "Queries run at once")
+      ->check(CLI::Range(1, 64))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 

@@ -41,14 +41,17 @@ std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view que
     if (part.empty()) continue;
     const size_t eq = part.find('=');
     const std::string_view k = part.substr(0, eq);
-    const std::string_view v = eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
+    const std::string_view v =
+        eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
     out.emplace_back(common::UriDecode(k).value_or(std::string(k)),
                      common::UriDecode(v).value_or(std::string(v)));
   }
   return out;
 }
 
-std::string FormatAmz(std::chrono::system_clock::time_point t) { return aws::FormatAmzDate(t); }
+std::string FormatAmz(std::chrono::system_clock::time_point t) {
+  return aws::FormatAmzDate(t);
+}
 
 }  // namespace
 
@@ -100,8 +103,9 @@ AuthResult RequestVerifier::Verify(const IncomingRequest& request, std::string_v
     auto parsed = aws::ParseAuthorization(*authorization);
     if (!parsed) {
       result.failure = AuthFailure::kMalformed;
-      result.message = "Authorization header requires 'Credential', 'Signature' and "
-                       "'SignedHeaders' parameters (AWS4-HMAC-SHA256).";
+      result.message =
+          "Authorization header requires 'Credential', 'Signature' and "
+          "'SignedHeaders' parameters (AWS4-HMAC-SHA256).";
       return result;
     }
     access_key = parsed->access_key_id;
@@ -121,12 +125,18 @@ AuthResult RequestVerifier::Verify(const IncomingRequest& request, std::string_v
     std::string algorithm, credential, expires_text;
     auto params = ParseQuery(query);
     for (const auto& [k, v] : params) {
-      if (k == "X-Amz-Algorithm") algorithm = v;
-      else if (k == "X-Amz-Credential") credential = v;
-      else if (k == "X-Amz-Date") amz_date = v;
-      else if (k == "X-Amz-Expires") expires_text = v;
-      else if (k == "X-Amz-SignedHeaders") signed_headers = v;
-      else if (k == "X-Amz-Signature") signature = v;
+      if (k == "X-Amz-Algorithm")
+        algorithm = v;
+      else if (k == "X-Amz-Credential")
+        credential = v;
+      else if (k == "X-Amz-Date")
+        amz_date = v;
+      else if (k == "X-Amz-Expires")
+        expires_text = v;
+      else if (k == "X-Amz-SignedHeaders")
+        signed_headers = v;
+      else if (k == "X-Amz-Signature")
+        signature = v;
     }
     if (algorithm.empty() && signature.empty()) {
       result.failure = AuthFailure::kMissing;
@@ -134,14 +144,15 @@ AuthResult RequestVerifier::Verify(const IncomingRequest& request, std::string_v
       return result;
     }
     presigned = true;
-    auto parsed = aws::ParseAuthorization("AWS4-HMAC-SHA256 Credential=" + credential +
-                                          ", SignedHeaders=" + signed_headers +
-                                          ", Signature=" + signature);
+    auto parsed =
+        aws::ParseAuthorization("AWS4-HMAC-SHA256 Credential=" + credential +
+                                ", SignedHeaders=" + signed_headers + ", Signature=" + signature);
     if (algorithm != "AWS4-HMAC-SHA256" || !parsed || amz_date.empty()) {
       result.failure = AuthFailure::kMalformed;
-      result.message = "Query-string authentication version 4 requires the X-Amz-Algorithm, "
-                       "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and "
-                       "X-Amz-Expires parameters.";
+      result.message =
+          "Query-string authentication version 4 requires the X-Amz-Algorithm, "
+          "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and "
+          "X-Amz-Expires parameters.";
       return result;
     }
     access_key = parsed->access_key_id;
@@ -180,8 +191,10 @@ AuthResult RequestVerifier::Verify(const IncomingRequest& request, std::string_v
   std::chrono::system_clock::time_point request_time;
   if (!ParseAmzDate(amz_date, &request_time) || amz_date.substr(0, 8) != date_scope) {
     result.failure = AuthFailure::kMalformed;
-    result.message = "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of "
-                     "date from HTTP: '" + date_scope + "' != '" + amz_date.substr(0, 8) + "'";
+    result.message =
+        "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of "
+        "date from HTTP: '" +
+        date_scope + "' != '" + amz_date.substr(0, 8) + "'";
     return result;
   }
   if (presigned) {
@@ -203,15 +216,15 @@ AuthResult RequestVerifier::Verify(const IncomingRequest& request, std::string_v
       result.message = "Signature expired: " + amz_date + " is now earlier than " + earliest +
                        " (" + result.server_time + " - 15 min.)";
     } else {
-      result.message = "Signature not yet current: " + amz_date + " is still later than " +
-                       latest + " (" + result.server_time + " + 15 min.)";
+      result.message = "Signature not yet current: " + amz_date + " is still later than " + latest +
+                       " (" + result.server_time + " + 15 min.)";
     }
     return result;
   }
   if (scope_service != service) {
     result.failure = AuthFailure::kWrongService;
-    result.message = "Credential should be scoped to correct service: '" + std::string(service) +
-                     "'. ";
+    result.message =
+        "Credential should be scoped to correct service: '" + std::string(service) + "'. ";
     return result;
   }
   if (region != region_) {
@@ -230,8 +243,9 @@ AuthResult RequestVerifier::Verify(const IncomingRequest& request, std::string_v
       if (payload_hash != aws::kUnsignedPayload && payload_hash.rfind("STREAMING-", 0) != 0) {
         if (payload_hash != common::Sha256Hex(request.body)) {
           result.failure = AuthFailure::kPayloadMismatch;
-          result.message = "The provided 'x-amz-content-sha256' header does not match what was "
-                           "computed.";
+          result.message =
+              "The provided 'x-amz-content-sha256' header does not match what was "
+              "computed.";
           return result;
         }
       }
@@ -255,9 +269,10 @@ AuthResult RequestVerifier::Verify(const IncomingRequest& request, std::string_v
                                       secret->second, region, scope_service, amz_date, rules);
   if (!ConstantTimeEquals(expected.signature, signature)) {
     result.failure = AuthFailure::kBadSignature;
-    result.message = "The request signature we calculated does not match the signature you "
-                     "provided. Check your AWS Secret Access Key and signing method. Consult the "
-                     "service documentation for details.";
+    result.message =
+        "The request signature we calculated does not match the signature you "
+        "provided. Check your AWS Secret Access Key and signing method. Consult the "
+        "service documentation for details.";
     result.string_to_sign = expected.string_to_sign;
     result.canonical_request = expected.canonical_request;
     return result;

@@ -36,11 +36,11 @@ enum class AuthFailure {
 
 struct AuthResult {
   AuthFailure failure = AuthFailure::kNone;
-  std::string message;        ///< human-readable detail
-  std::string access_key_id;  ///< as sent
-  std::string request_time;   ///< X-Amz-Date as sent
-  std::string server_time;    ///< YYYYMMDDTHHMMSSZ now
-  std::string region;         ///< credential scope region as sent
+  std::string message;            ///< human-readable detail
+  std::string access_key_id;      ///< as sent
+  std::string request_time;       ///< X-Amz-Date as sent
+  std::string server_time;        ///< YYYYMMDDTHHMMSSZ now
+  std::string region;             ///< credential scope region as sent
   std::string string_to_sign;     ///< ours (SignatureDoesNotMatch details)
   std::string canonical_request;  ///< ours
   std::string signature_provided;

@@ -18,7 +18,7 @@
 namespace ac::emulator {
 
 struct SelectItem {
-  std::string cls;     ///< COLUMN_REF, STAR, STAR_MODIFIED (EXCLUDE/REPLACE/COLUMNS), CONSTANT, ...
+  std::string cls;  ///< COLUMN_REF, STAR, STAR_MODIFIED (EXCLUDE/REPLACE/COLUMNS), CONSTANT, ...
   std::string alias;
   std::string column;  ///< last name of a COLUMN_REF, lower-case
 };

@@ -13,8 +13,8 @@
 namespace ac::emulator {
 
 using athena_text::AppendCsvQuoted;
-using athena_text::EscapeCsvQuotesFrom;
 using athena_text::CellFormatter;
+using athena_text::EscapeCsvQuotesFrom;
 namespace {
 
 constexpr size_t kWriteBufferBytes = 1 << 20;
@@ -22,9 +22,12 @@ constexpr size_t kReadChunkBytes = 256 << 10;
 
 std::string FormatName(ResultMetadata::Format f) {
   switch (f) {
-    case ResultMetadata::Format::kCsv: return "csv";
-    case ResultMetadata::Format::kText: return "txt";
-    case ResultMetadata::Format::kNone: return "none";
+    case ResultMetadata::Format::kCsv:
+      return "csv";
+    case ResultMetadata::Format::kText:
+      return "txt";
+    case ResultMetadata::Format::kNone:
+      return "none";
   }
   return "none";
 }
@@ -167,11 +170,12 @@ void ResultFileWriter::Finish() {
   fd_ = -1;
 }
 
-ResultFileReader::ResultFileReader(const std::filesystem::path& path,
-                                   ResultMetadata::Format format, uint64_t offset)
+ResultFileReader::ResultFileReader(const std::filesystem::path& path, ResultMetadata::Format format,
+                                   uint64_t offset)
     : format_(format), offset_(offset) {
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ < 0) throw std::runtime_error("cannot open " + path.string() + ": " + std::strerror(errno));
+  if (fd_ < 0)
+    throw std::runtime_error("cannot open " + path.string() + ": " + std::strerror(errno));
   if (offset > 0 && ::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0) {
     throw std::runtime_error("cannot seek " + path.string());
   }

@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "emulator/athena_type.h"
 #include "athena_text/cell_formatter.h"
+#include "emulator/athena_type.h"
 
 namespace ac::emulator {
 

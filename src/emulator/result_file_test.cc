@@ -29,8 +29,9 @@ class DuckDbFixture : public ::testing::Test {
     ASSERT_EQ(duckdb_open(nullptr, &db_), DuckDBSuccess);
     ASSERT_EQ(duckdb_connect(db_, &conn_), DuckDBSuccess);
     Exec("SET TimeZone = 'UTC'");
-    dir_ = fs::temp_directory_path() / ("emulator-test-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("emulator-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
   }
   void TearDown() override {
@@ -45,9 +46,9 @@ class DuckDbFixture : public ::testing::Test {
   }
 
   // Every cell of the query's rows as Athena text ("NULL" marks SQL NULL).
-  std::vector<std::vector<std::string>> Format(const std::string& sql,
-                                               const std::vector<DeclaredType>& declared = {},
-                                               const athena_text::CellTextHints* every_column = nullptr) {
+  std::vector<std::vector<std::string>> Format(
+      const std::string& sql, const std::vector<DeclaredType>& declared = {},
+      const athena_text::CellTextHints* every_column = nullptr) {
     duckdb_result r;
     EXPECT_EQ(duckdb_query(conn_, sql.c_str(), &r), DuckDBSuccess) << duckdb_result_error(&r);
     const idx_t n = duckdb_column_count(&r);
@@ -55,7 +56,8 @@ class DuckDbFixture : public ::testing::Test {
     for (idx_t c = 0; c < n; ++c) {
       duckdb_logical_type t = duckdb_column_logical_type(&r, c);
       EXPECT_TRUE(IsFormattableType(t));
-      athena_text::CellTextHints hints = c < declared.size() ? declared[c].TextHints() : athena_text::CellTextHints{};
+      athena_text::CellTextHints hints =
+          c < declared.size() ? declared[c].TextHints() : athena_text::CellTextHints{};
       if (every_column != nullptr) hints = *every_column;
       formatters.push_back(MakeCellFormatter(t, hints));
       duckdb_destroy_logical_type(&t);
@@ -129,8 +131,8 @@ TEST_F(DuckDbFixture, ScalarTypesPrintAsAthena) {
   EXPECT_EQ(One("CAST(1e10 AS DOUBLE)"), "1.0E10");
   EXPECT_EQ(One("CAST(0.000999 AS DOUBLE)"), "9.99E-4");
   EXPECT_EQ(One("CAST('nan' AS DOUBLE)"), "NaN");
-  EXPECT_EQ(One("CAST(12.3 AS DECIMAL(4,1))"), "12.3");     // int16 storage
-  EXPECT_EQ(One("CAST(-0.05 AS DECIMAL(9,2))"), "-0.05");   // int32
+  EXPECT_EQ(One("CAST(12.3 AS DECIMAL(4,1))"), "12.3");       // int16 storage
+  EXPECT_EQ(One("CAST(-0.05 AS DECIMAL(9,2))"), "-0.05");     // int32
   EXPECT_EQ(One("CAST(12.34 AS DECIMAL(18,4))"), "12.3400");  // int64
   EXPECT_EQ(One("CAST('12345678901234567890123456789.123456789' AS DECIMAL(38,9))"),
             "12345678901234567890123456789.123456789");  // hugeint
@@ -178,13 +180,16 @@ TEST_F(DuckDbFixture, TimestampsWithTimeZoneShowInTheDisplayZone) {
   hints.zone = zones.Find("America/Los_Angeles");
   hints.zone_id = "America/Los_Angeles";
   ASSERT_NE(hints.zone, nullptr);
-  EXPECT_EQ(Format("SELECT TIMESTAMPTZ '2024-01-31 13:14:15.678+00', TIMESTAMPTZ '2024-07-01 12:00:00+00', "
-                   "TIMESTAMPTZ '1970-01-01 00:00:00.001+00', NULL::TIMESTAMPTZ, TIMESTAMP '2024-01-31 13:14:15'",
-                   {}, &hints),
-            (std::vector<std::vector<std::string>>{{"2024-01-31 05:14:15.678 America/Los_Angeles",
-                                                    "2024-07-01 05:00:00.000 America/Los_Angeles",
-                                                    "1969-12-31 16:00:00.001 America/Los_Angeles", "NULL",
-                                                    "2024-01-31 13:14:15.000"}}));
+  EXPECT_EQ(
+      Format(
+          "SELECT TIMESTAMPTZ '2024-01-31 13:14:15.678+00', TIMESTAMPTZ '2024-07-01 12:00:00+00', "
+          "TIMESTAMPTZ '1970-01-01 00:00:00.001+00', NULL::TIMESTAMPTZ, TIMESTAMP '2024-01-31 "
+          "13:14:15'",
+          {}, &hints),
+      (std::vector<std::vector<std::string>>{{"2024-01-31 05:14:15.678 America/Los_Angeles",
+                                              "2024-07-01 05:00:00.000 America/Los_Angeles",
+                                              "1969-12-31 16:00:00.001 America/Los_Angeles", "NULL",
+                                              "2024-01-31 13:14:15.000"}}));
   EXPECT_EQ(Format("SELECT TIMESTAMPTZ '2024-01-31 13:14:15.678+00'"),
             (std::vector<std::vector<std::string>>{{"2024-01-31 13:14:15.678 UTC"}}));
 }

@@ -15,7 +15,9 @@ bool SplitOutputLocation(const std::string& location, std::string* bucket, std::
 
 ResultObjectWriter::ResultObjectWriter(BucketStore& buckets, std::string id, std::string bucket,
                                        std::string prefix)
-    : buckets_(buckets), id_(std::move(id)), bucket_(std::move(bucket)),
+    : buckets_(buckets),
+      id_(std::move(id)),
+      bucket_(std::move(bucket)),
       prefix_(std::move(prefix)) {}
 
 fs::path ResultObjectWriter::NewTempPath(const std::string& hint) {

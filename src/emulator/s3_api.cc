@@ -67,9 +67,10 @@ std::optional<std::string> DecodeAwsChunked(std::string_view body) {
     size_t size = 0;
     for (char c : line) {
       if (!std::isxdigit(static_cast<unsigned char>(c))) return std::nullopt;
-      size = size * 16 + static_cast<size_t>(std::isdigit(static_cast<unsigned char>(c))
-                                                 ? c - '0'
-                                                 : std::tolower(static_cast<unsigned char>(c)) - 'a' + 10);
+      size = size * 16 +
+             static_cast<size_t>(std::isdigit(static_cast<unsigned char>(c))
+                                     ? c - '0'
+                                     : std::tolower(static_cast<unsigned char>(c)) - 'a' + 10);
     }
     pos = eol + 2;
     if (size == 0) break;  // trailers (if any) follow
@@ -177,7 +178,8 @@ std::string HttpDate(std::chrono::system_clock::time_point t) {
 }
 
 std::string IsoDate(std::chrono::system_clock::time_point t) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
   const std::time_t tt = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&tt, &tm);
@@ -210,16 +212,15 @@ S3Reply S3Api::Handle(const S3Request& r) {
   if (r.bucket.empty()) {
     if (r.method == "GET") return ListBuckets(r);
     return S3ErrorReply(405, "MethodNotAllowed",
-                        "The specified method is not allowed against this resource.",
-                        r.request_id);
+                        "The specified method is not allowed against this resource.", r.request_id);
   }
   if (!BucketStore::IsValidBucketName(r.bucket)) {
     if (r.method == "PUT" && r.key.empty()) {
       return S3ErrorReply(400, "InvalidBucketName", "The specified bucket is not valid.",
                           r.request_id, {{"BucketName", common::XmlEscape(r.bucket)}});
     }
-    return S3ErrorReply(404, "NoSuchBucket", "The specified bucket does not exist",
-                        r.request_id, {{"BucketName", common::XmlEscape(r.bucket)}});
+    return S3ErrorReply(404, "NoSuchBucket", "The specified bucket does not exist", r.request_id,
+                        {{"BucketName", common::XmlEscape(r.bucket)}});
   }
   if (r.key.empty()) {
     if (r.method == "PUT") {
@@ -229,8 +230,8 @@ S3Reply S3Api::Handle(const S3Request& r) {
       return reply;
     }
     if (!buckets_.BucketExists(r.bucket)) {
-      return S3ErrorReply(404, "NoSuchBucket", "The specified bucket does not exist",
-                          r.request_id, {{"BucketName", common::XmlEscape(r.bucket)}});
+      return S3ErrorReply(404, "NoSuchBucket", "The specified bucket does not exist", r.request_id,
+                          {{"BucketName", common::XmlEscape(r.bucket)}});
     }
     if (r.method == "HEAD") {
       S3Reply reply;
@@ -260,14 +261,13 @@ S3Reply S3Api::Handle(const S3Request& r) {
       return reply;
     }
     return S3ErrorReply(405, "MethodNotAllowed",
-                        "The specified method is not allowed against this resource.",
-                        r.request_id);
+                        "The specified method is not allowed against this resource.", r.request_id);
   }
   if (!buckets_.BucketExists(r.bucket)) {
     // athena-local convenience: PutObject creates the bucket (as Athena output does).
     if (r.method == "PUT") return PutObject(r);
-    return S3ErrorReply(404, "NoSuchBucket", "The specified bucket does not exist",
-                        r.request_id, {{"BucketName", common::XmlEscape(r.bucket)}});
+    return S3ErrorReply(404, "NoSuchBucket", "The specified bucket does not exist", r.request_id,
+                        {{"BucketName", common::XmlEscape(r.bucket)}});
   }
   if (r.method == "GET") return GetObject(r, false);
   if (r.method == "HEAD") return GetObject(r, true);
@@ -350,8 +350,8 @@ S3Reply S3Api::PutObject(const S3Request& r) {
       (encoding != nullptr && encoding->find("aws-chunked") != std::string::npos)) {
     auto d = DecodeAwsChunked(r.body);
     if (!d) {
-      return S3ErrorReply(400, "IncompleteBody",
-                          "The request body terminated unexpectedly", r.request_id);
+      return S3ErrorReply(400, "IncompleteBody", "The request body terminated unexpectedly",
+                          r.request_id);
     }
     decoded = std::move(*d);
     body = decoded;
@@ -368,8 +368,8 @@ S3Reply S3Api::PutObject(const S3Request& r) {
     std::ofstream out(temp, std::ios::binary);
     out.write(body.data(), static_cast<std::streamsize>(body.size()));
     if (!out) {
-      return S3ErrorReply(500, "InternalError", "We encountered an internal error. Please try again.",
-                          r.request_id);
+      return S3ErrorReply(500, "InternalError",
+                          "We encountered an internal error. Please try again.", r.request_id);
     }
   }
   try {
@@ -404,9 +404,11 @@ S3Reply S3Api::ListObjects(const S3Request& r, bool v2) {
       max_keys = std::stol(*mk, &used);
       if (used != mk->size() || max_keys < 0) throw std::invalid_argument("max-keys");
     } catch (const std::exception&) {
-      return S3ErrorReply(400, "InvalidArgument", "Provided max-keys not an integer or within "
-                          "integer range", r.request_id,
-                          {{"ArgumentName", "max-keys"}, {"ArgumentValue", common::XmlEscape(*mk)}});
+      return S3ErrorReply(
+          400, "InvalidArgument",
+          "Provided max-keys not an integer or within "
+          "integer range",
+          r.request_id, {{"ArgumentName", "max-keys"}, {"ArgumentValue", common::XmlEscape(*mk)}});
     }
     max_keys = std::min(max_keys, 1000L);
   }

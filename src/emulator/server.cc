@@ -11,8 +11,8 @@
 #include <random>
 #include <thread>
 
-#include "common/encoding.h"
 #include "athena_text/value_format.h"
+#include "common/encoding.h"
 
 namespace ac::emulator {
 
@@ -86,8 +86,7 @@ void SetBody(httplib::Response& res, const std::string& content_type,
     return;
   }
   res.set_content_provider(
-      src->length, content_type,
-      [src](size_t offset, size_t length, httplib::DataSink& sink) {
+      src->length, content_type, [src](size_t offset, size_t length, httplib::DataSink& sink) {
         size_t n = std::min(length, kStreamChunkBytes);
         if (src->drop) {
           const uint64_t drop_at = src->length / 2;
@@ -110,8 +109,10 @@ void SetBody(httplib::Response& res, const std::string& content_type,
           data = src->text.data() + offset;
         }
         if (src->bandwidth_mbps > 0) {
-          const double seconds = static_cast<double>(offset + n) * 8.0 / (src->bandwidth_mbps * 1e6);
-          const auto due = src->start + std::chrono::microseconds(static_cast<int64_t>(seconds * 1e6));
+          const double seconds =
+              static_cast<double>(offset + n) * 8.0 / (src->bandwidth_mbps * 1e6);
+          const auto due =
+              src->start + std::chrono::microseconds(static_cast<int64_t>(seconds * 1e6));
           std::this_thread::sleep_until(due);
         }
         return sink.write(data, n);
@@ -125,7 +126,8 @@ IncomingRequest IncomingRequestOf(const httplib::Request& req) {
   incoming.target = req.target;
   for (const auto& [k, v] : req.headers) {
     // httplib adds these to the request it parsed; they were not sent by the client
-    if (k == "REMOTE_ADDR" || k == "REMOTE_PORT" || k == "LOCAL_ADDR" || k == "LOCAL_PORT") continue;
+    if (k == "REMOTE_ADDR" || k == "REMOTE_PORT" || k == "LOCAL_ADDR" || k == "LOCAL_PORT")
+      continue;
     incoming.headers.emplace_back(k, v);
   }
   incoming.body = req.body;
@@ -313,8 +315,11 @@ Route RouteRequest(std::string_view method, std::string_view target, std::string
 }
 
 Server::Server(Engine& engine, ServerOptions options)
-    : options_(std::move(options)), athena_(engine), s3_(engine.buckets()),
-      verifier_(options_.credentials, options_.region), faults_(options_.faults),
+    : options_(std::move(options)),
+      athena_(engine),
+      s3_(engine.buckets()),
+      verifier_(options_.credentials, options_.region),
+      faults_(options_.faults),
       http_(std::make_unique<httplib::Server>()) {
   const int threads = options_.http_threads;
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
@@ -348,9 +353,13 @@ int Server::Bind() {
   return port;
 }
 
-void Server::Listen() { http_->listen_after_bind(); }
+void Server::Listen() {
+  http_->listen_after_bind();
+}
 
-void Server::Stop() { http_->stop(); }
+void Server::Stop() {
+  http_->stop();
+}
 
 void Server::Handle(const httplib::Request& req, httplib::Response& res) {
   const auto t0 = std::chrono::steady_clock::now();

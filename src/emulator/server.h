@@ -38,9 +38,9 @@ struct Route {
   Kind kind = Kind::kS3;
   std::string operation;  ///< Athena: the part after "AmazonAthena." (may name an unknown op)
   std::string target_prefix_error;  ///< X-Amz-Target that is not AmazonAthena.*
-  std::string bucket;     ///< S3 (decoded)
-  std::string key;        ///< S3 (decoded)
-  bool bad_path = false;  ///< undecodable path
+  std::string bucket;               ///< S3 (decoded)
+  std::string key;                  ///< S3 (decoded)
+  bool bad_path = false;            ///< undecodable path
 };
 
 /// Routes by X-Amz-Target (Athena) else S3: virtual-hosted when the Host is
@@ -81,8 +81,8 @@ class Server {
   /// SigV4, the route's own errors and the injected faults in that order, then the operation.
   ApiReply ReplyToAthena(const Route& route, const IncomingRequest& incoming,
                          const FaultDecision& fault);
-  S3Reply ReplyToS3(const Route& route, const IncomingRequest& incoming,
-                    const FaultDecision& fault, const std::string& request_id);
+  S3Reply ReplyToS3(const Route& route, const IncomingRequest& incoming, const FaultDecision& fault,
+                    const std::string& request_id);
   /// Sleeps --latency-ms.
   void DelayResponse() const;
 

@@ -60,7 +60,8 @@ TEST(RouteTest, S3VirtualHosted) {
   EXPECT_EQ(r.bucket, "bkt");
 }
 
-// ---- SigV4 verification ---------------------------------------------------------------------------
+// ---- SigV4 verification
+// ---------------------------------------------------------------------------
 
 class AuthTest : public ::testing::Test {
  protected:
@@ -147,7 +148,8 @@ TEST(AmzDateTest, Parse) {
   EXPECT_FALSE(ParseAmzDate("20231314T221320Z", &t));
 }
 
-// ---- S3 operations --------------------------------------------------------------------------------
+// ---- S3 operations
+// --------------------------------------------------------------------------------
 
 class S3ApiTest : public ::testing::Test {
  protected:

@@ -122,9 +122,9 @@ AthenaErrorInfo MapDuckDbError(std::string_view message, std::string_view sql,
                     where + "Schema '" + m->qualifier + "' does not exist");
       }
       const std::string schema = m && !m->qualifier.empty() ? m->qualifier : std::string(database);
-      return User(1301, "TABLE_NOT_FOUND",
-                  where + "Table 'awsdatacatalog." + schema + "." + Lower(*name) +
-                      "' does not exist");
+      return User(
+          1301, "TABLE_NOT_FOUND",
+          where + "Table 'awsdatacatalog." + schema + "." + Lower(*name) + "' does not exist");
     }
     if (auto name = Between(text, "Schema with name ", " does not exist")) {
       auto m = FindIdentifier(sql, *name);
@@ -137,9 +137,9 @@ AthenaErrorInfo MapDuckDbError(std::string_view message, std::string_view sql,
       if (!name) name = Between(text, "Function with name ", " is not");
       const std::string fn = name ? Lower(*name) : std::string("?");
       auto m = FindIdentifier(sql, fn);
-      return User(1303, "FUNCTION_NOT_FOUND",
-                  (m ? LineCol(sql, m->offset) : std::string()) + "Function '" + fn +
-                      "' not registered");
+      return User(
+          1303, "FUNCTION_NOT_FOUND",
+          (m ? LineCol(sql, m->offset) : std::string()) + "Function '" + fn + "' not registered");
     }
     if (text.find("already exists") != std::string::npos) {
       return User(1003, "ALREADY_EXISTS", text);
@@ -179,8 +179,7 @@ AthenaErrorInfo MapDuckDbError(std::string_view message, std::string_view sql,
         const size_t pos = sql.find(*near);
         offset = pos == std::string_view::npos ? 0 : pos;
       }
-      return User(1006, "SYNTAX_ERROR",
-                  LineCol(sql, offset) + "mismatched input '" + *near + "'");
+      return User(1006, "SYNTAX_ERROR", LineCol(sql, offset) + "mismatched input '" + *near + "'");
     }
     if (text.find("at end of input") != std::string::npos) {
       return User(1006, "SYNTAX_ERROR", LineCol(sql, sql.size()) + "mismatched input '<EOF>'");

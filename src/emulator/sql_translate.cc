@@ -16,8 +16,12 @@ using common::QuoteLiteral;
 using common::Upper;
 using Kind = SqlToken::Kind;
 
-bool IsWordStart(unsigned char c) { return std::isalpha(c) || c == '_' || c >= 0x80; }
-bool IsWordChar(unsigned char c) { return std::isalnum(c) || c == '_' || c == '$' || c >= 0x80; }
+bool IsWordStart(unsigned char c) {
+  return std::isalpha(c) || c == '_' || c >= 0x80;
+}
+bool IsWordChar(unsigned char c) {
+  return std::isalnum(c) || c == '_' || c == '$' || c >= 0x80;
+}
 
 // Unquotes a string literal token ('it''s' -> it's).
 std::string StringValue(const SqlToken& t) {
@@ -368,19 +372,45 @@ std::string MySqlFormatToStrftime(std::string_view f) {
     }
     const char c = f[++i];
     switch (c) {
-      case 'i': out += "%M"; break;
-      case 's': out += "%S"; break;
-      case 'M': out += "%B"; break;
-      case 'W': out += "%A"; break;
-      case 'T': out += "%H:%M:%S"; break;
-      case 'c': out += "%-m"; break;
-      case 'e': out += "%-d"; break;
-      case 'k': out += "%-H"; break;
-      case 'h': out += "%I"; break;
-      case 'l': out += "%-I"; break;
-      case 'r': out += "%I:%M:%S %p"; break;
-      case 'v': out += "%V"; break;
-      case 'x': out += "%G"; break;
+      case 'i':
+        out += "%M";
+        break;
+      case 's':
+        out += "%S";
+        break;
+      case 'M':
+        out += "%B";
+        break;
+      case 'W':
+        out += "%A";
+        break;
+      case 'T':
+        out += "%H:%M:%S";
+        break;
+      case 'c':
+        out += "%-m";
+        break;
+      case 'e':
+        out += "%-d";
+        break;
+      case 'k':
+        out += "%-H";
+        break;
+      case 'h':
+        out += "%I";
+        break;
+      case 'l':
+        out += "%-I";
+        break;
+      case 'r':
+        out += "%I:%M:%S %p";
+        break;
+      case 'v':
+        out += "%V";
+        break;
+      case 'x':
+        out += "%G";
+        break;
       default:
         out += '%';
         out += c;
@@ -394,7 +424,7 @@ std::string Translate(std::string_view sql) {
   std::string out;
   out.reserve(sql.size() + 16);
   int depth = 0;
-  std::vector<int> cast_depths;  // paren depth inside each open CAST(
+  std::vector<int> cast_depths;    // paren depth inside each open CAST(
   std::vector<int> format_depths;  // paren depth inside date_format( / date_parse(
   for (size_t i = 0; i < tokens.size(); ++i) {
     const SqlToken& t = tokens[i];
@@ -570,9 +600,9 @@ std::vector<ColumnDefinition> ParseColumnDefinitions(std::string_view sql, Token
       int depth = 0;
       while (!c.AtEnd()) {
         const SqlToken* t = c.Peek();
-        if (depth == 0 && (t->IsPunct(",") || t->IsPunct(")") || t->IsWord("COMMENT") ||
-                           t->IsWord("NOT") || t->IsWord("NULL") || t->IsWord("PRIMARY") ||
-                           t->IsWord("DEFAULT"))) {
+        if (depth == 0 &&
+            (t->IsPunct(",") || t->IsPunct(")") || t->IsWord("COMMENT") || t->IsWord("NOT") ||
+             t->IsWord("NULL") || t->IsWord("PRIMARY") || t->IsWord("DEFAULT"))) {
           break;
         }
         if (t->IsPunct("(") || t->IsPunct("<")) ++depth;
@@ -711,8 +741,8 @@ Statement TranslateCreate(std::string_view sql, TokenCursor& c) {
       c.Next();  // ROW FORMAT, STORED AS, SERDE, CLUSTERED BY, ...
     }
   }
-  std::string ddl = "CREATE TABLE " + std::string(st.if_not_exists ? "IF NOT EXISTS " : "") +
-                    name_sql + " (";
+  std::string ddl =
+      "CREATE TABLE " + std::string(st.if_not_exists ? "IF NOT EXISTS " : "") + name_sql + " (";
   for (size_t i = 0; i < st.columns.size(); ++i) {
     if (i) ddl += ", ";
     ddl += QuoteIdentifier(st.columns[i].name) + " " + TranslateTypeText(st.columns[i].athena_type);
@@ -732,9 +762,12 @@ Statement TranslateUnload(std::string_view sql, TokenCursor& c) {
   st.unload.target = c.StringLiteral();
   if (c.TryWord("WITH")) {
     for (auto& [k, v] : ParseProperties(c)) {
-      if (k == "format") st.unload.format = Upper(v);
-      else if (k == "compression") st.unload.compression = Lower(v);
-      else if (k == "field_delimiter") st.unload.field_delimiter = v;
+      if (k == "format")
+        st.unload.format = Upper(v);
+      else if (k == "compression")
+        st.unload.compression = Lower(v);
+      else if (k == "field_delimiter")
+        st.unload.field_delimiter = v;
       else if (k == "partitioned_by") {
         throw SqlError("NOT_SUPPORTED", 1200,
                        "NOT_SUPPORTED: partitioned_by is not supported by athena-local UNLOAD");
@@ -791,8 +824,9 @@ Statement TranslateShow(std::string_view sql, TokenCursor& c) {
     st.substatement_type = "SHOW_PARTITIONS";
     std::tie(st.database, st.table) = c.QualifiedName();
   } else {
-    c.Fail("Expecting: 'TABLES', 'DATABASES', 'SCHEMAS', 'COLUMNS', 'VIEWS', 'CREATE', "
-           "'PARTITIONS'");
+    c.Fail(
+        "Expecting: 'TABLES', 'DATABASES', 'SCHEMAS', 'COLUMNS', 'VIEWS', 'CREATE', "
+        "'PARTITIONS'");
   }
   (void)sql;
   return st;
@@ -842,9 +876,12 @@ std::vector<SqlToken> TokenizeSql(std::string_view sql) {
         }
         ++i;
       }
-      push(q == '\'' ? Kind::kString : q == '"' ? Kind::kQuotedIdent : Kind::kBacktickIdent,
+      push(q == '\''  ? Kind::kString
+           : q == '"' ? Kind::kQuotedIdent
+                      : Kind::kBacktickIdent,
            start, i);
-    } else if (std::isdigit(c) || (c == '.' && i + 1 < n && std::isdigit(static_cast<unsigned char>(sql[i + 1])))) {
+    } else if (std::isdigit(c) ||
+               (c == '.' && i + 1 < n && std::isdigit(static_cast<unsigned char>(sql[i + 1])))) {
       while (i < n && (std::isdigit(static_cast<unsigned char>(sql[i])) || sql[i] == '.')) ++i;
       if (i < n && (sql[i] == 'e' || sql[i] == 'E')) {
         size_t j = i + 1;
@@ -952,9 +989,13 @@ std::string HivePatternToRegex(std::string_view pattern) {
   return out;
 }
 
-std::string TranslateTypeText(std::string_view type_text) { return TypeParser(type_text).Parse(); }
+std::string TranslateTypeText(std::string_view type_text) {
+  return TypeParser(type_text).Parse();
+}
 
-std::string TranslateQueryText(std::string_view sql) { return Translate(sql); }
+std::string TranslateQueryText(std::string_view sql) {
+  return Translate(sql);
+}
 
 Statement TranslateStatement(std::string_view sql_in) {
   // Strip one trailing ';' (and anything insignificant after it).
@@ -962,8 +1003,8 @@ Statement TranslateStatement(std::string_view sql_in) {
   {
     auto tokens = TokenizeSql(sql);
     size_t last = tokens.size();
-    while (last > 0 && (tokens[last - 1].kind == Kind::kSpace ||
-                        tokens[last - 1].kind == Kind::kComment)) {
+    while (last > 0 &&
+           (tokens[last - 1].kind == Kind::kSpace || tokens[last - 1].kind == Kind::kComment)) {
       --last;
     }
     if (last > 0 && tokens[last - 1].IsPunct(";")) sql = sql.substr(0, tokens[last - 1].offset);

@@ -30,8 +30,17 @@ class SqlError : public std::runtime_error {
 };
 
 struct SqlToken {
-  enum class Kind { kSpace, kComment, kWord, kQuotedIdent, kBacktickIdent, kString, kNumber,
-                    kParam, kPunct };
+  enum class Kind {
+    kSpace,
+    kComment,
+    kWord,
+    kQuotedIdent,
+    kBacktickIdent,
+    kString,
+    kNumber,
+    kParam,
+    kPunct
+  };
   Kind kind;
   std::string_view text;
   size_t offset = 0;  ///< byte offset in the statement
@@ -64,29 +73,29 @@ struct ColumnDefinition {
 };
 
 struct UnloadSpec {
-  std::string select_sql;  ///< translated inner query
-  std::string target;      ///< s3:// URI of the target prefix
-  std::string format;      ///< PARQUET, JSON, TEXTFILE, ORC, AVRO (upper-case)
-  std::string compression; ///< lower-case, may be empty
+  std::string select_sql;   ///< translated inner query
+  std::string target;       ///< s3:// URI of the target prefix
+  std::string format;       ///< PARQUET, JSON, TEXTFILE, ORC, AVRO (upper-case)
+  std::string compression;  ///< lower-case, may be empty
   std::string field_delimiter;
 };
 
 /// A classified, translated statement.
 struct Statement {
   enum class Kind {
-    kQuery,            ///< SELECT / WITH / VALUES: rows -> <id>.csv
-    kInsert,           ///< INSERT INTO: UpdateCount
-    kCtas,             ///< CREATE TABLE .. AS SELECT: UpdateCount
-    kUnload,           ///< UNLOAD (...) TO '...' WITH (...)
-    kModify,           ///< UPDATE / DELETE / MERGE
-    kCreateTable,      ///< CREATE [EXTERNAL] TABLE (columns)
+    kQuery,        ///< SELECT / WITH / VALUES: rows -> <id>.csv
+    kInsert,       ///< INSERT INTO: UpdateCount
+    kCtas,         ///< CREATE TABLE .. AS SELECT: UpdateCount
+    kUnload,       ///< UNLOAD (...) TO '...' WITH (...)
+    kModify,       ///< UPDATE / DELETE / MERGE
+    kCreateTable,  ///< CREATE [EXTERNAL] TABLE (columns)
     kCreateView,
     kDropTable,
     kDropView,
     kCreateDatabase,
     kDropDatabase,
     kAlterTable,
-    kNoOpDdl,          ///< MSCK REPAIR TABLE, ALTER TABLE ADD PARTITION, ...
+    kNoOpDdl,  ///< MSCK REPAIR TABLE, ALTER TABLE ADD PARTITION, ...
     kShowTables,
     kShowDatabases,
     kShowColumns,

@@ -69,8 +69,7 @@ TEST(SqlTranslateTest, TranslatesAthenaDialect) {
   EXPECT_EQ(TranslateQueryText("SELECT `a` FROM `b`"), "SELECT \"a\" FROM \"b\"");
   EXPECT_EQ(TranslateQueryText("SELECT X'0a 0B'"), "SELECT from_hex('0a0B')");
   EXPECT_EQ(TranslateQueryText("SELECT CAST(x AS varbinary)"), "SELECT CAST(x AS BLOB)");
-  EXPECT_EQ(TranslateQueryText("SELECT CAST(x AS array(integer))"),
-            "SELECT CAST(x AS INTEGER[])");
+  EXPECT_EQ(TranslateQueryText("SELECT CAST(x AS array(integer))"), "SELECT CAST(x AS INTEGER[])");
   EXPECT_EQ(TranslateQueryText("SELECT TRY_CAST(r AS row(a integer, b varchar(3)))"),
             "SELECT TRY_CAST(r AS STRUCT(\"a\" INTEGER, \"b\" VARCHAR))");
   EXPECT_EQ(TranslateQueryText("SELECT CAST(m AS map(varchar, array(double)))"),
@@ -141,7 +140,8 @@ TEST(SqlTranslateTest, UnloadSpec) {
 TEST(SqlTranslateTest, ParametersAndStatements) {
   EXPECT_EQ(SubstituteParameters("SELECT ? , '?' , ?", {"1", "'a'"}), "SELECT 1 , '?' , 'a'");
   EXPECT_THROW(SubstituteParameters("SELECT ?", {}), SqlError);
-  const auto parts = SplitSqlStatements("CREATE TABLE a (x int);\n-- c;\nINSERT INTO a VALUES (';');;");
+  const auto parts =
+      SplitSqlStatements("CREATE TABLE a (x int);\n-- c;\nINSERT INTO a VALUES (';');;");
   ASSERT_EQ(parts.size(), 2u);
   EXPECT_EQ(parts[1], "\n-- c;\nINSERT INTO a VALUES (';')");
   EXPECT_EQ(LineColumnOf("SELECT\n  x", 9), std::make_pair(2, 3));
@@ -152,7 +152,8 @@ TEST(SqlErrorsTest, MapsDuckDbMessagesToAthenaErrors) {
   auto e = MapDuckDbError(
       "Catalog Error: Table with name nope does not exist!\nDid you mean \"x\"?\n\nLINE 1: ...",
       "SELECT * FROM nope", "default");
-  EXPECT_EQ(e.message, "TABLE_NOT_FOUND: line 1:15: Table 'awsdatacatalog.default.nope' does not exist");
+  EXPECT_EQ(e.message,
+            "TABLE_NOT_FOUND: line 1:15: Table 'awsdatacatalog.default.nope' does not exist");
   EXPECT_EQ(e.category, 2);
   EXPECT_EQ(e.type, 1301);
   EXPECT_FALSE(e.retryable);

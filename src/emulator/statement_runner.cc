@@ -51,9 +51,8 @@ duckdb_prepared_statement PrepareFormattable(duckdb_connection conn, std::string
     for (idx_t c = 0; c < ncols; ++c) {
       duckdb_logical_type t = duckdb_prepared_statement_column_logical_type(stmt, c);
       const std::string ref = "__q.#" + std::to_string(c + 1);
-      wrapped += (c ? ", " : "") +
-                 (IsFormattableType(t) ? ref : "CAST(" + ref + " AS VARCHAR)") + " AS " +
-                 QuoteIdentifier(duck_names[c]);
+      wrapped += (c ? ", " : "") + (IsFormattableType(t) ? ref : "CAST(" + ref + " AS VARCHAR)") +
+                 " AS " + QuoteIdentifier(duck_names[c]);
       duckdb_destroy_logical_type(&t);
     }
     sql = wrapped + " FROM (" + sql + ") AS __q";
@@ -138,7 +137,9 @@ std::vector<std::string> MatchingNames(const std::vector<std::string>& names,
 }
 
 StatementRunner::StatementRunner(Engine& engine, const RunContext& ctx, const Statement& st)
-    : engine_(engine), ctx_(ctx), st_(st),
+    : engine_(engine),
+      ctx_(ctx),
+      st_(st),
       db_(st.database.empty() ? ctx.database : Lower(st.database)),
       qualified_(QuoteIdentifier(db_) + "." + QuoteIdentifier(st.table)),
       output_(engine.buckets(), ctx.id, ctx.bucket, ctx.prefix) {}
@@ -146,27 +147,43 @@ StatementRunner::StatementRunner(Engine& engine, const RunContext& ctx, const St
 StatementOutcome StatementRunner::Run() {
   using Kind = Statement::Kind;
   switch (st_.kind) {
-    case Kind::kQuery: return Query();
-    case Kind::kExplain: return Explain();
-    case Kind::kInsert: return Insert();
-    case Kind::kModify: return Modify();
-    case Kind::kCtas: return CreateTableAsSelect();
-    case Kind::kUnload: return Unload();
-    case Kind::kCreateTable: return CreateTable();
-    case Kind::kCreateView: return CreateView();
+    case Kind::kQuery:
+      return Query();
+    case Kind::kExplain:
+      return Explain();
+    case Kind::kInsert:
+      return Insert();
+    case Kind::kModify:
+      return Modify();
+    case Kind::kCtas:
+      return CreateTableAsSelect();
+    case Kind::kUnload:
+      return Unload();
+    case Kind::kCreateTable:
+      return CreateTable();
+    case Kind::kCreateView:
+      return CreateView();
     case Kind::kDropTable:
-    case Kind::kDropView: return DropTableOrView();
-    case Kind::kCreateDatabase: return CreateDatabase();
-    case Kind::kDropDatabase: return DropDatabase();
-    case Kind::kAlterTable: return AlterTableAddColumns();
-    case Kind::kNoOpDdl: return EmptyDdlResult();
+    case Kind::kDropView:
+      return DropTableOrView();
+    case Kind::kCreateDatabase:
+      return CreateDatabase();
+    case Kind::kDropDatabase:
+      return DropDatabase();
+    case Kind::kAlterTable:
+      return AlterTableAddColumns();
+    case Kind::kNoOpDdl:
+      return EmptyDdlResult();
     case Kind::kShowTables:
-    case Kind::kShowViews: return ShowTables();
-    case Kind::kShowDatabases: return ShowDatabases();
+    case Kind::kShowViews:
+      return ShowTables();
+    case Kind::kShowDatabases:
+      return ShowDatabases();
     case Kind::kShowColumns:
     case Kind::kDescribe:
     case Kind::kShowCreateTable:
-    case Kind::kShowPartitions: return DescribeTable();
+    case Kind::kShowPartitions:
+      return DescribeTable();
   }
   return StatementOutcome{};
 }
@@ -233,10 +250,11 @@ StatementOutcome StatementRunner::Unload() {
   }
   BucketStore& buckets = engine_.buckets();
   if (!buckets.List(target_bucket, target_prefix).empty()) {
-    throw StatementFailed(1000, "HIVE_PATH_ALREADY_EXISTS: Target directory for table '" +
-                                    ctx_.id + "' already exists: " + unload.target +
+    throw StatementFailed(1000, "HIVE_PATH_ALREADY_EXISTS: Target directory for table '" + ctx_.id +
+                                    "' already exists: " + unload.target +
                                     ". You may need to manually clean the data at location '" +
-                                    unload.target + "' before retrying. Athena will not delete "
+                                    unload.target +
+                                    "' before retrying. Athena will not delete "
                                     "data in your account.");
   }
   const std::optional<std::string> options = UnloadCopyOptions(unload);
@@ -389,7 +407,8 @@ StatementOutcome StatementRunner::DescribeTable() {
 
 StatementOutcome StatementRunner::WriteQueryResult(std::string sql) {
   duckdb_prepared_statement stmt = PrepareFormattable(ctx_.conn, sql);
-  ResultColumns columns = DescribeResultColumns(ctx_.conn, stmt, sql, ctx_.database, ctx_.display_zone);
+  ResultColumns columns =
+      DescribeResultColumns(ctx_.conn, stmt, sql, ctx_.database, ctx_.display_zone);
   ThrowIfCancelled(ctx_);
   duckdb_result result = ExecuteStreaming(stmt);
 

@@ -27,7 +27,8 @@ CallWatcher::Registration::~Registration() {
   if (watcher_ != nullptr) watcher_->Unwatch(id_);
 }
 
-CallWatcher::Registration CallWatcher::Watch(std::function<bool()> is_cancelled, common::CancellationToken* token) {
+CallWatcher::Registration CallWatcher::Watch(std::function<bool()> is_cancelled,
+                                             common::CancellationToken* token) {
   bool cancel_now = false;
   uint64_t id = 0;
   {

@@ -38,7 +38,8 @@ class CallWatcher {
 
   /// Watches one call: `token` is cancelled once `is_cancelled()` returns true or CancelAll() is
   /// called. `token` must outlive the returned Registration.
-  [[nodiscard]] Registration Watch(std::function<bool()> is_cancelled, common::CancellationToken* token);
+  [[nodiscard]] Registration Watch(std::function<bool()> is_cancelled,
+                                   common::CancellationToken* token);
 
   /// Cancels every watched call; calls watched afterwards are cancelled at once (shutdown).
   void CancelAll();

@@ -26,17 +26,20 @@ std::string InternalMessage(const char* what) {
 }
 
 void AddErrorKind(grpc::ServerContext* context, ErrorKind kind) {
-  if (context != nullptr) context->AddTrailingMetadata(kErrorKindMetadataKey, std::string(ErrorKindToken(kind)));
+  if (context != nullptr)
+    context->AddTrailingMetadata(kErrorKindMetadataKey, std::string(ErrorKindToken(kind)));
 }
 
 bool IsKnownTest(const std::string& name) {
   const auto& tests = connector::Connector::Tests();
-  return std::any_of(tests.begin(), tests.end(), [&](const auto& test) { return test.name == name; });
+  return std::any_of(tests.begin(), tests.end(),
+                     [&](const auto& test) { return test.name == name; });
 }
 
 std::string KnownTestNames() {
   std::string names;
-  for (const auto& test : connector::Connector::Tests()) names += (names.empty() ? "" : ", ") + test.name;
+  for (const auto& test : connector::Connector::Tests())
+    names += (names.empty() ? "" : ", ") + test.name;
   return names;
 }
 
@@ -67,26 +70,31 @@ UpdateOutcome RunUpdate(const pb::UpdateRequest& request, const UpdateWriter& wr
     sink_options.known_tables = std::move(plan.known_tables);
     sink.emplace(writer, std::move(sink_options));
     spdlog::info("Update started: {} configured table(s), {} selection, {}", config.tables.size(),
-                 plan.has_selection ? "with a" : "without a", state.empty() ? "first sync" : "resuming from saved state");
+                 plan.has_selection ? "with a" : "without a",
+                 state.empty() ? "first sync" : "resuming from saved state");
     for (const auto& warning : plan.warnings) {
       spdlog::warn("{}", warning);
       sink->Warning(warning);
     }
-    if (cancel.IsCancelled()) throw common::CancelledError("the sync was cancelled before it started");
+    if (cancel.IsCancelled())
+      throw common::CancelledError("the sync was cancelled before it started");
     connector::Connector connector(std::move(config), options.environment);
     connector.Sync(state, plan.has_selection ? &plan.selection : nullptr, *sink, cancel);
     sink->Flush();
     outcome.stats = sink->stats();
     outcome.status = grpc::Status::OK;
-    spdlog::info("Update finished: {} record(s) in {} message(s), {} checkpoint(s), {} warning(s) in {:.1f} s",
-                 outcome.stats.records, outcome.stats.records_messages, outcome.stats.checkpoints,
-                 outcome.stats.warnings, SecondsSince(start));
+    spdlog::info(
+        "Update finished: {} record(s) in {} message(s), {} checkpoint(s), {} warning(s) in {:.1f} "
+        "s",
+        outcome.stats.records, outcome.stats.records_messages, outcome.stats.checkpoints,
+        outcome.stats.warnings, SecondsSince(start));
     return outcome;
   } catch (const InvalidStateError& e) {
     fail(e.kind(), grpc::StatusCode::INVALID_ARGUMENT, e.what());
   } catch (const common::Error& e) {
     if (cancel.IsCancelled() || e.kind() == ErrorKind::kCancelled) {
-      fail(ErrorKind::kCancelled, grpc::StatusCode::CANCELLED, fmt::format("sync cancelled: {}", e.what()));
+      fail(ErrorKind::kCancelled, grpc::StatusCode::CANCELLED,
+           fmt::format("sync cancelled: {}", e.what()));
     } else if (e.IsUserActionable()) {
       fail(e.kind(), grpc::StatusCode::FAILED_PRECONDITION, e.what());
       // One task: the sync stops here and the user is asked to fix the cause.
@@ -98,7 +106,8 @@ UpdateOutcome RunUpdate(const pb::UpdateRequest& request, const UpdateWriter& wr
         outcome.task_sent = false;
       }
     } else {
-      fail(e.kind(), StatusCodeFor(e.kind()), fmt::format("{}: {}", common::ErrorKindName(e.kind()), e.what()));
+      fail(e.kind(), StatusCodeFor(e.kind()),
+           fmt::format("{}: {}", common::ErrorKindName(e.kind()), e.what()));
     }
   } catch (const std::exception& e) {
     fail(ErrorKind::kInternal, grpc::StatusCode::INTERNAL, InternalMessage(e.what()));
@@ -106,9 +115,11 @@ UpdateOutcome RunUpdate(const pb::UpdateRequest& request, const UpdateWriter& wr
     fail(ErrorKind::kInternal, grpc::StatusCode::INTERNAL, InternalMessage(nullptr));
   }
   if (outcome.error_kind == ErrorKind::kCancelled) {
-    spdlog::warn("Update stopped after {:.1f} s: {}", SecondsSince(start), outcome.status.error_message());
+    spdlog::warn("Update stopped after {:.1f} s: {}", SecondsSince(start),
+                 outcome.status.error_message());
   } else {
-    spdlog::error("Update failed after {:.1f} s ({}{}): {}", SecondsSince(start), StatusCodeName(outcome.status.error_code()),
+    spdlog::error("Update failed after {:.1f} s ({}{}): {}", SecondsSince(start),
+                  StatusCodeName(outcome.status.error_code()),
                   outcome.task_sent ? ", task sent" : "", outcome.status.error_message());
   }
   return outcome;
@@ -119,13 +130,17 @@ ConnectorService::ConnectorService(ServiceOptions options)
 
 ConnectorService::~ConnectorService() = default;
 
-void ConnectorService::CancelAll() { watcher_.CancelAll(); }
+void ConnectorService::CancelAll() {
+  watcher_.CancelAll();
+}
 
-grpc::Status ConnectorService::ConfigurationForm(grpc::ServerContext* context, const pb::ConfigurationFormRequest*,
+grpc::Status ConnectorService::ConfigurationForm(grpc::ServerContext* context,
+                                                 const pb::ConfigurationFormRequest*,
                                                  pb::ConfigurationFormResponse* response) {
   try {
     BuildConfigurationForm(connector::ConfigFields(), connector::Connector::Tests(), response);
-    spdlog::info("ConfigurationForm: {} field(s), {} test(s)", response->fields_size(), response->tests_size());
+    spdlog::info("ConfigurationForm: {} field(s), {} test(s)", response->fields_size(),
+                 response->tests_size());
     return grpc::Status::OK;
   } catch (const std::exception& e) {
     spdlog::error("ConfigurationForm failed: {}", e.what());
@@ -143,11 +158,13 @@ grpc::Status ConnectorService::Test(grpc::ServerContext* context, const pb::Test
   std::optional<ErrorKind> kind;
   try {
     if (!IsKnownTest(request->name())) {
-      failure = fmt::format("unknown test '{}'; this connector offers: {}", request->name(), KnownTestNames());
+      failure = fmt::format("unknown test '{}'; this connector offers: {}", request->name(),
+                            KnownTestNames());
       kind = ErrorKind::kConfig;
     } else {
-      connector::Connector connector(connector::Config::Parse(ConfigurationMap(request->configuration())),
-                                     options_.environment);
+      connector::Connector connector(
+          connector::Config::Parse(ConfigurationMap(request->configuration())),
+          options_.environment);
       failure = connector.RunTest(request->name(), cancel);
     }
   } catch (const common::Error& e) {
@@ -172,7 +189,8 @@ grpc::Status ConnectorService::Test(grpc::ServerContext* context, const pb::Test
   return grpc::Status::OK;
 }
 
-grpc::Status ConnectorService::Schema(grpc::ServerContext* context, const pb::SchemaRequest* request,
+grpc::Status ConnectorService::Schema(grpc::ServerContext* context,
+                                      const pb::SchemaRequest* request,
                                       pb::SchemaResponse* response) {
   common::CancellationToken cancel;
   auto registration = watcher_.Watch([context] { return context->IsCancelled(); }, &cancel);
@@ -180,8 +198,8 @@ grpc::Status ConnectorService::Schema(grpc::ServerContext* context, const pb::Sc
   grpc::Status status;
   ErrorKind kind = ErrorKind::kInternal;
   try {
-    connector::Connector connector(connector::Config::Parse(ConfigurationMap(request->configuration())),
-                                   options_.environment);
+    connector::Connector connector(
+        connector::Config::Parse(ConfigurationMap(request->configuration())), options_.environment);
     const std::vector<common::TableSchema> tables = connector.DiscoverSchema(cancel);
     pb::TableList* list = response->mutable_without_schema();
     for (const auto& table : tables) ToProtoTable(table, list->add_tables());
@@ -189,8 +207,11 @@ grpc::Status ConnectorService::Schema(grpc::ServerContext* context, const pb::Sc
     return grpc::Status::OK;
   } catch (const common::Error& e) {
     kind = cancel.IsCancelled() ? ErrorKind::kCancelled : e.kind();
-    status = grpc::Status(StatusCodeFor(kind), OneLine(e.IsUserActionable() ? std::string(e.what())
-                                                                            : fmt::format("{}: {}", common::ErrorKindName(e.kind()), e.what())));
+    status = grpc::Status(
+        StatusCodeFor(kind),
+        OneLine(e.IsUserActionable()
+                    ? std::string(e.what())
+                    : fmt::format("{}: {}", common::ErrorKindName(e.kind()), e.what())));
   } catch (const std::exception& e) {
     status = grpc::Status(grpc::StatusCode::INTERNAL, InternalMessage(e.what()));
   } catch (...) {
@@ -198,15 +219,19 @@ grpc::Status ConnectorService::Schema(grpc::ServerContext* context, const pb::Sc
   }
   response->Clear();
   AddErrorKind(context, kind);
-  spdlog::error("Schema failed ({}): {}", StatusCodeName(status.error_code()), status.error_message());
+  spdlog::error("Schema failed ({}): {}", StatusCodeName(status.error_code()),
+                status.error_message());
   return status;
 }
 
-grpc::Status ConnectorService::Update(grpc::ServerContext* context, const pb::UpdateRequest* request,
+grpc::Status ConnectorService::Update(grpc::ServerContext* context,
+                                      const pb::UpdateRequest* request,
                                       grpc::ServerWriter<pb::UpdateResponse>* writer) {
   common::CancellationToken cancel;
   auto registration = watcher_.Watch([context] { return context->IsCancelled(); }, &cancel);
-  UpdateWriter write = [writer](const pb::UpdateResponse& response) { return writer->Write(response); };
+  UpdateWriter write = [writer](const pb::UpdateResponse& response) {
+    return writer->Write(response);
+  };
   UpdateOutcome outcome = RunUpdate(*request, write, cancel, options_);
   if (outcome.error_kind) AddErrorKind(context, *outcome.error_kind);
   return outcome.status;

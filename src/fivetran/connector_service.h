@@ -49,7 +49,8 @@ class ConnectorService final : public pb::SourceConnector::Service {
   explicit ConnectorService(ServiceOptions options = {});
   ~ConnectorService() override;
 
-  grpc::Status ConfigurationForm(grpc::ServerContext* context, const pb::ConfigurationFormRequest* request,
+  grpc::Status ConfigurationForm(grpc::ServerContext* context,
+                                 const pb::ConfigurationFormRequest* request,
                                  pb::ConfigurationFormResponse* response) override;
   grpc::Status Test(grpc::ServerContext* context, const pb::TestRequest* request,
                     pb::TestResponse* response) override;

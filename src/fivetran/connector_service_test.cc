@@ -44,7 +44,8 @@ struct ScriptedAthena {
       explicit Transport(ScriptedAthena& athena) : athena_(athena) {}
       aws::HttpResponse Send(const aws::HttpRequest& request, const aws::BodyCallback&) override {
         const std::string* target = aws::FindHeader(request.headers, "X-Amz-Target");
-        const std::string operation = target == nullptr ? "" : target->substr(target->find('.') + 1);
+        const std::string operation =
+            target == nullptr ? "" : target->substr(target->find('.') + 1);
         {
           std::lock_guard<std::mutex> lock(athena_.mutex);
           athena_.operations.push_back(operation);
@@ -53,17 +54,20 @@ struct ScriptedAthena {
         response.headers = {{"Content-Type", "application/x-amz-json-1.1"}};
         if (athena_.status_for_all != 200) {
           response.status = athena_.status_for_all;
-          response.body = R"({"__type":"UnrecognizedClientException","message":"The security token included in the request is invalid."})";
+          response.body =
+              R"({"__type":"UnrecognizedClientException","message":"The security token included in the request is invalid."})";
           return response;
         }
         response.status = 200;
         if (operation == "GetTableMetadata") {
-          response.body = R"({"TableMetadata":{"Name":"test_rows","Columns":[{"Name":"customer_id","Type":"bigint"},{"Name":"first_name","Type":"string"}],"PartitionKeys":[]}})";
+          response.body =
+              R"({"TableMetadata":{"Name":"test_rows","Columns":[{"Name":"customer_id","Type":"bigint"},{"Name":"first_name","Type":"string"}],"PartitionKeys":[]}})";
         } else if (operation == "StartQueryExecution") {
           ++athena_.started;
           response.body = R"({"QueryExecutionId":"q-1"})";
         } else if (operation == "GetQueryExecution") {
-          response.body = R"({"QueryExecution":{"QueryExecutionId":"q-1","StatementType":"DML","Status":{"State":"RUNNING"}}})";
+          response.body =
+              R"({"QueryExecution":{"QueryExecutionId":"q-1","StatementType":"DML","Status":{"State":"RUNNING"}}})";
         } else if (operation == "ListDatabases") {
           response.body = R"({"DatabaseList":[{"Name":"default"}]})";
         } else {
@@ -158,7 +162,8 @@ TEST_F(ConnectorServiceTest, TestPassesAndUnknownTestFails) {
   grpc::ClientContext context;
   pb::TestResponse response;
   ASSERT_TRUE(stub_->Test(&context, request, &response).ok());
-  EXPECT_NE(response.failure().find("unknown test 'nonsense'"), std::string::npos) << response.failure();
+  EXPECT_NE(response.failure().find("unknown test 'nonsense'"), std::string::npos)
+      << response.failure();
 }
 
 TEST_F(ConnectorServiceTest, SchemaReportsTypedColumnsAndKeys) {
@@ -212,7 +217,8 @@ TEST_F(ConnectorServiceTest, UpdateWithRejectedCredentialsSendsATask) {
   const auto configuration = GoodConfiguration();
   request.mutable_configuration()->insert(configuration.begin(), configuration.end());
   const UpdateRun run = Update(request);
-  EXPECT_EQ(run.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << run.status.error_message();
+  EXPECT_EQ(run.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+      << run.status.error_message();
   ASSERT_EQ(run.messages.size(), 1u);
   EXPECT_TRUE(run.messages[0].has_task());
   EXPECT_EQ(run.kind, "auth");
@@ -232,8 +238,8 @@ TEST_F(ConnectorServiceTest, UpdateWithMalformedStateIsInvalidArgument) {
 
 // Starts an Update whose Athena query never finishes and returns once the query id was
 // checkpointed (the query is running).
-std::unique_ptr<grpc::ClientReader<pb::UpdateResponse>> StartHangingUpdate(pb::SourceConnector::Stub& stub,
-                                                                           grpc::ClientContext& context) {
+std::unique_ptr<grpc::ClientReader<pb::UpdateResponse>> StartHangingUpdate(
+    pb::SourceConnector::Stub& stub, grpc::ClientContext& context) {
   pb::UpdateRequest request;
   const auto configuration = GoodConfiguration();
   request.mutable_configuration()->insert(configuration.begin(), configuration.end());

@@ -19,8 +19,8 @@ bool IsIntegral(DataType type) {
 }
 
 bool IsTemporal(DataType type) {
-  return type == DataType::kNaiveDate || type == DataType::kNaiveDateTime || type == DataType::kUtcDateTime ||
-         type == DataType::kNaiveTime;
+  return type == DataType::kNaiveDate || type == DataType::kNaiveDateTime ||
+         type == DataType::kUtcDateTime || type == DataType::kNaiveTime;
 }
 
 bool IsText(DataType type) {
@@ -131,21 +131,36 @@ void ToValueType(const common::Value& value, pb::ValueType* out) {
 
 DataType ValueTypeDataType(const pb::ValueType& value) {
   switch (value.inner_case()) {
-    case pb::ValueType::kBool: return DataType::kBoolean;
-    case pb::ValueType::kShort: return DataType::kShort;
-    case pb::ValueType::kInt: return DataType::kInt;
-    case pb::ValueType::kLong: return DataType::kLong;
-    case pb::ValueType::kFloat: return DataType::kFloat;
-    case pb::ValueType::kDouble: return DataType::kDouble;
-    case pb::ValueType::kNaiveDate: return DataType::kNaiveDate;
-    case pb::ValueType::kNaiveDatetime: return DataType::kNaiveDateTime;
-    case pb::ValueType::kUtcDatetime: return DataType::kUtcDateTime;
-    case pb::ValueType::kNaiveTime: return DataType::kNaiveTime;
-    case pb::ValueType::kDecimal: return DataType::kDecimal;
-    case pb::ValueType::kBinary: return DataType::kBinary;
-    case pb::ValueType::kString: return DataType::kString;
-    case pb::ValueType::kJson: return DataType::kJson;
-    case pb::ValueType::kXml: return DataType::kXml;
+    case pb::ValueType::kBool:
+      return DataType::kBoolean;
+    case pb::ValueType::kShort:
+      return DataType::kShort;
+    case pb::ValueType::kInt:
+      return DataType::kInt;
+    case pb::ValueType::kLong:
+      return DataType::kLong;
+    case pb::ValueType::kFloat:
+      return DataType::kFloat;
+    case pb::ValueType::kDouble:
+      return DataType::kDouble;
+    case pb::ValueType::kNaiveDate:
+      return DataType::kNaiveDate;
+    case pb::ValueType::kNaiveDatetime:
+      return DataType::kNaiveDateTime;
+    case pb::ValueType::kUtcDatetime:
+      return DataType::kUtcDateTime;
+    case pb::ValueType::kNaiveTime:
+      return DataType::kNaiveTime;
+    case pb::ValueType::kDecimal:
+      return DataType::kDecimal;
+    case pb::ValueType::kBinary:
+      return DataType::kBinary;
+    case pb::ValueType::kString:
+      return DataType::kString;
+    case pb::ValueType::kJson:
+      return DataType::kJson;
+    case pb::ValueType::kXml:
+      return DataType::kXml;
     case pb::ValueType::kNull:
     case pb::ValueType::INNER_NOT_SET:
       return DataType::kUnspecified;
@@ -157,28 +172,60 @@ CarriedValue CarriedOf(const pb::ValueType& value) {
   CarriedValue out;
   out.type = ValueTypeDataType(value);
   switch (value.inner_case()) {
-    case pb::ValueType::kBool: out.boolean = value.bool_(); break;
-    case pb::ValueType::kShort: out.int32 = value.short_(); break;
-    case pb::ValueType::kInt: out.int32 = value.int_(); break;
-    case pb::ValueType::kLong: out.int64 = value.long_(); break;
-    case pb::ValueType::kFloat: out.float32 = value.float_(); break;
-    case pb::ValueType::kDouble: out.float64 = value.double_(); break;
-    case pb::ValueType::kNaiveDate: out.timestamp = GetTimestamp(value.naive_date()); break;
-    case pb::ValueType::kNaiveDatetime: out.timestamp = GetTimestamp(value.naive_datetime()); break;
-    case pb::ValueType::kUtcDatetime: out.timestamp = GetTimestamp(value.utc_datetime()); break;
-    case pb::ValueType::kNaiveTime: out.timestamp = GetTimestamp(value.naive_time()); break;
-    case pb::ValueType::kDecimal: out.text = value.decimal(); break;
-    case pb::ValueType::kBinary: out.text = value.binary(); break;
-    case pb::ValueType::kString: out.text = value.string(); break;
-    case pb::ValueType::kJson: out.text = value.json(); break;
-    case pb::ValueType::kXml: out.text = value.xml(); break;
+    case pb::ValueType::kBool:
+      out.boolean = value.bool_();
+      break;
+    case pb::ValueType::kShort:
+      out.int32 = value.short_();
+      break;
+    case pb::ValueType::kInt:
+      out.int32 = value.int_();
+      break;
+    case pb::ValueType::kLong:
+      out.int64 = value.long_();
+      break;
+    case pb::ValueType::kFloat:
+      out.float32 = value.float_();
+      break;
+    case pb::ValueType::kDouble:
+      out.float64 = value.double_();
+      break;
+    case pb::ValueType::kNaiveDate:
+      out.timestamp = GetTimestamp(value.naive_date());
+      break;
+    case pb::ValueType::kNaiveDatetime:
+      out.timestamp = GetTimestamp(value.naive_datetime());
+      break;
+    case pb::ValueType::kUtcDatetime:
+      out.timestamp = GetTimestamp(value.utc_datetime());
+      break;
+    case pb::ValueType::kNaiveTime:
+      out.timestamp = GetTimestamp(value.naive_time());
+      break;
+    case pb::ValueType::kDecimal:
+      out.text = value.decimal();
+      break;
+    case pb::ValueType::kBinary:
+      out.text = value.binary();
+      break;
+    case pb::ValueType::kString:
+      out.text = value.string();
+      break;
+    case pb::ValueType::kJson:
+      out.text = value.json();
+      break;
+    case pb::ValueType::kXml:
+      out.text = value.xml();
+      break;
     case pb::ValueType::kNull:
-    case pb::ValueType::INNER_NOT_SET: break;
+    case pb::ValueType::INNER_NOT_SET:
+      break;
   }
   return out;
 }
 
-common::Value FromCarriedValue(const CarriedValue& value, DataType column_type, common::ValueBatch& batch) {
+common::Value FromCarriedValue(const CarriedValue& value, DataType column_type,
+                               common::ValueBatch& batch) {
   common::Value out;
   const DataType carried = value.type;
   out.type = column_type == DataType::kUnspecified ? carried : column_type;

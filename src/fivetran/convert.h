@@ -46,7 +46,8 @@ CarriedValue CarriedOf(const pb::ValueType& value);
 /// Converts `value` to a common::Value for a column of type `column_type` (kUnspecified = take
 /// the type from the value). Integers and floating point values are widened to the column's type
 /// when it is wider. Variable-length payloads are copied into `batch`'s arena.
-common::Value FromCarriedValue(const CarriedValue& value, common::DataType column_type, common::ValueBatch& batch);
+common::Value FromCarriedValue(const CarriedValue& value, common::DataType column_type,
+                               common::ValueBatch& batch);
 inline common::Value FromValueType(const pb::ValueType& value, common::DataType column_type,
                                    common::ValueBatch& batch) {
   return FromCarriedValue(CarriedOf(value), column_type, batch);

@@ -34,7 +34,8 @@ void FillField(const ConfigField& field, pb::FormField* out) {
       out->set_text_field(pb::Password);
       break;
     case ConfigField::Kind::kDropdown:
-      for (const auto& option : field.options) out->mutable_dropdown_field()->add_dropdown_field(option);
+      for (const auto& option : field.options)
+        out->mutable_dropdown_field()->add_dropdown_field(option);
       break;
     case ConfigField::Kind::kToggle:
       out->mutable_toggle_field();
@@ -88,7 +89,8 @@ void BuildConfigurationForm(const std::vector<ConfigField>& fields,
     for (const auto& condition : conditions) {
       const auto [parent, value] = SplitGroup(condition);
       pb::FormField* block = out->add_fields();
-      block->set_name(value.empty() ? field.name + "_options" : field.name + "_" + value + "_options");
+      block->set_name(value.empty() ? field.name + "_options"
+                                    : field.name + "_" + value + "_options");
       block->set_label(value.empty() ? field.label : field.label + ": " + value);
       pb::ConditionalFields* conditional = block->mutable_conditional_fields();
       conditional->mutable_condition()->set_condition_field(field.name);
@@ -98,7 +100,8 @@ void BuildConfigurationForm(const std::vector<ConfigField>& fields,
         conditional->mutable_condition()->set_string_value(value);
       }
       for (const auto& child : fields) {
-        if (child.group == condition && parent_of(child) == &field) FillField(child, conditional->add_fields());
+        if (child.group == condition && parent_of(child) == &field)
+          FillField(child, conditional->add_fields());
       }
     }
   }

@@ -18,7 +18,8 @@ const pb::FormField* Find(const pb::ConfigurationFormResponse& form, const std::
 
 TEST(FormTest, EveryConfigurationKeyIsAField) {
   pb::ConfigurationFormResponse form;
-  const std::vector<connector::ConnectionTest> tests = {{"credentials", "Credentials"}, {"database", "Database"}};
+  const std::vector<connector::ConnectionTest> tests = {{"credentials", "Credentials"},
+                                                        {"database", "Database"}};
   BuildConfigurationForm(connector::ConfigFields(), tests, &form);
   EXPECT_FALSE(form.schema_selection_supported());
   EXPECT_TRUE(form.table_selection_supported());
@@ -27,7 +28,8 @@ TEST(FormTest, EveryConfigurationKeyIsAField) {
   for (const auto& field : connector::ConfigFields()) {
     EXPECT_TRUE(names.count(field.name)) << field.name;
   }
-  for (const char* required : {"aws_access_key_id", "aws_secret_access_key", "region_name", "database_name", "s3_staging_dir"}) {
+  for (const char* required : {"aws_access_key_id", "aws_secret_access_key", "region_name",
+                               "database_name", "s3_staging_dir"}) {
     const pb::FormField* field = Find(form, required);
     ASSERT_NE(field, nullptr) << required;
     ASSERT_TRUE(field->has_required());

@@ -35,7 +35,8 @@ void GrpcRecordSink::Flush() {
   // serialized verbatim, so the wire carries exactly the bytes a parsed `Records` would give.
   pb::UpdateResponse response;
   std::string* records =
-      response.GetReflection()->MutableUnknownFields(&response)->AddLengthDelimited(kUpdateResponseRecordsField);
+      response.GetReflection()->MutableUnknownFields(&response)->AddLengthDelimited(
+          kUpdateResponseRecordsField);
   records->swap(pending_);
   const bool sent = writer_(response);
   pending_.swap(*records);
@@ -44,7 +45,9 @@ void GrpcRecordSink::Flush() {
   stats_.records_messages += 1;
 }
 
-void GrpcRecordSink::DiscardPending() { ResetPending(); }
+void GrpcRecordSink::DiscardPending() {
+  ResetPending();
+}
 
 void GrpcRecordSink::AddRecord(const common::TableSchema& table, connector::RecordType type,
                                const common::Value* row) {
@@ -90,8 +93,9 @@ void GrpcRecordSink::Truncate(const common::TableSchema& table) {
 void GrpcRecordSink::Write(const common::TableSchema& table, connector::RecordType type,
                            const common::ValueBatch& rows) {
   if (rows.num_columns() != table.columns.size()) {
-    throw common::InternalError(fmt::format("table '{}': a batch has {} values per row for {} columns",
-                                            table.name, rows.num_columns(), table.columns.size()));
+    throw common::InternalError(
+        fmt::format("table '{}': a batch has {} values per row for {} columns", table.name,
+                    rows.num_columns(), table.columns.size()));
   }
   for (size_t row = 0; row < rows.num_rows(); ++row) AddRecord(table, type, &rows.at(row, 0));
 }

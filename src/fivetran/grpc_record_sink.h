@@ -15,8 +15,8 @@
 namespace ac::fivetran {
 
 /// Limits of one `records` message of the Update stream.
-inline constexpr size_t kMaxRecordsPerMessage = 100;          ///< enforced by Fivetran
-inline constexpr size_t kMaxRecordsMessageBytes = 1 << 20;    ///< 1 MiB of encoded records
+inline constexpr size_t kMaxRecordsPerMessage = 100;        ///< enforced by Fivetran
+inline constexpr size_t kMaxRecordsMessageBytes = 1 << 20;  ///< 1 MiB of encoded records
 
 /// Sends one UpdateResponse; returns false when the stream is broken (client went away).
 using UpdateWriter = std::function<bool(const pb::UpdateResponse&)>;
@@ -25,8 +25,8 @@ using UpdateWriter = std::function<bool(const pb::UpdateResponse&)>;
 /// Update's selection. A table defined during the sync that is not known (or has a column that is
 /// not) is announced with a `schema_change` first.
 struct KnownTables {
-  bool enabled = false;                                  ///< false: never send schema_change
-  std::map<std::string, std::set<std::string>> tables;   ///< table -> columns ({} = all columns)
+  bool enabled = false;                                 ///< false: never send schema_change
+  std::map<std::string, std::set<std::string>> tables;  ///< table -> columns ({} = all columns)
 };
 
 struct GrpcRecordSinkOptions {
@@ -74,7 +74,8 @@ class GrpcRecordSink final : public connector::RecordSink {
 
  private:
   /// Encodes one record (row = null: no data, TRUNCATE) into the pending `records` message.
-  void AddRecord(const common::TableSchema& table, connector::RecordType type, const common::Value* row);
+  void AddRecord(const common::TableSchema& table, connector::RecordType type,
+                 const common::Value* row);
   void Send(const pb::UpdateResponse& response);
   void ResetPending();
 

@@ -62,7 +62,9 @@ TEST(GrpcRecordSinkTest, CapsMessageBytes) {
   GrpcRecordSinkOptions options;
   options.max_message_bytes = 10'000;
   GrpcRecordSink sink(out.writer(), options);
-  common::TableSchema table{"wide", {{"id", common::DataType::kLong, true, 0, 0}, {"text", common::DataType::kString, false, 0, 0}}};
+  common::TableSchema table{"wide",
+                            {{"id", common::DataType::kLong, true, 0, 0},
+                             {"text", common::DataType::kString, false, 0, 0}}};
   common::ValueBatch batch;
   batch.Reset(2);
   const std::string big(3000, 'x');
@@ -156,7 +158,8 @@ TEST(GrpcRecordSinkTest, MismatchedBatchWidthIsAnInternalError) {
   common::ValueBatch batch;
   batch.Reset(1);
   batch.AppendRow();
-  EXPECT_THROW(sink.Write(testing::AllTypesTable(), RecordType::kUpsert, batch), common::InternalError);
+  EXPECT_THROW(sink.Write(testing::AllTypesTable(), RecordType::kUpsert, batch),
+               common::InternalError);
 }
 
 // The server's sink and `debug`'s applier are inverse: every row, type and null survives.

@@ -38,10 +38,13 @@ size_t Utf8SequenceLength(std::string_view text, size_t i) {
 
 std::string_view FivetranLogLevel(spdlog::level::level_enum level) {
   switch (level) {
-    case spdlog::level::warn: return "WARNING";
+    case spdlog::level::warn:
+      return "WARNING";
     case spdlog::level::err:
-    case spdlog::level::critical: return "SEVERE";
-    default: return "INFO";
+    case spdlog::level::critical:
+      return "SEVERE";
+    default:
+      return "INFO";
   }
 }
 
@@ -62,13 +65,27 @@ void AppendJsonEscaped(std::string_view text, std::string& out) {
       continue;
     }
     switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
-      case '\b': out.append("\\b"); break;
-      case '\f': out.append("\\f"); break;
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      case '\b':
+        out.append("\\b");
+        break;
+      case '\f':
+        out.append("\\f");
+        break;
       default:
         if (c < 0x20 || c == 0x7F) {
           out.append("\\u00");
@@ -96,7 +113,8 @@ std::string JsonLogLine(spdlog::level::level_enum level, std::string_view messag
 }
 
 void JsonLogFormatter::format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) {
-  const std::string line = JsonLogLine(msg.level, std::string_view(msg.payload.data(), msg.payload.size()));
+  const std::string line =
+      JsonLogLine(msg.level, std::string_view(msg.payload.data(), msg.payload.size()));
   dest.append(line.data(), line.data() + line.size());
   dest.push_back('\n');
 }

@@ -1,8 +1,8 @@
 #include "fivetran/json_log.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/sinks/ostream_sink.h>
+#include <nlohmann/json.hpp>
 
 #include <sstream>
 
@@ -21,13 +21,16 @@ TEST(JsonLogTest, LevelsMapToFivetranLevels) {
 TEST(JsonLogTest, LineIsOneCompactJsonObject) {
   EXPECT_EQ(JsonLogLine(spdlog::level::info, "hello"),
             R"({"level":"INFO","message":"hello","message-origin":"sdk_connector"})");
-  const std::string tricky = "quote \" backslash \\ newline \n tab \t bell \x07 del \x7f e\xC3\xA9 bad \xFF\xC3";
+  const std::string tricky =
+      "quote \" backslash \\ newline \n tab \t bell \x07 del \x7f e\xC3\xA9 bad \xFF\xC3";
   const std::string line = JsonLogLine(spdlog::level::err, tricky);
   EXPECT_EQ(line.find('\n'), std::string::npos);
   const auto parsed = nlohmann::json::parse(line);  // valid JSON, valid UTF-8
   EXPECT_EQ(parsed["level"], "SEVERE");
   EXPECT_EQ(parsed["message-origin"], "sdk_connector");
-  EXPECT_EQ(parsed["message"], "quote \" backslash \\ newline \n tab \t bell \x07 del \x7f e\xC3\xA9 bad \xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(parsed["message"],
+            "quote \" backslash \\ newline \n tab \t bell \x07 del \x7f e\xC3\xA9 bad "
+            "\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
 TEST(JsonLogTest, EscapesControlCharactersAndRejectsOverlongUtf8) {

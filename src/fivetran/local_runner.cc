@@ -25,17 +25,19 @@ struct SerializedUpdateResponse {
 template <>
 class grpc::SerializationTraits<ac::fivetran::SerializedUpdateResponse, void> {
  public:
-  static grpc::Status Serialize(const ac::fivetran::SerializedUpdateResponse& message, grpc::ByteBuffer* buffer,
-                                bool* own_buffer) {
+  static grpc::Status Serialize(const ac::fivetran::SerializedUpdateResponse& message,
+                                grpc::ByteBuffer* buffer, bool* own_buffer) {
     grpc::Slice slice(message.bytes);
     *buffer = grpc::ByteBuffer(&slice, 1);
     *own_buffer = true;
     return grpc::Status::OK;
   }
-  static grpc::Status Deserialize(grpc::ByteBuffer* buffer, ac::fivetran::SerializedUpdateResponse* message) {
+  static grpc::Status Deserialize(grpc::ByteBuffer* buffer,
+                                  ac::fivetran::SerializedUpdateResponse* message) {
     std::vector<grpc::Slice> slices;
     grpc::Status status = buffer->Dump(&slices);
-    message->bytes.clear();  // keeps its capacity: no allocation per message once it is large enough
+    message->bytes
+        .clear();  // keeps its capacity: no allocation per message once it is large enough
     for (const grpc::Slice& slice : slices) {
       message->bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
     }
@@ -132,7 +134,8 @@ std::optional<ErrorKind> KindFromMetadata(const grpc::ClientContext& context) {
   return ErrorKindFromToken(std::string_view(it->second.data(), it->second.size()));
 }
 
-void Fail(LocalSyncResult& result, ErrorKind kind, grpc::StatusCode code, const std::string& message) {
+void Fail(LocalSyncResult& result, ErrorKind kind, grpc::StatusCode code,
+          const std::string& message) {
   result.ok = false;
   result.error_kind = kind;
   result.status_code = code;
@@ -141,15 +144,18 @@ void Fail(LocalSyncResult& result, ErrorKind kind, grpc::StatusCode code, const 
 
 void FailWithStatus(LocalSyncResult& result, const char* rpc, const grpc::Status& status,
                     const grpc::ClientContext& context) {
-  const ErrorKind kind = KindFromMetadata(context).value_or(ErrorKindForStatus(status.error_code()));
+  const ErrorKind kind =
+      KindFromMetadata(context).value_or(ErrorKindForStatus(status.error_code()));
   std::string message = status.error_message();
-  if (message.empty()) message = fmt::format("{} failed with {}", rpc, StatusCodeName(status.error_code()));
+  if (message.empty())
+    message = fmt::format("{} failed with {}", rpc, StatusCodeName(status.error_code()));
   Fail(result, kind, status.error_code(), message);
 }
 
 RecordType RecordTypeOf(const WireRecord& record) {
   if (record.type < 0 || record.type > static_cast<int>(RecordType::kTruncate)) {
-    throw common::ProtocolError(fmt::format("record of table '{}' has an unknown type {}", record.table_name, record.type));
+    throw common::ProtocolError(
+        fmt::format("record of table '{}' has an unknown type {}", record.table_name, record.type));
   }
   return static_cast<RecordType>(record.type);
 }
@@ -176,11 +182,12 @@ struct UpdateApplier::Impl {
   std::vector<size_t> group_columns;  // UPDATE/DELETE: positions of the columns present
   common::TableSchema group_schema;   // UPDATE/DELETE: the table with only those columns
   common::ValueBatch batch;
-  std::vector<size_t> present;        // scratch
-  std::vector<size_t> positions;      // scratch: column position of each value of a record
-  WireRecord record_view;             // scratch: the record being applied
+  std::vector<size_t> present;    // scratch
+  std::vector<size_t> positions;  // scratch: column position of each value of a record
+  WireRecord record_view;         // scratch: the record being applied
 
-  Impl(connector::RecordSink& s, LocalSyncResult& r, size_t m) : sink(s), result(r), max_rows(std::max<size_t>(m, 1)) {}
+  Impl(connector::RecordSink& s, LocalSyncResult& r, size_t m)
+      : sink(s), result(r), max_rows(std::max<size_t>(m, 1)) {}
 
   void Flush() {
     if (group_table != nullptr && batch.num_rows() > 0) {
@@ -197,8 +204,9 @@ struct UpdateApplier::Impl {
     state.schema = std::move(schema);
     state.Reindex();
     sink.DefineTable(state.schema);
-    auto it = std::find_if(result.tables.begin(), result.tables.end(),
-                           [&](const common::TableSchema& t) { return t.name == state.schema.name; });
+    auto it =
+        std::find_if(result.tables.begin(), result.tables.end(),
+                     [&](const common::TableSchema& t) { return t.name == state.schema.name; });
     if (it == result.tables.end()) {
       result.tables.push_back(state.schema);
     } else {
@@ -214,9 +222,11 @@ struct UpdateApplier::Impl {
     for (const auto& entry : record.entries) {
       const common::DataType type = entry.value.type;
       const auto same_name = [&](const common::ColumnSchema& c) { return c.name == entry.name; };
-      if (std::any_of(schema.columns.begin(), schema.columns.end(), same_name)) continue;  // a repeated key
+      if (std::any_of(schema.columns.begin(), schema.columns.end(), same_name))
+        continue;  // a repeated key
       schema.columns.push_back(
-          {std::string(entry.name), type == common::DataType::kUnspecified ? common::DataType::kString : type, false, 0, 0});
+          {std::string(entry.name),
+           type == common::DataType::kUnspecified ? common::DataType::kString : type, false, 0, 0});
     }
     std::sort(schema.columns.begin(), schema.columns.end(),
               [](const auto& a, const auto& b) { return a.name < b.name; });
@@ -241,7 +251,9 @@ struct UpdateApplier::Impl {
         if (table.index.count(name)) continue;
         const common::DataType value_type = entry.value.type;
         table.schema.columns.push_back(
-            {name, value_type == common::DataType::kUnspecified ? common::DataType::kString : value_type, false, 0, 0});
+            {name,
+             value_type == common::DataType::kUnspecified ? common::DataType::kString : value_type,
+             false, 0, 0});
         table.index.emplace(std::move(name), table.schema.columns.size() - 1);
       }
       Define(table.schema);
@@ -257,7 +269,8 @@ struct UpdateApplier::Impl {
         batch.Reset(num_columns);
       }
       common::Value* row = batch.AppendRow();
-      for (size_t i = 0; i < num_columns; ++i) row[i] = common::Value::Null(table.schema.columns[i].type);
+      for (size_t i = 0; i < num_columns; ++i)
+        row[i] = common::Value::Null(table.schema.columns[i].type);
       size_t k = 0;
       for (const auto& entry : record.entries) {
         const size_t i = positions[k++];
@@ -270,7 +283,8 @@ struct UpdateApplier::Impl {
     // UPDATE / DELETE: only the columns present (a partial row), grouped while that set is equal.
     present.assign(positions.begin(), positions.end());
     std::sort(present.begin(), present.end());
-    if (group_table != &table || group_type != type || group_columns != present || batch.num_rows() >= max_rows) {
+    if (group_table != &table || group_type != type || group_columns != present ||
+        batch.num_rows() >= max_rows) {
       Flush();
       group_table = &table;
       group_type = type;
@@ -284,7 +298,8 @@ struct UpdateApplier::Impl {
     size_t k = 0;
     for (const auto& entry : record.entries) {
       const size_t i = positions[k++];
-      const size_t position = std::lower_bound(group_columns.begin(), group_columns.end(), i) - group_columns.begin();
+      const size_t position =
+          std::lower_bound(group_columns.begin(), group_columns.end(), i) - group_columns.begin();
       row[position] = FromCarriedValue(entry.value, table.schema.columns[i].type, batch);
     }
     ++(type == RecordType::kUpdate ? result.counters.updates : result.counters.deletes);
@@ -343,7 +358,8 @@ struct UpdateApplier::Impl {
   }
 };
 
-UpdateApplier::UpdateApplier(connector::RecordSink& sink, LocalSyncResult& result, size_t max_rows_per_write)
+UpdateApplier::UpdateApplier(connector::RecordSink& sink, LocalSyncResult& result,
+                             size_t max_rows_per_write)
     : impl_(std::make_unique<Impl>(sink, result, max_rows_per_write)) {}
 
 UpdateApplier::~UpdateApplier() = default;
@@ -355,7 +371,9 @@ void UpdateApplier::DefineTables(const std::vector<common::TableSchema>& tables)
   }
 }
 
-bool UpdateApplier::Apply(const pb::UpdateResponse& response) { return impl_->Apply(response); }
+bool UpdateApplier::Apply(const pb::UpdateResponse& response) {
+  return impl_->Apply(response);
+}
 
 bool UpdateApplier::ApplySerialized(std::string_view message) {
   if (const std::optional<std::string_view> records = UpdateResponseRecords(message)) {
@@ -366,12 +384,15 @@ bool UpdateApplier::ApplySerialized(std::string_view message) {
   }
   pb::UpdateResponse response;
   if (!response.ParseFromArray(message.data(), static_cast<int>(message.size()))) {
-    throw common::ProtocolError("malformed Update stream message: it does not parse as an UpdateResponse");
+    throw common::ProtocolError(
+        "malformed Update stream message: it does not parse as an UpdateResponse");
   }
   return impl_->Apply(response);
 }
 
-void UpdateApplier::Flush() { impl_->Flush(); }
+void UpdateApplier::Flush() {
+  impl_->Flush();
+}
 
 LocalSyncResult RunLocalSync(const LocalSyncOptions& options, connector::RecordSink& sink) {
   LocalSyncResult result;
@@ -413,7 +434,8 @@ LocalSyncResult RunLocalSync(const LocalSyncOptions& options, connector::RecordS
       context.set_wait_for_ready(true);
       context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
       if (!cancel.Attach(&context)) return cancelled();
-      const grpc::Status status = stub->ConfigurationForm(&context, pb::ConfigurationFormRequest(), &form);
+      const grpc::Status status =
+          stub->ConfigurationForm(&context, pb::ConfigurationFormRequest(), &form);
       cancel.Attach(nullptr);
       if (!status.ok()) {
         FailWithStatus(result, "ConfigurationForm", status, context);
@@ -439,8 +461,10 @@ LocalSyncResult RunLocalSync(const LocalSyncOptions& options, connector::RecordS
           return result;
         }
         if (response.has_failure() || !response.success()) {
-          const std::string failure = response.has_failure() ? response.failure() : "the test did not pass";
-          Fail(result, KindFromMetadata(context).value_or(ErrorKind::kConfig), grpc::StatusCode::OK, failure);
+          const std::string failure =
+              response.has_failure() ? response.failure() : "the test did not pass";
+          Fail(result, KindFromMetadata(context).value_or(ErrorKind::kConfig), grpc::StatusCode::OK,
+               failure);
           result.failed_test = test.label();
           print(fmt::format("[{}]: FAILED: {}", test.label(), result.message));
           return result;
@@ -464,7 +488,8 @@ LocalSyncResult RunLocalSync(const LocalSyncOptions& options, connector::RecordS
         return result;
       }
       if (response.has_without_schema()) {
-        for (const auto& table : response.without_schema().tables()) tables.push_back(FromProtoTable(table));
+        for (const auto& table : response.without_schema().tables())
+          tables.push_back(FromProtoTable(table));
       } else if (response.has_with_schema()) {
         for (const auto& schema : response.with_schema().schemas()) {
           for (const auto& table : schema.tables()) tables.push_back(FromProtoTable(table));
@@ -491,12 +516,13 @@ LocalSyncResult RunLocalSync(const LocalSyncOptions& options, connector::RecordS
     if (!cancel.Attach(&context)) return cancelled();
     // The stub's Update method, read as wire bytes (SerializedUpdateResponse): the same factory
     // and method name the generated stub uses, with another response type.
-    const std::string update_method_name = fmt::format("/{}/Update", pb::SourceConnector::service_full_name());
-    const grpc::internal::RpcMethod update_method(update_method_name.c_str(),
-                                                  grpc::internal::RpcMethod::SERVER_STREAMING, channel);
+    const std::string update_method_name =
+        fmt::format("/{}/Update", pb::SourceConnector::service_full_name());
+    const grpc::internal::RpcMethod update_method(
+        update_method_name.c_str(), grpc::internal::RpcMethod::SERVER_STREAMING, channel);
     std::unique_ptr<grpc::ClientReader<SerializedUpdateResponse>> reader(
-        grpc::internal::ClientReaderFactory<SerializedUpdateResponse>::Create(channel.get(), update_method, &context,
-                                                                              request));
+        grpc::internal::ClientReaderFactory<SerializedUpdateResponse>::Create(
+            channel.get(), update_method, &context, request));
     SerializedUpdateResponse message;
     std::optional<common::Error> sink_error;
     std::string task_message;
@@ -525,7 +551,8 @@ LocalSyncResult RunLocalSync(const LocalSyncOptions& options, connector::RecordS
       return result;
     }
     if (result.task) {
-      const ErrorKind kind = status.ok() ? ErrorKind::kConfig : KindFromMetadata(context).value_or(ErrorKind::kConfig);
+      const ErrorKind kind =
+          status.ok() ? ErrorKind::kConfig : KindFromMetadata(context).value_or(ErrorKind::kConfig);
       Fail(result, kind, status.error_code(), task_message);
       return result;
     }
@@ -540,7 +567,8 @@ LocalSyncResult RunLocalSync(const LocalSyncOptions& options, connector::RecordS
   } catch (const common::Error& e) {
     Fail(result, e.kind(), grpc::StatusCode::ABORTED, e.what());
   } catch (const std::exception& e) {
-    Fail(result, ErrorKind::kInternal, grpc::StatusCode::INTERNAL, fmt::format("internal error: {}", e.what()));
+    Fail(result, ErrorKind::kInternal, grpc::StatusCode::INTERNAL,
+         fmt::format("internal error: {}", e.what()));
   }
   return result;
 }

@@ -19,9 +19,9 @@ namespace ac::fivetran {
 
 struct LocalSyncOptions {
   std::map<std::string, std::string> configuration;  ///< as Fivetran sends it (all strings)
-  std::string state_json;                             ///< last state ("" = first sync)
-  bool run_tests = true;                              ///< run every setup test first (stop at a failure)
-  bool use_tcp = false;                               ///< loopback TCP port instead of an in-process channel
+  std::string state_json;                            ///< last state ("" = first sync)
+  bool run_tests = true;  ///< run every setup test first (stop at a failure)
+  bool use_tcp = false;   ///< loopback TCP port instead of an in-process channel
   /// Console lines in the tester's words ("[<label>]: PASSED"); null = silent.
   std::function<void(const std::string&)> print;
   /// Cancels the run (e.g. SIGINT of `debug`): the Update call is cancelled and with it the sync.
@@ -36,14 +36,14 @@ struct LocalSyncOptions {
 /// What a local run did, with the tester's counters.
 struct LocalSyncResult {
   bool ok = false;
-  std::string message;                          ///< one line: why it failed ("" on success)
-  std::optional<common::ErrorKind> error_kind;  ///< set when !ok
+  std::string message;                                  ///< one line: why it failed ("" on success)
+  std::optional<common::ErrorKind> error_kind;          ///< set when !ok
   grpc::StatusCode status_code = grpc::StatusCode::OK;  ///< of the failed RPC
-  std::string failed_test;                      ///< label of the setup test that failed
-  bool task = false;                            ///< the failure arrived as a Fivetran task
+  std::string failed_test;                              ///< label of the setup test that failed
+  bool task = false;                                    ///< the failure arrived as a Fivetran task
   std::vector<std::string> warnings;
-  std::string last_state_json;                  ///< state of the last checkpoint ("" = none)
-  std::vector<common::TableSchema> tables;      ///< from Schema and schema changes
+  std::string last_state_json;              ///< state of the last checkpoint ("" = none)
+  std::vector<common::TableSchema> tables;  ///< from Schema and schema changes
   /// Operations read from the stream (schema_changes: tables created from the Schema response
   /// and schema_change tables).
   connector::SyncCounters counters;
@@ -64,7 +64,8 @@ LocalSyncResult RunLocalSync(const LocalSyncOptions& options, connector::RecordS
 /// the Schema call). Exposed for tests.
 class UpdateApplier {
  public:
-  UpdateApplier(connector::RecordSink& sink, LocalSyncResult& result, size_t max_rows_per_write = 10'000);
+  UpdateApplier(connector::RecordSink& sink, LocalSyncResult& result,
+                size_t max_rows_per_write = 10'000);
   ~UpdateApplier();
 
   /// Declares the tables of the Schema response to the sink.

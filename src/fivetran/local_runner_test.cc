@@ -28,7 +28,8 @@ common::TableSchema People() {
 class UpdateApplierTest : public ::testing::TestWithParam<bool> {
  protected:
   static bool Apply(UpdateApplier& applier, const pb::UpdateResponse& message) {
-    return GetParam() ? applier.ApplySerialized(message.SerializeAsString()) : applier.Apply(message);
+    return GetParam() ? applier.ApplySerialized(message.SerializeAsString())
+                      : applier.Apply(message);
   }
 };
 
@@ -185,12 +186,16 @@ TEST(UpdateApplierSerializedTest, MalformedBytesAreAProtocolError) {
   pb::UpdateResponse message;
   (*AddRecord(message, "people", pb::UPSERT)->mutable_data())["id"].set_long_(1);
   const std::string wire = message.SerializeAsString();
-  EXPECT_THROW(applier.ApplySerialized(std::string_view(wire).substr(0, wire.size() - 3)), common::ProtocolError);
-  EXPECT_THROW(applier.ApplySerialized(std::string("\x0a\xff", 2)), common::ProtocolError);  // `record` cut short
+  EXPECT_THROW(applier.ApplySerialized(std::string_view(wire).substr(0, wire.size() - 3)),
+               common::ProtocolError);
+  EXPECT_THROW(applier.ApplySerialized(std::string("\x0a\xff", 2)),
+               common::ProtocolError);  // `record` cut short
 }
 
 INSTANTIATE_TEST_SUITE_P(ParsedAndSerialized, UpdateApplierTest, ::testing::Bool(),
-                         [](const ::testing::TestParamInfo<bool>& info) { return info.param ? "Serialized" : "Parsed"; });
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Serialized" : "Parsed";
+                         });
 
 }  // namespace
 }  // namespace ac::fivetran

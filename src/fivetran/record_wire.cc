@@ -52,9 +52,13 @@ constexpr size_t VarintSize(uint64_t v) {
   }
   return n;
 }
-constexpr size_t TagSize(uint32_t field) { return VarintSize(static_cast<uint64_t>(field) << 3); }
+constexpr size_t TagSize(uint32_t field) {
+  return VarintSize(static_cast<uint64_t>(field) << 3);
+}
 // int32/int64 fields: negative values are sign-extended to 64 bits (10 bytes).
-constexpr uint64_t AsVarint(int64_t v) { return static_cast<uint64_t>(v); }
+constexpr uint64_t AsVarint(int64_t v) {
+  return static_cast<uint64_t>(v);
+}
 
 /// Writes into space reserved beforehand (AppendRecord sizes a record before writing it): no
 /// capacity check per field.
@@ -83,7 +87,9 @@ void PutBytes(WireWriter& out, uint32_t field, std::string_view bytes) {
   if (!bytes.empty()) std::memcpy(out.p, bytes.data(), bytes.size());
   out.p += bytes.size();
 }
-size_t BytesFieldSize(uint32_t field, size_t size) { return TagSize(field) + VarintSize(size) + size; }
+size_t BytesFieldSize(uint32_t field, size_t size) {
+  return TagSize(field) + VarintSize(size) + size;
+}
 
 size_t TimestampSize(const common::Timestamp& ts) {
   size_t n = 0;
@@ -114,9 +120,13 @@ constexpr std::array<uint32_t, static_cast<size_t>(DataType::kNaiveTime) + 1> kF
 }();
 
 /// The ValueType member (field number) of a non-null value of `type`.
-constexpr uint32_t ValueField(DataType type) { return kFieldOfType[static_cast<size_t>(type)]; }
-static_assert(ValueField(DataType::kShort) == kValueShort && ValueField(DataType::kNaiveTime) == kValueNaiveTime &&
-              ValueField(DataType::kXml) == kValueXml && ValueField(DataType::kUnspecified) == kValueString);
+constexpr uint32_t ValueField(DataType type) {
+  return kFieldOfType[static_cast<size_t>(type)];
+}
+static_assert(ValueField(DataType::kShort) == kValueShort &&
+              ValueField(DataType::kNaiveTime) == kValueNaiveTime &&
+              ValueField(DataType::kXml) == kValueXml &&
+              ValueField(DataType::kUnspecified) == kValueString);
 
 void PutValue(WireWriter& out, const common::Value& value) {
   if (value.is_null) {
@@ -182,7 +192,8 @@ void PutValue(WireWriter& out, const common::Value& value) {
 /// Reads protobuf wire fields from a view, front to back.
 class WireReader {
  public:
-  explicit WireReader(std::string_view input) : p_(input.data()), end_(input.data() + input.size()) {}
+  explicit WireReader(std::string_view input)
+      : p_(input.data()), end_(input.data() + input.size()) {}
   bool done() const { return p_ == end_; }
 
   uint64_t Varint() {
@@ -220,17 +231,27 @@ class WireReader {
   /// Skips a field of an unknown number.
   void Skip(uint32_t wire_type) {
     switch (wire_type) {
-      case kVarint: Varint(); return;
-      case kFixed64: Fixed<uint64_t>(); return;
-      case kLengthDelimited: Bytes(); return;
-      case kFixed32: Fixed<uint32_t>(); return;
-      default: Malformed(fmt::format("unsupported wire type {}", wire_type));
+      case kVarint:
+        Varint();
+        return;
+      case kFixed64:
+        Fixed<uint64_t>();
+        return;
+      case kLengthDelimited:
+        Bytes();
+        return;
+      case kFixed32:
+        Fixed<uint32_t>();
+        return;
+      default:
+        Malformed(fmt::format("unsupported wire type {}", wire_type));
     }
   }
   size_t remaining() const { return static_cast<size_t>(end_ - p_); }
   /// A field of a known number must have its declared wire type.
   static void Expect(uint32_t wire_type, uint32_t expected) {
-    if (wire_type != expected) Malformed(fmt::format("wire type {} where {} was expected", wire_type, expected));
+    if (wire_type != expected)
+      Malformed(fmt::format("wire type {} where {} was expected", wire_type, expected));
   }
 
  private:
@@ -399,22 +420,29 @@ std::optional<std::string_view> UpdateResponseRecords(std::string_view update_re
 size_t RecordWireEncoder::ValueSize(const common::Value& value) {
   if (value.is_null) return TagSize(kValueNull) + 1;
   switch (value.type) {
-    case DataType::kBoolean: return TagSize(kValueBool) + 1;
+    case DataType::kBoolean:
+      return TagSize(kValueBool) + 1;
     case DataType::kShort:
-    case DataType::kInt: return TagSize(ValueField(value.type)) + VarintSize(AsVarint(value.int32));
-    case DataType::kLong: return TagSize(kValueLong) + VarintSize(AsVarint(value.int64));
-    case DataType::kFloat: return TagSize(kValueFloat) + 4;
-    case DataType::kDouble: return TagSize(kValueDouble) + 8;
+    case DataType::kInt:
+      return TagSize(ValueField(value.type)) + VarintSize(AsVarint(value.int32));
+    case DataType::kLong:
+      return TagSize(kValueLong) + VarintSize(AsVarint(value.int64));
+    case DataType::kFloat:
+      return TagSize(kValueFloat) + 4;
+    case DataType::kDouble:
+      return TagSize(kValueDouble) + 8;
     case DataType::kNaiveDate:
     case DataType::kNaiveDateTime:
     case DataType::kUtcDateTime:
-    case DataType::kNaiveTime: return BytesFieldSize(ValueField(value.type), TimestampSize(value.timestamp));
-    default: return BytesFieldSize(ValueField(value.type), value.text.size());
+    case DataType::kNaiveTime:
+      return BytesFieldSize(ValueField(value.type), TimestampSize(value.timestamp));
+    default:
+      return BytesFieldSize(ValueField(value.type), value.text.size());
   }
 }
 
-size_t RecordWireEncoder::AppendRecord(std::string& out, const common::TableSchema& table, connector::RecordType type,
-                                       const common::Value* row) {
+size_t RecordWireEncoder::AppendRecord(std::string& out, const common::TableSchema& table,
+                                       connector::RecordType type, const common::Value* row) {
   const size_t start = out.size();
   // The record's size first (its length prefix), from the sizes of its entries.
   size_t record_size = BytesFieldSize(kRecordTableName, table.name.size());
@@ -447,8 +475,9 @@ size_t RecordWireEncoder::AppendRecord(std::string& out, const common::TableSche
     PutValue(writer, row[c]);
   }
   if (writer.p != out.data() + out.size()) {  // the sizes above and the writes disagree: a bug here
-    throw common::InternalError(fmt::format("record of table '{}': encoded {} bytes for a computed size of {}",
-                                            table.name, writer.p - (out.data() + start), total));
+    throw common::InternalError(
+        fmt::format("record of table '{}': encoded {} bytes for a computed size of {}", table.name,
+                    writer.p - (out.data() + start), total));
   }
   return total;
 }

@@ -26,8 +26,8 @@ class RecordWireEncoder {
  public:
   /// Appends one record: `table_name`, `type` and, unless `row` is null (TRUNCATE), one map entry
   /// per column of `table` with the value of `row` at that column. Returns the bytes appended.
-  static size_t AppendRecord(std::string& out, const common::TableSchema& table, connector::RecordType type,
-                             const common::Value* row);
+  static size_t AppendRecord(std::string& out, const common::TableSchema& table,
+                             connector::RecordType type, const common::Value* row);
   /// The size of the ValueType message of `value` (without tag and length).
   static size_t ValueSize(const common::Value& value);
 };
@@ -40,8 +40,9 @@ struct WireRecord {
     CarriedValue value;
   };
   std::string_view table_name;
-  int type = 0;                ///< RecordType number (not checked here)
-  std::vector<Entry> entries;  ///< the `data` map entries in wire order (a repeated key: the last wins)
+  int type = 0;  ///< RecordType number (not checked here)
+  std::vector<Entry>
+      entries;  ///< the `data` map entries in wire order (a repeated key: the last wins)
 };
 
 /// Reads the records of a `Records` message body — the receiving side of RecordWireEncoder, for

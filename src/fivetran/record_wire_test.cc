@@ -19,7 +19,8 @@ using common::Value;
 using connector::RecordType;
 
 /// What the generated API builds for the same records (the reference encoding).
-pb::Records Reference(const common::TableSchema& table, RecordType type, const common::ValueBatch& rows) {
+pb::Records Reference(const common::TableSchema& table, RecordType type,
+                      const common::ValueBatch& rows) {
   pb::Records records;
   for (size_t r = 0; r < rows.num_rows(); ++r) {
     pb::Record* record = records.add_records();
@@ -32,7 +33,8 @@ pb::Records Reference(const common::TableSchema& table, RecordType type, const c
   return records;
 }
 
-pb::Records Encoded(const common::TableSchema& table, RecordType type, const common::ValueBatch& rows) {
+pb::Records Encoded(const common::TableSchema& table, RecordType type,
+                    const common::ValueBatch& rows) {
   std::string wire;
   size_t appended = 0;
   for (size_t r = 0; r < rows.num_rows(); ++r) {
@@ -78,7 +80,8 @@ TEST(RecordWireEncoderTest, EdgeValues) {
                                    {std::string(200, 'c'), DataType::kString, false, 0, 0}}};
   common::ValueBatch rows;
   rows.Reset(table.columns.size());
-  const int64_t longs[] = {0, -1, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), 127, 128};
+  const int64_t longs[] = {
+      0, -1, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), 127, 128};
   for (const int64_t k : longs) {
     common::Value* row = rows.AppendRow();
     for (size_t c = 0; c < table.columns.size(); ++c) {
@@ -90,13 +93,14 @@ TEST(RecordWireEncoderTest, EdgeValues) {
     row[2].int32 = static_cast<int32_t>(k % 32768);
     row[3].float32 = k < 0 ? -0.0f : std::numeric_limits<float>::infinity();
     row[4].float64 = k == 0 ? 0.0 : -std::numeric_limits<double>::max();
-    row[5].timestamp = {0, 0};                         // the epoch: an empty Timestamp
+    row[5].timestamp = {0, 0};  // the epoch: an empty Timestamp
     row[6].timestamp = {k < 0 ? -86400 : 0, k > 0 ? 1 : 0};
     row[7].text = rows.Store(k == 0 ? std::string() : std::string(300, 'x'));  // 2-byte lengths
     row[8].boolean = false;
     row[9].text = rows.Store(std::string(20000, 'y'));
   }
-  ExpectSame(Reference(table, RecordType::kUpsert, rows), Encoded(table, RecordType::kUpsert, rows));
+  ExpectSame(Reference(table, RecordType::kUpsert, rows),
+             Encoded(table, RecordType::kUpsert, rows));
 }
 
 TEST(RecordWireEncoderTest, TruncateHasNoData) {
@@ -113,7 +117,8 @@ TEST(RecordWireEncoderTest, TruncateHasNoData) {
 
 // --- RecordWireDecoder ---------------------------------------------------------------------------
 
-void ExpectSameValue(const CarriedValue& expected, const CarriedValue& actual, const std::string& where) {
+void ExpectSameValue(const CarriedValue& expected, const CarriedValue& actual,
+                     const std::string& where) {
   EXPECT_EQ(expected.type, actual.type) << where;
   EXPECT_EQ(expected.boolean, actual.boolean) << where;
   EXPECT_EQ(expected.int32, actual.int32) << where;
@@ -162,7 +167,8 @@ TEST(RecordWireDecoderTest, ReadsEveryTypeAndNullAsTheGeneratedParser) {
   edge[12].text = rows.Store(std::string(20000, 'x'));
   std::string wire;
   for (const RecordType type : {RecordType::kUpsert, RecordType::kUpdate, RecordType::kDelete}) {
-    for (size_t r = 0; r < rows.num_rows(); ++r) RecordWireEncoder::AppendRecord(wire, table, type, &rows.at(r, 0));
+    for (size_t r = 0; r < rows.num_rows(); ++r)
+      RecordWireEncoder::AppendRecord(wire, table, type, &rows.at(r, 0));
   }
   RecordWireEncoder::AppendRecord(wire, table, RecordType::kTruncate, nullptr);
   ExpectDecodesAsGeneratedParser(wire);
@@ -185,15 +191,16 @@ TEST(RecordWireDecoderTest, FollowsProtobufRulesForUnknownRepeatedAndOneofFields
     std::string body = second.SerializeAsString();
     pb::Record later;
     later.set_table_name("u");
-    (*later.mutable_data())["k"].set_bool_(true);            // repeated map key: this entry wins
+    (*later.mutable_data())["k"].set_bool_(true);  // repeated map key: this entry wins
     (*later.mutable_data())["n"].set_int_(1);
     body += later.SerializeAsString();
-    body += std::string("\xa0\x06\x2a", 3);                 // unknown varint field 100
-    body += std::string("\xaa\x06\x03xyz", 6);              // unknown bytes field 101
-    body += std::string("\xad\x06\x01\x02\x03\x04", 6);    // unknown fixed32 field 101
+    body += std::string("\xa0\x06\x2a", 3);                       // unknown varint field 100
+    body += std::string("\xaa\x06\x03xyz", 6);                    // unknown bytes field 101
+    body += std::string("\xad\x06\x01\x02\x03\x04", 6);           // unknown fixed32 field 101
     body += std::string("\xa9\x06", 2) + std::string(8, '\x01');  // unknown fixed64 field 101
-    ASSERT_LT(body.size(), 128u);  // a one-byte length
-    more = std::string("\x0a", 1) + static_cast<char>(body.size()) + body;  // Records.records, as is
+    ASSERT_LT(body.size(), 128u);                                 // a one-byte length
+    more =
+        std::string("\x0a", 1) + static_cast<char>(body.size()) + body;  // Records.records, as is
   }
   wire += more;
   // A value with two oneof members: the later one wins.
@@ -223,9 +230,11 @@ TEST(RecordWireDecoderTest, FollowsProtobufRulesForUnknownRepeatedAndOneofFields
   ASSERT_EQ(decoded.entries.size(), 3u);  // "k" twice: the applier keeps the later one
   EXPECT_EQ(decoded.entries[0].name, "k");
   EXPECT_EQ(decoded.entries[0].value.type, DataType::kString);
-  const WireRecord::Entry& later_k = decoded.entries[1].name == "k" ? decoded.entries[1] : decoded.entries[2];
+  const WireRecord::Entry& later_k =
+      decoded.entries[1].name == "k" ? decoded.entries[1] : decoded.entries[2];
   EXPECT_EQ(later_k.name, "k");
-  EXPECT_EQ(later_k.value.type, DataType::kBoolean);  // the map's order within `later` is unspecified
+  EXPECT_EQ(later_k.value.type,
+            DataType::kBoolean);  // the map's order within `later` is unspecified
 }
 
 TEST(RecordWireDecoderTest, TruncatedOrMalformedBytesAreProtocolErrors) {
@@ -243,17 +252,22 @@ TEST(RecordWireDecoderTest, TruncatedOrMalformedBytesAreProtocolErrors) {
     EXPECT_THROW(decoder.Next(record), common::ProtocolError) << size;
   }
   WireRecord record;
-  EXPECT_THROW(RecordWireDecoder(std::string("\x0d\x00\x00\x00\x00", 5)).Next(record), common::ProtocolError)
+  EXPECT_THROW(RecordWireDecoder(std::string("\x0d\x00\x00\x00\x00", 5)).Next(record),
+               common::ProtocolError)
       << "records field with a fixed32 wire type";
-  EXPECT_THROW(RecordWireDecoder(std::string("\x0a\x02\x10\x80", 4)).Next(record), common::ProtocolError)
+  EXPECT_THROW(RecordWireDecoder(std::string("\x0a\x02\x10\x80", 4)).Next(record),
+               common::ProtocolError)
       << "type: a varint cut short inside the record";
-  EXPECT_THROW(RecordWireDecoder(std::string("\x0a\x02\x0f\x00", 4)).Next(record), common::ProtocolError)
+  EXPECT_THROW(RecordWireDecoder(std::string("\x0a\x02\x0f\x00", 4)).Next(record),
+               common::ProtocolError)
       << "wire type 7";
-  EXPECT_THROW(RecordWireDecoder(std::string("\x0a\x02\x22\x05", 4)).Next(record), common::ProtocolError)
+  EXPECT_THROW(RecordWireDecoder(std::string("\x0a\x02\x22\x05", 4)).Next(record),
+               common::ProtocolError)
       << "data entry longer than the record";
   std::string long_varint = "\x08";
   long_varint += std::string(10, '\xff') + "\x01";
-  EXPECT_THROW(RecordWireDecoder(long_varint).Next(record), common::ProtocolError) << "11-byte varint";
+  EXPECT_THROW(RecordWireDecoder(long_varint).Next(record), common::ProtocolError)
+      << "11-byte varint";
 }
 
 TEST(UpdateResponseRecordsTest, FindsTheRecordsOperationOnly) {

@@ -32,17 +32,21 @@ void WritePortFile(const std::string& path, int port) {
   }
   std::error_code error;
   std::filesystem::rename(temp, path, error);
-  if (error) throw common::ConfigError(fmt::format("cannot write the port file '{}': {}", path, error.message()));
+  if (error)
+    throw common::ConfigError(
+        fmt::format("cannot write the port file '{}': {}", path, error.message()));
 }
 
 // Builds a server bound to `address` (empty = no TCP port); returns nullptr if binding failed.
-std::unique_ptr<grpc::Server> Build(ConnectorService& service, const std::string& address, int* selected_port) {
+std::unique_ptr<grpc::Server> Build(ConnectorService& service, const std::string& address,
+                                    int* selected_port) {
   grpc::ServerBuilder builder;
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   // Responses go uncompressed; compressed requests (gzip, deflate) are accepted as usual.
   builder.SetDefaultCompressionAlgorithm(GRPC_COMPRESS_NONE);
-  if (!address.empty()) builder.AddListeningPort(address, grpc::InsecureServerCredentials(), selected_port);
+  if (!address.empty())
+    builder.AddListeningPort(address, grpc::InsecureServerCredentials(), selected_port);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server != nullptr && !address.empty() && *selected_port == 0) {
@@ -56,13 +60,15 @@ std::unique_ptr<grpc::Server> Build(ConnectorService& service, const std::string
 
 std::unique_ptr<Server> Server::Start(const ServerOptions& options) {
   if (options.listen && (options.port < 0 || options.port > 65535)) {
-    throw common::ConfigError(fmt::format("--port must be between 0 and 65535, got {}", options.port));
+    throw common::ConfigError(
+        fmt::format("--port must be between 0 and 65535, got {}", options.port));
   }
   std::unique_ptr<Server> server(new Server());
   server->service_ = std::make_unique<ConnectorService>(options.service);
   if (!options.listen) {
     server->server_ = Build(*server->service_, "", &server->port_);
-    if (server->server_ == nullptr) throw common::InternalError("cannot start the in-process gRPC server");
+    if (server->server_ == nullptr)
+      throw common::InternalError("cannot start the in-process gRPC server");
     return server;
   }
   std::vector<std::string> addresses;
@@ -81,13 +87,16 @@ std::unique_ptr<Server> Server::Start(const ServerOptions& options) {
     if (server->server_ != nullptr) break;
   }
   if (server->server_ == nullptr) {
-    throw common::ConfigError(fmt::format("cannot listen on port {} (in use or not permitted)", options.port));
+    throw common::ConfigError(
+        fmt::format("cannot listen on port {} (in use or not permitted)", options.port));
   }
   if (!options.port_file.empty()) WritePortFile(options.port_file, server->port_);
   return server;
 }
 
-Server::~Server() { Shutdown(std::chrono::milliseconds(0)); }
+Server::~Server() {
+  Shutdown(std::chrono::milliseconds(0));
+}
 
 std::shared_ptr<grpc::Channel> Server::InProcessChannel() {
   return server_->InProcessChannel(InProcessChannelArguments());
@@ -120,7 +129,8 @@ int RunServer(const ServerOptions& options) {
     pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     return 1;
   }
-  spdlog::info("athena-connector serving fivetran_sdk.v2.SourceConnector on port {}", server->port());
+  spdlog::info("athena-connector serving fivetran_sdk.v2.SourceConnector on port {}",
+               server->port());
 
   int signal_number = 0;
   while (sigwait(&signals, &signal_number) != 0) {

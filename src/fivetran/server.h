@@ -15,12 +15,12 @@ inline constexpr int kMaxMessageBytes = 128 * 1024 * 1024;
 inline constexpr int kDefaultPort = 50051;
 
 struct ServerOptions {
-  int port = kDefaultPort;   ///< 0 = any free port (see Server::port() / port_file)
-  std::string host;          ///< "" = every interface, IPv6 [::] and IPv4 0.0.0.0; e.g. "127.0.0.1"
-  bool listen = true;        ///< false = in-process channel only (no TCP port)
-  std::string port_file;     ///< "" or a file that receives the bound port once listening
+  int port = kDefaultPort;  ///< 0 = any free port (see Server::port() / port_file)
+  std::string host;         ///< "" = every interface, IPv6 [::] and IPv4 0.0.0.0; e.g. "127.0.0.1"
+  bool listen = true;       ///< false = in-process channel only (no TCP port)
+  std::string port_file;    ///< "" or a file that receives the bound port once listening
   std::chrono::milliseconds shutdown_grace{10'000};  ///< running calls get this long after cancel
-  bool json_logs = true;     ///< RunServer: Fivetran's JSON log lines on stdout
+  bool json_logs = true;  ///< RunServer: Fivetran's JSON log lines on stdout
   ServiceOptions service;
 };
 

@@ -8,23 +8,32 @@ using common::ErrorKind;
 
 std::string_view ErrorKindToken(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kConfig: return "config";
-    case ErrorKind::kAuth: return "auth";
-    case ErrorKind::kPermission: return "permission";
-    case ErrorKind::kNotFound: return "not_found";
-    case ErrorKind::kTransient: return "transient";
-    case ErrorKind::kQueryFailed: return "query_failed";
-    case ErrorKind::kProtocol: return "protocol";
-    case ErrorKind::kCancelled: return "cancelled";
-    case ErrorKind::kInternal: return "internal";
+    case ErrorKind::kConfig:
+      return "config";
+    case ErrorKind::kAuth:
+      return "auth";
+    case ErrorKind::kPermission:
+      return "permission";
+    case ErrorKind::kNotFound:
+      return "not_found";
+    case ErrorKind::kTransient:
+      return "transient";
+    case ErrorKind::kQueryFailed:
+      return "query_failed";
+    case ErrorKind::kProtocol:
+      return "protocol";
+    case ErrorKind::kCancelled:
+      return "cancelled";
+    case ErrorKind::kInternal:
+      return "internal";
   }
   return "internal";
 }
 
 std::optional<ErrorKind> ErrorKindFromToken(std::string_view token) {
-  for (ErrorKind kind : {ErrorKind::kConfig, ErrorKind::kAuth, ErrorKind::kPermission, ErrorKind::kNotFound,
-                         ErrorKind::kTransient, ErrorKind::kQueryFailed, ErrorKind::kProtocol,
-                         ErrorKind::kCancelled, ErrorKind::kInternal}) {
+  for (ErrorKind kind : {ErrorKind::kConfig, ErrorKind::kAuth, ErrorKind::kPermission,
+                         ErrorKind::kNotFound, ErrorKind::kTransient, ErrorKind::kQueryFailed,
+                         ErrorKind::kProtocol, ErrorKind::kCancelled, ErrorKind::kInternal}) {
     if (ErrorKindToken(kind) == token) return kind;
   }
   return std::nullopt;
@@ -51,18 +60,25 @@ grpc::StatusCode StatusCodeFor(ErrorKind kind) {
 
 ErrorKind ErrorKindForStatus(grpc::StatusCode code) {
   switch (code) {
-    case grpc::StatusCode::FAILED_PRECONDITION: return ErrorKind::kConfig;
-    case grpc::StatusCode::INVALID_ARGUMENT: return ErrorKind::kConfig;
-    case grpc::StatusCode::UNAUTHENTICATED: return ErrorKind::kAuth;
-    case grpc::StatusCode::PERMISSION_DENIED: return ErrorKind::kPermission;
-    case grpc::StatusCode::NOT_FOUND: return ErrorKind::kNotFound;
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return ErrorKind::kConfig;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return ErrorKind::kConfig;
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return ErrorKind::kAuth;
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return ErrorKind::kPermission;
+    case grpc::StatusCode::NOT_FOUND:
+      return ErrorKind::kNotFound;
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
     case grpc::StatusCode::RESOURCE_EXHAUSTED:
     case grpc::StatusCode::ABORTED:
       return ErrorKind::kTransient;
-    case grpc::StatusCode::CANCELLED: return ErrorKind::kCancelled;
-    default: return ErrorKind::kInternal;
+    case grpc::StatusCode::CANCELLED:
+      return ErrorKind::kCancelled;
+    default:
+      return ErrorKind::kInternal;
   }
 }
 
@@ -96,24 +112,42 @@ grpc::Status StatusFor(const common::Error& error) {
 
 std::string_view StatusCodeName(grpc::StatusCode code) {
   switch (code) {
-    case grpc::StatusCode::OK: return "OK";
-    case grpc::StatusCode::CANCELLED: return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED: return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL: return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
-    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
-    default: return "UNKNOWN";
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN:
+      return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED:
+      return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS:
+      return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return "UNKNOWN";
   }
 }
 

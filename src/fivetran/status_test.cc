@@ -20,9 +20,9 @@ TEST(StatusTest, ErrorKindsMapToStatusCodes) {
 }
 
 TEST(StatusTest, ErrorKindTokensRoundTrip) {
-  for (ErrorKind kind : {ErrorKind::kConfig, ErrorKind::kAuth, ErrorKind::kPermission, ErrorKind::kNotFound,
-                         ErrorKind::kTransient, ErrorKind::kQueryFailed, ErrorKind::kProtocol, ErrorKind::kCancelled,
-                         ErrorKind::kInternal}) {
+  for (ErrorKind kind : {ErrorKind::kConfig, ErrorKind::kAuth, ErrorKind::kPermission,
+                         ErrorKind::kNotFound, ErrorKind::kTransient, ErrorKind::kQueryFailed,
+                         ErrorKind::kProtocol, ErrorKind::kCancelled, ErrorKind::kInternal}) {
     EXPECT_EQ(ErrorKindFromToken(ErrorKindToken(kind)), kind);
   }
   EXPECT_EQ(ErrorKindFromToken("bogus"), std::nullopt);

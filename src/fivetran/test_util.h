@@ -42,7 +42,8 @@ inline void AppendAllTypesRow(common::ValueBatch& batch, int64_t i, bool nulls =
   using common::DataType;
   const common::TableSchema table = AllTypesTable();
   common::Value* row = batch.AppendRow();
-  for (size_t c = 0; c < table.columns.size(); ++c) row[c] = common::Value::Null(table.columns[c].type);
+  for (size_t c = 0; c < table.columns.size(); ++c)
+    row[c] = common::Value::Null(table.columns[c].type);
   row[0].is_null = false;
   row[0].int64 = i;
   if (nulls) return;

@@ -13,14 +13,20 @@ namespace {
 
 std::string_view JsonTypeName(const nlohmann::json& value) {
   switch (value.type()) {
-    case nlohmann::json::value_t::array: return "an array";
-    case nlohmann::json::value_t::string: return "a string";
-    case nlohmann::json::value_t::boolean: return "a boolean";
-    case nlohmann::json::value_t::null: return "null";
+    case nlohmann::json::value_t::array:
+      return "an array";
+    case nlohmann::json::value_t::string:
+      return "a string";
+    case nlohmann::json::value_t::boolean:
+      return "a boolean";
+    case nlohmann::json::value_t::null:
+      return "null";
     case nlohmann::json::value_t::number_integer:
     case nlohmann::json::value_t::number_unsigned:
-    case nlohmann::json::value_t::number_float: return "a number";
-    default: return "not an object";
+    case nlohmann::json::value_t::number_float:
+      return "a number";
+    default:
+      return "not an object";
   }
 }
 
@@ -29,9 +35,10 @@ void AddTable(const pb::TableSelection& table, bool schema_included, SelectionPl
   const bool included = schema_included && table.included();
   if (!configured.count(table.table_name())) {
     if (included) {
-      plan.warnings.push_back(fmt::format(
-          "table '{}' is selected but not defined by this connection's configuration; it is skipped",
-          table.table_name()));
+      plan.warnings.push_back(
+          fmt::format("table '{}' is selected but not defined by this connection's configuration; "
+                      "it is skipped",
+                      table.table_name()));
     }
     return;
   }
@@ -47,7 +54,8 @@ void AddTable(const pb::TableSelection& table, bool schema_included, SelectionPl
 
 }  // namespace
 
-std::map<std::string, std::string> ConfigurationMap(const google::protobuf::Map<std::string, std::string>& configuration) {
+std::map<std::string, std::string> ConfigurationMap(
+    const google::protobuf::Map<std::string, std::string>& configuration) {
   return std::map<std::string, std::string>(configuration.begin(), configuration.end());
 }
 
@@ -62,17 +70,20 @@ std::string ValidatedState(const pb::UpdateRequest& request) {
     // nlohmann's message names the position; the state never holds a secret.
     std::string detail = e.what();
     const size_t bracket = detail.find("] ");
-    if (detail.rfind("[json.exception", 0) == 0 && bracket != std::string::npos) detail = detail.substr(bracket + 2);
+    if (detail.rfind("[json.exception", 0) == 0 && bracket != std::string::npos)
+      detail = detail.substr(bracket + 2);
     throw InvalidStateError(OneLine(fmt::format("state_json is not valid JSON: {}", detail), 500));
   }
   if (!state.is_object()) {
-    throw InvalidStateError(fmt::format("state_json must be a JSON object, got {}", JsonTypeName(state)));
+    throw InvalidStateError(
+        fmt::format("state_json must be a JSON object, got {}", JsonTypeName(state)));
   }
   // A JSON object this connector did not write (wrong version, wrong shapes) is as unusable.
   try {
     connector::SyncState::Parse(text);
   } catch (const common::Error& e) {
-    throw InvalidStateError(OneLine(fmt::format("state_json is not a state of this connector: {}", e.what()), 500));
+    throw InvalidStateError(
+        OneLine(fmt::format("state_json is not a state of this connector: {}", e.what()), 500));
   }
   return text;
 }
@@ -88,7 +99,8 @@ SelectionPlan PlanSelection(const pb::UpdateRequest& request, const connector::C
     case pb::Selection::kWithoutSchema:
       plan.has_selection = true;
       plan.selection.include_new_tables = selection.without_schema().include_new_tables();
-      for (const auto& table : selection.without_schema().tables()) AddTable(table, true, plan, configured);
+      for (const auto& table : selection.without_schema().tables())
+        AddTable(table, true, plan, configured);
       break;
     case pb::Selection::kWithSchema: {
       // This connector writes one schema; a with_schema selection is read flat.
@@ -96,8 +108,10 @@ SelectionPlan PlanSelection(const pb::UpdateRequest& request, const connector::C
       const auto& with_schema = selection.with_schema();
       bool include_new_tables = with_schema.include_new_schemas();
       for (const auto& schema : with_schema.schemas()) {
-        include_new_tables = include_new_tables || (schema.included() && schema.include_new_tables());
-        for (const auto& table : schema.tables()) AddTable(table, schema.included(), plan, configured);
+        include_new_tables =
+            include_new_tables || (schema.included() && schema.include_new_tables());
+        for (const auto& table : schema.tables())
+          AddTable(table, schema.included(), plan, configured);
       }
       plan.selection.include_new_tables = include_new_tables;
       break;

@@ -13,13 +13,15 @@
 namespace ac::fivetran {
 
 /// The configuration map of a request as the connector's key/value map.
-std::map<std::string, std::string> ConfigurationMap(const google::protobuf::Map<std::string, std::string>& configuration);
+std::map<std::string, std::string> ConfigurationMap(
+    const google::protobuf::Map<std::string, std::string>& configuration);
 
 /// Thrown for a state_json that is not a JSON object (gRPC INVALID_ARGUMENT: Fivetran's state,
 /// not the user's configuration, is wrong).
 class InvalidStateError : public common::Error {
  public:
-  explicit InvalidStateError(const std::string& message) : common::Error(common::ErrorKind::kProtocol, message) {}
+  explicit InvalidStateError(const std::string& message)
+      : common::Error(common::ErrorKind::kProtocol, message) {}
 };
 
 /// The request's state: "" when absent, empty or blank (first sync), else the text verbatim

@@ -8,12 +8,13 @@ namespace ac::fivetran {
 namespace {
 
 connector::Config TwoTables() {
-  return connector::Config::Parse({{"aws_access_key_id", "k"},
-                                   {"aws_secret_access_key", "s"},
-                                   {"region_name", "us-east-1"},
-                                   {"database_name", "default"},
-                                   {"s3_staging_dir", "s3://bucket/prefix/"},
-                                   {"tables", R"([{"source_table":"a"},{"source_table":"b","primary_key":"id"}])"}});
+  return connector::Config::Parse(
+      {{"aws_access_key_id", "k"},
+       {"aws_secret_access_key", "s"},
+       {"region_name", "us-east-1"},
+       {"database_name", "default"},
+       {"s3_staging_dir", "s3://bucket/prefix/"},
+       {"tables", R"([{"source_table":"a"},{"source_table":"b","primary_key":"id"}])"}});
 }
 
 TEST(UpdateRequestTest, StateAbsentEmptyOrObject) {
@@ -35,7 +36,8 @@ TEST(UpdateRequestTest, MalformedStateIsRejectedClearly) {
     ValidatedState(request);
     FAIL();
   } catch (const InvalidStateError& e) {
-    EXPECT_NE(std::string(e.what()).find("state_json is not valid JSON"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("state_json is not valid JSON"), std::string::npos)
+        << e.what();
     EXPECT_EQ(std::string(e.what()).find("[json.exception"), std::string::npos) << e.what();
   }
   request.set_state_json("[1,2]");
@@ -50,7 +52,8 @@ TEST(UpdateRequestTest, MalformedStateIsRejectedClearly) {
     ValidatedState(request);
     FAIL();
   } catch (const InvalidStateError& e) {
-    EXPECT_NE(std::string(e.what()).find("not a state of this connector"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("not a state of this connector"), std::string::npos)
+        << e.what();
   }
 }
 

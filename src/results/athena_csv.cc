@@ -36,10 +36,10 @@ std::string RecordName(const RecordContext& ctx) {
                                                           RowBatch& out, size_t first_cell,
                                                           const char* what) {
   out.TruncateCells(first_cell);
-  throw common::ProtocolError("Athena result CSV: " + std::string(what) + " in " +
-                              RecordName(ctx) + " (record at byte " +
-                              std::to_string(ctx.base + (record - ctx.data)) + ", error at byte " +
-                              std::to_string(ctx.base + (at - ctx.data)) + ")");
+  throw common::ProtocolError("Athena result CSV: " + std::string(what) + " in " + RecordName(ctx) +
+                              " (record at byte " + std::to_string(ctx.base + (record - ctx.data)) +
+                              ", error at byte " + std::to_string(ctx.base + (at - ctx.data)) +
+                              ")");
 }
 
 /// Parses the record starting at `pos`, appending its fields to `out`. On kComplete `pos` is
@@ -119,9 +119,9 @@ inline RecordStatus ParseRecord(const char*& pos, const char* end, RowBatch& out
 
 // ---- Bulk scanning of data records -----------------------------------------------------------
 // The buffer is classified 64 bytes at a time into bit masks of `"`, `,` and `\n`. The running XOR
-// of the quote bits marks the bytes inside quotes (a doubled quote toggles twice), so the commas and
-// newlines outside quotes are the field and record ends, visited with count-trailing-zeros. Each
-// field is then checked and copied in one span; only cells with doubled quotes are unescaped.
+// of the quote bits marks the bytes inside quotes (a doubled quote toggles twice), so the commas
+// and newlines outside quotes are the field and record ends, visited with count-trailing-zeros.
+// Each field is then checked and copied in one span; only cells with doubled quotes are unescaped.
 // For well-formed input this is exactly the strict grammar; when a field or record fails the
 // checks, the strict scalar parser (ParseRecord) re-reads the record to name the precise error.
 
@@ -140,8 +140,10 @@ inline BlockMasks Classify64(const char* p) {
   for (int i = 0; i < 4; ++i) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
     const int shift = 16 * i;
-    m.quote |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)))} << shift;
-    m.comma |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma)))} << shift;
+    m.quote |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)))}
+               << shift;
+    m.comma |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma)))}
+               << shift;
     m.newline |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, newline)))}
                  << shift;
   }
@@ -286,9 +288,9 @@ size_t AthenaCsvParser::FeedImpl(std::string_view chunk, RowBatch& out, size_t m
     const size_t end = FindRecordEnd(chunk, carry_in_quotes_);
     const size_t take = end == kNoEnd ? chunk.size() : end + 1;
     if (carry_.size() + take > options_.max_record_bytes) {
-      throw common::ProtocolError(
-          "Athena result CSV: record at byte " + std::to_string(consumed_) + " is longer than " +
-          std::to_string(options_.max_record_bytes) + " bytes (unterminated quote?)");
+      throw common::ProtocolError("Athena result CSV: record at byte " + std::to_string(consumed_) +
+                                  " is longer than " + std::to_string(options_.max_record_bytes) +
+                                  " bytes (unterminated quote?)");
     }
     carry_.append(chunk.data(), take);
     if (end == kNoEnd) return chunk.size();
@@ -316,9 +318,9 @@ size_t AthenaCsvParser::FeedImpl(std::string_view chunk, RowBatch& out, size_t m
 
 void AthenaCsvParser::StartCarry(const char* data, size_t size) {
   if (size > options_.max_record_bytes) {
-    throw common::ProtocolError(
-        "Athena result CSV: record at byte " + std::to_string(consumed_) + " is longer than " +
-        std::to_string(options_.max_record_bytes) + " bytes (unterminated quote?)");
+    throw common::ProtocolError("Athena result CSV: record at byte " + std::to_string(consumed_) +
+                                " is longer than " + std::to_string(options_.max_record_bytes) +
+                                " bytes (unterminated quote?)");
   }
   carry_.assign(data, size);
   carry_in_quotes_ = (std::count(data, data + size, '"') & 1) != 0;
@@ -371,8 +373,7 @@ void AthenaCsvParser::ParseRows(const char* data, size_t size, int64_t base, Row
       field = separator + 1;
       if (newline) {
         if (out.num_cells() - first_cell != num_columns_) {
-          FailRecord(data, base, record, end, out, first_cell, separator,
-                     "wrong number of fields");
+          FailRecord(data, base, record, end, out, first_cell, separator, "wrong number of fields");
         }
         ++rows_;
         ++result.rows;
@@ -391,8 +392,8 @@ void AthenaCsvParser::ParseRows(const char* data, size_t size, int64_t base, Row
 }
 
 void AthenaCsvParser::FailRecord(const char* data, int64_t base, const char* record,
-                                 const char* end, RowBatch& out, size_t first_cell,
-                                 const char* at, const char* what) {
+                                 const char* end, RowBatch& out, size_t first_cell, const char* at,
+                                 const char* what) {
   out.TruncateCells(first_cell);
   // The strict parser names the precise error; a record it accepts has a wrong field count.
   RowBatch scratch(1);
@@ -453,8 +454,8 @@ size_t AthenaCsvParser::Finish(RowBatch& out) {
         " (record at byte " + std::to_string(consumed_) + ")");
   }
   carry_.push_back('\n');  // the final record lacks its newline
-  const ParseResult r = ParseBuffer(carry_.data(), carry_.size(), consumed_, out,
-                                    std::numeric_limits<size_t>::max());
+  const ParseResult r =
+      ParseBuffer(carry_.data(), carry_.size(), consumed_, out, std::numeric_limits<size_t>::max());
   if (r.incomplete || r.consumed != carry_.size()) {
     throw common::InternalError("AthenaCsvParser: final record did not parse as one record");
   }

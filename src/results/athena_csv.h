@@ -5,16 +5,17 @@
 //  - `<QueryID>.csv` (SELECT results): comma separated, UTF-8, first record = header of column
 //    names. Every non-NULL cell is wrapped in `"` (numbers and booleans too) with embedded `"`
 //    doubled; NULL is an UNQUOTED EMPTY field and stays apart from `""` (the empty string); line
-//    breaks (`\n`, `\r\n`) inside quotes belong to the value and are kept byte for byte. Records end
-//    with `\n`; `\r\n` between records is accepted too. A single-column NULL row is an empty line.
+//    breaks (`\n`, `\r\n`) inside quotes belong to the value and are kept byte for byte. Records
+//    end with `\n`; `\r\n` between records is accepted too. A single-column NULL row is an empty
+//    line.
 //  - `<QueryID>.txt` (DDL/UTILITY results): tab separated, no header, no quoting
 //    (ParseAthenaTextResult below).
 //
 // Parallel downloads: a safe record boundary cannot be found inside an arbitrary byte range of such
 // a CSV (a `\n` may be inside a quoted value, and whether it is depends on every quote before it),
 // so the S3 fetcher downloads byte-range parts in parallel but feeds them IN ORDER to ONE
-// AthenaCsvParser (possibly on its own thread). Parts may be cut at any byte: the parser carries the
-// incomplete last record over to the next Feed().
+// AthenaCsvParser (possibly on its own thread). Parts may be cut at any byte: the parser carries
+// the incomplete last record over to the next Feed().
 //
 // Resume: consumed_record_bytes() is the absolute offset of the first byte after the last complete
 // record. A reader checkpoints it (once the rows before it reached the sink) and later resumes with
@@ -109,7 +110,8 @@ class AthenaCsvParser {
     bool incomplete = false;  // stopped because the data ended inside a record
   };
 
-  size_t FeedImpl(std::string_view chunk, athena::RowBatch& out, size_t max_rows, size_t* rows_appended);
+  size_t FeedImpl(std::string_view chunk, athena::RowBatch& out, size_t max_rows,
+                  size_t* rows_appended);
   void PrepareBatch(athena::RowBatch& out) const;
   // Parses complete records of [data, data + size), which starts at absolute offset `base`: the
   // header first if not done yet, then up to max_rows data rows.
@@ -117,10 +119,10 @@ class AthenaCsvParser {
                           size_t max_rows);
   void ParseHeader(const char* data, size_t size, int64_t base, ParseResult& result);
   // The data records of ParseBuffer, from data + result.consumed.
-  void ParseRows(const char* data, size_t size, int64_t base, athena::RowBatch& out, size_t max_rows,
-                 ParseResult& result);
-  [[noreturn]] void FailRecord(const char* data, int64_t base, const char* record,
-                               const char* end, athena::RowBatch& out, size_t first_cell, const char* at,
+  void ParseRows(const char* data, size_t size, int64_t base, athena::RowBatch& out,
+                 size_t max_rows, ParseResult& result);
+  [[noreturn]] void FailRecord(const char* data, int64_t base, const char* record, const char* end,
+                               athena::RowBatch& out, size_t first_cell, const char* at,
                                const char* what);
   void StartCarry(const char* data, size_t size);
 

@@ -106,7 +106,8 @@ TEST(AthenaCsvTest, DoubledQuotesAndCommasInsideValues) {
 }
 
 TEST(AthenaCsvTest, NewlinesAndCrLfInsideValuesArePreserved) {
-  const Parsed p = Parse("\"a\",\"b\"\n\"line1\nline2\",\"x\r\ny\r\"\n\"\n\",\"\r\n\"\n", Columns(2));
+  const Parsed p =
+      Parse("\"a\",\"b\"\n\"line1\nline2\",\"x\r\ny\r\"\n\"\n\",\"\r\n\"\n", Columns(2));
   ASSERT_EQ(p.rows.size(), 2u);
   EXPECT_EQ(p.rows[0], (Row{"line1\nline2", "x\r\ny\r"}));
   EXPECT_EQ(p.rows[1], (Row{"\n", "\r\n"}));
@@ -410,8 +411,8 @@ TEST(AthenaCsvPropertyTest, ResumeFromConsumedRecordBytesGivesTheRest) {
       options.has_header = offset == 0;  // nothing consumed yet, not even the header
       options.start_offset = offset;
       options.start_row = first.rows();
-      const Parsed rest = ParseCuts(std::string_view(csv).substr(static_cast<size_t>(offset)),
-                                    {}, options);
+      const Parsed rest =
+          ParseCuts(std::string_view(csv).substr(static_cast<size_t>(offset)), {}, options);
       got.insert(got.end(), rest.rows.begin(), rest.rows.end());
       ASSERT_EQ(got, rows) << "trial " << trial << " stop " << stop;
       ASSERT_EQ(rest.consumed, static_cast<int64_t>(csv.size()));
@@ -421,9 +422,12 @@ TEST(AthenaCsvPropertyTest, ResumeFromConsumedRecordBytesGivesTheRest) {
 
 TEST(AthenaCsvPropertyTest, ErrorsAreFoundWhateverTheSplit) {
   const std::vector<std::pair<std::string, size_t>> bad = {
-      {"\"a\",\"b\"\n\"1\",\"2\"\n\"3\"\n", 2},     {"\"a\"\n\"x\"y\"\n", 1},
-      {"\"a\"\n\"1\"\n\"open\n\n", 1},              {"\"a\",\"b\"\n\"1\",\"2\",\"3\"\n", 2},
-      {"\"a\"\n\"x\"\r\"\n", 1},                     {"\"a\",\"b\"\n\"1\",\"2\"\n\"3\",\"4\"", 3},
+      {"\"a\",\"b\"\n\"1\",\"2\"\n\"3\"\n", 2},
+      {"\"a\"\n\"x\"y\"\n", 1},
+      {"\"a\"\n\"1\"\n\"open\n\n", 1},
+      {"\"a\",\"b\"\n\"1\",\"2\",\"3\"\n", 2},
+      {"\"a\"\n\"x\"\r\"\n", 1},
+      {"\"a\",\"b\"\n\"1\",\"2\"\n\"3\",\"4\"", 3},
   };
   for (const auto& [csv, columns] : bad) {
     std::string first_message;

@@ -4,10 +4,14 @@ namespace ac::results {
 
 std::string_view ResultFetcherName(ResultFetcherKind kind) {
   switch (kind) {
-    case ResultFetcherKind::kAuto: return "auto";
-    case ResultFetcherKind::kApi: return "api";
-    case ResultFetcherKind::kS3: return "s3";
-    case ResultFetcherKind::kUnload: return "unload";
+    case ResultFetcherKind::kAuto:
+      return "auto";
+    case ResultFetcherKind::kApi:
+      return "api";
+    case ResultFetcherKind::kS3:
+      return "s3";
+    case ResultFetcherKind::kUnload:
+      return "unload";
   }
   return "auto";
 }

@@ -17,13 +17,13 @@ ResultFetcherKind ParseResultFetcherName(std::string_view name);
 /// (connector::Config::FetcherOptions() fills it from the configuration keys of the same names.)
 struct ResultFetcherOptions {
   ResultFetcherKind fetcher = ResultFetcherKind::kAuto;  ///< result_fetcher
-  std::string staging;            ///< `s3://bucket/prefix/` of query results; unload folders go below
-  bool s3_path_style = false;     ///< address buckets path-style (a custom S3 endpoint)
+  std::string staging;         ///< `s3://bucket/prefix/` of query results; unload folders go below
+  bool s3_path_style = false;  ///< address buckets path-style (a custom S3 endpoint)
   int64_t s3_part_size_bytes = int64_t{4} << 20;
   int s3_concurrency = 8;
   int64_t checkpoint_interval_rows = 100'000;  ///< caps the rows per batch
-  int query_max_attempts = 3;     ///< submissions of a query Athena failed as retryable
-  std::string database;           ///< context of the queries the factory runs itself (UNLOAD columns)
+  int query_max_attempts = 3;  ///< submissions of a query Athena failed as retryable
+  std::string database;        ///< context of the queries the factory runs itself (UNLOAD columns)
   std::string catalog = "AwsDataCatalog";
   std::string workgroup;
 };

@@ -6,11 +6,16 @@
 
 namespace ac::results {
 
-GetQueryResultsReader::GetQueryResultsReader(athena::AthenaClient& client, const athena::QueryExecution& execution,
+GetQueryResultsReader::GetQueryResultsReader(athena::AthenaClient& client,
+                                             const athena::QueryExecution& execution,
                                              ResultPosition start, int page_size)
-    : client_(client), query_execution_id_(execution.id), page_size_(page_size), position_(std::move(start)) {
+    : client_(client),
+      query_execution_id_(execution.id),
+      page_size_(page_size),
+      position_(std::move(start)) {
   position_.fetcher = "api";
-  const bool first_page = position_.next_token.empty() && position_.rows_read == 0 && !position_.at_end;
+  const bool first_page =
+      position_.next_token.empty() && position_.rows_read == 0 && !position_.at_end;
   // Columns come with every page; the first fetched page tells them. Even a finished result is
   // asked once (for its columns) — a result that is gone fails here, before anything is emitted.
   athena::RowBatch first;
@@ -43,11 +48,12 @@ void GetQueryResultsReader::FetchLoop(std::string token) {
     while (true) {
       Page page = pages_.TakeSpare();
       page.rows.Clear();
-      const athena::ResultsPage result =
-          client_.GetQueryResults(query_execution_id_, token, page_size_, /*skip_header_row=*/false, page.rows);
+      const athena::ResultsPage result = client_.GetQueryResults(
+          query_execution_id_, token, page_size_, /*skip_header_row=*/false, page.rows);
       if (result.columns.size() != columns_.size()) {
-        throw common::ProtocolError(fmt::format("Athena GetQueryResults for {} changed its column count from {} to {}",
-                                                query_execution_id_, columns_.size(), result.columns.size()));
+        throw common::ProtocolError(
+            fmt::format("Athena GetQueryResults for {} changed its column count from {} to {}",
+                        query_execution_id_, columns_.size(), result.columns.size()));
       }
       page.next_token = result.next_token;
       token = result.next_token;

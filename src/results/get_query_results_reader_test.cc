@@ -13,14 +13,18 @@ using athena::testing::FakeAthena;
 using athena::testing::MakeFakeClient;
 using athena::testing::ResultsBody;
 
-const std::vector<std::pair<std::string, std::string>> kColumns = {{"customer_id", "bigint"}, {"name", "varchar"}};
+const std::vector<std::pair<std::string, std::string>> kColumns = {{"customer_id", "bigint"},
+                                                                   {"name", "varchar"}};
 
 TEST(GetQueryResultsReaderTest, PagesThroughWithHeaderSkippedOnFirstPageOnly) {
   auto fake = std::make_shared<FakeAthena>();
   fake->handlers["GetQueryResults"] = [](const nlohmann::json& request) {
     const std::string token = request.value("NextToken", "");
-    if (token.empty()) return std::make_pair(200, ResultsBody(kColumns, {{"1", "a"}, {"2", "b"}}, true, "p2"));
-    if (token == "p2") return std::make_pair(200, ResultsBody(kColumns, {{"customer_id", "name"}, {"3", "c"}}, false, "p3"));
+    if (token.empty())
+      return std::make_pair(200, ResultsBody(kColumns, {{"1", "a"}, {"2", "b"}}, true, "p2"));
+    if (token == "p2")
+      return std::make_pair(
+          200, ResultsBody(kColumns, {{"customer_id", "name"}, {"3", "c"}}, false, "p3"));
     return std::make_pair(200, ResultsBody(kColumns, {{"4", "\x01NULL"}}, false));
   };
   common::FakeClock clock;

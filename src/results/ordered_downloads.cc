@@ -18,7 +18,8 @@ void OrderedDownloads::WorkerLoop() {
     size_t index = 0;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      cv_.wait(lock, [&] { return stop_ || next_ >= states_.size() || next_ < consumer_ + window_; });
+      cv_.wait(lock,
+               [&] { return stop_ || next_ >= states_.size() || next_ < consumer_ + window_; });
       if (stop_ || next_ >= states_.size()) return;
       index = next_++;
       states_[index] = State::kDownloading;
@@ -41,7 +42,9 @@ void OrderedDownloads::WorkerLoop() {
 
 bool OrderedDownloads::Wait(size_t index) {
   std::unique_lock<std::mutex> lock(mutex_);
-  cv_.wait(lock, [&] { return stop_ || states_[index] == State::kDone || states_[index] == State::kFailed; });
+  cv_.wait(lock, [&] {
+    return stop_ || states_[index] == State::kDone || states_[index] == State::kFailed;
+  });
   if (stop_) return false;
   if (states_[index] == State::kFailed) std::rethrow_exception(errors_[index]);
   return true;

@@ -50,8 +50,8 @@ class OrderedDownloads {
   std::condition_variable cv_;
   std::vector<State> states_;
   std::vector<std::exception_ptr> errors_;
-  size_t next_ = 0;      ///< next item a worker claims
-  size_t consumer_ = 0;  ///< item the consumer is on (those below it are released)
+  size_t next_ = 0;                ///< next item a worker claims
+  size_t consumer_ = 0;            ///< item the consumer is on (those below it are released)
   std::atomic<bool> stop_{false};  ///< written under mutex_, read by body callbacks without it
   std::vector<std::thread> workers_;
 };

@@ -26,33 +26,57 @@ std::string TakeDuckDbString(char* text) {
 athena::AthenaType AthenaTypeOfDuckDb(duckdb_logical_type type) {
   AthenaType out;
   switch (duckdb_get_type_id(type)) {
-    case DUCKDB_TYPE_BOOLEAN: out.id = TypeId::kBoolean; break;
-    case DUCKDB_TYPE_TINYINT: out.id = TypeId::kTinyint; break;
+    case DUCKDB_TYPE_BOOLEAN:
+      out.id = TypeId::kBoolean;
+      break;
+    case DUCKDB_TYPE_TINYINT:
+      out.id = TypeId::kTinyint;
+      break;
     case DUCKDB_TYPE_SMALLINT:
-    case DUCKDB_TYPE_UTINYINT: out.id = TypeId::kSmallint; break;
+    case DUCKDB_TYPE_UTINYINT:
+      out.id = TypeId::kSmallint;
+      break;
     case DUCKDB_TYPE_INTEGER:
-    case DUCKDB_TYPE_USMALLINT: out.id = TypeId::kInteger; break;
+    case DUCKDB_TYPE_USMALLINT:
+      out.id = TypeId::kInteger;
+      break;
     case DUCKDB_TYPE_BIGINT:
-    case DUCKDB_TYPE_UINTEGER: out.id = TypeId::kBigint; break;
+    case DUCKDB_TYPE_UINTEGER:
+      out.id = TypeId::kBigint;
+      break;
     case DUCKDB_TYPE_UBIGINT:
     case DUCKDB_TYPE_HUGEINT:
     case DUCKDB_TYPE_UHUGEINT:
       out.id = TypeId::kDecimal;
       out.precision = 38;
       break;
-    case DUCKDB_TYPE_FLOAT: out.id = TypeId::kReal; break;
-    case DUCKDB_TYPE_DOUBLE: out.id = TypeId::kDouble; break;
+    case DUCKDB_TYPE_FLOAT:
+      out.id = TypeId::kReal;
+      break;
+    case DUCKDB_TYPE_DOUBLE:
+      out.id = TypeId::kDouble;
+      break;
     case DUCKDB_TYPE_DECIMAL:
       out.id = TypeId::kDecimal;
       out.precision = duckdb_decimal_width(type);
       out.scale = duckdb_decimal_scale(type);
       break;
-    case DUCKDB_TYPE_VARCHAR: out.id = IsJsonType(type) ? TypeId::kJson : TypeId::kVarchar; break;
-    case DUCKDB_TYPE_BLOB: out.id = TypeId::kVarbinary; break;
-    case DUCKDB_TYPE_DATE: out.id = TypeId::kDate; break;
+    case DUCKDB_TYPE_VARCHAR:
+      out.id = IsJsonType(type) ? TypeId::kJson : TypeId::kVarchar;
+      break;
+    case DUCKDB_TYPE_BLOB:
+      out.id = TypeId::kVarbinary;
+      break;
+    case DUCKDB_TYPE_DATE:
+      out.id = TypeId::kDate;
+      break;
     case DUCKDB_TYPE_TIME:
-    case DUCKDB_TYPE_TIME_NS: out.id = TypeId::kTime; break;
-    case DUCKDB_TYPE_TIME_TZ: out.id = TypeId::kTimeWithTimeZone; break;
+    case DUCKDB_TYPE_TIME_NS:
+      out.id = TypeId::kTime;
+      break;
+    case DUCKDB_TYPE_TIME_TZ:
+      out.id = TypeId::kTimeWithTimeZone;
+      break;
     case DUCKDB_TYPE_TIMESTAMP:
     case DUCKDB_TYPE_TIMESTAMP_S:
     case DUCKDB_TYPE_TIMESTAMP_MS:
@@ -64,8 +88,12 @@ athena::AthenaType AthenaTypeOfDuckDb(duckdb_logical_type type) {
       out.id = TypeId::kTimestampWithTimeZone;
       out.precision = 3;
       break;
-    case DUCKDB_TYPE_INTERVAL: out.id = TypeId::kIntervalDayToSecond; break;
-    case DUCKDB_TYPE_UUID: out.id = TypeId::kUuid; break;
+    case DUCKDB_TYPE_INTERVAL:
+      out.id = TypeId::kIntervalDayToSecond;
+      break;
+    case DUCKDB_TYPE_UUID:
+      out.id = TypeId::kUuid;
+      break;
     case DUCKDB_TYPE_LIST: {
       LogicalTypeHolder child(duckdb_list_type_child_type(type));
       out.id = TypeId::kArray;
@@ -96,7 +124,9 @@ athena::AthenaType AthenaTypeOfDuckDb(duckdb_logical_type type) {
       }
       break;
     }
-    default: out.id = TypeId::kUnknown; break;
+    default:
+      out.id = TypeId::kUnknown;
+      break;
   }
   return out;
 }
@@ -112,7 +142,8 @@ ParquetCellConverter::ParquetCellConverter(duckdb_result& result) {
     try {
       formatters_.push_back(athena_text::MakeCellFormatter(type.get()));
     } catch (const std::invalid_argument& e) {
-      throw common::ProtocolError(fmt::format("UNLOAD Parquet column '{}': {}", column.name, e.what()));
+      throw common::ProtocolError(
+          fmt::format("UNLOAD Parquet column '{}': {}", column.name, e.what()));
     }
     plain_text_.push_back(column.type.id == TypeId::kVarchar);
     columns_.push_back(std::move(column));
@@ -121,7 +152,8 @@ ParquetCellConverter::ParquetCellConverter(duckdb_result& result) {
 
 ParquetCellConverter::~ParquetCellConverter() = default;
 
-void ParquetCellConverter::Append(duckdb_data_chunk chunk, size_t begin, size_t end, athena::RowBatch& out) {
+void ParquetCellConverter::Append(duckdb_data_chunk chunk, size_t begin, size_t end,
+                                  athena::RowBatch& out) {
   const size_t columns = formatters_.size();
   for (size_t c = 0; c < columns; ++c) formatters_[c]->Bind(duckdb_data_chunk_get_vector(chunk, c));
   for (size_t r = begin; r < end; ++r) {
@@ -130,7 +162,8 @@ void ParquetCellConverter::Append(duckdb_data_chunk chunk, size_t begin, size_t 
       if (formatter.IsNull(r)) {
         out.AppendNull();
       } else if (plain_text_[c]) {  // varchar text is the cell as is: no copy through scratch_
-        out.AppendCell(athena_text::StringOf(static_cast<const duckdb_string_t*>(formatter.data())[r]));
+        out.AppendCell(
+            athena_text::StringOf(static_cast<const duckdb_string_t*>(formatter.data())[r]));
       } else {
         scratch_.clear();
         formatter.Append(scratch_, r);

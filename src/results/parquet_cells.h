@@ -42,7 +42,6 @@ class ParquetCellConverter {
   /// Appends rows [begin, end) of `chunk` to `out` (which has columns().size() columns).
   void Append(duckdb_data_chunk chunk, size_t begin, size_t end, athena::RowBatch& out);
 
-
  private:
   std::vector<athena::Column> columns_;
   std::vector<std::unique_ptr<athena_text::CellFormatter>> formatters_;

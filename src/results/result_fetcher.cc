@@ -22,7 +22,8 @@ constexpr std::string_view kUnloadTail = "\n) TO '";
 
 /// `sql` without trailing whitespace and semicolons.
 std::string_view TrimStatement(std::string_view sql) {
-  while (!sql.empty() && (std::isspace(static_cast<unsigned char>(sql.back())) != 0 || sql.back() == ';')) {
+  while (!sql.empty() &&
+         (std::isspace(static_cast<unsigned char>(sql.back())) != 0 || sql.back() == ';')) {
     sql.remove_suffix(1);
   }
   return sql;
@@ -67,14 +68,17 @@ std::string UnloadedQuery(std::string_view statement) {
   return std::string(statement.substr(kUnloadHead.size(), tail - kUnloadHead.size()));
 }
 
-ResultFetcherFactory::ResultFetcherFactory(ResultFetcherOptions options, athena::AthenaClient& athena,
+ResultFetcherFactory::ResultFetcherFactory(ResultFetcherOptions options,
+                                           athena::AthenaClient& athena,
                                            std::shared_ptr<aws::ServiceClient> s3,
                                            const common::CancellationToken& cancel)
     : options_(std::move(options)),
       athena_(athena),
       s3_(std::move(s3)),
       cancel_(cancel),
-      s3_client_(s3_ ? std::make_unique<aws::S3Client>(s3_, /*force_path_style=*/options_.s3_path_style) : nullptr) {}
+      s3_client_(
+          s3_ ? std::make_unique<aws::S3Client>(s3_, /*force_path_style=*/options_.s3_path_style)
+              : nullptr) {}
 
 ResultFetcherFactory::~ResultFetcherFactory() = default;
 
@@ -89,8 +93,9 @@ FetchPlan ResultFetcherFactory::Plan(const std::string& sql, const std::string& 
   plan.fetcher = options_.fetcher;
   if (plan.fetcher != ResultFetcherKind::kUnload) return plan;
   if (!IsUnloadableQuery(sql)) {
-    spdlog::info("Result fetcher unload: the query is not a SELECT or WITH query, which UNLOAD cannot wrap; "
-                 "reading its result with the auto fetcher (s3, else api)");
+    spdlog::info(
+        "Result fetcher unload: the query is not a SELECT or WITH query, which UNLOAD cannot wrap; "
+        "reading its result with the auto fetcher (s3, else api)");
     plan.fetcher = ResultFetcherKind::kAuto;
     return plan;
   }
@@ -99,17 +104,20 @@ FetchPlan ResultFetcherFactory::Plan(const std::string& sql, const std::string& 
   return plan;
 }
 
-std::optional<FetchPlan> ResultFetcherFactory::PlanAfterFailure(const FetchPlan& failed, const std::string& sql,
+std::optional<FetchPlan> ResultFetcherFactory::PlanAfterFailure(const FetchPlan& failed,
+                                                                const std::string& sql,
                                                                 const common::Error& error) const {
   // A query UNLOAD cannot express (TIME columns, unnamed expressions, types Parquet cannot hold)
   // fails as a user error of the UNLOAD; missing tables, permissions and cancellation would fail
   // the plain query just the same.
-  if (failed.fetcher != ResultFetcherKind::kUnload || error.kind() != common::ErrorKind::kQueryFailed) {
+  if (failed.fetcher != ResultFetcherKind::kUnload ||
+      error.kind() != common::ErrorKind::kQueryFailed) {
     return std::nullopt;
   }
-  spdlog::info("Result fetcher unload: UNLOAD cannot run this query ({}); running it as a plain query read "
-               "with the auto fetcher (s3, else api)",
-               error.what());
+  spdlog::info(
+      "Result fetcher unload: UNLOAD cannot run this query ({}); running it as a plain query read "
+      "with the auto fetcher (s3, else api)",
+      error.what());
   FetchPlan plan;
   plan.fetcher = ResultFetcherKind::kAuto;
   plan.sql = sql;
@@ -120,10 +128,14 @@ std::unique_ptr<ResultReader> ResultFetcherFactory::Open(const FetchPlan& plan,
                                                          const athena::QueryExecution& execution,
                                                          const ResultPosition& start) {
   switch (plan.fetcher) {
-    case ResultFetcherKind::kApi: return OpenApi(execution, start);
-    case ResultFetcherKind::kS3: return OpenS3(execution, start);
-    case ResultFetcherKind::kUnload: return OpenUnload(plan, execution, start);
-    case ResultFetcherKind::kAuto: break;
+    case ResultFetcherKind::kApi:
+      return OpenApi(execution, start);
+    case ResultFetcherKind::kS3:
+      return OpenS3(execution, start);
+    case ResultFetcherKind::kUnload:
+      return OpenUnload(plan, execution, start);
+    case ResultFetcherKind::kAuto:
+      break;
   }
   // A resumed auto read continues with the fetcher that produced its position.
   if (start.fetcher == "api") return OpenApi(execution, start);
@@ -136,11 +148,11 @@ std::unique_ptr<ResultReader> ResultFetcherFactory::Open(const FetchPlan& plan,
 std::unique_ptr<ResultReader> ResultFetcherFactory::OpenApi(const athena::QueryExecution& execution,
                                                             const ResultPosition& start) {
   if (!start.fetcher.empty() && start.fetcher != "api" && (start.rows_read > 0 || start.at_end)) {
-    throw common::InternalError(fmt::format("cannot resume an {} read of query {} with the api fetcher",
-                                            start.fetcher, execution.id));
+    throw common::InternalError(fmt::format(
+        "cannot resume an {} read of query {} with the api fetcher", start.fetcher, execution.id));
   }
   return std::make_unique<GetQueryResultsReader>(athena_, execution,
-                                                         start.fetcher == "api" ? start : ResultPosition{});
+                                                 start.fetcher == "api" ? start : ResultPosition{});
 }
 
 std::unique_ptr<ResultReader> ResultFetcherFactory::OpenS3(const athena::QueryExecution& execution,
@@ -150,11 +162,12 @@ std::unique_ptr<ResultReader> ResultFetcherFactory::OpenS3(const athena::QueryEx
   options.part_size_bytes = options_.s3_part_size_bytes;
   options.concurrency = options_.s3_concurrency;
   options.max_batch_rows = BatchRows();
-  return std::make_unique<S3ResultReader>(*s3_client_, athena_, execution, start, options, &cancel_);
+  return std::make_unique<S3ResultReader>(*s3_client_, athena_, execution, start, options,
+                                          &cancel_);
 }
 
-std::unique_ptr<ResultReader> ResultFetcherFactory::OpenAuto(const athena::QueryExecution& execution,
-                                                             const ResultPosition& start) {
+std::unique_ptr<ResultReader> ResultFetcherFactory::OpenAuto(
+    const athena::QueryExecution& execution, const ResultPosition& start) {
   std::string reason;
   if (execution.managed_results || execution.output_location.empty()) {
     reason = "the workgroup keeps Athena-managed query results (no S3 OutputLocation)";
@@ -170,8 +183,9 @@ std::unique_ptr<ResultReader> ResultFetcherFactory::OpenAuto(const athena::Query
       reason = fmt::format("its result file is not readable from S3 ({})", e.what());
     }
   }
-  spdlog::info("Result fetcher auto: reading the result of query {} with GetQueryResults (api) because {}",
-               execution.id, reason);
+  spdlog::info(
+      "Result fetcher auto: reading the result of query {} with GetQueryResults (api) because {}",
+      execution.id, reason);
   return OpenApi(execution, start);
 }
 
@@ -190,9 +204,8 @@ std::vector<athena::Column> ResultFetcherFactory::QueryColumns(const std::string
   return athena_.GetQueryResults(execution.id, "", 1, execution.HasHeaderRow(), rows).columns;
 }
 
-std::unique_ptr<ResultReader> ResultFetcherFactory::OpenUnload(const FetchPlan& plan,
-                                                               const athena::QueryExecution& execution,
-                                                               const ResultPosition& start) {
+std::unique_ptr<ResultReader> ResultFetcherFactory::OpenUnload(
+    const FetchPlan& plan, const athena::QueryExecution& execution, const ResultPosition& start) {
   if (!s3_client_) throw common::InternalError("the unload fetcher needs an S3 client");
   const std::string inner = UnloadedQuery(plan.sql.empty() ? execution.query : plan.sql);
   std::vector<aws::S3Uri> files = ListUnloadFiles(*s3_client_, execution, plan.unload_prefix);
@@ -201,12 +214,14 @@ std::unique_ptr<ResultReader> ResultFetcherFactory::OpenUnload(const FetchPlan& 
   options.max_batch_rows = BatchRows();
   ResultPosition position = start;
   if (position.fetcher != "unload") position = {};
-  return std::make_unique<UnloadResultReader>(*s3_client_, std::move(files), position, options, &cancel_, [&] {
-    if (inner.empty()) {
-      throw common::InternalError(fmt::format("query {} is not an UNLOAD this connector wrote", execution.id));
-    }
-    return QueryColumns(inner);
-  });
+  return std::make_unique<UnloadResultReader>(
+      *s3_client_, std::move(files), position, options, &cancel_, [&] {
+        if (inner.empty()) {
+          throw common::InternalError(
+              fmt::format("query {} is not an UNLOAD this connector wrote", execution.id));
+        }
+        return QueryColumns(inner);
+      });
 }
 
 void ResultFetcherFactory::Cleanup(const FetchPlan& plan, const athena::QueryExecution& execution) {
@@ -215,7 +230,8 @@ void ResultFetcherFactory::Cleanup(const FetchPlan& plan, const athena::QueryExe
     // The manifest first: a cleanup cut short leaves files that a listing still finds.
     std::vector<aws::S3Uri> files = ListUnloadFiles(*s3_client_, execution, plan.unload_prefix);
     if (!execution.manifest_location.empty()) {
-      const aws::S3Uri manifest = aws::S3Uri::Parse(execution.manifest_location, "the UNLOAD data manifest location");
+      const aws::S3Uri manifest =
+          aws::S3Uri::Parse(execution.manifest_location, "the UNLOAD data manifest location");
       s3_client_->DeleteObject(manifest.bucket, manifest.key);
     }
     if (!plan.unload_prefix.empty()) {
@@ -227,15 +243,18 @@ void ResultFetcherFactory::Cleanup(const FetchPlan& plan, const athena::QueryExe
     std::sort(files.begin(), files.end(),
               [](const aws::S3Uri& a, const aws::S3Uri& b) { return a.ToString() < b.ToString(); });
     files.erase(std::unique(files.begin(), files.end(),
-                            [](const aws::S3Uri& a, const aws::S3Uri& b) { return a.ToString() == b.ToString(); }),
+                            [](const aws::S3Uri& a, const aws::S3Uri& b) {
+                              return a.ToString() == b.ToString();
+                            }),
                 files.end());
     for (const auto& file : files) s3_client_->DeleteObject(file.bucket, file.key);
-    spdlog::info("Removed the {} UNLOAD files of query {} under {}", files.size(), execution.id, plan.unload_prefix);
+    spdlog::info("Removed the {} UNLOAD files of query {} under {}", files.size(), execution.id,
+                 plan.unload_prefix);
   } catch (const common::CancelledError&) {
     throw;
   } catch (const common::Error& e) {
-    spdlog::warn("Could not remove the UNLOAD files of query {} under {}: {}", execution.id, plan.unload_prefix,
-                 e.what());
+    spdlog::warn("Could not remove the UNLOAD files of query {} under {}: {}", execution.id,
+                 plan.unload_prefix, e.what());
   }
 }
 

@@ -22,7 +22,7 @@ struct FetchPlan {
   /// kApi, kS3 or kUnload; kAuto when the choice between s3 and api waits for the finished
   /// execution (Open decides: s3 when the result file is readable, else api).
   ResultFetcherKind fetcher = ResultFetcherKind::kApi;
-  std::string sql;            ///< the statement to submit (an UNLOAD wrapper for the unload fetcher)
+  std::string sql;  ///< the statement to submit (an UNLOAD wrapper for the unload fetcher)
   std::string unload_prefix;  ///< unload: s3://.../unload/<token>/ the Parquet files go to
 };
 
@@ -44,7 +44,8 @@ inline constexpr size_t kFetcherBatchRows = 8192;
 class ResultFetcherFactory {
  public:
   ResultFetcherFactory(ResultFetcherOptions options, athena::AthenaClient& athena,
-                       std::shared_ptr<aws::ServiceClient> s3, const common::CancellationToken& cancel);
+                       std::shared_ptr<aws::ServiceClient> s3,
+                       const common::CancellationToken& cancel);
   ~ResultFetcherFactory();
 
   /// The plan for `sql` (the table's SELECT); `token` names the unload folder uniquely.
@@ -67,7 +68,8 @@ class ResultFetcherFactory {
                                        const ResultPosition& start);
   std::unique_ptr<ResultReader> OpenAuto(const athena::QueryExecution& execution,
                                          const ResultPosition& start);
-  std::unique_ptr<ResultReader> OpenUnload(const FetchPlan& plan, const athena::QueryExecution& execution,
+  std::unique_ptr<ResultReader> OpenUnload(const FetchPlan& plan,
+                                           const athena::QueryExecution& execution,
                                            const ResultPosition& start);
   /// Column names and types of `sql` from a `SELECT * FROM (...) LIMIT 0` query (submitted up to
   /// query_max_attempts times, like every query).

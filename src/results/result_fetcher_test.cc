@@ -24,14 +24,16 @@ TEST(UnloadSqlTest, OnlySelectAndWithQueriesAreUnloadable) {
 }
 
 TEST(UnloadSqlTest, StatementWrapsTheQueryAndGivesItBack) {
-  const std::string statement = UnloadStatement("SELECT 1 AS a -- trailing comment\n;  ", "s3://b/staging/unload/t1/");
+  const std::string statement =
+      UnloadStatement("SELECT 1 AS a -- trailing comment\n;  ", "s3://b/staging/unload/t1/");
   EXPECT_EQ(statement,
             "UNLOAD (\nSELECT 1 AS a -- trailing comment\n) TO 's3://b/staging/unload/t1/' "
             "WITH (format = 'PARQUET', compression = 'SNAPPY')");
   EXPECT_EQ(UnloadedQuery(statement), "SELECT 1 AS a -- trailing comment");
   EXPECT_EQ(UnloadedQuery("SELECT 1"), "");
-  EXPECT_EQ(UnloadStatement("SELECT 1", "s3://b/it's/"),
-            "UNLOAD (\nSELECT 1\n) TO 's3://b/it''s/' WITH (format = 'PARQUET', compression = 'SNAPPY')");
+  EXPECT_EQ(
+      UnloadStatement("SELECT 1", "s3://b/it's/"),
+      "UNLOAD (\nSELECT 1\n) TO 's3://b/it''s/' WITH (format = 'PARQUET', compression = 'SNAPPY')");
 }
 
 class ResultFetcherFactoryTest : public ::testing::Test {
@@ -41,7 +43,8 @@ class ResultFetcherFactoryTest : public ::testing::Test {
     options_.staging = "s3://results/staging/";
     options_.s3_path_style = true;  // the fake S3 endpoint http://127.0.0.1:9
     athena_fake_->handlers["GetQueryResults"] = [](const nlohmann::json&) {
-      return std::make_pair(200, athena::testing::ResultsBody({{"id", "integer"}}, {{"1"}, {"2"}}, true));
+      return std::make_pair(
+          200, athena::testing::ResultsBody({{"id", "integer"}}, {{"1"}, {"2"}}, true));
     };
     fake_->Put("results", "staging/q1.csv", "\"id\"\n\"1\"\n\"2\"\n");
     execution_.id = "q1";
@@ -51,14 +54,17 @@ class ResultFetcherFactoryTest : public ::testing::Test {
   }
 
   ResultFetcherFactory Factory() {
-    return ResultFetcherFactory(options_, *athena_, aws::testing::MakeFakeS3Service(fake_, clock_), cancel_);
+    return ResultFetcherFactory(options_, *athena_, aws::testing::MakeFakeS3Service(fake_, clock_),
+                                cancel_);
   }
 
   ResultFetcherOptions options_;
   common::FakeClock clock_;
   common::CancellationToken cancel_;
-  std::shared_ptr<athena::testing::FakeAthena> athena_fake_ = std::make_shared<athena::testing::FakeAthena>();
-  std::unique_ptr<athena::AthenaClient> athena_ = athena::testing::MakeFakeClient(athena_fake_, clock_);
+  std::shared_ptr<athena::testing::FakeAthena> athena_fake_ =
+      std::make_shared<athena::testing::FakeAthena>();
+  std::unique_ptr<athena::AthenaClient> athena_ =
+      athena::testing::MakeFakeClient(athena_fake_, clock_);
   std::shared_ptr<aws::testing::FakeS3> fake_ = std::make_shared<aws::testing::FakeS3>();
   athena::QueryExecution execution_;
 };
@@ -86,7 +92,8 @@ TEST_F(ResultFetcherFactoryTest, AFailedUnloadFallsBackToThePlainQueryOnlyForQue
   auto factory = Factory();
   const FetchPlan unload = factory.Plan("SELECT current_time", "tok");
   const auto fallback = factory.PlanAfterFailure(
-      unload, "SELECT current_time", common::QueryFailedError("NOT_SUPPORTED: Unsupported Hive type: time(3)"));
+      unload, "SELECT current_time",
+      common::QueryFailedError("NOT_SUPPORTED: Unsupported Hive type: time(3)"));
   ASSERT_TRUE(fallback);
   EXPECT_EQ(fallback->fetcher, ResultFetcherKind::kAuto);
   EXPECT_EQ(fallback->sql, "SELECT current_time");
@@ -154,7 +161,8 @@ TEST_F(ResultFetcherFactoryTest, AResumedAutoReadKeepsTheFetcherOfItsPosition) {
   api.fetcher = "api";
   api.rows_read = 1000;
   api.next_token = "tok";
-  EXPECT_NE(dynamic_cast<GetQueryResultsReader*>(factory.Open(plan, execution_, api).get()), nullptr);
+  EXPECT_NE(dynamic_cast<GetQueryResultsReader*>(factory.Open(plan, execution_, api).get()),
+            nullptr);
   ResultPosition s3;
   s3.fetcher = "s3";
   s3.rows_read = 1;
@@ -173,7 +181,8 @@ TEST_F(ResultFetcherFactoryTest, CleanupRemovesTheUnloadFilesAndManifest) {
   const FetchPlan plan = factory.Plan("SELECT 1", "tok");
   fake_->Put("results", "staging/unload/tok/a", "x");
   fake_->Put("results", "staging/unload/tok/b", "y");
-  fake_->Put("results", "staging/q9-manifest.csv", "s3://results/staging/unload/tok/a\ns3://results/staging/unload/tok/b\n");
+  fake_->Put("results", "staging/q9-manifest.csv",
+             "s3://results/staging/unload/tok/a\ns3://results/staging/unload/tok/b\n");
   fake_->Put("results", "staging/unload/other/c", "z");
   athena::QueryExecution unload;
   unload.id = "q9";
@@ -186,7 +195,8 @@ TEST_F(ResultFetcherFactoryTest, CleanupRemovesTheUnloadFilesAndManifest) {
 }
 
 TEST_F(ResultFetcherFactoryTest, TheColumnQueryOfAnEmptyUnloadHonoursQueryMaxAttempts) {
-  // An UNLOAD that wrote no file: the columns come from a LIMIT 0 query, submitted like every query.
+  // An UNLOAD that wrote no file: the columns come from a LIMIT 0 query, submitted like every
+  // query.
   options_.fetcher = ResultFetcherKind::kUnload;
   options_.query_max_attempts = 2;
   int starts = 0;
@@ -196,7 +206,8 @@ TEST_F(ResultFetcherFactoryTest, TheColumnQueryOfAnEmptyUnloadHonoursQueryMaxAtt
     return std::make_pair(200, std::string(R"({"QueryExecutionId":"cols"})"));
   };
   athena_fake_->handlers["GetQueryExecution"] = [](const nlohmann::json&) {
-    return std::make_pair(200, athena::testing::ExecutionBody("cols", "FAILED", true, "Query exhausted resources"));
+    return std::make_pair(
+        200, athena::testing::ExecutionBody("cols", "FAILED", true, "Query exhausted resources"));
   };
   auto factory = Factory();
   const FetchPlan plan = factory.Plan("SELECT 1 AS id", "tok");

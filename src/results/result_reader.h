@@ -12,13 +12,13 @@ namespace ac::results {
 /// Where a reader stands in a query's result, so a later sync can resume reading the same result.
 /// Which fields matter depends on the fetcher.
 struct ResultPosition {
-  std::string fetcher;            ///< "api", "s3", "unload"
-  int64_t rows_read = 0;          ///< data rows handed out so far
-  std::string next_token;         ///< api: NextToken of the next page ("" = first page or end)
-  int64_t byte_offset = 0;        ///< s3: offset of the first unread record in the result CSV
+  std::string fetcher;      ///< "api", "s3", "unload"
+  int64_t rows_read = 0;    ///< data rows handed out so far
+  std::string next_token;   ///< api: NextToken of the next page ("" = first page or end)
+  int64_t byte_offset = 0;  ///< s3: offset of the first unread record in the result CSV
   std::vector<std::string> files_done;  ///< unload: Parquet files fully read
-  int64_t file_rows_done = 0;     ///< unload: rows already read from the next file not in files_done
-  bool at_end = false;            ///< every row has been handed out
+  int64_t file_rows_done = 0;  ///< unload: rows already read from the next file not in files_done
+  bool at_end = false;         ///< every row has been handed out
 };
 
 /// Streams the rows of one finished query, whatever the fetcher. Not thread-safe; one consumer.

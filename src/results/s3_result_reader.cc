@@ -20,7 +20,8 @@ bool EndsWith(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
 
-std::vector<Column> ResultColumns(athena::AthenaClient& athena, const athena::QueryExecution& execution) {
+std::vector<Column> ResultColumns(athena::AthenaClient& athena,
+                                  const athena::QueryExecution& execution) {
   RowBatch scratch;
   return athena.GetQueryResults(execution.id, "", 1, execution.HasHeaderRow(), scratch).columns;
 }
@@ -28,7 +29,8 @@ std::vector<Column> ResultColumns(athena::AthenaClient& athena, const athena::Qu
 aws::S3Uri ResultFile(const athena::QueryExecution& execution) {
   if (execution.output_location.empty()) {
     throw common::ProtocolError(fmt::format(
-        "query {} has no result OutputLocation (Athena-managed results); use result_fetcher api", execution.id));
+        "query {} has no result OutputLocation (Athena-managed results); use result_fetcher api",
+        execution.id));
   }
   return aws::S3Uri::Parse(execution.output_location, "the result OutputLocation");
 }
@@ -37,14 +39,16 @@ aws::S3Uri ResultFile(const athena::QueryExecution& execution) {
 
 S3ResultReader::S3ResultReader(aws::S3Client& s3, athena::AthenaClient& athena,
                                const athena::QueryExecution& execution, ResultPosition start,
-                               S3ResultReaderOptions options, const common::CancellationToken* cancel,
+                               S3ResultReaderOptions options,
+                               const common::CancellationToken* cancel,
                                std::optional<aws::S3ObjectInfo> head)
-    : S3ResultReader(s3, ResultFile(execution), ResultColumns(athena, execution), std::move(start), options, cancel,
-                     std::move(head)) {}
+    : S3ResultReader(s3, ResultFile(execution), ResultColumns(athena, execution), std::move(start),
+                     options, cancel, std::move(head)) {}
 
 S3ResultReader::S3ResultReader(aws::S3Client& s3, aws::S3Uri file, std::vector<Column> columns,
                                ResultPosition start, S3ResultReaderOptions options,
-                               const common::CancellationToken* cancel, std::optional<aws::S3ObjectInfo> head)
+                               const common::CancellationToken* cancel,
+                               std::optional<aws::S3ObjectInfo> head)
     : s3_(s3),
       file_(std::move(file)),
       columns_(std::move(columns)),
@@ -64,11 +68,13 @@ S3ResultReader::S3ResultReader(aws::S3Client& s3, aws::S3Uri file, std::vector<C
   }
 }
 
-S3ResultReader::~S3ResultReader() { StopThreads(); }
+S3ResultReader::~S3ResultReader() {
+  StopThreads();
+}
 
 void S3ResultReader::StopThreads() {
-  ready_.Close();       // a parser waiting for room gives up
-  downloads_.Stop();    // so does one waiting for a part; the workers are joined
+  ready_.Close();     // a parser waiting for room gives up
+  downloads_.Stop();  // so does one waiting for a part; the workers are joined
   if (parser_.joinable()) parser_.join();
 }
 
@@ -92,7 +98,8 @@ void S3ResultReader::Start(std::optional<aws::S3ObjectInfo> head) {
     part.end = std::min(file_size_, at + options_.part_size_bytes);
     parts_.push_back(std::move(part));
   }
-  downloads_.Start(parts_.size(), options_.concurrency, static_cast<size_t>(options_.concurrency) + 1,
+  downloads_.Start(parts_.size(), options_.concurrency,
+                   static_cast<size_t>(options_.concurrency) + 1,
                    [this](size_t index) { DownloadPart(index); });
   // Fail here, before any row is handed out, when the file cannot be read at all.
   downloads_.Wait(0);
@@ -106,10 +113,13 @@ void S3ResultReader::ReadTextResult() {
     RowBatch all(columns_.size());
     ParseAthenaTextResult(text, columns_.size(), all);
     RowBatch rows(columns_.size());
-    for (size_t r = static_cast<size_t>(std::max<int64_t>(position_.rows_read, 0)); r < all.num_rows(); ++r) {
+    for (size_t r = static_cast<size_t>(std::max<int64_t>(position_.rows_read, 0));
+         r < all.num_rows(); ++r) {
       for (size_t c = 0; c < columns_.size(); ++c) {
-        if (all.is_null(r, c)) rows.AppendNull();
-        else rows.AppendCell(all.cell(r, c));
+        if (all.is_null(r, c))
+          rows.AppendNull();
+        else
+          rows.AppendCell(all.cell(r, c));
       }
     }
     if (rows.num_rows() > 0) {
@@ -195,6 +205,8 @@ void S3ResultReader::ParserLoop() {
   }
 }
 
-bool S3ResultReader::Next(RowBatch& batch) { return ready_.Next(batch, position_); }
+bool S3ResultReader::Next(RowBatch& batch) {
+  return ready_.Next(batch, position_);
+}
 
 }  // namespace ac::results

@@ -19,7 +19,7 @@ namespace ac::results {
 struct S3ResultReaderOptions {
   int64_t part_size_bytes = int64_t{4} << 20;  ///< bytes per ranged GET
   int concurrency = 8;                         ///< ranged GETs in flight
-  size_t max_batch_rows = 8192;                ///< rows per batch handed out (bounds checkpoint spacing)
+  size_t max_batch_rows = 8192;  ///< rows per batch handed out (bounds checkpoint spacing)
 };
 
 /// The `s3` fetcher: reads the query's result file (`OutputLocation`, athena-wire.md section 4)
@@ -44,13 +44,15 @@ struct S3ResultReaderOptions {
 class S3ResultReader final : public ResultReader {
  public:
   /// `head`: HeadObject of the result file if the caller already has it.
-  S3ResultReader(aws::S3Client& s3, athena::AthenaClient& athena, const athena::QueryExecution& execution,
-                 ResultPosition start, S3ResultReaderOptions options = {},
+  S3ResultReader(aws::S3Client& s3, athena::AthenaClient& athena,
+                 const athena::QueryExecution& execution, ResultPosition start,
+                 S3ResultReaderOptions options = {},
                  const common::CancellationToken* cancel = nullptr,
                  std::optional<aws::S3ObjectInfo> head = std::nullopt);
   /// Over a known file and columns (tests, benchmarks): no Athena call.
-  S3ResultReader(aws::S3Client& s3, aws::S3Uri file, std::vector<athena::Column> columns, ResultPosition start,
-                 S3ResultReaderOptions options = {}, const common::CancellationToken* cancel = nullptr,
+  S3ResultReader(aws::S3Client& s3, aws::S3Uri file, std::vector<athena::Column> columns,
+                 ResultPosition start, S3ResultReaderOptions options = {},
+                 const common::CancellationToken* cancel = nullptr,
                  std::optional<aws::S3ObjectInfo> head = std::nullopt);
   ~S3ResultReader() override;
 

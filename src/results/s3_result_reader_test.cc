@@ -57,14 +57,27 @@ Rows SampleRows(int n) {
   for (int i = 0; i < n; ++i) {
     std::string note;
     switch (i % 6) {
-      case 0: note = kNull; break;
-      case 1: note = ""; break;
-      case 2: note = "say \"hi\", then\nleave"; break;
-      case 3: note = "crlf\r\ninside"; break;
-      case 4: note = std::string(i % 50, 'x'); break;
-      default: note = "plain " + std::to_string(i); break;
+      case 0:
+        note = kNull;
+        break;
+      case 1:
+        note = "";
+        break;
+      case 2:
+        note = "say \"hi\", then\nleave";
+        break;
+      case 3:
+        note = "crlf\r\ninside";
+        break;
+      case 4:
+        note = std::string(i % 50, 'x');
+        break;
+      default:
+        note = "plain " + std::to_string(i);
+        break;
     }
-    rows.push_back({std::to_string(i), i % 5 == 0 ? std::string(kNull) : "name" + std::to_string(i), note});
+    rows.push_back(
+        {std::to_string(i), i % 5 == 0 ? std::string(kNull) : "name" + std::to_string(i), note});
   }
   return rows;
 }
@@ -91,7 +104,8 @@ class S3ResultReaderTest : public ::testing::Test {
 
   std::unique_ptr<S3ResultReader> Open(const std::string& key, S3ResultReaderOptions options,
                                        ResultPosition start = {}) {
-    return std::make_unique<S3ResultReader>(s3_, aws::S3Uri{"results", key}, ThreeColumns(), start, options);
+    return std::make_unique<S3ResultReader>(s3_, aws::S3Uri{"results", key}, ThreeColumns(), start,
+                                            options);
   }
 
   std::shared_ptr<FakeS3> fake_ = std::make_shared<FakeS3>();
@@ -104,8 +118,9 @@ TEST_F(S3ResultReaderTest, EveryPartSizeConcurrencyAndBatchSizeGivesTheSameRows)
   const std::string csv = Csv(expected);
   fake_->Put("results", "q.csv", csv);
   fake_->chunk_bytes = 5;
-  for (int64_t part : {int64_t{1}, int64_t{2}, int64_t{3}, int64_t{7}, int64_t{16}, int64_t{19}, int64_t{64},
-                       int64_t{500}, static_cast<int64_t>(csv.size()), int64_t{1} << 20}) {
+  for (int64_t part :
+       {int64_t{1}, int64_t{2}, int64_t{3}, int64_t{7}, int64_t{16}, int64_t{19}, int64_t{64},
+        int64_t{500}, static_cast<int64_t>(csv.size()), int64_t{1} << 20}) {
     for (int concurrency : {1, 3, 8}) {
       for (size_t batch_rows : {size_t{1}, size_t{7}, size_t{8192}}) {
         S3ResultReaderOptions options;
@@ -115,7 +130,8 @@ TEST_F(S3ResultReaderTest, EveryPartSizeConcurrencyAndBatchSizeGivesTheSameRows)
         auto reader = Open("q.csv", options);
         std::vector<ResultPosition> positions;
         const Rows got = ReadAll(*reader, &positions);
-        ASSERT_EQ(got, expected) << "part " << part << " concurrency " << concurrency << " batch " << batch_rows;
+        ASSERT_EQ(got, expected) << "part " << part << " concurrency " << concurrency << " batch "
+                                 << batch_rows;
         for (size_t i = 0; i + 1 < positions.size(); ++i) {
           EXPECT_LE(static_cast<size_t>(positions[i].rows_read), (i + 1) * batch_rows);
         }
@@ -132,12 +148,14 @@ TEST_F(S3ResultReaderTest, EveryPartSizeConcurrencyAndBatchSizeGivesTheSameRows)
 TEST_F(S3ResultReaderTest, PartBoundariesExactlyAtRecordEnds) {
   // Records of exactly 16 bytes, so parts of 16 and 32 bytes end exactly at record ends.
   Rows rows;
-  for (int i = 0; i < 10; ++i) rows.push_back({std::to_string(i), "n", "01234"});  // "i","n","01234"\n = 16 bytes
+  for (int i = 0; i < 10; ++i)
+    rows.push_back({std::to_string(i), "n", "01234"});  // "i","n","01234"\n = 16 bytes
   const std::string csv = Csv(rows);
   const size_t header = std::string("\"id\",\"name\",\"note\"\n").size();
   ASSERT_EQ((csv.size() - header) % 16, 0u);
   fake_->Put("results", "exact.csv", csv);
-  for (int64_t part : {static_cast<int64_t>(header), int64_t{16}, int64_t{32}, static_cast<int64_t>(header + 16)}) {
+  for (int64_t part : {static_cast<int64_t>(header), int64_t{16}, int64_t{32},
+                       static_cast<int64_t>(header + 16)}) {
     S3ResultReaderOptions options;
     options.part_size_bytes = part;
     options.concurrency = 2;
@@ -170,7 +188,8 @@ TEST_F(S3ResultReaderTest, ResumesFromEveryCheckpointWithoutHeaderAndWithoutDupl
       // The first ranged GET of the resumed read starts at the saved offset.
       bool found = false;
       for (const auto& request : fake_->Requests()) {
-        found = found || request.range.rfind("bytes=" + std::to_string(saved.byte_offset) + "-", 0) == 0;
+        found = found ||
+                request.range.rfind("bytes=" + std::to_string(saved.byte_offset) + "-", 0) == 0;
       }
       EXPECT_TRUE(found) << saved.byte_offset;
     }
@@ -198,13 +217,15 @@ TEST_F(S3ResultReaderTest, BrokenBodiesAreReRequestedFromWhereTheyStopped) {
     const size_t first = std::stoull(request.range.substr(6, request.range.find('-') - 6));
     if (first % 100 == 25) ++resumed;
   }
-  EXPECT_EQ(resumed, static_cast<int>((csv.size() + 99) / 100) - (csv.size() % 100 != 0 && csv.size() % 100 <= 25));
+  EXPECT_EQ(resumed, static_cast<int>((csv.size() + 99) / 100) -
+                         (csv.size() % 100 != 0 && csv.size() % 100 <= 25));
 }
 
 TEST_F(S3ResultReaderTest, AFailureThatDeliversNothingIsNotRetriedForever) {
   fake_->Put("results", "q.csv", Csv(SampleRows(50)));
   fake_->cut_after = [](const aws::testing::FakeS3Request& r, size_t) -> size_t {
-    return r.range.rfind("bytes=0-", 0) == 0 ? SIZE_MAX : 0;  // all but the first part: reset at once
+    return r.range.rfind("bytes=0-", 0) == 0 ? SIZE_MAX
+                                             : 0;  // all but the first part: reset at once
   };
   S3ResultReaderOptions options;
   options.part_size_bytes = 64;
@@ -248,7 +269,9 @@ TEST_F(S3ResultReaderTest, ResumingAFinishedReadReadsNothing) {
 
 TEST_F(S3ResultReaderTest, AccessDeniedFailsInTheConstructor) {
   fake_->Put("results", "q.csv", Csv(SampleRows(5)));
-  fake_->fail_with = [](const aws::testing::FakeS3Request& r) { return r.method == "GET" ? 403 : 0; };
+  fake_->fail_with = [](const aws::testing::FakeS3Request& r) {
+    return r.method == "GET" ? 403 : 0;
+  };
   try {
     Open("q.csv", {});
     FAIL() << "no throw";
@@ -304,8 +327,9 @@ TEST_F(S3ResultReaderTest, ColumnsComeFromOneGetQueryResultsCallWithMaxResultsOn
   auto athena_fake = std::make_shared<FakeAthena>();
   athena_fake->handlers["GetQueryResults"] = [](const nlohmann::json& request) {
     EXPECT_EQ(request["MaxResults"], 1);
-    return std::make_pair(200, ResultsBody({{"id", "integer"}, {"name", "varchar"}, {"note", "varchar"}}, {}, true,
-                                           "tok"));
+    return std::make_pair(
+        200, ResultsBody({{"id", "integer"}, {"name", "varchar"}, {"note", "varchar"}}, {}, true,
+                         "tok"));
   };
   auto athena = MakeFakeClient(athena_fake, clock_);
   const Rows expected = SampleRows(12);

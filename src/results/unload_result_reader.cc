@@ -36,7 +36,8 @@ std::vector<aws::S3Uri> ListUnloadFiles(aws::S3Client& s3, const athena::QueryEx
   std::vector<aws::S3Uri> files;
   bool listed = false;
   if (!execution.manifest_location.empty()) {
-    const aws::S3Uri manifest = aws::S3Uri::Parse(execution.manifest_location, "the UNLOAD data manifest location");
+    const aws::S3Uri manifest =
+        aws::S3Uri::Parse(execution.manifest_location, "the UNLOAD data manifest location");
     try {
       const std::string text = s3.GetObject(manifest.bucket, manifest.key);
       size_t pos = 0;
@@ -45,7 +46,8 @@ std::vector<aws::S3Uri> ListUnloadFiles(aws::S3Client& s3, const athena::QueryEx
         if (end == std::string::npos) end = text.size();
         std::string line = text.substr(pos, end - pos);
         while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-        if (!line.empty()) files.push_back(aws::S3Uri::Parse(line, "an UNLOAD data manifest entry"));
+        if (!line.empty())
+          files.push_back(aws::S3Uri::Parse(line, "an UNLOAD data manifest entry"));
         pos = end + 1;
       }
       listed = true;
@@ -71,10 +73,15 @@ UnloadResultReader::ParquetScan::~ParquetScan() {
   if (statement != nullptr) duckdb_destroy_prepare(&statement);
 }
 
-UnloadResultReader::UnloadResultReader(aws::S3Client& s3, std::vector<aws::S3Uri> files, ResultPosition start,
-                                       UnloadReaderOptions options, const common::CancellationToken* cancel,
-                                       const std::function<std::vector<athena::Column>()>& columns_without_files)
-    : s3_(s3), position_(std::move(start)), options_(options), cancel_(cancel), ready_(kMaxReadyBatches) {
+UnloadResultReader::UnloadResultReader(
+    aws::S3Client& s3, std::vector<aws::S3Uri> files, ResultPosition start,
+    UnloadReaderOptions options, const common::CancellationToken* cancel,
+    const std::function<std::vector<athena::Column>()>& columns_without_files)
+    : s3_(s3),
+      position_(std::move(start)),
+      options_(options),
+      cancel_(cancel),
+      ready_(kMaxReadyBatches) {
   position_.fetcher = "unload";
   options_.concurrency = std::max(options_.concurrency, 1);
   options_.max_batch_rows = std::max<size_t>(options_.max_batch_rows, 1);
@@ -94,19 +101,25 @@ UnloadResultReader::UnloadResultReader(aws::S3Client& s3, std::vector<aws::S3Uri
     return;
   }
   try {
-    std::filesystem::path root = options_.temp_root.empty() ? std::filesystem::temp_directory_path() : options_.temp_root;
+    std::filesystem::path root =
+        options_.temp_root.empty() ? std::filesystem::temp_directory_path() : options_.temp_root;
     std::filesystem::create_directories(root);
     std::string pattern = (root / "athena-connector-unload-XXXXXX").string();
     if (mkdtemp(pattern.data()) == nullptr) {
-      throw common::InternalError(fmt::format("cannot create a temporary folder under {}", root.string()));
+      throw common::InternalError(
+          fmt::format("cannot create a temporary folder under {}", root.string()));
     }
     temp_dir_ = pattern;
-    for (size_t i = 0; i < files_.size(); ++i) files_[i].local = temp_dir_ / fmt::format("{:06}.parquet", i);
+    for (size_t i = 0; i < files_.size(); ++i)
+      files_[i].local = temp_dir_ / fmt::format("{:06}.parquet", i);
 
-    if (duckdb_open(nullptr, &database_) != DuckDBSuccess || duckdb_connect(database_, &connection_) != DuckDBSuccess) {
-      throw common::InternalError("cannot open an in-memory DuckDB database to read the UNLOAD Parquet files");
+    if (duckdb_open(nullptr, &database_) != DuckDBSuccess ||
+        duckdb_connect(database_, &connection_) != DuckDBSuccess) {
+      throw common::InternalError(
+          "cannot open an in-memory DuckDB database to read the UNLOAD Parquet files");
     }
-    downloads_.Start(files_.size(), options_.concurrency, static_cast<size_t>(options_.concurrency) + 1,
+    downloads_.Start(files_.size(), options_.concurrency,
+                     static_cast<size_t>(options_.concurrency) + 1,
                      [this](size_t index) { Download(files_[index]); });
     // The first file's schema gives the columns (and an unreadable result fails here).
     downloads_.Wait(0);
@@ -120,7 +133,9 @@ UnloadResultReader::UnloadResultReader(aws::S3Client& s3, std::vector<aws::S3Uri
   }
 }
 
-UnloadResultReader::~UnloadResultReader() { StopThreads(); }
+UnloadResultReader::~UnloadResultReader() {
+  StopThreads();
+}
 
 void UnloadResultReader::StopThreads() {
   ready_.Close();     // a reader thread waiting for room gives up
@@ -149,20 +164,24 @@ void UnloadResultReader::Download(const File& file) {
         return true;
       },
       cancel_);
-  if (std::fflush(out.get()) != 0) throw common::InternalError(fmt::format("cannot write {}", file.local.string()));
+  if (std::fflush(out.get()) != 0)
+    throw common::InternalError(fmt::format("cannot write {}", file.local.string()));
 }
 
 std::unique_ptr<UnloadResultReader::ParquetScan> UnloadResultReader::OpenScan(const File& file) {
   auto scan = std::make_unique<ParquetScan>();
-  const std::string sql = "SELECT * FROM read_parquet(" + common::QuoteLiteral(file.local.string()) + ")";
+  const std::string sql =
+      "SELECT * FROM read_parquet(" + common::QuoteLiteral(file.local.string()) + ")";
   if (duckdb_prepare(connection_, sql.c_str(), &scan->statement) != DuckDBSuccess) {
-    throw common::ProtocolError(fmt::format("cannot read UNLOAD file {} as Parquet: {}", file.uri.ToString(),
+    throw common::ProtocolError(fmt::format("cannot read UNLOAD file {} as Parquet: {}",
+                                            file.uri.ToString(),
                                             duckdb_prepare_error(scan->statement)));
   }
   const duckdb_state state = duckdb_execute_prepared_streaming(scan->statement, &scan->result);
   scan->has_result = true;
   if (state != DuckDBSuccess) {
-    throw common::ProtocolError(fmt::format("cannot read UNLOAD file {} as Parquet: {}", file.uri.ToString(),
+    throw common::ProtocolError(fmt::format("cannot read UNLOAD file {} as Parquet: {}",
+                                            file.uri.ToString(),
                                             duckdb_result_error(&scan->result)));
   }
   return scan;
@@ -178,9 +197,9 @@ void UnloadResultReader::ReaderLoop(std::unique_ptr<ParquetScan> scan) {
         if (!downloads_.Wait(index)) return;  // the reader is going away
         scan = OpenScan(files_[index]);
         if (duckdb_column_count(&scan->result) != columns_.size()) {
-          throw common::ProtocolError(fmt::format("UNLOAD file {} has {} columns, the first file has {}",
-                                                  files_[index].uri.ToString(), duckdb_column_count(&scan->result),
-                                                  columns_.size()));
+          throw common::ProtocolError(fmt::format(
+              "UNLOAD file {} has {} columns, the first file has {}", files_[index].uri.ToString(),
+              duckdb_column_count(&scan->result), columns_.size()));
         }
       }
       // Rows of this file read before a resume are skipped.
@@ -193,7 +212,8 @@ void UnloadResultReader::ReaderLoop(std::unique_ptr<ParquetScan> scan) {
         if (chunk == nullptr) {
           const char* error = duckdb_result_error(&scan->result);
           if (error != nullptr && *error != '\0') {
-            throw common::ProtocolError(fmt::format("reading UNLOAD file {} failed: {}", files_[index].uri.ToString(), error));
+            throw common::ProtocolError(fmt::format("reading UNLOAD file {} failed: {}",
+                                                    files_[index].uri.ToString(), error));
           }
           break;
         }
@@ -237,6 +257,8 @@ void UnloadResultReader::ReaderLoop(std::unique_ptr<ParquetScan> scan) {
   }
 }
 
-bool UnloadResultReader::Next(athena::RowBatch& batch) { return ready_.Next(batch, position_); }
+bool UnloadResultReader::Next(athena::RowBatch& batch) {
+  return ready_.Next(batch, position_);
+}
 
 }  // namespace ac::results

@@ -20,9 +20,9 @@
 namespace ac::results {
 
 struct UnloadReaderOptions {
-  int concurrency = 8;                          ///< files downloaded at once
-  size_t max_batch_rows = 8192;                 ///< rows per batch handed out
-  std::filesystem::path temp_root;              ///< where the download folder goes ("" = system temp)
+  int concurrency = 8;              ///< files downloaded at once
+  size_t max_batch_rows = 8192;     ///< rows per batch handed out
+  std::filesystem::path temp_root;  ///< where the download folder goes ("" = system temp)
 };
 
 /// The Parquet files an UNLOAD wrote: from the data manifest (`Statistics.DataManifestLocation`,

@@ -41,7 +41,8 @@ std::string ParquetOf(const std::string& sql, const std::filesystem::path& dir) 
   duckdb_connect(db, &con);
   const std::filesystem::path file = dir / "out.parquet";
   duckdb_result result;
-  const std::string copy = "COPY (" + sql + ") TO '" + file.string() + "' (FORMAT PARQUET, ROW_GROUP_SIZE 1000)";
+  const std::string copy =
+      "COPY (" + sql + ") TO '" + file.string() + "' (FORMAT PARQUET, ROW_GROUP_SIZE 1000)";
   const bool ok = duckdb_query(con, copy.c_str(), &result) == DuckDBSuccess;
   if (!ok) ADD_FAILURE() << duckdb_result_error(&result);
   duckdb_destroy_result(&result);
@@ -77,9 +78,11 @@ class UnloadResultReaderTest : public ::testing::Test {
     std::string manifest_text;
     for (int i = 0; i < files; ++i) {
       const std::string sql =
-          "SELECT CAST(" + std::to_string(i * 1000) + " + j AS BIGINT) AS id, "
+          "SELECT CAST(" + std::to_string(i * 1000) +
+          " + j AS BIGINT) AS id, "
           "CASE WHEN j % 4 = 0 THEN NULL WHEN j % 4 = 1 THEN '' ELSE 'v\"' || j END AS s, "
-          "CAST(j AS DOUBLE) / 4 AS d FROM range(" + std::to_string(rows_per_file) + ") t(j) ORDER BY j";
+          "CAST(j AS DOUBLE) / 4 AS d FROM range(" +
+          std::to_string(rows_per_file) + ") t(j) ORDER BY j";
       const std::string key = "staging/unload/tok/q1_" + std::to_string(i);
       fake_->Put("results", key, ParquetOf(sql, scratch_.path));
       manifest_text += "s3://results/" + key + "\n";
@@ -102,8 +105,8 @@ class UnloadResultReaderTest : public ::testing::Test {
     options.max_batch_rows = batch_rows;
     options.temp_root = scratch_.path / "downloads";
     return std::make_unique<UnloadResultReader>(
-        s3_, ListUnloadFiles(s3_, execution_, "s3://results/staging/unload/tok/"), start, options, nullptr,
-        [this] {
+        s3_, ListUnloadFiles(s3_, execution_, "s3://results/staging/unload/tok/"), start, options,
+        nullptr, [this] {
           ++columns_calls_;
           return std::vector<athena::Column>{{"id", athena::TypeFromColumnInfo("bigint", 19, 0)}};
         });
@@ -148,8 +151,9 @@ TEST_F(UnloadResultReaderTest, ResumesFromEveryCheckpoint) {
   for (const auto& saved : positions) {
     auto resumed = Open(saved, 50, 2);
     const Rows want(expected_.begin() + saved.rows_read, expected_.end());
-    EXPECT_EQ(ReadAll(*resumed), want) << "from row " << saved.rows_read << " (" << saved.files_done.size()
-                                       << " files done + " << saved.file_rows_done << ")";
+    EXPECT_EQ(ReadAll(*resumed), want)
+        << "from row " << saved.rows_read << " (" << saved.files_done.size() << " files done + "
+        << saved.file_rows_done << ")";
     EXPECT_EQ(resumed->position().rows_read, 390);
   }
 }

@@ -97,12 +97,22 @@ void AppendCanonicalBytes(const Value& value, const ColumnSchema& column, std::s
   }
   out.push_back(static_cast<char>(column.type));
   switch (column.type) {
-    case DataType::kBoolean: out.push_back(value.boolean ? '\1' : '\0'); break;
+    case DataType::kBoolean:
+      out.push_back(value.boolean ? '\1' : '\0');
+      break;
     case DataType::kShort:
-    case DataType::kInt: append_raw(&value.int32, sizeof(value.int32)); break;
-    case DataType::kLong: append_raw(&value.int64, sizeof(value.int64)); break;
-    case DataType::kFloat: append_raw(&value.float32, sizeof(value.float32)); break;
-    case DataType::kDouble: append_raw(&value.float64, sizeof(value.float64)); break;
+    case DataType::kInt:
+      append_raw(&value.int32, sizeof(value.int32));
+      break;
+    case DataType::kLong:
+      append_raw(&value.int64, sizeof(value.int64));
+      break;
+    case DataType::kFloat:
+      append_raw(&value.float32, sizeof(value.float32));
+      break;
+    case DataType::kDouble:
+      append_raw(&value.float64, sizeof(value.float64));
+      break;
     case DataType::kNaiveDate: {
       const int64_t days = FloorDiv(value.timestamp.seconds, kSecondsPerDay);
       append_raw(&days, sizeof(days));
@@ -162,12 +172,14 @@ void SelectRows(WarehouseTable& t, const ValueBatch& rows) {
     if (t.keyless) {
       t.key_bytes.append(t.row_ids[r].data(), kRowIdHexDigits);
     } else {
-      for (size_t index : t.key) AppendCanonicalBytes(rows.at(r, index), columns[index], t.key_bytes);
+      for (size_t index : t.key)
+        AppendCanonicalBytes(rows.at(r, index), columns[index], t.key_bytes);
     }
     t.key_offsets.push_back(t.key_bytes.size());
   }
   auto key_of = [&t](size_t r) {
-    return std::string_view(t.key_bytes).substr(t.key_offsets[r], t.key_offsets[r + 1] - t.key_offsets[r]);
+    return std::string_view(t.key_bytes)
+        .substr(t.key_offsets[r], t.key_offsets[r + 1] - t.key_offsets[r]);
   };
   t.key_hashes.clear();
   for (size_t r = 0; r < num_rows; ++r) {
@@ -229,19 +241,29 @@ void FillChunk(WarehouseTable& t, const ValueBatch& rows, size_t begin, size_t c
             column.name, common::DataTypeName(column.type), row, common::DataTypeName(v.type)));
       }
       switch (column.type) {
-        case DataType::kBoolean: static_cast<bool*>(data)[r] = v.boolean; break;
+        case DataType::kBoolean:
+          static_cast<bool*>(data)[r] = v.boolean;
+          break;
         case DataType::kShort:
           if (v.int32 < INT16_MIN || v.int32 > INT16_MAX) {
-            throw common::ProtocolError(fmt::format(
-                "warehouse: table {}: column {} (SHORT) value {} is out of range", t.display_name,
-                column.name, v.int32));
+            throw common::ProtocolError(
+                fmt::format("warehouse: table {}: column {} (SHORT) value {} is out of range",
+                            t.display_name, column.name, v.int32));
           }
           static_cast<int16_t*>(data)[r] = static_cast<int16_t>(v.int32);
           break;
-        case DataType::kInt: static_cast<int32_t*>(data)[r] = v.int32; break;
-        case DataType::kLong: static_cast<int64_t*>(data)[r] = v.int64; break;
-        case DataType::kFloat: static_cast<float*>(data)[r] = v.float32; break;
-        case DataType::kDouble: static_cast<double*>(data)[r] = v.float64; break;
+        case DataType::kInt:
+          static_cast<int32_t*>(data)[r] = v.int32;
+          break;
+        case DataType::kLong:
+          static_cast<int64_t*>(data)[r] = v.int64;
+          break;
+        case DataType::kFloat:
+          static_cast<float*>(data)[r] = v.float32;
+          break;
+        case DataType::kDouble:
+          static_cast<double*>(data)[r] = v.float64;
+          break;
         case DataType::kNaiveDate:
           static_cast<duckdb_date*>(data)[r].days =
               static_cast<int32_t>(FloorDiv(v.timestamp.seconds, kSecondsPerDay));
@@ -262,9 +284,9 @@ void FillChunk(WarehouseTable& t, const ValueBatch& rows, size_t begin, size_t c
         case DataType::kJson:
         case DataType::kUnspecified:
           if (!IsValidUtf8(v.text)) {
-            throw common::ProtocolError(fmt::format(
-                "warehouse: table {}: column {} row {} is not valid UTF-8", t.display_name,
-                column.name, row));
+            throw common::ProtocolError(
+                fmt::format("warehouse: table {}: column {} row {} is not valid UTF-8",
+                            t.display_name, column.name, row));
           }
           duckdb_vector_assign_string_element_len(vector, r, v.text.data(), v.text.size());
           break;

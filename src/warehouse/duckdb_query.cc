@@ -14,7 +14,9 @@ std::string StringOf(duckdb_string_t* value) {
 
 }  // namespace
 
-std::string OneLine(std::string_view message) { return common::CollapseSpaces(message); }
+std::string OneLine(std::string_view message) {
+  return common::CollapseSpaces(message);
+}
 
 [[noreturn]] void ThrowDuckDbError(int error_type, std::string_view context,
                                    std::string_view message) {
@@ -62,7 +64,8 @@ QueryResult RunTextQuery(duckdb_connection connection, std::string_view sql,
   Execute(connection, fmt::format("SELECT COLUMNS(*)::VARCHAR FROM ({})", sql), context, &guard);
   QueryResult out;
   const idx_t num_columns = duckdb_column_count(&guard.result);
-  for (idx_t c = 0; c < num_columns; ++c) out.columns.emplace_back(duckdb_column_name(&guard.result, c));
+  for (idx_t c = 0; c < num_columns; ++c)
+    out.columns.emplace_back(duckdb_column_name(&guard.result, c));
   while (true) {
     duckdb_data_chunk chunk = duckdb_fetch_chunk(guard.result);
     if (chunk == nullptr) break;

@@ -57,8 +57,7 @@ DuckDbWarehouse::DuckDbWarehouse(WarehouseOptions options)
   }
   if (duckdb_connect(db_->database, &db_->connection) == DuckDBError) {
     db_->connection = nullptr;
-    throw common::InternalError(
-        fmt::format("warehouse: cannot connect to {}", db_path_.string()));
+    throw common::InternalError(fmt::format("warehouse: cannot connect to {}", db_path_.string()));
   }
   // TIMESTAMPTZ values print in UTC (previews, Query()); storage is UTC regardless.
   ExecuteOrThrow("SET TimeZone = 'UTC'", "open");
@@ -77,7 +76,9 @@ DuckDbWarehouse::DuckDbWarehouse(WarehouseOptions options)
                  "create schema " + options_.schema);
 }
 
-DuckDbWarehouse::~DuckDbWarehouse() { Close(); }
+DuckDbWarehouse::~DuckDbWarehouse() {
+  Close();
+}
 
 void DuckDbWarehouse::Finish() {
   if (!db_) throw common::InternalError("warehouse: used after Close()");
@@ -150,8 +151,7 @@ void DuckDbWarehouse::RollbackWrites() {
   duckdb_destroy_result(&result);
 }
 
-void DuckDbWarehouse::Rollback(std::string_view context, std::string_view message,
-                               int error_type) {
+void DuckDbWarehouse::Rollback(std::string_view context, std::string_view message, int error_type) {
   RollbackWrites();
   ThrowDuckDbError(error_type, context, message);
 }

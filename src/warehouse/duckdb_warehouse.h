@@ -26,7 +26,8 @@ struct WarehouseTable;  // a defined table: declaration, statements, batch chunk
 /// that created a table or added columns to it.
 using SyncCounters = connector::SyncCounters;
 
-/// Rows of a query, every value as text (DuckDB's VARCHAR cast; TIMESTAMPTZ in UTC); nullopt = NULL.
+/// Rows of a query, every value as text (DuckDB's VARCHAR cast; TIMESTAMPTZ in UTC); nullopt =
+/// NULL.
 struct QueryResult {
   std::vector<std::string> columns;
   std::vector<std::vector<std::optional<std::string>>> rows;
@@ -58,12 +59,12 @@ struct WarehouseOptions {
 ///
 /// Tables: the declared columns (names kept as given, always quoted, so reserved words work),
 /// `_fivetran_synced TIMESTAMPTZ`, `_fivetran_deleted BOOLEAN` and a PRIMARY KEY over the declared
-/// key columns; a keyless table gets `_fivetran_id VARCHAR` as its key (a hash of the row's values).
-/// Types: BOOLEAN, SHORT->SMALLINT, INT->INTEGER, LONG->BIGINT, DECIMAL(p,s) (precision 0 means
-/// unknown and maps to DECIMAL(38,10), Fivetran's default; precision is capped at 38),
-/// FLOAT, DOUBLE, NAIVE_DATE->DATE, NAIVE_DATETIME->TIMESTAMP, UTC_DATETIME->TIMESTAMPTZ,
-/// NAIVE_TIME->TIME (value's timestamp taken as time of day), BINARY->BLOB, STRING/XML->VARCHAR,
-/// JSON->JSON. Timestamps keep microseconds (nanoseconds are truncated).
+/// key columns; a keyless table gets `_fivetran_id VARCHAR` as its key (a hash of the row's
+/// values). Types: BOOLEAN, SHORT->SMALLINT, INT->INTEGER, LONG->BIGINT, DECIMAL(p,s) (precision 0
+/// means unknown and maps to DECIMAL(38,10), Fivetran's default; precision is capped at 38), FLOAT,
+/// DOUBLE, NAIVE_DATE->DATE, NAIVE_DATETIME->TIMESTAMP, UTC_DATETIME->TIMESTAMPTZ, NAIVE_TIME->TIME
+/// (value's timestamp taken as time of day), BINARY->BLOB, STRING/XML->VARCHAR, JSON->JSON.
+/// Timestamps keep microseconds (nanoseconds are truncated).
 ///
 /// The writes between two checkpoints form one transaction, committed by Checkpoint before the
 /// state file is replaced (and by DefineTable, Query and Close; committing early is safe, as
@@ -78,10 +79,11 @@ struct WarehouseOptions {
 /// columns compare exactly, i.e. no DECIMAL, FLOAT, DOUBLE or JSON key — starts without its
 /// PRIMARY KEY (key columns are NOT NULL) and with the key recorded in its table comment. Upserts
 /// are appended. The first update or delete of the table, a changed declaration of it, Query,
-/// FormatPreview, Finish or Close ends the load: the last row of each key is kept (latest `_fivetran_synced`, then latest append; the same
-/// row a sequence of upserts leaves) and the PRIMARY KEY is added, the comment cleared. A table a
-/// killed sync left in this state is repaired the same way when it is next defined. Until then
-/// other readers of warehouse.db may see a key more than once.
+/// FormatPreview, Finish or Close ends the load: the last row of each key is kept (latest
+/// `_fivetran_synced`, then latest append; the same row a sequence of upserts leaves) and the
+/// PRIMARY KEY is added, the comment cleared. A table a killed sync left in this state is repaired
+/// the same way when it is next defined. Until then other readers of warehouse.db may see a key
+/// more than once.
 ///
 /// Calls come from one thread (RecordSink contract).
 class DuckDbWarehouse final : public connector::RecordSink {
@@ -102,8 +104,8 @@ class DuckDbWarehouse final : public connector::RecordSink {
   /// soft-deletes the rows whose key exists. `_fivetran_synced` = now for every row touched.
   void Write(const common::TableSchema& table, connector::RecordType type,
              const common::ValueBatch& rows) override;
-  /// Replaces `<working_dir>/state.json` atomically (temp file, fsync, rename, fsync of the folder).
-  /// Commits the earlier Writes first. `state_json` must be a JSON object.
+  /// Replaces `<working_dir>/state.json` atomically (temp file, fsync, rename, fsync of the
+  /// folder). Commits the earlier Writes first. `state_json` must be a JSON object.
   void Checkpoint(const std::string& state_json) override;
   /// Kept (see warnings()) and logged.
   void Warning(const std::string& message) override;
@@ -162,7 +164,8 @@ class DuckDbWarehouse final : public connector::RecordSink {
   std::vector<std::string> warnings_;
   int64_t last_synced_micros_ = 0;
   bool in_transaction_ = false;  ///< writes since the last checkpoint, not yet committed
-  std::string default_memory_limit_;  ///< DuckDB's memory_limit at open (when key_memory_limit is set)
+  std::string
+      default_memory_limit_;  ///< DuckDB's memory_limit at open (when key_memory_limit is set)
 };
 
 /// Formats rows as an aligned text table (header, rule, rows; NULL shown as "NULL", long values

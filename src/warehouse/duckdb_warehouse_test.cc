@@ -21,10 +21,10 @@ namespace fs = std::filesystem;
 using common::DataType;
 using common::ValueBatch;
 using connector::RecordType;
-using ::testing::HasSubstr;
 using testing::AddRow;
 using testing::CustomerRows;
 using testing::Customers;
+using ::testing::HasSubstr;
 using testing::Long;
 using testing::Null;
 using testing::Str;
@@ -83,7 +83,8 @@ TEST_P(WarehouseTest, WritesBetweenCheckpointsCommitTogether) {
   EXPECT_THROW(wh_->Write(Customers(), RecordType::kUpsert, latin1), common::ProtocolError);
   EXPECT_EQ(All("SELECT customer_id, name FROM tester.customers ORDER BY 1"), "1|Ann\n");
 
-  // Re-delivered after the failure, an upsert of a key inserted in the same transaction replaces it.
+  // Re-delivered after the failure, an upsert of a key inserted in the same transaction replaces
+  // it.
   wh_->Write(Customers(), RecordType::kUpsert, CustomerRows({{2, "Bob", "b"}}));
   wh_->Write(Customers(), RecordType::kUpsert, CustomerRows({{2, "Bob2", "b"}, {3, "Cy", "c"}}));
   wh_->Write(Customers(), RecordType::kDelete, CustomerRows({{3, nullptr, nullptr}}));

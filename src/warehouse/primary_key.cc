@@ -49,7 +49,8 @@ std::optional<std::vector<std::string>> LoadPendingKey(duckdb_connection connect
                   QuoteLiteral(schema), QuoteLiteral(table)),
       context);
   if (result.rows.size() != 1 || !result.rows[0][0].has_value()) return std::nullopt;
-  const auto comment = nlohmann::json::parse(*result.rows[0][0], nullptr, /*allow_exceptions=*/false);
+  const auto comment =
+      nlohmann::json::parse(*result.rows[0][0], nullptr, /*allow_exceptions=*/false);
   if (!comment.is_object()) return std::nullopt;
   const auto it = comment.find(kPendingKeyMember);
   if (it == comment.end() || !it->is_array() || it->empty()) return std::nullopt;
@@ -92,9 +93,12 @@ void DuckDbWarehouse::AddPendingKey(Table& t) {
   auto run = [&](std::vector<std::string> statements, uint64_t* rows_changed) {
     switch (RunTransaction(statements, context,
                            {DUCKDB_ERROR_CONSTRAINT, DUCKDB_ERROR_OUT_OF_MEMORY}, rows_changed)) {
-      case kNoErrorType: return Outcome::kDone;
-      case DUCKDB_ERROR_CONSTRAINT: return Outcome::kDuplicates;
-      default: return Outcome::kOutOfMemory;
+      case kNoErrorType:
+        return Outcome::kDone;
+      case DUCKDB_ERROR_CONSTRAINT:
+        return Outcome::kDuplicates;
+      default:
+        return Outcome::kOutOfMemory;
     }
   };
   const std::string add_key =
@@ -128,8 +132,9 @@ void DuckDbWarehouse::AddPendingKey(Table& t) {
   try {
     outcome = add();
     if (outcome == Outcome::kOutOfMemory && limited) {
-      spdlog::info("warehouse: {}: more memory needed than key_memory_limit {}; retrying without it",
-                   context, options_.key_memory_limit);
+      spdlog::info(
+          "warehouse: {}: more memory needed than key_memory_limit {}; retrying without it",
+          context, options_.key_memory_limit);
       SetMemoryLimit(default_memory_limit_, context);
       limited = false;
       outcome = add();

@@ -29,12 +29,12 @@ using common::TableSchema;
 using common::Value;
 using common::ValueBatch;
 using connector::RecordType;
-using ::testing::HasSubstr;
 using testing::AddRow;
 using testing::Col;
 using testing::CustomerRows;
 using testing::Customers;
 using testing::Double;
+using ::testing::HasSubstr;
 using testing::Long;
 using testing::Null;
 using testing::Str;
@@ -61,18 +61,21 @@ TEST_P(WarehouseTest, KeyMemoryLimitBoundsOnlyTheKeyBuildAndFallsBackWhenTooSmal
   ValueBatch batch;
   batch.Reset(3);
   for (int i = 0; i < 330'000; ++i) {
-    AddRow(batch, {Long(i % 300'000), Str(batch, "n" + std::to_string(i)), Null(DataType::kString)});
+    AddRow(batch,
+           {Long(i % 300'000), Str(batch, "n" + std::to_string(i)), Null(DataType::kString)});
   }
   wh_->Write(Customers(), RecordType::kUpsert, batch);
   std::ostringstream log;
   auto previous = spdlog::default_logger();
-  spdlog::set_default_logger(
-      std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
   wh_->Finish();
   spdlog::set_default_logger(previous);
   if (GetParam()) {
-    EXPECT_THAT(log.str(), HasSubstr("more memory needed than key_memory_limit 4MB; retrying without it"));
-    EXPECT_THAT(log.str(), HasSubstr("primary key (customer_id) added after the bulk load, 30000 superseded"));
+    EXPECT_THAT(log.str(),
+                HasSubstr("more memory needed than key_memory_limit 4MB; retrying without it"));
+    EXPECT_THAT(log.str(),
+                HasSubstr("primary key (customer_id) added after the bulk load, 30000 superseded"));
   }
   EXPECT_EQ(One("SELECT count(*) FROM tester.customers"), "300000");
   EXPECT_EQ(One("SELECT name FROM tester.customers WHERE customer_id = 5"), "n300005");
@@ -169,7 +172,8 @@ TEST(WarehouseBulkLoadTest, AKilledFirstSyncLeavesTheKeyPendingAndTheNextRunAdds
   next.DefineTable(Customers());
   EXPECT_EQ(next.counters().schema_changes, 0u);
   QueryResult rows = next.Query(
-      "SELECT customer_id, name, epoch_us(_fivetran_synced) - 1700000000000000 FROM tester.customers "
+      "SELECT customer_id, name, epoch_us(_fivetran_synced) - 1700000000000000 FROM "
+      "tester.customers "
       "ORDER BY 1");
   ASSERT_EQ(rows.rows.size(), 3u);
   EXPECT_EQ(rows.rows[0][1], "a2");  // the later of the two rows of key 1
@@ -180,8 +184,9 @@ TEST(WarehouseBulkLoadTest, AKilledFirstSyncLeavesTheKeyPendingAndTheNextRunAdds
                        "constraint_type = 'PRIMARY KEY'")
                 .rows.size(),
             1u);
-  EXPECT_EQ(next.Query("SELECT comment FROM duckdb_tables() WHERE table_name = 'customers'").rows[0][0],
-            std::nullopt);
+  EXPECT_EQ(
+      next.Query("SELECT comment FROM duckdb_tables() WHERE table_name = 'customers'").rows[0][0],
+      std::nullopt);
   // The resumed sync goes on with keyed upserts, later than anything before.
   next.Write(Customers(), RecordType::kUpsert, CustomerRows({{1, "a3", "x"}, {4, "d", "x"}}));
   EXPECT_EQ(next.Query("SELECT name FROM tester.customers WHERE customer_id = 1").rows[0][0], "a3");
@@ -191,8 +196,8 @@ TEST(WarehouseBulkLoadTest, AKilledFirstSyncLeavesTheKeyPendingAndTheNextRunAdds
 /// One random sequence of operations on `table` (seeded): upserts (keys repeating within and
 /// across batches, NULLs), truncates, checkpoints and clock steps; then updates and deletes mixed
 /// in, which end a bulk load.
-void RandomOperations(DuckDbWarehouse& warehouse, common::FakeClock& clock, const TableSchema& table,
-                      uint32_t seed) {
+void RandomOperations(DuckDbWarehouse& warehouse, common::FakeClock& clock,
+                      const TableSchema& table, uint32_t seed) {
   std::mt19937 random(seed);
   auto fill = [&](ValueBatch& batch, int rows) {
     batch.Reset(table.columns.size());
@@ -207,8 +212,9 @@ void RandomOperations(DuckDbWarehouse& warehouse, common::FakeClock& clock, cons
         } else if (column.type == DataType::kLong) {
           row[c] = Long(column.primary_key ? key : static_cast<int64_t>(random()));
         } else {
-          row[c] = Str(batch, column.primary_key ? "k" + std::to_string(key % 37)
-                                                 : std::string(random() % 30, 'v') + std::to_string(random()));
+          row[c] = Str(batch, column.primary_key
+                                  ? "k" + std::to_string(key % 37)
+                                  : std::string(random() % 30, 'v') + std::to_string(random()));
         }
       }
     }
@@ -240,8 +246,9 @@ void RandomOperations(DuckDbWarehouse& warehouse, common::FakeClock& clock, cons
 TEST(WarehouseBulkLoadTest, RandomOperationsEndTheSameWithAndWithoutBulkLoad) {
   const TableSchema tables[] = {
       Customers(),
-      TableSchema{"composite", {Col("region", DataType::kString, true), Col("id", DataType::kLong, true),
-                                Col("note", DataType::kString)}},
+      TableSchema{"composite",
+                  {Col("region", DataType::kString, true), Col("id", DataType::kLong, true),
+                   Col("note", DataType::kString)}},
   };
   for (const TableSchema& table : tables) {
     for (uint32_t seed = 1; seed <= 2; ++seed) {
@@ -258,7 +265,8 @@ TEST(WarehouseBulkLoadTest, RandomOperationsEndTheSameWithAndWithoutBulkLoad) {
           order += (order.empty() ? "" : ", ") + ("\"" + table.columns[index].name + "\"");
         }
         for (const auto& row :
-             warehouse.Query(fmt::format("SELECT * FROM tester.{} ORDER BY {}", table.name, order)).rows) {
+             warehouse.Query(fmt::format("SELECT * FROM tester.{} ORDER BY {}", table.name, order))
+                 .rows) {
           for (const auto& cell : row) contents[bulk] += cell.value_or("NULL") + "|";
           contents[bulk] += "\n";
         }

@@ -20,8 +20,8 @@ namespace ac::warehouse {
 namespace {
 
 [[noreturn]] void ThrowFileError(std::string_view action, const std::filesystem::path& path) {
-  throw common::TransientError(fmt::format("warehouse: cannot {} {}: {}", action, path.string(),
-                                           std::strerror(errno)));
+  throw common::TransientError(
+      fmt::format("warehouse: cannot {} {}: {}", action, path.string(), std::strerror(errno)));
 }
 
 void WriteFileAtomically(const std::filesystem::path& path, std::string_view content) {

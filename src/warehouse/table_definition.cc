@@ -25,8 +25,8 @@ using common::QuoteIdentifier;
 using common::QuoteLiteral;
 using common::TableSchema;
 using detail::kDeletedColumn;
-using detail::kIdColumn;
 using detail::KeyList;
+using detail::kIdColumn;
 using detail::kSyncedColumn;
 using detail::LoadPendingKey;
 using detail::LoadPrimaryKey;
@@ -54,8 +54,10 @@ bool HasExactKeys(const TableSchema& table, const std::vector<size_t>& key) {
       case DataType::kFloat:
       case DataType::kDouble:
       case DataType::kJson:
-      case DataType::kUnspecified: return false;
-      default: break;
+      case DataType::kUnspecified:
+        return false;
+      default:
+        break;
     }
   }
   return true;
@@ -86,8 +88,8 @@ void ValidateDeclaration(const TableSchema& table, std::string_view display) {
   for (size_t i = 0; i < table.columns.size(); ++i) {
     const ColumnSchema& column = table.columns[i];
     if (column.name.empty() || column.name.find('\0') != std::string::npos) {
-      throw common::ConfigError(
-          fmt::format("warehouse: table {}: column {} has an empty or invalid name", display, i + 1));
+      throw common::ConfigError(fmt::format(
+          "warehouse: table {}: column {} has an empty or invalid name", display, i + 1));
     }
     if (EqualsIgnoreCase(column.name, kSyncedColumn) ||
         EqualsIgnoreCase(column.name, kDeletedColumn) ||
@@ -102,10 +104,10 @@ void ValidateDeclaration(const TableSchema& table, std::string_view display) {
     }
     for (size_t j = 0; j < i; ++j) {
       if (EqualsIgnoreCase(table.columns[j].name, column.name)) {
-        throw common::ConfigError(fmt::format(
-            "warehouse: table {}: columns {} and {} have the same name (names are "
-            "case-insensitive)",
-            display, table.columns[j].name, column.name));
+        throw common::ConfigError(
+            fmt::format("warehouse: table {}: columns {} and {} have the same name (names are "
+                        "case-insensitive)",
+                        display, table.columns[j].name, column.name));
       }
     }
   }
@@ -115,25 +117,39 @@ void ValidateDeclaration(const TableSchema& table, std::string_view display) {
 
 std::string DuckDbWarehouse::DuckDbTypeName(const ColumnSchema& column) {
   switch (column.type) {
-    case DataType::kBoolean: return "BOOLEAN";
-    case DataType::kShort: return "SMALLINT";
-    case DataType::kInt: return "INTEGER";
-    case DataType::kLong: return "BIGINT";
+    case DataType::kBoolean:
+      return "BOOLEAN";
+    case DataType::kShort:
+      return "SMALLINT";
+    case DataType::kInt:
+      return "INTEGER";
+    case DataType::kLong:
+      return "BIGINT";
     case DataType::kDecimal: {
       const auto [precision, scale] = DecimalParams(column);
       return fmt::format("DECIMAL({},{})", precision, scale);
     }
-    case DataType::kFloat: return "FLOAT";
-    case DataType::kDouble: return "DOUBLE";
-    case DataType::kNaiveDate: return "DATE";
-    case DataType::kNaiveDateTime: return "TIMESTAMP";
-    case DataType::kUtcDateTime: return "TIMESTAMP WITH TIME ZONE";
-    case DataType::kNaiveTime: return "TIME";
-    case DataType::kBinary: return "BLOB";
+    case DataType::kFloat:
+      return "FLOAT";
+    case DataType::kDouble:
+      return "DOUBLE";
+    case DataType::kNaiveDate:
+      return "DATE";
+    case DataType::kNaiveDateTime:
+      return "TIMESTAMP";
+    case DataType::kUtcDateTime:
+      return "TIMESTAMP WITH TIME ZONE";
+    case DataType::kNaiveTime:
+      return "TIME";
+    case DataType::kBinary:
+      return "BLOB";
     case DataType::kXml:
-    case DataType::kString: return "VARCHAR";
-    case DataType::kJson: return "JSON";
-    case DataType::kUnspecified: break;
+    case DataType::kString:
+      return "VARCHAR";
+    case DataType::kJson:
+      return "JSON";
+    case DataType::kUnspecified:
+      break;
   }
   return "VARCHAR";
 }
@@ -220,7 +236,8 @@ DuckDbWarehouse::Table& DuckDbWarehouse::DefineTableImpl(const TableSchema& decl
       }
       return nullptr;
     };
-    const std::string reset_hint = "run `athena-connector reset` to start over with a new warehouse";
+    const std::string reset_hint =
+        "run `athena-connector reset` to start over with a new warehouse";
     // Primary key: same columns (in any order). A bulk load that did not finish (a killed sync)
     // left the key in the table's comment; it is added below.
     std::vector<std::string> existing_key =
@@ -238,9 +255,9 @@ DuckDbWarehouse::Table& DuckDbWarehouse::DefineTableImpl(const TableSchema& decl
       });
     }
     if (!same_key) {
-      throw common::ConfigError(fmt::format(
-          "warehouse: table {}: primary key changed from {} to {}; {}", display,
-          KeyList(existing_key), KeyList(wanted_key), reset_hint));
+      throw common::ConfigError(
+          fmt::format("warehouse: table {}: primary key changed from {} to {}; {}", display,
+                      KeyList(existing_key), KeyList(wanted_key), reset_hint));
     }
     // System columns.
     const std::pair<std::string_view, std::string_view> system_columns[] = {
@@ -248,9 +265,9 @@ DuckDbWarehouse::Table& DuckDbWarehouse::DefineTableImpl(const TableSchema& decl
     for (const auto& [name, type] : system_columns) {
       const auto* found = find_existing(name);
       if (found == nullptr || !EqualsIgnoreCase(found->value_or(""), type)) {
-        throw common::ConfigError(fmt::format(
-            "warehouse: table {} exists without system column {} {}; {}", display, name, type,
-            reset_hint));
+        throw common::ConfigError(
+            fmt::format("warehouse: table {} exists without system column {} {}; {}", display, name,
+                        type, reset_hint));
       }
     }
     // Declared columns: same type, or added.
@@ -262,10 +279,10 @@ DuckDbWarehouse::Table& DuckDbWarehouse::DefineTableImpl(const TableSchema& decl
                                          QuoteIdentifier(column.name), type));
         changed = true;
       } else if (!EqualsIgnoreCase(found->value_or(""), type)) {
-        throw common::ConfigError(fmt::format(
-            "warehouse: table {}: column {} changed type from {} to {} ({}); {}", display,
-            column.name, found->value_or("?"), type, common::DataTypeName(column.type),
-            reset_hint));
+        throw common::ConfigError(
+            fmt::format("warehouse: table {}: column {} changed type from {} to {} ({}); {}",
+                        display, column.name, found->value_or("?"), type,
+                        common::DataTypeName(column.type), reset_hint));
       }
     }
     // Columns the declaration lacks stay (Fivetran never drops columns); upserts set them NULL.
@@ -282,11 +299,11 @@ DuckDbWarehouse::Table& DuckDbWarehouse::DefineTableImpl(const TableSchema& decl
       if (!declared_other_case) t->extra_columns.push_back(name);
     }
     // Keep `_fivetran_synced` increasing past what an earlier run wrote.
-    const QueryResult latest = RunTextQuery(
-        db_->connection,
-        fmt::format("SELECT epoch_us(max({})) FROM {}", QuoteIdentifier(kSyncedColumn),
-                    t->qualified_name),
-        context);
+    const QueryResult latest =
+        RunTextQuery(db_->connection,
+                     fmt::format("SELECT epoch_us(max({})) FROM {}", QuoteIdentifier(kSyncedColumn),
+                                 t->qualified_name),
+                     context);
     if (!latest.rows.empty() && latest.rows[0][0].has_value()) {
       last_synced_micros_ = std::max<int64_t>(last_synced_micros_, std::stoll(*latest.rows[0][0]));
     }

@@ -15,12 +15,12 @@ using common::DataType;
 using common::TableSchema;
 using common::ValueBatch;
 using connector::RecordType;
-using ::testing::HasSubstr;
 using testing::AddRow;
 using testing::Bool;
 using testing::Col;
 using testing::CustomerRows;
 using testing::Customers;
+using ::testing::HasSubstr;
 using testing::Int;
 using testing::Long;
 using testing::Null;
@@ -29,16 +29,16 @@ using testing::Text;
 using testing::WarehouseTest;
 
 TEST_P(WarehouseTest, CreatesTableWithEveryTypeAndSystemColumns) {
-  TableSchema t{"all_types",
-                {Col("id", DataType::kLong, true), Col("b", DataType::kBoolean),
-                 Col("s", DataType::kShort), Col("i", DataType::kInt), Col("l", DataType::kLong),
-                 Col("d", DataType::kDecimal, false, 38, 10), Col("d0", DataType::kDecimal),
-                 Col("d52", DataType::kDecimal, false, 5, 2), Col("f", DataType::kFloat),
-                 Col("db", DataType::kDouble), Col("nd", DataType::kNaiveDate),
-                 Col("ndt", DataType::kNaiveDateTime), Col("udt", DataType::kUtcDateTime),
-                 Col("bin", DataType::kBinary), Col("x", DataType::kXml),
-                 Col("str", DataType::kString), Col("j", DataType::kJson),
-                 Col("nt", DataType::kNaiveTime)}};
+  TableSchema t{
+      "all_types",
+      {Col("id", DataType::kLong, true), Col("b", DataType::kBoolean), Col("s", DataType::kShort),
+       Col("i", DataType::kInt), Col("l", DataType::kLong),
+       Col("d", DataType::kDecimal, false, 38, 10), Col("d0", DataType::kDecimal),
+       Col("d52", DataType::kDecimal, false, 5, 2), Col("f", DataType::kFloat),
+       Col("db", DataType::kDouble), Col("nd", DataType::kNaiveDate),
+       Col("ndt", DataType::kNaiveDateTime), Col("udt", DataType::kUtcDateTime),
+       Col("bin", DataType::kBinary), Col("x", DataType::kXml), Col("str", DataType::kString),
+       Col("j", DataType::kJson), Col("nt", DataType::kNaiveTime)}};
   wh_->DefineTable(t);
   EXPECT_EQ(All("SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = 'tester' "
                 "AND table_name = 'all_types' ORDER BY column_index"),
@@ -66,8 +66,9 @@ TEST_P(WarehouseTest, ReservedWordsAndOddIdentifiersWork) {
   wh_->Write(t, RecordType::kUpdate, batch);
   wh_->Write(t, RecordType::kDelete, batch);
   wh_->Truncate(t);
-  EXPECT_EQ(All(R"(SELECT "select", "group", "desc", "we""ird name", "Mixed Case", _fivetran_deleted FROM tester."order")"),
-            "1|g|d|7|1.500|true\n");
+  EXPECT_EQ(
+      All(R"(SELECT "select", "group", "desc", "we""ird name", "Mixed Case", _fivetran_deleted FROM tester."order")"),
+      "1|g|d|7|1.500|true\n");
   // Again with a keyless table named like a keyword.
   TableSchema keyless{"table", {Col("from", DataType::kString)}};
   ValueBatch one;

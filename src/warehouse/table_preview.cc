@@ -73,16 +73,26 @@ std::string DisplayCell(const std::optional<std::string>& value) {
   for (size_t i = 0; i < value->size(); ++i) {
     const unsigned char c = static_cast<unsigned char>((*value)[i]);
     if ((c & 0xC0) != 0x80) {
-      if (width == kPreviewMaxCellChars - 3 && DisplayWidth(std::string_view(*value).substr(i)) > 3) {
+      if (width == kPreviewMaxCellChars - 3 &&
+          DisplayWidth(std::string_view(*value).substr(i)) > 3) {
         out += "...";
         break;
       }
       ++width;
     }
     switch (c) {
-      case '\n': out += "\\n"; ++width; break;
-      case '\r': out += "\\r"; ++width; break;
-      case '\t': out += "\\t"; ++width; break;
+      case '\n':
+        out += "\\n";
+        ++width;
+        break;
+      case '\r':
+        out += "\\r";
+        ++width;
+        break;
+      case '\t':
+        out += "\\t";
+        ++width;
+        break;
       default:
         if (c < 0x20) {
           out += fmt::format("\\x{:02x}", c);

@@ -25,10 +25,14 @@ using detail::kSyncedColumn;
 
 std::string_view OperationName(RecordType type) {
   switch (type) {
-    case RecordType::kUpsert: return "upsert";
-    case RecordType::kUpdate: return "update";
-    case RecordType::kDelete: return "delete";
-    case RecordType::kTruncate: return "truncate";
+    case RecordType::kUpsert:
+      return "upsert";
+    case RecordType::kUpdate:
+      return "update";
+    case RecordType::kDelete:
+      return "delete";
+    case RecordType::kTruncate:
+      return "truncate";
   }
   return "write";
 }
@@ -46,8 +50,7 @@ void DuckDbWarehouse::Write(const TableSchema& table, RecordType type, const Val
   if (num_rows == 0) return;
   if (rows.num_columns() != t.schema.columns.size()) {
     throw common::InternalError(fmt::format("warehouse: {}: batch has {} columns, table has {}",
-                                            context, rows.num_columns(),
-                                            t.schema.columns.size()));
+                                            context, rows.num_columns(), t.schema.columns.size()));
   }
   // Updates and deletes change rows by key: a bulk load ends first.
   if (t.bulk && type != RecordType::kUpsert) AddPendingKey(t);
@@ -100,10 +103,17 @@ void DuckDbWarehouse::Write(const TableSchema& table, RecordType type, const Val
   }
 
   switch (type) {
-    case RecordType::kUpsert: counters_.upserts += num_rows; break;
-    case RecordType::kUpdate: counters_.updates += num_rows; break;
-    case RecordType::kDelete: counters_.deletes += num_rows; break;
-    case RecordType::kTruncate: break;
+    case RecordType::kUpsert:
+      counters_.upserts += num_rows;
+      break;
+    case RecordType::kUpdate:
+      counters_.updates += num_rows;
+      break;
+    case RecordType::kDelete:
+      counters_.deletes += num_rows;
+      break;
+    case RecordType::kTruncate:
+      break;
   }
 }
 

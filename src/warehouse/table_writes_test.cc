@@ -19,7 +19,6 @@ using common::TableSchema;
 using common::Value;
 using common::ValueBatch;
 using connector::RecordType;
-using ::testing::HasSubstr;
 using testing::AddRow;
 using testing::Bool;
 using testing::Col;
@@ -27,6 +26,7 @@ using testing::CustomerRows;
 using testing::Customers;
 using testing::Double;
 using testing::Float;
+using ::testing::HasSubstr;
 using testing::Int;
 using testing::Long;
 using testing::Null;
@@ -37,38 +37,39 @@ using testing::Time;
 using testing::WarehouseTest;
 
 TEST_P(WarehouseTest, ReadsBackEveryTypeExactly) {
-  TableSchema t{"all_types",
-                {Col("id", DataType::kLong, true), Col("b", DataType::kBoolean),
-                 Col("s", DataType::kShort), Col("i", DataType::kInt), Col("l", DataType::kLong),
-                 Col("d", DataType::kDecimal, false, 38, 10), Col("f", DataType::kFloat),
-                 Col("db", DataType::kDouble), Col("nd", DataType::kNaiveDate),
-                 Col("ndt", DataType::kNaiveDateTime), Col("udt", DataType::kUtcDateTime),
-                 Col("bin", DataType::kBinary), Col("x", DataType::kXml),
-                 Col("str", DataType::kString), Col("j", DataType::kJson),
-                 Col("nt", DataType::kNaiveTime)}};
+  TableSchema t{
+      "all_types",
+      {Col("id", DataType::kLong, true), Col("b", DataType::kBoolean), Col("s", DataType::kShort),
+       Col("i", DataType::kInt), Col("l", DataType::kLong),
+       Col("d", DataType::kDecimal, false, 38, 10), Col("f", DataType::kFloat),
+       Col("db", DataType::kDouble), Col("nd", DataType::kNaiveDate),
+       Col("ndt", DataType::kNaiveDateTime), Col("udt", DataType::kUtcDateTime),
+       Col("bin", DataType::kBinary), Col("x", DataType::kXml), Col("str", DataType::kString),
+       Col("j", DataType::kJson), Col("nt", DataType::kNaiveTime)}};
   ValueBatch batch;
   batch.Reset(t.columns.size());
-  AddRow(batch, {Long(1), Bool(true), Short(-32768), Int(2147483647), Long(-9223372036854775807LL),
-                 Text(batch, DataType::kDecimal, "1234567890123456789012345678.0123456789"),
-                 Float(1.5f), Double(0.1), Time(DataType::kNaiveDate, 19723 * 86400),
-                 Time(DataType::kNaiveDateTime, 1704067200, 123456789),
-                 Time(DataType::kUtcDateTime, 1704067200, 999),
-                 Text(batch, DataType::kBinary, std::string("\x00\xff\x01", 3)),
-                 Text(batch, DataType::kXml, "<a>1</a>"),
-                 Str(batch, "h\xC3\xA9llo \xE4\xB8\x96\xE7\x95\x8C \xF0\x9F\x8E\x89 'q' \"dq\"\nline2"),
-                 Text(batch, DataType::kJson, R"({"a":[1,2,{"b":null}]})"),
-                 Time(DataType::kNaiveTime, 12 * 3600 + 34 * 60 + 56, 789000000)});
+  AddRow(batch,
+         {Long(1), Bool(true), Short(-32768), Int(2147483647), Long(-9223372036854775807LL),
+          Text(batch, DataType::kDecimal, "1234567890123456789012345678.0123456789"), Float(1.5f),
+          Double(0.1), Time(DataType::kNaiveDate, 19723 * 86400),
+          Time(DataType::kNaiveDateTime, 1704067200, 123456789),
+          Time(DataType::kUtcDateTime, 1704067200, 999),
+          Text(batch, DataType::kBinary, std::string("\x00\xff\x01", 3)),
+          Text(batch, DataType::kXml, "<a>1</a>"),
+          Str(batch, "h\xC3\xA9llo \xE4\xB8\x96\xE7\x95\x8C \xF0\x9F\x8E\x89 'q' \"dq\"\nline2"),
+          Text(batch, DataType::kJson, R"({"a":[1,2,{"b":null}]})"),
+          Time(DataType::kNaiveTime, 12 * 3600 + 34 * 60 + 56, 789000000)});
   // All NULL (NULL is not the empty string).
   Value* row = batch.AppendRow();
   row[0] = Long(2);
   for (size_t c = 1; c < t.columns.size(); ++c) row[c] = Null(t.columns[c].type);
   // Empty texts and pre-epoch times.
-  AddRow(batch, {Long(3), Bool(false), Short(0), Int(-1), Long(0),
-                 Text(batch, DataType::kDecimal, "-0.5"), Float(-0.0f), Double(-1e300),
-                 Time(DataType::kNaiveDate, -86400), Time(DataType::kNaiveDateTime, -1, 500000000),
-                 Time(DataType::kUtcDateTime, 0), Text(batch, DataType::kBinary, ""),
-                 Text(batch, DataType::kXml, ""), Str(batch, ""),
-                 Text(batch, DataType::kJson, "[]"), Time(DataType::kNaiveTime, 0)});
+  AddRow(batch,
+         {Long(3), Bool(false), Short(0), Int(-1), Long(0), Text(batch, DataType::kDecimal, "-0.5"),
+          Float(-0.0f), Double(-1e300), Time(DataType::kNaiveDate, -86400),
+          Time(DataType::kNaiveDateTime, -1, 500000000), Time(DataType::kUtcDateTime, 0),
+          Text(batch, DataType::kBinary, ""), Text(batch, DataType::kXml, ""), Str(batch, ""),
+          Text(batch, DataType::kJson, "[]"), Time(DataType::kNaiveTime, 0)});
   wh_->DefineTable(t);
   wh_->Write(t, RecordType::kUpsert, batch);
 
@@ -89,8 +90,9 @@ TEST_P(WarehouseTest, ReadsBackEveryTypeExactly) {
             "false|33|3|false\ntrue|NULL|NULL|true\nfalse|0|0|false\n");
   EXPECT_EQ(One("SELECT epoch_us(udt) FROM tester.all_types WHERE id = 1"), "1704067200000000");
   EXPECT_EQ(One("SELECT epoch_us(ndt) FROM tester.all_types WHERE id = 1"), "1704067200123456");
-  EXPECT_EQ(One("SELECT j->>'$.a[2].b' IS NULL AND json_valid(j) FROM tester.all_types WHERE id = 1"),
-            "true");
+  EXPECT_EQ(
+      One("SELECT j->>'$.a[2].b' IS NULL AND json_valid(j) FROM tester.all_types WHERE id = 1"),
+      "true");
   EXPECT_EQ(wh_->counters().upserts, 3u);
 }
 
@@ -99,7 +101,8 @@ TEST_P(WarehouseTest, UpsertReplacesByPrimaryKey) {
   wh_->Write(Customers(), RecordType::kUpsert,
              CustomerRows({{1, "Ann", "ann@x"}, {2, "Bob", "bob@x"}}));
   clock_.Advance(std::chrono::seconds(10));
-  wh_->Write(Customers(), RecordType::kUpsert, CustomerRows({{2, "Bobby", nullptr}, {3, "Cy", "c"}}));
+  wh_->Write(Customers(), RecordType::kUpsert,
+             CustomerRows({{2, "Bobby", nullptr}, {3, "Cy", "c"}}));
   EXPECT_EQ(All("SELECT customer_id, name, email, _fivetran_deleted, epoch(_fivetran_synced) "
                 "FROM tester.customers ORDER BY 1"),
             "1|Ann|ann@x|false|1700000000.0\n2|Bobby|NULL|false|1700000010.0\n"
@@ -131,15 +134,17 @@ TEST_P(WarehouseTest, CompositePrimaryKey) {
 
 TEST_P(WarehouseTest, DuplicateKeysInOneBatchLastOneWins) {
   wh_->DefineTable(Customers());
-  wh_->Write(Customers(), RecordType::kUpsert,
-             CustomerRows({{1, "first", "a"}, {2, "x", "x"}, {1, "second", "b"}, {1, "last", "c"}}));
+  wh_->Write(
+      Customers(), RecordType::kUpsert,
+      CustomerRows({{1, "first", "a"}, {2, "x", "x"}, {1, "second", "b"}, {1, "last", "c"}}));
   EXPECT_EQ(All("SELECT customer_id, name, email FROM tester.customers ORDER BY 1"),
             "1|last|c\n2|x|x\n");
   // Across DuckDB chunk boundaries (2048 rows): 5000 rows over 100 keys.
   ValueBatch batch;
   batch.Reset(3);
   for (int i = 0; i < 5000; ++i) {
-    AddRow(batch, {Long(i % 100), Str(batch, std::string("n").append(std::to_string(i))), Null(DataType::kString)});
+    AddRow(batch, {Long(i % 100), Str(batch, std::string("n").append(std::to_string(i))),
+                   Null(DataType::kString)});
   }
   wh_->Write(Customers(), RecordType::kUpsert, batch);
   EXPECT_EQ(One("SELECT count(*) FROM tester.customers"), "100");
@@ -152,13 +157,16 @@ TEST_P(WarehouseTest, DuplicateKeysEqualOnlyAfterConversionLastOneWins) {
   // DECIMAL text and floats are compared by DuckDB ("1.0" = "1.00"); dates by day; timestamps by
   // microsecond.
   TableSchema t{"mixed_keys",
-                {Col("amount", DataType::kDecimal, true, 10, 2), Col("day", DataType::kNaiveDate, true),
-                 Col("v", DataType::kString)}};
+                {Col("amount", DataType::kDecimal, true, 10, 2),
+                 Col("day", DataType::kNaiveDate, true), Col("v", DataType::kString)}};
   ValueBatch batch;
   batch.Reset(3);
-  AddRow(batch, {Text(batch, DataType::kDecimal, "1.0"), Time(DataType::kNaiveDate, 0), Str(batch, "a")});
-  AddRow(batch, {Text(batch, DataType::kDecimal, "1.00"), Time(DataType::kNaiveDate, 3600), Str(batch, "b")});
-  AddRow(batch, {Text(batch, DataType::kDecimal, "2"), Time(DataType::kNaiveDate, 0), Str(batch, "c")});
+  AddRow(batch,
+         {Text(batch, DataType::kDecimal, "1.0"), Time(DataType::kNaiveDate, 0), Str(batch, "a")});
+  AddRow(batch, {Text(batch, DataType::kDecimal, "1.00"), Time(DataType::kNaiveDate, 3600),
+                 Str(batch, "b")});
+  AddRow(batch,
+         {Text(batch, DataType::kDecimal, "2"), Time(DataType::kNaiveDate, 0), Str(batch, "c")});
   wh_->Write(t, RecordType::kUpsert, batch);
   EXPECT_EQ(All("SELECT amount, day, v FROM tester.mixed_keys ORDER BY 1"),
             "1.00|1970-01-01|b\n2.00|1970-01-01|c\n");
@@ -167,7 +175,8 @@ TEST_P(WarehouseTest, DuplicateKeysEqualOnlyAfterConversionLastOneWins) {
   EXPECT_EQ(All("SELECT amount, v, _fivetran_deleted FROM tester.mixed_keys ORDER BY 1"),
             "1.00|b|true\n2.00|c|true\n");
 
-  TableSchema times{"time_keys", {Col("at", DataType::kUtcDateTime, true), Col("v", DataType::kString)}};
+  TableSchema times{"time_keys",
+                    {Col("at", DataType::kUtcDateTime, true), Col("v", DataType::kString)}};
   ValueBatch rows;
   rows.Reset(2);
   AddRow(rows, {Time(DataType::kUtcDateTime, 10, 1000), Str(rows, "first")});
@@ -178,7 +187,8 @@ TEST_P(WarehouseTest, DuplicateKeysEqualOnlyAfterConversionLastOneWins) {
 
 TEST_P(WarehouseTest, UpdateChangesExistingRowsAndIgnoresAbsentOnes) {
   wh_->DefineTable(Customers());
-  wh_->Write(Customers(), RecordType::kUpsert, CustomerRows({{1, "Ann", "ann@x"}, {2, "Bob", "b"}}));
+  wh_->Write(Customers(), RecordType::kUpsert,
+             CustomerRows({{1, "Ann", "ann@x"}, {2, "Bob", "b"}}));
   clock_.Advance(std::chrono::seconds(5));
   wh_->Write(Customers(), RecordType::kUpdate,
              CustomerRows({{2, "Robert", "rob@x"}, {42, "Ghost", "g"}, {2, "Rob", "rob@x"}}));
@@ -194,7 +204,8 @@ TEST_P(WarehouseTest, DeleteIsSoftAndReUpsertRevives) {
              CustomerRows({{1, "Ann", "a"}, {2, "Bob", "b"}, {3, "Cy", "c"}}));
   clock_.Advance(std::chrono::seconds(1));
   // A delete carries only the key; absent keys are ignored.
-  wh_->Write(Customers(), RecordType::kDelete, CustomerRows({{2, nullptr, nullptr}, {7, nullptr, nullptr}}));
+  wh_->Write(Customers(), RecordType::kDelete,
+             CustomerRows({{2, nullptr, nullptr}, {7, nullptr, nullptr}}));
   EXPECT_EQ(All("SELECT customer_id, name, _fivetran_deleted, epoch(_fivetran_synced) FROM "
                 "tester.customers ORDER BY 1"),
             "1|Ann|false|1700000000.0\n2|Bob|true|1700000001.0\n3|Cy|false|1700000000.0\n");
@@ -295,8 +306,7 @@ TEST_P(WarehouseTest, BadValuesAreOneLineErrorsNamingTheTable) {
   wh_->DefineTable(Customers());
   // NULL primary key.
   try {
-    wh_->Write(Customers(), RecordType::kUpsert,
-               CustomerRows({{1, "a", "b"}}));
+    wh_->Write(Customers(), RecordType::kUpsert, CustomerRows({{1, "a", "b"}}));
     wh_->Checkpoint("{}");  // row 1 is committed; the failures below roll back only themselves
     ValueBatch batch;
     batch.Reset(3);
@@ -318,7 +328,8 @@ TEST_P(WarehouseTest, BadValuesAreOneLineErrorsNamingTheTable) {
   AddRow(latin1, {Long(5), Str(latin1, "caf\xE9"), Null(DataType::kString)});
   EXPECT_THROW(wh_->Write(Customers(), RecordType::kUpsert, latin1), common::ProtocolError);
   // Decimal text that is not a number.
-  TableSchema money{"money", {Col("id", DataType::kLong, true), Col("v", DataType::kDecimal, false, 5, 2)}};
+  TableSchema money{"money",
+                    {Col("id", DataType::kLong, true), Col("v", DataType::kDecimal, false, 5, 2)}};
   ValueBatch nan;
   nan.Reset(2);
   AddRow(nan, {Long(1), Text(nan, DataType::kDecimal, "12x")});

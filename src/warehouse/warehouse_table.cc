@@ -18,22 +18,34 @@ using connector::RecordType;
 /// which arrive as text and are CAST by the statement (DuckDB parses and validates them).
 duckdb_logical_type CreateBatchType(DataType type) {
   switch (type) {
-    case DataType::kBoolean: return duckdb_create_logical_type(DUCKDB_TYPE_BOOLEAN);
-    case DataType::kShort: return duckdb_create_logical_type(DUCKDB_TYPE_SMALLINT);
-    case DataType::kInt: return duckdb_create_logical_type(DUCKDB_TYPE_INTEGER);
-    case DataType::kLong: return duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
-    case DataType::kFloat: return duckdb_create_logical_type(DUCKDB_TYPE_FLOAT);
-    case DataType::kDouble: return duckdb_create_logical_type(DUCKDB_TYPE_DOUBLE);
-    case DataType::kNaiveDate: return duckdb_create_logical_type(DUCKDB_TYPE_DATE);
-    case DataType::kNaiveDateTime: return duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP);
-    case DataType::kUtcDateTime: return duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP_TZ);
-    case DataType::kNaiveTime: return duckdb_create_logical_type(DUCKDB_TYPE_TIME);
-    case DataType::kBinary: return duckdb_create_logical_type(DUCKDB_TYPE_BLOB);
+    case DataType::kBoolean:
+      return duckdb_create_logical_type(DUCKDB_TYPE_BOOLEAN);
+    case DataType::kShort:
+      return duckdb_create_logical_type(DUCKDB_TYPE_SMALLINT);
+    case DataType::kInt:
+      return duckdb_create_logical_type(DUCKDB_TYPE_INTEGER);
+    case DataType::kLong:
+      return duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
+    case DataType::kFloat:
+      return duckdb_create_logical_type(DUCKDB_TYPE_FLOAT);
+    case DataType::kDouble:
+      return duckdb_create_logical_type(DUCKDB_TYPE_DOUBLE);
+    case DataType::kNaiveDate:
+      return duckdb_create_logical_type(DUCKDB_TYPE_DATE);
+    case DataType::kNaiveDateTime:
+      return duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP);
+    case DataType::kUtcDateTime:
+      return duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP_TZ);
+    case DataType::kNaiveTime:
+      return duckdb_create_logical_type(DUCKDB_TYPE_TIME);
+    case DataType::kBinary:
+      return duckdb_create_logical_type(DUCKDB_TYPE_BLOB);
     case DataType::kDecimal:
     case DataType::kXml:
     case DataType::kString:
     case DataType::kJson:
-    case DataType::kUnspecified: break;
+    case DataType::kUnspecified:
+      break;
   }
   return duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
 }
@@ -52,7 +64,8 @@ void BuildStatements(WarehouseTable& t) {
     t.batch_types.push_back(CreateBatchType(columns[i].type));
     t.batch_names.push_back(fmt::format("c{}", i));
     if (columns[i].type == DataType::kDecimal || columns[i].type == DataType::kJson) {
-      value_expr.push_back(fmt::format("CAST(c{} AS {})", i, DuckDbWarehouse::DuckDbTypeName(columns[i])));
+      value_expr.push_back(
+          fmt::format("CAST(c{} AS {})", i, DuckDbWarehouse::DuckDbTypeName(columns[i])));
     } else {
       value_expr.push_back(fmt::format("c{}", i));
     }
@@ -65,9 +78,9 @@ void BuildStatements(WarehouseTable& t) {
 
   const std::string synced = QuoteIdentifier(kSyncedColumn);
   const std::string deleted = QuoteIdentifier(kDeletedColumn);
-  std::string key_columns;   // "a", "b"
-  std::string key_exprs;     // c0, CAST(c1 AS ...)
-  std::string key_match;     // _ac_t."a" = _ac_s.c0 AND ...
+  std::string key_columns;  // "a", "b"
+  std::string key_exprs;    // c0, CAST(c1 AS ...)
+  std::string key_match;    // _ac_t."a" = _ac_s.c0 AND ...
   if (t.keyless) {
     key_columns = QuoteIdentifier(kIdColumn);
     key_exprs = "_ac_id";
@@ -84,12 +97,11 @@ void BuildStatements(WarehouseTable& t) {
   }
   t.key_columns = key_columns;
   const std::string last_wins =
-      t.exact_keys ? std::string()
-                   : fmt::format("QUALIFY row_number() OVER (PARTITION BY {} ORDER BY _ac_seq DESC) = 1",
-                                 key_exprs);
-  auto is_key = [&t](size_t i) {
-    return std::find(t.key.begin(), t.key.end(), i) != t.key.end();
-  };
+      t.exact_keys
+          ? std::string()
+          : fmt::format("QUALIFY row_number() OVER (PARTITION BY {} ORDER BY _ac_seq DESC) = 1",
+                        key_exprs);
+  auto is_key = [&t](size_t i) { return std::find(t.key.begin(), t.key.end(), i) != t.key.end(); };
 
   // UPSERT: insert, or replace every column of the existing row.
   {
@@ -118,13 +130,14 @@ void BuildStatements(WarehouseTable& t) {
         updates);
     // Bulk load (exact keys only): every row of the batch, in order (DuckDB keeps the insertion
     // order: preserve_insertion_order), so AddPendingKey's `rowid DESC` means the later record.
-    t.sql[kBulkAppend] =
-        fmt::format("INSERT INTO {} ({}) SELECT {} FROM _ac_batch", t.qualified_name, names, values);
+    t.sql[kBulkAppend] = fmt::format("INSERT INTO {} ({}) SELECT {} FROM _ac_batch",
+                                     t.qualified_name, names, values);
   }
 
   // The batch with typed values, one row per key (the last one).
   std::string latest = "SELECT _ac_now";
-  for (size_t i = 0; i < columns.size(); ++i) latest += fmt::format(", {} AS c{}", value_expr[i], i);
+  for (size_t i = 0; i < columns.size(); ++i)
+    latest += fmt::format(", {} AS c{}", value_expr[i], i);
   if (t.keyless) latest += ", _ac_id";
   latest += " FROM _ac_batch";
   if (!last_wins.empty()) latest += " " + last_wins;
@@ -137,8 +150,8 @@ void BuildStatements(WarehouseTable& t) {
     }
     sets += synced + " = _ac_s._ac_now";
     t.sql[static_cast<size_t>(RecordType::kUpdate)] =
-        fmt::format("UPDATE {} AS _ac_t SET {} FROM ({}) AS _ac_s WHERE {}", t.qualified_name,
-                    sets, latest, key_match);
+        fmt::format("UPDATE {} AS _ac_t SET {} FROM ({}) AS _ac_s WHERE {}", t.qualified_name, sets,
+                    latest, key_match);
   }
 
   // DELETE: soft delete of the rows whose key exists.

@@ -36,12 +36,12 @@ struct WarehouseTable {
   std::string display_name;    // tester.customers
   std::string qualified_name;  // "tester"."customers"
   bool keyless = false;
-  std::vector<size_t> key;                  // indexes of key columns in schema.columns
-  std::vector<std::string> extra_columns;   // existing columns the declaration lacks
+  std::vector<size_t> key;                 // indexes of key columns in schema.columns
+  std::vector<std::string> extra_columns;  // existing columns the declaration lacks
   std::vector<duckdb_logical_type> batch_types;
   std::vector<std::string> batch_names;
-  std::vector<std::string> key_names;       // a, b (or _fivetran_id)
-  std::string key_columns;                  // "a", "b" (quoted key_names)
+  std::vector<std::string> key_names;  // a, b (or _fivetran_id)
+  std::string key_columns;             // "a", "b" (quoted key_names)
   // By RecordType (upsert, update, delete), then kBulkAppend (an INSERT without conflict check).
   std::array<std::string, 4> sql;
   std::array<duckdb_appender, 4> appenders{};

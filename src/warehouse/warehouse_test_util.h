@@ -91,8 +91,12 @@ inline Value Text(ValueBatch& batch, DataType type, std::string_view text) {
   v.text = batch.Store(text);
   return v;
 }
-inline Value Str(ValueBatch& batch, std::string_view text) { return Text(batch, DataType::kString, text); }
-inline Value Null(DataType type) { return Value::Null(type); }
+inline Value Str(ValueBatch& batch, std::string_view text) {
+  return Text(batch, DataType::kString, text);
+}
+inline Value Null(DataType type) {
+  return Value::Null(type);
+}
 
 inline void AddRow(ValueBatch& batch, std::initializer_list<Value> values) {
   ASSERT_EQ(values.size(), batch.num_columns());
@@ -100,8 +104,8 @@ inline void AddRow(ValueBatch& batch, std::initializer_list<Value> values) {
   for (const Value& v : values) *row++ = v;
 }
 
-inline ColumnSchema Col(std::string name, DataType type, bool key = false,
-                        uint32_t precision = 0, uint32_t scale = 0) {
+inline ColumnSchema Col(std::string name, DataType type, bool key = false, uint32_t precision = 0,
+                        uint32_t scale = 0) {
   return ColumnSchema{std::move(name), type, key, precision, scale};
 }
 
@@ -112,7 +116,8 @@ inline TableSchema Customers() {
                       Col("email", DataType::kString)}};
 }
 
-inline ValueBatch CustomerRows(std::initializer_list<std::tuple<int64_t, const char*, const char*>> rows) {
+inline ValueBatch CustomerRows(
+    std::initializer_list<std::tuple<int64_t, const char*, const char*>> rows) {
   ValueBatch batch;
   batch.Reset(3);
   for (const auto& [id, name, email] : rows) {

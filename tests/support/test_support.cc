@@ -44,9 +44,15 @@ std::string ReadFile(const std::filesystem::path& path) {
   return s.str();
 }
 
-std::string ConnectorBinary() { return AC_CONNECTOR_BIN; }
-std::string AthenaLocalBinary() { return AC_ATHENA_LOCAL_BIN; }
-std::filesystem::path SourceDir() { return AC_SOURCE_DIR; }
+std::string ConnectorBinary() {
+  return AC_CONNECTOR_BIN;
+}
+std::string AthenaLocalBinary() {
+  return AC_ATHENA_LOCAL_BIN;
+}
+std::filesystem::path SourceDir() {
+  return AC_SOURCE_DIR;
+}
 
 int StartProcess(const std::vector<std::string>& argv, const std::filesystem::path& log_dir,
                  const std::filesystem::path& cwd) {
@@ -86,8 +92,13 @@ AthenaLocal::AthenaLocal() : AthenaLocal(Options{}) {}
 
 AthenaLocal::AthenaLocal(Options options) {
   if (options.seeds.empty()) options.seeds.push_back((SourceDir() / "examples" / "local").string());
-  std::vector<std::string> argv = {AthenaLocalBinary(), "--port", "0", "--port-file",
-                                   (dir_.path() / "port").string(), "--data-dir", (dir_.path() / "data").string()};
+  std::vector<std::string> argv = {AthenaLocalBinary(),
+                                   "--port",
+                                   "0",
+                                   "--port-file",
+                                   (dir_.path() / "port").string(),
+                                   "--data-dir",
+                                   (dir_.path() / "data").string()};
   for (const auto& seed : options.seeds) {
     argv.push_back("--seed");
     argv.push_back(seed);
@@ -112,7 +123,9 @@ AthenaLocal::AthenaLocal(Options options) {
   throw std::runtime_error("athena-local did not write its port file within 60 s");
 }
 
-AthenaLocal::~AthenaLocal() { Stop(); }
+AthenaLocal::~AthenaLocal() {
+  Stop();
+}
 
 void AthenaLocal::Stop() {
   if (pid_ <= 0) return;
@@ -130,7 +143,9 @@ void AthenaLocal::Stop() {
   pid_ = -1;
 }
 
-std::string AthenaLocal::log() const { return ReadFile(dir_.path() / "stderr.log") + ReadFile(dir_.path() / "stdout.log"); }
+std::string AthenaLocal::log() const {
+  return ReadFile(dir_.path() / "stderr.log") + ReadFile(dir_.path() / "stdout.log");
+}
 
 std::map<std::string, std::string> AthenaLocal::Configuration() const {
   return {{"aws_access_key_id", "test"},
@@ -142,12 +157,14 @@ std::map<std::string, std::string> AthenaLocal::Configuration() const {
           {"s3_endpoint_url", url()}};
 }
 
-std::filesystem::path AthenaLocal::WriteConfiguration(const std::filesystem::path& dir,
-                                                      const std::map<std::string, std::string>& overrides) const {
+std::filesystem::path AthenaLocal::WriteConfiguration(
+    const std::filesystem::path& dir, const std::map<std::string, std::string>& overrides) const {
   auto config = Configuration();
   for (const auto& [key, value] : overrides) {
-    if (value.empty()) config.erase(key);
-    else config[key] = value;
+    if (value.empty())
+      config.erase(key);
+    else
+      config[key] = value;
   }
   const auto path = dir / "configuration.json";
   std::ofstream(path) << nlohmann::json(config).dump(2);

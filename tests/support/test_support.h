@@ -24,8 +24,8 @@ class TempDir {
 class AthenaLocal {
  public:
   struct Options {
-    std::vector<std::string> seeds;      ///< default: <source>/examples/local
-    std::vector<std::string> extra_args; ///< e.g. {"--throttle-rate", "0.3", "--fault-seed", "7"}
+    std::vector<std::string> seeds;       ///< default: <source>/examples/local
+    std::vector<std::string> extra_args;  ///< e.g. {"--throttle-rate", "0.3", "--fault-seed", "7"}
   };
   AthenaLocal();
   explicit AthenaLocal(Options options);
@@ -41,8 +41,9 @@ class AthenaLocal {
   /// `default`, staging s3://athena-results/staging/).
   std::map<std::string, std::string> Configuration() const;
   /// Writes Configuration() (plus `overrides`; an empty value removes a key) as configuration.json.
-  std::filesystem::path WriteConfiguration(const std::filesystem::path& dir,
-                                           const std::map<std::string, std::string>& overrides = {}) const;
+  std::filesystem::path WriteConfiguration(
+      const std::filesystem::path& dir,
+      const std::map<std::string, std::string>& overrides = {}) const;
   void Stop();
 
  private:
@@ -59,7 +60,8 @@ struct ProcessResult {
 };
 
 /// Runs `argv` (argv[0] is the program path) in `cwd`, captures stdout/stderr, waits.
-ProcessResult RunProcess(const std::vector<std::string>& argv, const std::filesystem::path& cwd = {});
+ProcessResult RunProcess(const std::vector<std::string>& argv,
+                         const std::filesystem::path& cwd = {});
 
 /// Starts `argv` in the background with stdout/stderr going to files in `log_dir`; returns the pid.
 int StartProcess(const std::vector<std::string>& argv, const std::filesystem::path& log_dir,
