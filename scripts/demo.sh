@@ -31,8 +31,8 @@ echo "athena-local is serving examples/local/ on http://127.0.0.1:${port}"
 
 sed -E "s#http://127\.0\.0\.1:[0-9]+#http://127.0.0.1:${port}#g" examples/local/configuration.json >"${tmp}/configuration.json"
 [[ -d "${WORK_DIR}" ]] && "${CONNECTOR}" reset --working-dir "${WORK_DIR}" --yes >/dev/null
-echo "\$ athena-connector debug --configuration examples/local/configuration.json --working-dir files"
-"${CONNECTOR}" debug --configuration "${tmp}/configuration.json" --working-dir "${WORK_DIR}"
+echo "\$ athena-connector debug --configuration examples/local/configuration.json --working-dir files --test"
+"${CONNECTOR}" debug --configuration "${tmp}/configuration.json" --working-dir "${WORK_DIR}" --test
 echo
 echo "First rows of tester.customers in files/warehouse.db:"
 "${CONNECTOR}" show customers --working-dir "${WORK_DIR}" --limit 10

@@ -265,6 +265,28 @@ ResultsPage ParseGetQueryResults(std::string_view body, bool skip_header_row, Ro
   return page;
 }
 
+namespace {
+
+/// One TableMetadata object of GetTableMetadata / ListTableMetadata.
+TableMetadata ReadTableMetadata(const json& object) {
+  TableMetadata out;
+  out.name = StringOr(object, "Name");
+  out.table_type = StringOr(object, "TableType");
+  auto read_columns = [&](const char* key, std::vector<Column>& columns) {
+    const auto list = object.find(key);
+    if (list == object.end() || !list->is_array()) return;
+    for (const auto& column : *list) {
+      columns.push_back(
+          Column{StringOr(column, "Name"), ParseDeclaredType(StringOr(column, "Type"))});
+    }
+  };
+  read_columns("Columns", out.columns);
+  read_columns("PartitionKeys", out.partition_keys);
+  return out;
+}
+
+}  // namespace
+
 TableMetadata AthenaClient::GetTableMetadata(const std::string& catalog,
                                              const std::string& database,
                                              const std::string& table) {
@@ -275,20 +297,32 @@ TableMetadata AthenaClient::GetTableMetadata(const std::string& catalog,
   const auto it = reply.find("TableMetadata");
   if (it == reply.end() || !it->is_object())
     throw common::ProtocolError("Athena GetTableMetadata returned no TableMetadata");
-  TableMetadata out;
-  out.name = StringOr(*it, "Name");
-  out.table_type = StringOr(*it, "TableType");
-  auto read_columns = [&](const char* key, std::vector<Column>& columns) {
-    const auto list = it->find(key);
-    if (list == it->end() || !list->is_array()) return;
-    for (const auto& column : *list) {
-      columns.push_back(
-          Column{StringOr(column, "Name"), ParseDeclaredType(StringOr(column, "Type"))});
+  return ReadTableMetadata(*it);
+}
+
+std::vector<TableMetadata> AthenaClient::ListTableMetadata(const std::string& catalog,
+                                                           const std::string& database) {
+  std::vector<TableMetadata> tables;
+  std::string token;
+  do {
+    json body = {{"CatalogName", catalog}, {"DatabaseName", database}, {"MaxResults", 50}};
+    if (!token.empty()) body["NextToken"] = token;
+    const json reply = ParseJson(Call("ListTableMetadata", body.dump()), "ListTableMetadata");
+    if (const auto list = reply.find("TableMetadataList"); list != reply.end()) {
+      if (!list->is_array())
+        throw common::ProtocolError("Athena ListTableMetadata: TableMetadataList is not a list");
+      for (const auto& table : *list) {
+        if (!table.is_object())
+          throw common::ProtocolError("Athena ListTableMetadata: a table entry is not an object");
+        tables.push_back(ReadTableMetadata(table));
+      }
     }
-  };
-  read_columns("Columns", out.columns);
-  read_columns("PartitionKeys", out.partition_keys);
-  return out;
+    const std::string next = StringOr(reply, "NextToken");
+    if (!next.empty() && next == token)
+      throw common::ProtocolError("Athena ListTableMetadata returned the same NextToken twice");
+    token = next;
+  } while (!token.empty());
+  return tables;
 }
 
 std::vector<std::string> AthenaClient::ListDatabases(const std::string& catalog) {

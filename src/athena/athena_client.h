@@ -83,6 +83,9 @@ class AthenaClient {
                               int max_results, bool skip_header_row, RowBatch& rows);
   TableMetadata GetTableMetadata(const std::string& catalog, const std::string& database,
                                  const std::string& table);
+  /// Every table and view of `database` (all pages of ListTableMetadata), in Athena's order.
+  std::vector<TableMetadata> ListTableMetadata(const std::string& catalog,
+                                               const std::string& database);
   std::vector<std::string> ListDatabases(const std::string& catalog);
 
   aws::ServiceClient& service() { return *service_; }

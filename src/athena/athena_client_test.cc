@@ -91,5 +91,59 @@ TEST(AthenaClientTest, ErrorsCarryTheAwsCodeAndMessage) {
   EXPECT_EQ(fake->Count("GetQueryExecution"), 1);  // not retried
 }
 
+TEST(AthenaClientTest, ListTableMetadataReadsEveryPageWithDeclaredTypes) {
+  auto fake = std::make_shared<FakeAthena>();
+  std::vector<std::string> tokens;
+  fake->handlers["ListTableMetadata"] = [&tokens](const nlohmann::json& request) {
+    EXPECT_EQ(request["CatalogName"], "AwsDataCatalog");
+    EXPECT_EQ(request["DatabaseName"], "shop");
+    const std::string token = request.value("NextToken", "");
+    tokens.push_back(token);
+    nlohmann::json page;
+    if (token.empty()) {
+      page["TableMetadataList"] = {
+          {{"Name", "orders"},
+           {"TableType", "EXTERNAL_TABLE"},
+           {"Columns",
+            {{{"Name", "id"}, {"Type", "bigint"}}, {{"Name", "price"}, {"Type", "decimal(10,2)"}}}},
+           {"PartitionKeys", {{{"Name", "dt"}, {"Type", "string"}}}}}};
+      page["NextToken"] = "t2";
+    } else {
+      page["TableMetadataList"] = {{{"Name", "big"},
+                                    {"TableType", "VIRTUAL_VIEW"},
+                                    {"Columns", {{{"Name", "tags"}, {"Type", "array<string>"}}}}}};
+    }
+    return std::make_pair(200, page.dump());
+  };
+  common::FakeClock clock;
+  auto client = testing::MakeFakeClient(fake, clock);
+  const std::vector<TableMetadata> tables = client->ListTableMetadata("AwsDataCatalog", "shop");
+  EXPECT_EQ(tokens, (std::vector<std::string>{"", "t2"}));
+  ASSERT_EQ(tables.size(), 2u);
+  EXPECT_EQ(tables[0].name, "orders");
+  ASSERT_EQ(tables[0].columns.size(), 2u);
+  EXPECT_EQ(tables[0].columns[1].type.id, TypeId::kDecimal);
+  EXPECT_EQ(tables[0].columns[1].type.precision, 10);
+  ASSERT_EQ(tables[0].partition_keys.size(), 1u);
+  EXPECT_EQ(tables[0].partition_keys[0].name, "dt");
+  EXPECT_EQ(tables[1].table_type, "VIRTUAL_VIEW");
+  EXPECT_EQ(tables[1].columns[0].type.id, TypeId::kArray);
+}
+
+TEST(AthenaClientTest, ListTableMetadataRejectsMalformedPagesAndAnEndlessToken) {
+  auto fake = std::make_shared<FakeAthena>();
+  std::string reply;
+  fake->handlers["ListTableMetadata"] = [&reply](const nlohmann::json&) {
+    return std::make_pair(200, reply);
+  };
+  common::FakeClock clock;
+  auto client = testing::MakeFakeClient(fake, clock);
+  for (const char* bad : {R"({"TableMetadataList":{}})", R"({"TableMetadataList":[5]})",
+                          R"({"TableMetadataList":[],"NextToken":"same"})"}) {
+    reply = bad;
+    EXPECT_THROW(client->ListTableMetadata("AwsDataCatalog", "shop"), common::ProtocolError) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace ac::athena

@@ -46,6 +46,15 @@ int RunMain(int argc, char** argv) {
   debug_cmd->add_option("--working-dir", debug.working_dir, "Folder of warehouse.db and state.json")
       ->capture_default_str();
   debug_cmd->add_flag("!--no-progress", debug.progress, "No progress line");
+  debug_cmd->add_flag("--test", debug.run_tests,
+                      "Run the setup tests first (credentials, database, a staging query that "
+                      "Athena bills)");
+  debug_cmd->add_option("--tables", debug.tables, "Sync only these tables (comma-separated)")
+      ->delimiter(',');
+  debug_cmd
+      ->add_option("--exclude-columns", debug.excluded_columns,
+                   "Leave out these columns: table.column, comma-separated")
+      ->delimiter(',');
 
   ResetOptions reset;
   auto* reset_cmd =

@@ -98,6 +98,9 @@ int RunDebug(const DebugOptions& options, std::ostream& out, std::ostream& err) 
     fivetran::LocalSyncOptions local;
     local.configuration = std::move(configuration);
     local.state_json = state_json;
+    local.run_tests = options.run_tests;
+    local.tables = options.tables;
+    local.excluded_columns = options.excluded_columns;
     local.cancel = &cancel;
     local.print = [&out](const std::string& line) { out << line << "\n" << std::flush; };
     const bool show_progress = options.progress && isatty(STDERR_FILENO) == 1;

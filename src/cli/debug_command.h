@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 namespace ac::cli {
 
@@ -11,6 +12,10 @@ struct DebugOptions {
   std::filesystem::path state;  ///< "" = <working_dir>/state.json when present, else {}
   std::filesystem::path working_dir = "files";
   bool progress = true;  ///< progress line (only when stderr is a terminal)
+  /// Run the setup tests first (`--test`); off by default: they run a paid query on Athena.
+  bool run_tests = false;
+  std::vector<std::string> tables;            ///< `--tables a,b`: only these ("" = all)
+  std::vector<std::string> excluded_columns;  ///< `--exclude-columns t.c,...`
 };
 
 /// `athena-connector debug`: runs one sync into <working_dir>/warehouse.db (schema tester) and

@@ -1,6 +1,9 @@
 #include "connector/athena_source.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <set>
 
 #include "aws/aws_error.h"
 #include "common/error.h"
@@ -19,21 +22,63 @@ athena::StartQueryRequest QueryRequest(const Config& config, const std::string& 
 
 std::vector<athena::Column> SourceTableColumns(athena::AthenaClient& client, const Config& config,
                                                const TableConfig& table) {
+  const std::string& database =
+      table.source_database.empty() ? config.database : table.source_database;
   athena::TableMetadata metadata;
   try {
-    metadata = client.GetTableMetadata(config.catalog, config.database, table.source_table);
+    metadata = client.GetTableMetadata(config.catalog, database, table.source_table);
   } catch (const aws::AwsError& e) {
     // Not found, or refused (MetadataException, InvalidRequestException): as aws_error classifies.
     if (e.kind() == common::ErrorKind::kNotFound || e.kind() == common::ErrorKind::kQueryFailed) {
       throw common::NotFoundError(
           fmt::format("table '{}' was not found in database '{}' of catalog '{}': {}",
-                      table.source_table, config.database, config.catalog, e.aws_message()));
+                      table.source_table, database, config.catalog, e.aws_message()));
     }
     throw;
   }
+  return AllColumns(metadata);
+}
+
+std::vector<athena::Column> AllColumns(const athena::TableMetadata& metadata) {
   std::vector<athena::Column> columns = metadata.columns;
   columns.insert(columns.end(), metadata.partition_keys.begin(), metadata.partition_keys.end());
   return columns;
+}
+
+std::vector<SourceTable> DiscoverTables(athena::AthenaClient& client, const Config& config) {
+  std::vector<athena::TableMetadata> listed;
+  try {
+    listed = client.ListTableMetadata(config.catalog, config.database);
+  } catch (const aws::AwsError& e) {
+    if (e.kind() == common::ErrorKind::kNotFound || e.kind() == common::ErrorKind::kQueryFailed) {
+      throw common::NotFoundError(
+          fmt::format("the tables of database '{}' of catalog '{}' cannot be listed: {}",
+                      config.database, config.catalog, e.aws_message()));
+    }
+    throw;
+  }
+  std::vector<SourceTable> tables;
+  std::set<std::string> names;
+  for (auto& metadata : listed) {
+    SourceTable source;
+    source.table.source_database = config.database;
+    source.table.source_table = metadata.name;
+    source.table.destination_table = metadata.name;
+    if (const auto key = config.primary_keys.find(metadata.name);
+        key != config.primary_keys.end()) {
+      source.table.primary_key = key->second;
+    }
+    source.columns = AllColumns(metadata);
+    names.insert(metadata.name);
+    tables.push_back(std::move(source));
+  }
+  for (const auto& [name, key] : config.primary_keys) {
+    if (!names.count(name)) {
+      spdlog::warn("primary_keys names table '{}', which database '{}' does not have", name,
+                   config.database);
+    }
+  }
+  return tables;
 }
 
 common::TableSchema DestinationSchema(const TableConfig& table,

@@ -21,6 +21,19 @@ athena::StartQueryRequest QueryRequest(const Config& config, const std::string& 
 std::vector<athena::Column> SourceTableColumns(athena::AthenaClient& client, const Config& config,
                                                const TableConfig& table);
 
+/// A table's columns as SELECT * gives them: its columns, then its partition keys.
+std::vector<athena::Column> AllColumns(const athena::TableMetadata& metadata);
+
+/// A table or view found in the catalog: how to sync it, and its columns.
+struct SourceTable {
+  TableConfig table;  ///< destination = source name; key from `primary_keys` (else keyless)
+  std::vector<athena::Column> columns;
+};
+
+/// Every table and view of the configured database (ListTableMetadata, all pages), for
+/// `tables` = `*`. A `primary_keys` entry naming no table of the database is logged as a warning.
+std::vector<SourceTable> DiscoverTables(athena::AthenaClient& client, const Config& config);
+
 /// The destination table of `table` with `columns` typed for Fivetran and its primary key marked;
 /// a primary-key column missing from `columns` throws common::ConfigError listing them.
 common::TableSchema DestinationSchema(const TableConfig& table,

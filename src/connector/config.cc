@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/json_error.h"
+#include "common/sql_quote.h"
 #include "common/strings.h"
 
 namespace ac::connector {
@@ -74,6 +75,46 @@ void ValidateEndpoint(const std::string& key, const std::string& value) {
     throw ConfigError(
         fmt::format("configuration key '{}' must be an http(s):// URL, got '{}'", key, value));
   }
+}
+
+/// `primary_keys`: a JSON object, table name -> key columns (a list of strings, or one string of
+/// comma-separated names).
+std::map<std::string, std::vector<std::string>> ParsePrimaryKeys(const std::string& text) {
+  nlohmann::json object;
+  try {
+    object = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError(fmt::format("configuration key 'primary_keys' is not valid JSON: {}",
+                                  common::JsonErrorWithoutInput(e)));
+  }
+  if (!object.is_object()) {
+    throw ConfigError(
+        "configuration key 'primary_keys' must be a JSON object of table -> key columns, e.g. "
+        "{\"orders\": [\"order_id\"]}");
+  }
+  std::map<std::string, std::vector<std::string>> keys;
+  for (const auto& [table, value] : object.items()) {
+    ValidateIdentifier("primary_keys", table);
+    std::vector<std::string> columns;
+    if (value.is_string()) {
+      columns = SplitList(value.get<std::string>());
+    } else if (value.is_array()) {
+      for (const auto& column : value) {
+        if (!column.is_string()) {
+          throw ConfigError(fmt::format(
+              "configuration key 'primary_keys': the key of table '{}' must list strings", table));
+        }
+        columns.push_back(std::string(Trim(column.get<std::string>())));
+      }
+    }
+    if (columns.empty()) {
+      throw ConfigError(fmt::format(
+          "configuration key 'primary_keys': table '{}' needs at least one key column", table));
+    }
+    for (const auto& column : columns) ValidateIdentifier("primary_keys", column);
+    keys[table] = std::move(columns);
+  }
+  return keys;
 }
 
 // Keys of one table, shared by the top-level keys and the entries of `tables`.
@@ -223,9 +264,19 @@ const std::vector<ConfigField>& ConfigFields() {
        {},
        ""},
       {"tables",
-       "Tables (JSON)",
-       "Several tables: a JSON list of objects with source_table or query, destination_table, "
-       "primary_key, cursor_column.",
+       "Tables",
+       "* = all tables and views of the database (discovered from the catalog; pick them in the "
+       "schema tab). Or several tables: a JSON list of objects with source_table or query, "
+       "destination_table, primary_key, cursor_column. Empty = the single table above.",
+       false,
+       "",
+       K::kText,
+       {},
+       ""},
+      {"primary_keys",
+       "Primary keys (JSON)",
+       "With tables = *: a JSON object of table -> key columns, e.g. {\"orders\": [\"order_id\"]}. "
+       "Tables not listed are synced without a key (rows identified by _fivetran_id).",
        false,
        "",
        K::kText,
@@ -328,9 +379,18 @@ S3Location S3Location::Parse(std::string_view uri, std::string_view key) {
   return location;
 }
 
-std::string TableConfig::BaseSql() const {
+std::string TableConfig::BaseSql(const std::vector<std::string>& columns) const {
   if (!query.empty()) return query;
-  return fmt::format("SELECT * FROM \"{}\"", source_table);
+  std::string list;
+  for (const auto& column : columns) {
+    if (!list.empty()) list += ", ";
+    list += common::QuoteIdentifier(column);
+  }
+  if (list.empty()) list = "*";
+  if (source_database.empty())
+    return fmt::format("SELECT {} FROM {}", list, common::QuoteIdentifier(source_table));
+  return fmt::format("SELECT {} FROM {}.{}", list, common::QuoteIdentifier(source_database),
+                     common::QuoteIdentifier(source_table));
 }
 
 results::ResultFetcherOptions Config::FetcherOptions() const {
@@ -421,7 +481,24 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
   config.ca_bundle = get("ca_bundle");
 
   const std::string tables_json = get("tables");
-  if (!tables_json.empty()) {
+  const std::string primary_keys_json = get("primary_keys");
+  if (tables_json == "*") {
+    for (const char* key :
+         {"source_table", "query", "destination_table", "primary_key", "cursor_column"}) {
+      if (values.count(key)) {
+        throw ConfigError(fmt::format(
+            "configuration key '{}' cannot be combined with 'tables' = '*' (every table of the "
+            "database); use 'primary_keys' for keys",
+            key));
+      }
+    }
+    config.discover_tables = true;
+    if (!primary_keys_json.empty()) config.primary_keys = ParsePrimaryKeys(primary_keys_json);
+  } else if (!primary_keys_json.empty()) {
+    throw ConfigError(
+        "configuration key 'primary_keys' applies to 'tables' = '*' only; give 'primary_key' "
+        "per table instead");
+  } else if (!tables_json.empty()) {
     for (const char* key :
          {"source_table", "query", "destination_table", "primary_key", "cursor_column"}) {
       if (values.count(key)) {

@@ -43,14 +43,17 @@ struct S3Location {
 
 /// One table to sync: a source (table or SELECT) and where it lands.
 struct TableConfig {
+  std::string source_database;           ///< database of source_table; "" = Config::database
   std::string source_table;              ///< Athena table (when no query)
   std::string query;                     ///< any SELECT (overrides source_table)
   std::string destination_table;         ///< destination table name
-  std::vector<std::string> primary_key;  ///< destination primary-key columns
+  std::vector<std::string> primary_key;  ///< destination primary-key columns; empty = keyless
+                                         ///< (Fivetran identifies rows by `_fivetran_id`)
   std::string cursor_column;             ///< optional: incremental sync on this monotonic column
 
-  /// SQL that reads the whole source.
-  std::string BaseSql() const;
+  /// SQL that reads the whole source: the query, or `SELECT <columns> FROM <table>` with every
+  /// column (`*`) when `columns` is empty; identifiers quoted for Athena.
+  std::string BaseSql(const std::vector<std::string>& columns = {}) const;
 };
 
 /// Validated configuration. All inputs are strings (as Fivetran sends them); Parse() reports the
@@ -68,7 +71,13 @@ struct Config {
   S3Location staging;
   std::string athena_endpoint_url;  ///< "" = https://athena.<region>.amazonaws.com
   std::string s3_endpoint_url;  ///< "" = https://s3.<region>.amazonaws.com (path-style when set)
-  std::vector<TableConfig> tables;
+  std::vector<TableConfig> tables;  ///< the configured tables (empty when discover_tables)
+  /// `tables` = `*`: every table and view of `database` is discovered from the catalog
+  /// (ListTableMetadata) by Connector::SourceTables, keyed by `primary_keys`.
+  bool discover_tables = false;
+  /// Discovered tables' primary keys (`primary_keys`: table -> key columns); a table not listed
+  /// is keyless.
+  std::map<std::string, std::vector<std::string>> primary_keys;
   int64_t checkpoint_interval_rows = 100'000;
   ResultFetcherKind result_fetcher = ResultFetcherKind::kAuto;
   int64_t s3_part_size_bytes = 4 << 20;  ///< chosen by measurement: see bench/README.md

@@ -184,5 +184,54 @@ TEST(ConfigTest, EveryFieldHasALabelAndDescription) {
   }
 }
 
+TEST(ConfigTest, StarDiscoversEveryTableWithKeysFromPrimaryKeys) {
+  auto values = ExampleKeys();
+  values["tables"] = " * ";
+  values["primary_keys"] = R"({"orders": ["order_id"], "lines": "order_id, line_no"})";
+  const Config config = Config::Parse(values);
+  EXPECT_TRUE(config.discover_tables);
+  EXPECT_TRUE(config.tables.empty());
+  ASSERT_EQ(config.primary_keys.size(), 2u);
+  EXPECT_EQ(config.primary_keys.at("orders"), std::vector<std::string>{"order_id"});
+  EXPECT_EQ(config.primary_keys.at("lines"), (std::vector<std::string>{"order_id", "line_no"}));
+
+  values.erase("primary_keys");
+  EXPECT_TRUE(Config::Parse(values).primary_keys.empty());  // every table keyless
+}
+
+TEST(ConfigTest, PrimaryKeysMistakesAreNamed) {
+  auto values = ExampleKeys();
+  values["tables"] = "*";
+  values["primary_keys"] = R"(["orders"])";
+  EXPECT_THAT(ErrorOf(values), HasSubstr("'primary_keys' must be a JSON object"));
+  values["primary_keys"] = R"({"orders": []})";
+  EXPECT_THAT(ErrorOf(values), HasSubstr("table 'orders' needs at least one key column"));
+  values["primary_keys"] = R"({"orders": [1]})";
+  EXPECT_THAT(ErrorOf(values), HasSubstr("must list strings"));
+  values["primary_keys"] = R"({"orders": ["id"])";
+  EXPECT_THAT(ErrorOf(values), HasSubstr("'primary_keys' is not valid JSON"));
+  values["primary_keys"] = R"({"orders": ["a;b"]})";
+  EXPECT_THAT(ErrorOf(values), HasSubstr("invalid character"));
+
+  // Only with discovery; never mixed with single-table keys.
+  values["primary_keys"] = R"({"orders": ["id"]})";
+  values.erase("tables");
+  EXPECT_THAT(ErrorOf(values), HasSubstr("applies to 'tables' = '*' only"));
+  values["tables"] = "*";
+  values["source_table"] = "orders";
+  EXPECT_THAT(ErrorOf(values), HasSubstr("'source_table' cannot be combined with 'tables' = '*'"));
+}
+
+TEST(ConfigTest, BaseSqlNamesTheChosenColumnsQuoted) {
+  TableConfig table;
+  table.source_table = "group";
+  EXPECT_EQ(table.BaseSql(), R"(SELECT * FROM "group")");
+  table.source_database = "shop";
+  EXPECT_EQ(table.BaseSql({"from", "Mixed Case", "a\"b"}),
+            R"(SELECT "from", "Mixed Case", "a""b" FROM "shop"."group")");
+  table.query = "SELECT 1 AS x";
+  EXPECT_EQ(table.BaseSql({"x"}), "SELECT 1 AS x");  // a query runs as written
+}
+
 }  // namespace
 }  // namespace ac::connector

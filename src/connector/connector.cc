@@ -159,6 +159,11 @@ std::string Connector::RunTest(const std::string& name, const common::Cancellati
 std::vector<TableSchema> Connector::DiscoverSchema(const common::CancellationToken& cancel) {
   auto client = impl_->MakeAthena(cancel);
   std::vector<TableSchema> tables;
+  if (config_.discover_tables) {
+    for (const auto& source : DiscoverTables(*client, config_))
+      tables.push_back(DestinationSchema(source.table, source.columns));
+    return tables;
+  }
   for (const auto& table : config_.tables) {
     std::vector<Column> columns;
     if (table.query.empty()) {
@@ -189,16 +194,27 @@ void Connector::Sync(const std::string& state_json, const Selection* selection, 
   SyncTotals totals;
   const TableSyncServices services{
       config_, *client, runner, fetchers, sink, impl_->clock, cancel, impl_->on_progress, totals};
+  std::vector<TableConfig> tables;
+  if (config_.discover_tables) {
+    for (auto& source : DiscoverTables(*client, config_)) tables.push_back(std::move(source.table));
+  } else {
+    tables = config_.tables;
+  }
   if (selection != nullptr) {
     for (const auto& [name, chosen] : selection->tables) {
       bool known = false;
-      for (const auto& table : config_.tables) known = known || table.destination_table == name;
+      for (const auto& table : tables) known = known || table.destination_table == name;
       if (!known && chosen.included) {
-        sink.Warning(fmt::format("table '{}' is selected but not configured; it is skipped", name));
+        sink.Warning(
+            config_.discover_tables
+                ? fmt::format("table '{}' is selected but database '{}' no longer has "
+                              "it; it is skipped",
+                              name, config_.database)
+                : fmt::format("table '{}' is selected but not configured; it is skipped", name));
       }
     }
   }
-  for (const auto& table : config_.tables) {
+  for (const auto& table : tables) {
     const TableSelection* table_selection = nullptr;
     if (selection != nullptr) {
       const auto it = selection->tables.find(table.destination_table);

@@ -45,16 +45,23 @@ std::vector<Column> MergeDeclared(std::vector<Column> result, const std::vector<
   return result;
 }
 
-/// True when the selection keeps `column` (a primary-key column is always kept).
-bool IsSelected(const common::ColumnSchema& column, const TableSelection* selection) {
-  if (selection == nullptr || column.primary_key) return true;
-  const auto it = selection->columns.find(column.name);
+/// True when the selection keeps the column named `name` (absent: include_new_columns).
+bool IsSelectedName(const std::string& name, const TableSelection* selection) {
+  if (selection == nullptr) return true;
+  const auto it = selection->columns.find(name);
   return it != selection->columns.end() ? it->second : selection->include_new_columns;
 }
 
-std::string TableSql(const TableConfig& table, const TableState& saved) {
-  if (table.cursor_column.empty() || saved.cursor_value.empty()) return table.BaseSql();
-  return SqlFromCursor(table.BaseSql(), table.cursor_column, saved.cursor_type, saved.cursor_value);
+/// True when the selection keeps `column` (a primary-key column is always kept).
+bool IsSelected(const common::ColumnSchema& column, const TableSelection* selection) {
+  return column.primary_key || IsSelectedName(column.name, selection);
+}
+
+std::string TableSql(const TableConfig& table, const TableState& saved,
+                     const std::vector<std::string>& columns) {
+  const std::string base = table.BaseSql(columns);
+  if (table.cursor_column.empty() || saved.cursor_value.empty()) return base;
+  return SqlFromCursor(base, table.cursor_column, saved.cursor_type, saved.cursor_value);
 }
 
 }  // namespace
@@ -66,14 +73,13 @@ TableSync::TableSync(const TableSyncServices& services, const TableConfig& table
       selection_(selection),
       state_(state),
       saved_(state.tables[table.destination_table]),
-      incremental_(!table.cursor_column.empty()),
-      sql_(TableSql(table, saved_)),
-      sql_hash_(common::Sha256Hex(sql_).substr(0, 16)) {}
+      incremental_(!table.cursor_column.empty()) {}
 
 TableSync::~TableSync() = default;
 
 void TableSync::Run() {
   ReadDeclaredColumns();
+  ChooseColumns();
   resuming_ = ResumeSavedRead();
   if (!resuming_) {
     StartOver();
@@ -91,6 +97,40 @@ void TableSync::Run() {
 void TableSync::ReadDeclaredColumns() {
   if (table_.query.empty())
     declared_ = SourceTableColumns(services_.athena, services_.config, table_);
+}
+
+/// The SQL reads only what the selection keeps (Athena bills the bytes of the columns it reads):
+/// the selected columns of a source table, its primary key and cursor always among them; `*` when
+/// every column is selected. A query's own SQL is run as written (its columns are not known
+/// without running it); deselected columns of a query are dropped when delivered.
+void TableSync::ChooseColumns() {
+  std::vector<std::string> columns;
+  if (selection_ != nullptr) {
+    for (const auto& column : declared_) {
+      const bool keep = IsKeyOrCursor(column.name) || IsSelectedName(column.name, selection_);
+      if (keep) columns.push_back(column.name);
+    }
+    if (columns.size() == declared_.size()) {
+      columns.clear();
+    } else if (columns.empty()) {
+      throw common::ConfigError(fmt::format(
+          "table '{}': the selection keeps none of its columns; deselect the table instead",
+          table_.destination_table));
+    } else {
+      spdlog::info("Table '{}': reading {} of {} columns (the selection drops the others)",
+                   table_.destination_table, columns.size(), declared_.size());
+    }
+  }
+  sql_ = TableSql(table_, saved_, columns);
+  sql_hash_ = common::Sha256Hex(sql_).substr(0, 16);
+}
+
+bool TableSync::IsKeyOrCursor(const std::string& column) const {
+  if (column == table_.cursor_column) return true;
+  for (const auto& key : table_.primary_key) {
+    if (key == column) return true;
+  }
+  return false;
 }
 
 /// The saved in-progress query of the same SQL when it SUCCEEDED; nullopt when there is none, or it

@@ -44,6 +44,8 @@ struct TableSyncServices {
 };
 
 /// The sync of one table, from the saved state to the final checkpoint:
+///  0. read the source table's columns from the catalog and write the SQL: only the selected
+///     columns (keys and cursor always), narrowed by the saved cursor of an incremental sync;
 ///  1. resolve the start: a saved in-progress query of the same SQL that SUCCEEDED is read on from
 ///     the saved position; one that failed, was cancelled, is gone, or whose result is gone is
 ///     run again;
@@ -69,6 +71,7 @@ class TableSync {
  private:
   // Steps of Run(), in order.
   void ReadDeclaredColumns();
+  void ChooseColumns();
   bool ResumeSavedRead();
   void StartOver();
   void PlanFetch();
@@ -82,6 +85,7 @@ class TableSync {
 
   // Parts of the steps.
   std::optional<athena::QueryExecution> SavedSucceededQuery();
+  bool IsKeyOrCursor(const std::string& column) const;
   void OnQueryStarted(const std::string& query_execution_id);
   void TrackCursor(const athena::RowBatch& rows, const common::ValueBatch& values);
   void Deliver(const common::ValueBatch& values);
@@ -94,8 +98,8 @@ class TableSync {
   SyncState& state_;
   TableState& saved_;
   const bool incremental_;
-  const std::string sql_;       ///< the table's SELECT (from the saved cursor when incremental)
-  const std::string sql_hash_;  ///< fingerprint of sql_, saved with the query running it
+  std::string sql_;       ///< the table's SELECT: selected columns, from the saved cursor
+  std::string sql_hash_;  ///< fingerprint of sql_, saved with the query running it
 
   std::vector<athena::Column> declared_;  ///< declared types of a source table (none for a query)
   bool resuming_ = false;                 ///< the read continues a saved query's result

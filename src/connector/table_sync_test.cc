@@ -348,6 +348,57 @@ TEST_F(TableSyncTest, DeselectedColumnsAreDroppedButNeverThePrimaryKey) {
   EXPECT_THAT(names, ElementsAre("id", "updated"));
 }
 
+/// A source table (not a query): its columns come from the catalog, so the SQL reads only the
+/// selected ones (Athena bills the bytes of the columns a query reads).
+class SourceTableSyncTest : public TableSyncTest {
+ protected:
+  SourceTableSyncTest() {
+    table_.query.clear();
+    table_.source_table = "events";
+    fake_->handlers["GetTableMetadata"] = [](const nlohmann::json& request) {
+      EXPECT_EQ(request["TableName"], "events");
+      return std::pair<int, std::string>{
+          200, R"({"TableMetadata":{"Name":"events","TableType":"EXTERNAL_TABLE","Columns":[)"
+               R"({"Name":"id","Type":"bigint"},{"Name":"name","Type":"string"}],)"
+               R"("PartitionKeys":[{"Name":"updated","Type":"bigint"}]}})"};
+    };
+  }
+};
+
+TEST_F(SourceTableSyncTest, TheSqlNamesExactlyTheSelectedColumnsKeyAndCursorIncluded) {
+  Sync();  // no selection: every column
+  EXPECT_THAT(StartedSql(), ElementsAre(R"(SELECT * FROM "events")"));
+
+  TableSelection selection;
+  selection.columns = {{"id", false}, {"name", false}, {"updated", true}};
+  selection_ = &selection;
+  Sync();  // `id` is the key: kept
+  EXPECT_EQ(StartedSql().back(), R"(SELECT "id", "updated" FROM "events")");
+
+  selection.columns = {{"updated", false}};
+  selection.include_new_columns = false;  // `name` is not listed: dropped
+  table_.cursor_column = "updated";
+  table_.source_database = "sales";
+  Sync();  // the cursor column is read even when deselected
+  EXPECT_EQ(StartedSql().back(), R"(SELECT "id", "updated" FROM "sales"."events")");
+
+  selection.columns = {{"name", true}};
+  selection.include_new_columns = true;  // unlisted columns are new ones: read
+  Sync();
+  EXPECT_EQ(StartedSql().back(), R"(SELECT * FROM "sales"."events")");
+}
+
+TEST_F(SourceTableSyncTest, ANewSelectionIsANewQueryNotAResumeOfTheSavedOne) {
+  const std::string killed = StateAfterBatches(1);
+  TableSelection selection;
+  selection.columns = {{"name", false}};
+  selection_ = &selection;
+  Sync(killed);
+  ASSERT_EQ(StartedSql().size(), 2u);
+  EXPECT_EQ(StartedSql()[1], R"(SELECT "id", "updated" FROM "events")");
+  EXPECT_THAT(WrittenIds(), ElementsAre(1, 2, 3, 4, 5));
+}
+
 TEST_F(TableSyncTest, CancellationStopsBetweenBatches) {
   on_progress_ = [&](const SyncProgress& progress) {
     EXPECT_EQ(progress.table, "events");

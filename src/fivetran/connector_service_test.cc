@@ -68,6 +68,9 @@ struct ScriptedAthena {
         } else if (operation == "GetQueryExecution") {
           response.body =
               R"({"QueryExecution":{"QueryExecutionId":"q-1","StatementType":"DML","Status":{"State":"RUNNING"}}})";
+        } else if (operation == "ListTableMetadata") {
+          response.body =
+              R"j({"TableMetadataList":[{"Name":"orders","TableType":"EXTERNAL_TABLE","Columns":[{"Name":"order_id","Type":"bigint"},{"Name":"total","Type":"decimal(12,2)"}],"PartitionKeys":[{"Name":"dt","Type":"string"}]},{"Name":"order_tags","TableType":"VIRTUAL_VIEW","Columns":[{"Name":"order_id","Type":"bigint"},{"Name":"tags","Type":"array<string>"}]}]})j";
         } else if (operation == "ListDatabases") {
           response.body = R"({"DatabaseList":[{"Name":"default"}]})";
         } else {
@@ -182,6 +185,34 @@ TEST_F(ConnectorServiceTest, SchemaReportsTypedColumnsAndKeys) {
   EXPECT_EQ(table.columns(0).type(), pb::LONG);
   EXPECT_TRUE(table.columns(0).primary_key());
   EXPECT_EQ(table.columns(1).type(), pb::STRING);
+}
+
+TEST_F(ConnectorServiceTest, SchemaOfStarListsEveryTableAndViewFromTheCatalogAlone) {
+  pb::SchemaRequest request;
+  auto configuration = GoodConfiguration();
+  configuration["tables"] = "*";
+  configuration["primary_keys"] = R"({"orders": ["order_id", "dt"]})";
+  request.mutable_configuration()->insert(configuration.begin(), configuration.end());
+  grpc::ClientContext context;
+  pb::SchemaResponse response;
+  ASSERT_TRUE(stub_->Schema(&context, request, &response).ok());
+  ASSERT_TRUE(response.has_without_schema());
+  ASSERT_EQ(response.without_schema().tables_size(), 2);
+  const pb::Table& orders = response.without_schema().tables(0);
+  EXPECT_EQ(orders.name(), "orders");
+  ASSERT_EQ(orders.columns_size(), 3);  // partition key included, last
+  EXPECT_TRUE(orders.columns(0).primary_key());
+  EXPECT_EQ(orders.columns(1).type(), pb::DECIMAL);
+  EXPECT_EQ(orders.columns(1).params().decimal().precision(), 12u);
+  EXPECT_EQ(orders.columns(1).params().decimal().scale(), 2u);
+  EXPECT_EQ(orders.columns(2).name(), "dt");
+  EXPECT_TRUE(orders.columns(2).primary_key());
+  const pb::Table& view = response.without_schema().tables(1);
+  EXPECT_EQ(view.name(), "order_tags");
+  for (const auto& column : view.columns()) EXPECT_FALSE(column.primary_key());  // keyless
+  EXPECT_EQ(view.columns(1).type(), pb::JSON);
+  EXPECT_EQ(athena_.Count("StartQueryExecution"), 0u);  // no paid query
+  EXPECT_EQ(athena_.Count("GetTableMetadata"), 0u);
 }
 
 TEST_F(ConnectorServiceTest, SchemaWithBadConfigurationIsFailedPrecondition) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <set>
 #include <unordered_map>
 
 #include "fivetran/convert.h"
@@ -394,6 +395,59 @@ void UpdateApplier::Flush() {
   impl_->Flush();
 }
 
+namespace {
+
+/// The selection `debug` sends: every table and column, or only `options.tables`, without
+/// `options.excluded_columns` (a local run has no dashboard). Throws common::ConfigError naming a
+/// table or column the Schema did not list.
+void SelectTables(const std::vector<common::TableSchema>& tables, const LocalSyncOptions& options,
+                  pb::TablesWithNoSchema& selection) {
+  std::string names;
+  for (const auto& table : tables) names += (names.empty() ? "" : ", ") + table.name;
+  auto find_table = [&](std::string_view name) -> const common::TableSchema* {
+    for (const auto& table : tables) {
+      if (table.name == name) return &table;
+    }
+    return nullptr;
+  };
+  for (const auto& name : options.tables) {
+    if (find_table(name) == nullptr) {
+      throw common::ConfigError(fmt::format("--tables: no table '{}' (tables: {})", name,
+                                            names.empty() ? "none" : names));
+    }
+  }
+  std::set<std::pair<std::string, std::string>> excluded;
+  for (const auto& entry : options.excluded_columns) {
+    const size_t dot = entry.find('.');
+    const std::string table_name = entry.substr(0, dot);
+    const common::TableSchema* table = find_table(table_name);
+    if (dot == std::string::npos || table == nullptr) {
+      throw common::ConfigError(fmt::format(
+          "--exclude-columns: '{}' is not <table>.<column> of a table (tables: {})", entry, names));
+    }
+    const std::string column = entry.substr(dot + 1);
+    if (table->FindColumn(column) < 0) {
+      throw common::ConfigError(
+          fmt::format("--exclude-columns: table '{}' has no column '{}'", table_name, column));
+    }
+    excluded.emplace(table_name, column);
+  }
+  const bool all_tables = options.tables.empty();
+  selection.set_include_new_tables(all_tables);
+  for (const auto& table : tables) {
+    pb::TableSelection* t = selection.add_tables();
+    bool included = all_tables;
+    for (const auto& name : options.tables) included = included || name == table.name;
+    t->set_included(included);
+    t->set_table_name(table.name);
+    t->set_include_new_columns(true);
+    for (const auto& column : table.columns)
+      (*t->mutable_columns())[column.name] = !excluded.count({table.name, column.name});
+  }
+}
+
+}  // namespace
+
 LocalSyncResult RunLocalSync(const LocalSyncOptions& options, connector::RecordSink& sink) {
   LocalSyncResult result;
   auto print = [&](const std::string& line) {
@@ -499,14 +553,11 @@ LocalSyncResult RunLocalSync(const LocalSyncOptions& options, connector::RecordS
     pb::UpdateRequest request;
     request.mutable_configuration()->insert(configuration.begin(), configuration.end());
     if (!options.state_json.empty()) request.set_state_json(options.state_json);
-    pb::TablesWithNoSchema* selection = request.mutable_selection()->mutable_without_schema();
-    selection->set_include_new_tables(true);
-    for (const auto& table : tables) {
-      pb::TableSelection* t = selection->add_tables();
-      t->set_included(true);
-      t->set_table_name(table.name);
-      t->set_include_new_columns(true);
-      for (const auto& column : table.columns) (*t->mutable_columns())[column.name] = true;
+    try {
+      SelectTables(tables, options, *request.mutable_selection()->mutable_without_schema());
+    } catch (const common::Error& e) {
+      Fail(result, e.kind(), grpc::StatusCode::OK, e.what());
+      return result;
     }
 
     // 4. Update: apply the stream to the sink.

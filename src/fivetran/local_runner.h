@@ -21,7 +21,12 @@ struct LocalSyncOptions {
   std::map<std::string, std::string> configuration;  ///< as Fivetran sends it (all strings)
   std::string state_json;                            ///< last state ("" = first sync)
   bool run_tests = true;  ///< run every setup test first (stop at a failure)
-  bool use_tcp = false;   ///< loopback TCP port instead of an in-process channel
+  /// Tables to sync (names as Schema lists them); empty = every table. Unknown names fail the run
+  /// with the list of tables.
+  std::vector<std::string> tables;
+  /// Columns to leave out, as `table.column`; unknown ones fail the run.
+  std::vector<std::string> excluded_columns;
+  bool use_tcp = false;  ///< loopback TCP port instead of an in-process channel
   /// Console lines in the tester's words ("[<label>]: PASSED"); null = silent.
   std::function<void(const std::string&)> print;
   /// Cancels the run (e.g. SIGINT of `debug`): the Update call is cancelled and with it the sync.
@@ -51,13 +56,13 @@ struct LocalSyncResult {
 };
 
 /// Plays Fivetran's side of the protocol against this connector's own server, started in-process:
-/// ConfigurationForm, Test (each offered test), Schema, then Update(configuration, state_json,
-/// selection of every table and column) — applying every streamed message to `sink`: records
-/// (consecutive ones of a table/type grouped into one Write), truncates, schema changes (->
-/// DefineTable), checkpoints and warnings. A task or a non-OK status ends the run with ok=false.
-/// Never throws for a failed sync; exceptions of `sink` end the run as a failure too (the stream's
-/// end calls sink.Drain(), so a sink that applies calls later, e.g. BackgroundRecordSink, reports
-/// its errors within the run).
+/// ConfigurationForm, Test (each offered test, when run_tests), Schema, then Update(configuration,
+/// state_json, selection of every table and column, or of `tables` without `excluded_columns`) —
+/// applying every streamed message to `sink`: records (consecutive ones of a table/type grouped
+/// into one Write), truncates, schema changes (-> DefineTable), checkpoints and warnings. A task or
+/// a non-OK status ends the run with ok=false. Never throws for a failed sync; exceptions of `sink`
+/// end the run as a failure too (the stream's end calls sink.Drain(), so a sink that applies calls
+/// later, e.g. BackgroundRecordSink, reports its errors within the run).
 LocalSyncResult RunLocalSync(const LocalSyncOptions& options, connector::RecordSink& sink);
 
 /// Applies a stream of UpdateResponse messages to a RecordSink (the part of RunLocalSync after

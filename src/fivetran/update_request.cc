@@ -31,9 +31,9 @@ std::string_view JsonTypeName(const nlohmann::json& value) {
 }
 
 void AddTable(const pb::TableSelection& table, bool schema_included, SelectionPlan& plan,
-              const std::set<std::string>& configured) {
+              const std::set<std::string>* configured) {
   const bool included = schema_included && table.included();
-  if (!configured.count(table.table_name())) {
+  if (configured != nullptr && !configured->count(table.table_name())) {
     if (included) {
       plan.warnings.push_back(
           fmt::format("table '{}' is selected but not defined by this connection's configuration; "
@@ -92,8 +92,11 @@ SelectionPlan PlanSelection(const pb::UpdateRequest& request, const connector::C
   SelectionPlan plan;
   if (!request.has_selection()) return plan;
   const pb::Selection& selection = request.selection();
-  std::set<std::string> configured;
-  for (const auto& table : config.tables) configured.insert(table.destination_table);
+  // Configured tables filter the selection; discovered ones (tables = *) are matched by the
+  // connector against the catalog at sync time.
+  std::set<std::string> configured_tables;
+  for (const auto& table : config.tables) configured_tables.insert(table.destination_table);
+  const std::set<std::string>* configured = config.discover_tables ? nullptr : &configured_tables;
 
   switch (selection.selection_case()) {
     case pb::Selection::kWithoutSchema:

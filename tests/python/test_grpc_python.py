@@ -270,6 +270,79 @@ def test_update_then_resume_from_returned_state(stub, sdk, config):
     assert all(r.data["updated_at"].naive_datetime.seconds >= newest for r in newer)
 
 
+def test_database_discovery_selection_and_new_tables(stub, sdk, config, athena):
+    """tables = *: Schema lists the database's tables and views from the catalog; Update reads
+    only what the selection keeps; a table created between syncs arrives (schema change first)
+    when include_new_tables is true and is never queried when it is false."""
+    from athena_local import run_query, unique
+
+    common, pb, _ = sdk
+    database = unique("disco").replace("-", "_")
+    for sql in ["CREATE DATABASE %s" % database,
+                "CREATE TABLE %s.orders AS SELECT CAST(i AS bigint) AS order_id, "
+                "repeat('x', 200) AS wide, CAST(i AS double) AS total FROM range(1, 251) AS t(i)"
+                % database,
+                "CREATE TABLE %s.clicks AS SELECT 'page' || CAST(i AS varchar) AS page, "
+                "CAST(i AS bigint) AS n FROM range(1, 11) AS t(i)" % database,
+                "CREATE VIEW %s.big_orders AS SELECT order_id, total FROM %s.orders "
+                "WHERE total > 200" % (database, database)]:
+        _, execution = run_query(athena, sql)
+        assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"]
+    config = dict(config, database_name=database, tables="*",
+                  primary_keys=json.dumps({"orders": ["order_id"]}))
+
+    schema = stub.Schema(pb.SchemaRequest(configuration=config))
+    tables = {t.name: t for t in schema.without_schema.tables}
+    assert set(tables) == {"orders", "clicks", "big_orders"}
+    assert [c.name for c in tables["orders"].columns if c.primary_key] == ["order_id"]
+    assert not any(c.primary_key for c in tables["clicks"].columns)  # keyless: _fivetran_id
+
+    selection = select_all(sdk, schema)
+    for table in selection.without_schema.tables:
+        if table.table_name == "orders":
+            table.columns["wide"] = False
+        if table.table_name == "big_orders":
+            table.included = False
+    messages, code, details = update(stub, sdk, config, selection)
+    assert code == grpc.StatusCode.OK, details
+    records = records_of(messages)
+    by_table = {}
+    for r in records:
+        if r.type == common.UPSERT:
+            by_table.setdefault(r.table_name, []).append(r)
+    assert set(by_table) == {"orders", "clicks"}
+    assert len(by_table["orders"]) == 250 and len(by_table["clicks"]) == 10
+    assert all("wide" not in r.data for r in by_table["orders"])
+    assert all("_fivetran_id" not in r.data for r in by_table["clicks"])  # Fivetran computes it
+    state = checkpoint_state = of_kind(messages, "checkpoint")[-1].state_json
+    assert set(json.loads(state)["tables"]) == {"orders", "clicks"}
+
+    # A table created between syncs: included with include_new_tables, announced first.
+    _, execution = run_query(athena, "CREATE TABLE %s.refunds AS SELECT CAST(1 AS bigint) AS id"
+                             % database)
+    assert execution["Status"]["State"] == "SUCCEEDED"
+    messages, code, details = update(stub, sdk, config, selection, state)
+    assert code == grpc.StatusCode.OK, details
+    kinds = [m.WhichOneof("operation") for m in messages]
+    changes = of_kind(messages, "schema_change")
+    assert any(t.name == "refunds" for c in changes for t in c.without_schema.tables)
+    first_change = kinds.index("schema_change")
+    refunds_at = [i for i, m in enumerate(messages) if m.WhichOneof("operation") == "records"
+                  and any(r.table_name == "refunds" for r in m.records.records)]
+    assert refunds_at and first_change < refunds_at[0]
+    assert not any(r.table_name == "big_orders" for r in records_of(messages))
+
+    # With include_new_tables false, another new table is never read.
+    _, execution = run_query(athena, "CREATE TABLE %s.later AS SELECT CAST(1 AS bigint) AS id"
+                             % database)
+    assert execution["Status"]["State"] == "SUCCEEDED"
+    selection.without_schema.include_new_tables = False
+    messages, code, details = update(stub, sdk, config, selection, checkpoint_state)
+    assert code == grpc.StatusCode.OK, details
+    assert not any(r.table_name in ("later", "refunds") for r in records_of(messages))
+    assert {r.table_name for r in records_of(messages)} == {"orders", "clicks"}
+
+
 def test_bad_input(stub, sdk, config):
     _, pb, _ = sdk
     # Missing key: one task, FAILED_PRECONDITION.
