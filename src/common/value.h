@@ -73,6 +73,10 @@ struct ColumnSchema {
 struct TableSchema {
   std::string name;
   std::vector<ColumnSchema> columns;
+  std::string schema;  ///< destination schema; "" = the connection's (Fivetran's without_schema)
+
+  /// `schema.name`, or `name` when no schema is set: the table's key in state, selection and sinks.
+  std::string QualifiedName() const { return schema.empty() ? name : schema + "." + name; }
 
   std::vector<size_t> PrimaryKeyIndexes() const;
   /// Index of the column named `name`, or -1.

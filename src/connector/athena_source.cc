@@ -1,6 +1,7 @@
 #include "connector/athena_source.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <set>
@@ -46,36 +47,41 @@ std::vector<athena::Column> AllColumns(const athena::TableMetadata& metadata) {
 }
 
 std::vector<SourceTable> DiscoverTables(athena::AthenaClient& client, const Config& config) {
-  std::vector<athena::TableMetadata> listed;
-  try {
-    listed = client.ListTableMetadata(config.catalog, config.database);
-  } catch (const aws::AwsError& e) {
-    if (e.kind() == common::ErrorKind::kNotFound || e.kind() == common::ErrorKind::kQueryFailed) {
-      throw common::NotFoundError(
-          fmt::format("the tables of database '{}' of catalog '{}' cannot be listed: {}",
-                      config.database, config.catalog, e.aws_message()));
-    }
-    throw;
-  }
   std::vector<SourceTable> tables;
-  std::set<std::string> names;
-  for (auto& metadata : listed) {
-    SourceTable source;
-    source.table.source_database = config.database;
-    source.table.source_table = metadata.name;
-    source.table.destination_table = metadata.name;
-    if (const auto key = config.primary_keys.find(metadata.name);
-        key != config.primary_keys.end()) {
-      source.table.primary_key = key->second;
+  std::set<std::string> names;  // table and database.table of every table found
+  for (const auto& database : config.databases) {
+    std::vector<athena::TableMetadata> listed;
+    try {
+      listed = client.ListTableMetadata(config.catalog, database);
+    } catch (const aws::AwsError& e) {
+      if (e.kind() == common::ErrorKind::kNotFound ||
+          e.kind() == common::ErrorKind::kQueryFailed) {
+        throw common::NotFoundError(
+            fmt::format("the tables of database '{}' of catalog '{}' cannot be listed: {}",
+                        database, config.catalog, e.aws_message()));
+      }
+      throw;
     }
-    source.columns = AllColumns(metadata);
-    names.insert(metadata.name);
-    tables.push_back(std::move(source));
+    for (auto& metadata : listed) {
+      SourceTable source;
+      source.table.source_database = database;
+      source.table.source_table = metadata.name;
+      source.table.destination_schema = config.UsesSchemas() ? database : "";
+      source.table.destination_table = metadata.name;
+      const std::string qualified = database + "." + metadata.name;
+      auto key = config.primary_keys.find(qualified);
+      if (key == config.primary_keys.end()) key = config.primary_keys.find(metadata.name);
+      if (key != config.primary_keys.end()) source.table.primary_key = key->second;
+      source.columns = AllColumns(metadata);
+      names.insert(metadata.name);
+      names.insert(qualified);
+      tables.push_back(std::move(source));
+    }
   }
   for (const auto& [name, key] : config.primary_keys) {
     if (!names.count(name)) {
-      spdlog::warn("primary_keys names table '{}', which database '{}' does not have", name,
-                   config.database);
+      spdlog::warn("primary_keys names table '{}', which no database of '{}' has", name,
+                   fmt::join(config.databases, ","));
     }
   }
   return tables;
@@ -84,6 +90,7 @@ std::vector<SourceTable> DiscoverTables(athena::AthenaClient& client, const Conf
 common::TableSchema DestinationSchema(const TableConfig& table,
                                       const std::vector<athena::Column>& columns) {
   common::TableSchema schema;
+  schema.schema = table.destination_schema;
   schema.name = table.destination_table;
   for (const auto& column : columns) {
     bool pk = false;

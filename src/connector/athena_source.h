@@ -30,8 +30,9 @@ struct SourceTable {
   std::vector<athena::Column> columns;
 };
 
-/// Every table and view of the configured database (ListTableMetadata, all pages), for
-/// `tables` = `*`. A `primary_keys` entry naming no table of the database is logged as a warning.
+/// Every table and view of the configured databases (ListTableMetadata, all pages), for
+/// `tables` = `*`; with several databases each table's destination schema is its database. Keys
+/// from `primary_keys` (`database.table`, else `table`); an entry naming no table is logged.
 std::vector<SourceTable> DiscoverTables(athena::AthenaClient& client, const Config& config);
 
 /// The destination table of `table` with `columns` typed for Fivetran and its primary key marked;

@@ -459,8 +459,17 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
         "configuration key 'region_name' must be an AWS region such as us-east-1, got '{}'",
         config.region));
   }
-  config.database = require("database_name");
-  ValidateIdentifier("database_name", config.database);
+  config.databases = SplitList(require("database_name"));
+  if (config.databases.empty())
+    throw ConfigError("missing required configuration key 'database_name'");
+  for (const auto& database : config.databases) {
+    ValidateIdentifier("database_name", database);
+    if (std::count(config.databases.begin(), config.databases.end(), database) > 1) {
+      throw ConfigError(
+          fmt::format("configuration key 'database_name' names '{}' twice", database));
+    }
+  }
+  config.database = config.databases.front();
   config.staging = S3Location::Parse(require("s3_staging_dir"), "s3_staging_dir");
   config.role_arn = get("role_arn");
   if (!config.role_arn.empty() && config.role_arn.rfind("arn:", 0) != 0) {
@@ -494,6 +503,11 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
     }
     config.discover_tables = true;
     if (!primary_keys_json.empty()) config.primary_keys = ParsePrimaryKeys(primary_keys_json);
+  } else if (config.databases.size() > 1) {
+    throw ConfigError(fmt::format(
+        "configuration key 'database_name' lists {} databases; several databases need 'tables' = "
+        "'*' (every table of each, one destination schema per database)",
+        config.databases.size()));
   } else if (!primary_keys_json.empty()) {
     throw ConfigError(
         "configuration key 'primary_keys' applies to 'tables' = '*' only; give 'primary_key' "

@@ -43,13 +43,21 @@ struct S3Location {
 
 /// One table to sync: a source (table or SELECT) and where it lands.
 struct TableConfig {
-  std::string source_database;           ///< database of source_table; "" = Config::database
+  std::string source_database;     ///< database of source_table; "" = Config::database
+  std::string destination_schema;  ///< Fivetran schema; "" = the connection's (one database)
   std::string source_table;              ///< Athena table (when no query)
   std::string query;                     ///< any SELECT (overrides source_table)
   std::string destination_table;         ///< destination table name
   std::vector<std::string> primary_key;  ///< destination primary-key columns; empty = keyless
                                          ///< (Fivetran identifies rows by `_fivetran_id`)
   std::string cursor_column;             ///< optional: incremental sync on this monotonic column
+
+  /// `destination_schema.destination_table`, or `destination_table` without a schema: the
+  /// table's key in the state and the selection (as TableSchema::QualifiedName()).
+  std::string QualifiedDestination() const {
+    return destination_schema.empty() ? destination_table
+                                      : destination_schema + "." + destination_table;
+  }
 
   /// SQL that reads the whole source: the query, or `SELECT <columns> FROM <table>` with every
   /// column (`*`) when `columns` is empty; identifiers quoted for Athena.
@@ -65,18 +73,22 @@ struct Config {
   std::string role_arn;
   std::string external_id;
   std::string region;
-  std::string database;
+  std::string database;                ///< the (first) database: queries run in it
+  std::vector<std::string> databases;  ///< every database of database_name (several: tables = *)
   std::string catalog = "AwsDataCatalog";
   std::string workgroup;  ///< "" = not sent (Athena uses primary)
   S3Location staging;
   std::string athena_endpoint_url;  ///< "" = https://athena.<region>.amazonaws.com
   std::string s3_endpoint_url;  ///< "" = https://s3.<region>.amazonaws.com (path-style when set)
   std::vector<TableConfig> tables;  ///< the configured tables (empty when discover_tables)
-  /// `tables` = `*`: every table and view of `database` is discovered from the catalog
-  /// (ListTableMetadata) by Connector::SourceTables, keyed by `primary_keys`.
+  /// `tables` = `*`: every table and view of `databases` is discovered from the catalog
+  /// (ListTableMetadata) by DiscoverTables, keyed by `primary_keys`.
   bool discover_tables = false;
-  /// Discovered tables' primary keys (`primary_keys`: table -> key columns); a table not listed
-  /// is keyless.
+  /// Several databases discovered: each is a destination schema of its own (Fivetran's
+  /// with_schema); one database goes to the connection's schema.
+  bool UsesSchemas() const { return discover_tables && databases.size() > 1; }
+  /// Discovered tables' primary keys (`primary_keys`: table or database.table -> key columns); a
+  /// table not listed is keyless.
   std::map<std::string, std::vector<std::string>> primary_keys;
   int64_t checkpoint_interval_rows = 100'000;
   ResultFetcherKind result_fetcher = ResultFetcherKind::kAuto;

@@ -43,6 +43,25 @@ bool IsSelect(std::string_view sql) {
 
 }  // namespace
 
+const TableSelection* Selection::Find(const std::string& schema, const std::string& qualified_name,
+                                      bool& excluded) const {
+  excluded = false;
+  bool schema_included = true;
+  bool include_new = include_new_tables;
+  if (!schema.empty()) {
+    const auto chosen = schemas.find(schema);
+    schema_included = chosen != schemas.end() ? chosen->second.included : include_new_schemas;
+    include_new = chosen != schemas.end() ? chosen->second.include_new_tables : include_new_schemas;
+  }
+  const auto it = tables.find(qualified_name);
+  if (!schema_included || (it == tables.end() && !include_new) ||
+      (it != tables.end() && !it->second.included)) {
+    excluded = true;
+    return nullptr;
+  }
+  return it != tables.end() ? &it->second : nullptr;
+}
+
 struct Connector::Impl {
   Config& config;
   common::Clock& clock;
@@ -203,29 +222,25 @@ void Connector::Sync(const std::string& state_json, const Selection* selection, 
   if (selection != nullptr) {
     for (const auto& [name, chosen] : selection->tables) {
       bool known = false;
-      for (const auto& table : tables) known = known || table.destination_table == name;
+      for (const auto& table : tables) known = known || table.QualifiedDestination() == name;
       if (!known && chosen.included) {
-        sink.Warning(
-            config_.discover_tables
-                ? fmt::format("table '{}' is selected but database '{}' no longer has "
-                              "it; it is skipped",
-                              name, config_.database)
-                : fmt::format("table '{}' is selected but not configured; it is skipped", name));
+        sink.Warning(config_.discover_tables
+                         ? fmt::format("table '{}' is selected but the catalog no longer has it; "
+                                       "it is skipped",
+                                       name)
+                         : fmt::format("table '{}' is selected but not configured; it is skipped",
+                                       name));
       }
     }
   }
   for (const auto& table : tables) {
     const TableSelection* table_selection = nullptr;
     if (selection != nullptr) {
-      const auto it = selection->tables.find(table.destination_table);
-      if (it != selection->tables.end()) {
-        table_selection = &it->second;
-      } else if (!selection->include_new_tables) {
-        spdlog::info("Table '{}' is not selected; skipped", table.destination_table);
-        continue;
-      }
-      if (table_selection != nullptr && !table_selection->included) {
-        spdlog::info("Table '{}' is excluded by the selection; skipped", table.destination_table);
+      bool excluded = false;
+      table_selection =
+          selection->Find(table.destination_schema, table.QualifiedDestination(), excluded);
+      if (excluded) {
+        spdlog::info("Table '{}' is not selected; skipped", table.QualifiedDestination());
         continue;
       }
     }

@@ -22,9 +22,22 @@ struct TableSelection {
       columns;  ///< column -> included; absent columns follow include_new_columns
   bool include_new_columns = true;
 };
+/// A destination schema's choice (with_schema selections).
+struct SchemaSelection {
+  bool included = true;
+  bool include_new_tables = true;  ///< tables of this schema the selection does not list
+};
 struct Selection {
-  std::map<std::string, TableSelection> tables;  ///< by destination table name
-  bool include_new_tables = true;
+  /// By TableConfig::QualifiedDestination() (`schema.table`, or `table` without schemas).
+  std::map<std::string, TableSelection> tables;
+  bool include_new_tables = true;  ///< tables without a schema the selection does not list
+  std::map<std::string, SchemaSelection> schemas;  ///< with_schema: by schema name
+  bool include_new_schemas = true;                 ///< schemas the selection does not list
+
+  /// The choice for `table`: nullptr when it is synced with every column (not listed, and new
+  /// tables are included); sets `excluded` when it is not synced at all.
+  const TableSelection* Find(const std::string& schema, const std::string& qualified_name,
+                             bool& excluded) const;
 };
 
 /// A setup test offered in the configuration form.

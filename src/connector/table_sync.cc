@@ -72,7 +72,7 @@ TableSync::TableSync(const TableSyncServices& services, const TableConfig& table
       table_(table),
       selection_(selection),
       state_(state),
-      saved_(state.tables[table.destination_table]),
+      saved_(state.tables[table.QualifiedDestination()]),
       incremental_(!table.cursor_column.empty()) {}
 
 TableSync::~TableSync() = default;
@@ -231,6 +231,7 @@ void TableSync::OpenReader() {
 void TableSync::DefineDestinationTable() {
   columns_ = MergeDeclared(reader_->columns(), declared_);
   schema_ = DestinationSchema(table_, columns_);
+  projected_.schema = schema_.schema;
   projected_.name = schema_.name;
   for (size_t i = 0; i < schema_.columns.size(); ++i) {
     if (!IsSelected(schema_.columns[i], selection_)) continue;

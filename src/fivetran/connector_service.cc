@@ -201,8 +201,12 @@ grpc::Status ConnectorService::Schema(grpc::ServerContext* context,
     connector::Connector connector(
         connector::Config::Parse(ConfigurationMap(request->configuration())), options_.environment);
     const std::vector<common::TableSchema> tables = connector.DiscoverSchema(cancel);
-    pb::TableList* list = response->mutable_without_schema();
-    for (const auto& table : tables) ToProtoTable(table, list->add_tables());
+    if (AnySchema(tables)) {
+      ToProtoSchemaList(tables, response->mutable_with_schema());
+    } else {
+      pb::TableList* list = response->mutable_without_schema();
+      for (const auto& table : tables) ToProtoTable(table, list->add_tables());
+    }
     spdlog::info("Schema: {} table(s) in {:.1f} s", tables.size(), SecondsSince(start));
     return grpc::Status::OK;
   } catch (const common::Error& e) {

@@ -56,6 +56,47 @@ void ToProtoTable(const common::TableSchema& table, pb::Table* out) {
   }
 }
 
+common::TableSchema FromProtoTable(const pb::Table& table, const std::string& schema) {
+  common::TableSchema out = FromProtoTable(table);
+  out.schema = schema;
+  return out;
+}
+
+bool AnySchema(const std::vector<common::TableSchema>& tables) {
+  for (const auto& table : tables) {
+    if (!table.schema.empty()) return true;
+  }
+  return false;
+}
+
+void ToProtoSchemaList(const std::vector<common::TableSchema>& tables, pb::SchemaList* out) {
+  for (const auto& table : tables) {
+    pb::Schema* schema = nullptr;
+    for (auto& existing : *out->mutable_schemas()) {
+      if (existing.name() == table.schema) schema = &existing;
+    }
+    if (schema == nullptr) {
+      schema = out->add_schemas();
+      schema->set_name(table.schema);
+    }
+    ToProtoTable(table, schema->add_tables());
+  }
+}
+
+std::vector<common::TableSchema> FromProtoSchemaList(const pb::SchemaList& list) {
+  std::vector<common::TableSchema> tables;
+  for (const auto& schema : list.schemas()) {
+    for (const auto& table : schema.tables()) tables.push_back(FromProtoTable(table, schema.name()));
+  }
+  return tables;
+}
+
+std::vector<common::TableSchema> FromProtoTableList(const pb::TableList& list) {
+  std::vector<common::TableSchema> tables;
+  for (const auto& table : list.tables()) tables.push_back(FromProtoTable(table));
+  return tables;
+}
+
 common::TableSchema FromProtoTable(const pb::Table& table) {
   common::TableSchema out;
   out.name = table.name();

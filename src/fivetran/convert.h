@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/value.h"
 #include "fivetran_sdk/common.pb.h"
@@ -20,6 +21,16 @@ common::DataType FromProtoType(pb::DataType type);
 /// Table schema <-> protocol Table (typed columns, primary keys, DECIMAL precision/scale).
 void ToProtoTable(const common::TableSchema& table, pb::Table* out);
 common::TableSchema FromProtoTable(const pb::Table& table);
+/// `table` from a SchemaList's `schema` (its TableSchema::schema set).
+common::TableSchema FromProtoTable(const pb::Table& table, const std::string& schema);
+
+/// True when some table names a destination schema: the connector then answers `with_schema`.
+bool AnySchema(const std::vector<common::TableSchema>& tables);
+/// The tables in one Schema per schema name, in first-seen order (Schema and SchemaChange).
+void ToProtoSchemaList(const std::vector<common::TableSchema>& tables, pb::SchemaList* out);
+/// The tables of a SchemaList or TableList, each with its schema.
+std::vector<common::TableSchema> FromProtoSchemaList(const pb::SchemaList& list);
+std::vector<common::TableSchema> FromProtoTableList(const pb::TableList& list);
 
 /// Sets `out` to `value`: the ValueType member chosen by value.type (null -> `null: true`;
 /// temporal types -> google.protobuf.Timestamp; DECIMAL -> decimal text; BINARY -> bytes).

@@ -66,7 +66,8 @@ void GrpcRecordSink::AddRecord(const common::TableSchema& table, connector::Reco
 void GrpcRecordSink::DefineTable(const common::TableSchema& table) {
   if (!options_.known_tables.enabled) return;
   auto& known = options_.known_tables.tables;
-  const auto it = known.find(table.name);
+  const std::string key = table.QualifiedName();
+  const auto it = known.find(key);
   bool is_new = it == known.end();
   if (!is_new && !it->second.empty()) {
     for (const auto& column : table.columns) {
@@ -79,10 +80,14 @@ void GrpcRecordSink::DefineTable(const common::TableSchema& table) {
   if (!is_new) return;
   Flush();
   pb::UpdateResponse response;
-  ToProtoTable(table, response.mutable_schema_change()->mutable_without_schema()->add_tables());
+  if (table.schema.empty()) {
+    ToProtoTable(table, response.mutable_schema_change()->mutable_without_schema()->add_tables());
+  } else {
+    ToProtoSchemaList({table}, response.mutable_schema_change()->mutable_with_schema());
+  }
   Send(response);
   ++stats_.schema_changes;
-  auto& columns = known[table.name];
+  auto& columns = known[key];
   for (const auto& column : table.columns) columns.insert(column.name);
 }
 

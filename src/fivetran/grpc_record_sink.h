@@ -26,7 +26,8 @@ using UpdateWriter = std::function<bool(const pb::UpdateResponse&)>;
 /// not) is announced with a `schema_change` first.
 struct KnownTables {
   bool enabled = false;                                 ///< false: never send schema_change
-  std::map<std::string, std::set<std::string>> tables;  ///< table -> columns ({} = all columns)
+  /// TableSchema::QualifiedName() -> columns ({} = all columns)
+  std::map<std::string, std::set<std::string>> tables;
 };
 
 struct GrpcRecordSinkOptions {

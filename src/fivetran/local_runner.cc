@@ -163,6 +163,7 @@ RecordType RecordTypeOf(const WireRecord& record) {
 
 /// A parsed Record as a WireRecord (views into `record`).
 void ViewRecord(const pb::Record& record, WireRecord& out) {
+  out.schema_name = record.schema_name();
   out.table_name = record.table_name();
   out.type = static_cast<int>(record.type());
   out.entries.clear();
@@ -175,7 +176,8 @@ struct UpdateApplier::Impl {
   connector::RecordSink& sink;
   LocalSyncResult& result;
   size_t max_rows;
-  std::map<std::string, TableState, std::less<>> tables;
+  /// schema ("" = none) -> table -> state; looked up by the record's views, without copies.
+  std::map<std::string, std::map<std::string, TableState, std::less<>>, std::less<>> tables;
 
   // The group of consecutive records being gathered into `batch`.
   TableState* group_table = nullptr;
@@ -201,13 +203,15 @@ struct UpdateApplier::Impl {
 
   TableState& Define(common::TableSchema schema) {
     Flush();
-    TableState& state = tables[schema.name];
+    TableState& state = tables[schema.schema][schema.name];
     state.schema = std::move(schema);
     state.Reindex();
     sink.DefineTable(state.schema);
     auto it =
         std::find_if(result.tables.begin(), result.tables.end(),
-                     [&](const common::TableSchema& t) { return t.name == state.schema.name; });
+                     [&](const common::TableSchema& t) {
+                       return t.schema == state.schema.schema && t.name == state.schema.name;
+                     });
     if (it == result.tables.end()) {
       result.tables.push_back(state.schema);
     } else {
@@ -219,6 +223,7 @@ struct UpdateApplier::Impl {
   // A table no Schema or SchemaChange announced: columns by name, types from the values.
   TableState& DefineFromRecord(const WireRecord& record) {
     common::TableSchema schema;
+    schema.schema = std::string(record.schema_name);
     schema.name = std::string(record.table_name);
     for (const auto& entry : record.entries) {
       const common::DataType type = entry.value.type;
@@ -236,8 +241,12 @@ struct UpdateApplier::Impl {
 
   void ApplyRecord(const WireRecord& record) {
     const RecordType type = RecordTypeOf(record);
-    auto it = tables.find(record.table_name);
-    TableState& table = it != tables.end() ? it->second : DefineFromRecord(record);
+    TableState* found = nullptr;
+    if (const auto schema = tables.find(record.schema_name); schema != tables.end()) {
+      if (const auto it = schema->second.find(record.table_name); it != schema->second.end())
+        found = &it->second;
+    }
+    TableState& table = found != nullptr ? *found : DefineFromRecord(record);
     if (type == RecordType::kTruncate) {
       Flush();
       sink.Truncate(table.schema);
@@ -327,11 +336,9 @@ struct UpdateApplier::Impl {
             ++result.counters.schema_changes;
           }
         } else if (change.has_with_schema()) {
-          for (const auto& schema : change.with_schema().schemas()) {
-            for (const auto& table : schema.tables()) {
-              Define(FromProtoTable(table));
-              ++result.counters.schema_changes;
-            }
+          for (auto& table : FromProtoSchemaList(change.with_schema())) {
+            Define(std::move(table));
+            ++result.counters.schema_changes;
           }
         }
         return true;
@@ -398,28 +405,29 @@ void UpdateApplier::Flush() {
 namespace {
 
 /// The selection `debug` sends: every table and column, or only `options.tables`, without
-/// `options.excluded_columns` (a local run has no dashboard). Throws common::ConfigError naming a
-/// table or column the Schema did not list.
+/// `options.excluded_columns` (a local run has no dashboard); tables named as the Schema lists
+/// them (`schema.table` when the connector has schemas). with_schema when the Schema had schemas.
+/// Throws common::ConfigError naming a table or column the Schema did not list.
 void SelectTables(const std::vector<common::TableSchema>& tables, const LocalSyncOptions& options,
-                  pb::TablesWithNoSchema& selection) {
+                  pb::Selection& selection) {
   std::string names;
-  for (const auto& table : tables) names += (names.empty() ? "" : ", ") + table.name;
+  for (const auto& table : tables) names += (names.empty() ? "" : ", ") + table.QualifiedName();
   auto find_table = [&](std::string_view name) -> const common::TableSchema* {
     for (const auto& table : tables) {
-      if (table.name == name) return &table;
+      if (table.QualifiedName() == name) return &table;
     }
     return nullptr;
   };
   for (const auto& name : options.tables) {
     if (find_table(name) == nullptr) {
-      throw common::ConfigError(fmt::format("--tables: no table '{}' (tables: {})", name,
-                                            names.empty() ? "none" : names));
+      throw common::ConfigError(
+          fmt::format("--tables: no table '{}' (tables: {})", name, names.empty() ? "none" : names));
     }
   }
-  std::set<std::pair<std::string, std::string>> excluded;
+  std::set<std::pair<std::string, std::string>> excluded;  // (qualified table, column)
   for (const auto& entry : options.excluded_columns) {
-    const size_t dot = entry.find('.');
-    const std::string table_name = entry.substr(0, dot);
+    const size_t dot = entry.rfind('.');
+    const std::string table_name = dot == std::string::npos ? entry : entry.substr(0, dot);
     const common::TableSchema* table = find_table(table_name);
     if (dot == std::string::npos || table == nullptr) {
       throw common::ConfigError(fmt::format(
@@ -433,16 +441,37 @@ void SelectTables(const std::vector<common::TableSchema>& tables, const LocalSyn
     excluded.emplace(table_name, column);
   }
   const bool all_tables = options.tables.empty();
-  selection.set_include_new_tables(all_tables);
-  for (const auto& table : tables) {
-    pb::TableSelection* t = selection.add_tables();
+  auto add = [&](const common::TableSchema& table, pb::TableSelection* t) {
     bool included = all_tables;
-    for (const auto& name : options.tables) included = included || name == table.name;
+    for (const auto& name : options.tables) included = included || name == table.QualifiedName();
     t->set_included(included);
     t->set_table_name(table.name);
     t->set_include_new_columns(true);
-    for (const auto& column : table.columns)
-      (*t->mutable_columns())[column.name] = !excluded.count({table.name, column.name});
+    for (const auto& column : table.columns) {
+      (*t->mutable_columns())[column.name] =
+          !excluded.count({table.QualifiedName(), column.name});
+    }
+  };
+  if (!AnySchema(tables)) {
+    pb::TablesWithNoSchema* list = selection.mutable_without_schema();
+    list->set_include_new_tables(all_tables);
+    for (const auto& table : tables) add(table, list->add_tables());
+    return;
+  }
+  pb::TablesWithSchema* schemas = selection.mutable_with_schema();
+  schemas->set_include_new_schemas(all_tables);
+  for (const auto& table : tables) {
+    pb::SchemaSelection* schema = nullptr;
+    for (auto& existing : *schemas->mutable_schemas()) {
+      if (existing.schema_name() == table.schema) schema = &existing;
+    }
+    if (schema == nullptr) {
+      schema = schemas->add_schemas();
+      schema->set_schema_name(table.schema);
+      schema->set_included(true);
+      schema->set_include_new_tables(all_tables);
+    }
+    add(table, schema->add_tables());
   }
 }
 
@@ -542,19 +571,16 @@ LocalSyncResult RunLocalSync(const LocalSyncOptions& options, connector::RecordS
         return result;
       }
       if (response.has_without_schema()) {
-        for (const auto& table : response.without_schema().tables())
-          tables.push_back(FromProtoTable(table));
+        tables = FromProtoTableList(response.without_schema());
       } else if (response.has_with_schema()) {
-        for (const auto& schema : response.with_schema().schemas()) {
-          for (const auto& table : schema.tables()) tables.push_back(FromProtoTable(table));
-        }
+        tables = FromProtoSchemaList(response.with_schema());
       }
     }
     pb::UpdateRequest request;
     request.mutable_configuration()->insert(configuration.begin(), configuration.end());
     if (!options.state_json.empty()) request.set_state_json(options.state_json);
     try {
-      SelectTables(tables, options, *request.mutable_selection()->mutable_without_schema());
+      SelectTables(tables, options, *request.mutable_selection());
     } catch (const common::Error& e) {
       Fail(result, e.kind(), grpc::StatusCode::OK, e.what());
       return result;

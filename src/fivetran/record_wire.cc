@@ -20,6 +20,7 @@ constexpr uint32_t kFixed32 = 5;
 
 // Field numbers (proto/connector_sdk.proto, proto/common.proto).
 constexpr uint32_t kRecordsRecord = 1;
+constexpr uint32_t kRecordSchemaName = 1;
 constexpr uint32_t kRecordTableName = 2;
 constexpr uint32_t kRecordType = 3;
 constexpr uint32_t kRecordData = 4;
@@ -359,6 +360,7 @@ bool RecordWireDecoder::Next(WireRecord& record) {
   }
   if (!found) return false;
 
+  record.schema_name = {};
   record.table_name = {};
   record.type = 0;
   record.entries.clear();
@@ -367,6 +369,10 @@ bool RecordWireDecoder::Next(WireRecord& record) {
     uint32_t field, wire_type;
     in.Tag(field, wire_type);
     switch (field) {
+      case kRecordSchemaName:
+        WireReader::Expect(wire_type, kLengthDelimited);
+        record.schema_name = in.Bytes();
+        break;
       case kRecordTableName:
         WireReader::Expect(wire_type, kLengthDelimited);
         record.table_name = in.Bytes();
@@ -394,7 +400,7 @@ bool RecordWireDecoder::Next(WireRecord& record) {
         }
         break;
       }
-      default:  // schema_name and unknown fields
+      default:  // unknown fields
         in.Skip(wire_type);
     }
   }
@@ -446,6 +452,7 @@ size_t RecordWireEncoder::AppendRecord(std::string& out, const common::TableSche
   const size_t start = out.size();
   // The record's size first (its length prefix), from the sizes of its entries.
   size_t record_size = BytesFieldSize(kRecordTableName, table.name.size());
+  if (!table.schema.empty()) record_size += BytesFieldSize(kRecordSchemaName, table.schema.size());
   const auto type_number = static_cast<uint64_t>(type);
   if (type_number != 0) record_size += TagSize(kRecordType) + VarintSize(type_number);
   const size_t columns = row != nullptr ? table.columns.size() : 0;
@@ -459,6 +466,7 @@ size_t RecordWireEncoder::AppendRecord(std::string& out, const common::TableSche
   WireWriter writer{out.data() + start};
   PutTag(writer, kRecordsRecord, kLengthDelimited);
   PutVarint(writer, record_size);
+  if (!table.schema.empty()) PutBytes(writer, kRecordSchemaName, table.schema);
   PutBytes(writer, kRecordTableName, table.name);
   if (type_number != 0) {
     PutTag(writer, kRecordType, kVarint);

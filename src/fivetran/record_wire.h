@@ -24,7 +24,7 @@ inline constexpr int kUpdateResponseRecordsField = 6;
 /// a ValueType carries exactly the member ToValueType() sets (wire-equal to it, see the tests).
 class RecordWireEncoder {
  public:
-  /// Appends one record: `table_name`, `type` and, unless `row` is null (TRUNCATE), one map entry
+  /// Appends one record: `schema_name` (when the table has a schema), `table_name`, `type` and, unless `row` is null (TRUNCATE), one map entry
   /// per column of `table` with the value of `row` at that column. Returns the bytes appended.
   static size_t AppendRecord(std::string& out, const common::TableSchema& table,
                              connector::RecordType type, const common::Value* row);
@@ -39,6 +39,7 @@ struct WireRecord {
     std::string_view name;
     CarriedValue value;
   };
+  std::string_view schema_name;  ///< "" when absent (the connection's schema)
   std::string_view table_name;
   int type = 0;  ///< RecordType number (not checked here)
   std::vector<Entry>

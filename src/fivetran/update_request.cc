@@ -30,22 +30,24 @@ std::string_view JsonTypeName(const nlohmann::json& value) {
   }
 }
 
-void AddTable(const pb::TableSelection& table, bool schema_included, SelectionPlan& plan,
-              const std::set<std::string>* configured) {
+/// Adds Fivetran's choice for `table` (of `schema`, "" for without_schema) under `key`, the
+/// connector's name for it.
+void AddTable(const pb::TableSelection& table, const std::string& key, bool schema_included,
+              SelectionPlan& plan, const std::set<std::string>* configured) {
   const bool included = schema_included && table.included();
-  if (configured != nullptr && !configured->count(table.table_name())) {
+  if (configured != nullptr && !configured->count(key)) {
     if (included) {
       plan.warnings.push_back(
           fmt::format("table '{}' is selected but not defined by this connection's configuration; "
                       "it is skipped",
-                      table.table_name()));
+                      key));
     }
     return;
   }
-  connector::TableSelection& out = plan.selection.tables[table.table_name()];
+  connector::TableSelection& out = plan.selection.tables[key];
   out.included = included;
   out.include_new_columns = table.include_new_columns();
-  auto& known_columns = plan.known_tables.tables[table.table_name()];
+  auto& known_columns = plan.known_tables.tables[key];
   for (const auto& [column, column_included] : table.columns()) {
     out.columns[column] = column_included;
     known_columns.insert(column);
@@ -103,18 +105,31 @@ SelectionPlan PlanSelection(const pb::UpdateRequest& request, const connector::C
       plan.has_selection = true;
       plan.selection.include_new_tables = selection.without_schema().include_new_tables();
       for (const auto& table : selection.without_schema().tables())
-        AddTable(table, true, plan, configured);
+        AddTable(table, table.table_name(), true, plan, configured);
       break;
     case pb::Selection::kWithSchema: {
-      // This connector writes one schema; a with_schema selection is read flat.
       plan.has_selection = true;
       const auto& with_schema = selection.with_schema();
+      if (config.UsesSchemas()) {
+        // One schema per database: tables are `schema.table`, schemas chosen one by one.
+        plan.selection.include_new_schemas = with_schema.include_new_schemas();
+        for (const auto& schema : with_schema.schemas()) {
+          plan.selection.schemas[schema.schema_name()] =
+              connector::SchemaSelection{schema.included(), schema.include_new_tables()};
+          for (const auto& table : schema.tables()) {
+            AddTable(table, schema.schema_name() + "." + table.table_name(), schema.included(),
+                     plan, configured);
+          }
+        }
+        break;
+      }
+      // The tables of this connection go to one schema; a with_schema selection is read flat.
       bool include_new_tables = with_schema.include_new_schemas();
       for (const auto& schema : with_schema.schemas()) {
         include_new_tables =
             include_new_tables || (schema.included() && schema.include_new_tables());
         for (const auto& table : schema.tables())
-          AddTable(table, schema.included(), plan, configured);
+          AddTable(table, table.table_name(), schema.included(), plan, configured);
       }
       plan.selection.include_new_tables = include_new_tables;
       break;

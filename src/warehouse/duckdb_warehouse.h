@@ -137,6 +137,10 @@ class DuckDbWarehouse final : public connector::RecordSink {
   using Table = detail::WarehouseTable;
 
   Table& Defined(const common::TableSchema& table);
+  /// The warehouse schema of `table`: its own, else options_.schema (`tester`).
+  const std::string& SchemaOf(const common::TableSchema& table) const;
+  /// Key of `table` in tables_: lower-cased `schema.name`.
+  std::string TableKey(const common::TableSchema& table) const;
   Table& DefineTableImpl(const common::TableSchema& table);
   /// Ends the bulk load of `t`: commits, keeps the last row of each key, adds the primary key.
   void AddPendingKey(Table& t);
@@ -159,7 +163,7 @@ class DuckDbWarehouse final : public connector::RecordSink {
   std::filesystem::path db_path_;
   std::filesystem::path state_path_;
   std::unique_ptr<detail::DuckDbHandles> db_;
-  std::map<std::string, std::unique_ptr<Table>> tables_;  // key: lower-cased table name
+  std::map<std::string, std::unique_ptr<Table>> tables_;  // key: TableKey()
   SyncCounters counters_;
   std::vector<std::string> warnings_;
   int64_t last_synced_micros_ = 0;

@@ -154,15 +154,23 @@ std::string DuckDbWarehouse::DuckDbTypeName(const ColumnSchema& column) {
   return "VARCHAR";
 }
 
+const std::string& DuckDbWarehouse::SchemaOf(const TableSchema& table) const {
+  return table.schema.empty() ? options_.schema : table.schema;
+}
+
+std::string DuckDbWarehouse::TableKey(const TableSchema& table) const {
+  return Lower(SchemaOf(table) + "." + table.name);
+}
+
 void DuckDbWarehouse::DefineTable(const TableSchema& table) {
   // The same declaration again during a bulk load has nothing to change: the load goes on.
-  auto it = tables_.find(Lower(table.name));
+  auto it = tables_.find(TableKey(table));
   if (it != tables_.end() && it->second->bulk && SameDeclaration(it->second->schema, table)) return;
   DefineTableImpl(table);
 }
 
 DuckDbWarehouse::Table& DuckDbWarehouse::Defined(const TableSchema& table) {
-  auto it = tables_.find(Lower(table.name));
+  auto it = tables_.find(TableKey(table));
   if (it != tables_.end() && SameDeclaration(it->second->schema, table)) return *it->second;
   return DefineTableImpl(table);
 }
@@ -171,15 +179,20 @@ DuckDbWarehouse::Table& DuckDbWarehouse::DefineTableImpl(const TableSchema& decl
   CommitWrites(fmt::format("table {}: define", declared.name));  // DDL in its own transaction
   if (!db_) throw common::InternalError("warehouse: used after Close()");
   // A table defined before is looked at afresh (its appenders go before any ALTER TABLE).
-  tables_.erase(Lower(declared.name));
-  const std::string display = options_.schema + "." + declared.name;
+  tables_.erase(TableKey(declared));
+  const std::string& schema = SchemaOf(declared);
+  const std::string display = schema + "." + declared.name;
   ValidateDeclaration(declared, display);
   const std::string context = "table " + display;
 
   auto t = std::make_unique<detail::WarehouseTable>();
   t->schema = declared;
   t->display_name = display;
-  t->qualified_name = QuoteIdentifier(options_.schema) + "." + QuoteIdentifier(declared.name);
+  t->qualified_name = QuoteIdentifier(schema) + "." + QuoteIdentifier(declared.name);
+  if (schema != options_.schema) {
+    ExecuteOrThrow(fmt::format("CREATE SCHEMA IF NOT EXISTS {}", QuoteIdentifier(schema)),
+                   "create schema " + schema);
+  }
   t->key = declared.PrimaryKeyIndexes();
   t->keyless = t->key.empty();
   t->exact_keys = t->keyless || HasExactKeys(declared, t->key);
@@ -199,7 +212,7 @@ DuckDbWarehouse::Table& DuckDbWarehouse::DefineTableImpl(const TableSchema& decl
       fmt::format("SELECT column_name, data_type FROM duckdb_columns() "
                   "WHERE database_name = current_database() AND lower(schema_name) = lower({}) "
                   "AND lower(table_name) = lower({}) ORDER BY column_index",
-                  QuoteLiteral(options_.schema), QuoteLiteral(declared.name)),
+                  QuoteLiteral(schema), QuoteLiteral(declared.name)),
       context);
 
   std::vector<std::string> statements;
@@ -241,9 +254,9 @@ DuckDbWarehouse::Table& DuckDbWarehouse::DefineTableImpl(const TableSchema& decl
     // Primary key: same columns (in any order). A bulk load that did not finish (a killed sync)
     // left the key in the table's comment; it is added below.
     std::vector<std::string> existing_key =
-        LoadPrimaryKey(db_->connection, options_.schema, declared.name, context);
+        LoadPrimaryKey(db_->connection, schema, declared.name, context);
     if (existing_key.empty()) {
-      if (auto pending = LoadPendingKey(db_->connection, options_.schema, declared.name, context)) {
+      if (auto pending = LoadPendingKey(db_->connection, schema, declared.name, context)) {
         existing_key = std::move(*pending);
         t->bulk = true;
       }
@@ -317,7 +330,7 @@ DuckDbWarehouse::Table& DuckDbWarehouse::DefineTableImpl(const TableSchema& decl
 
   detail::BuildStatements(*t);
   if (t->bulk && !existing.rows.empty()) AddPendingKey(*t);
-  const std::string key = Lower(declared.name);
+  const std::string key = TableKey(declared);
   tables_[key] = std::move(t);
   return *tables_[key];
 }

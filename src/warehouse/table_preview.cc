@@ -116,11 +116,12 @@ QueryResult DuckDbWarehouse::Query(const std::string& sql) {
 std::string DuckDbWarehouse::FormatPreview(const std::string& table, size_t limit) {
   if (!db_) throw common::InternalError("warehouse: used after Close()");
   Finish();
-  auto it = tables_.find(Lower(table));
-  if (it != tables_.end()) {
-    return PreviewTable(db_->connection, options_.schema, it->second->schema.name, limit);
-  }
   const auto [schema, name] = SplitTableName(table, options_.schema);
+  auto it = tables_.find(Lower(schema + "." + name));
+  if (it != tables_.end()) {
+    return PreviewTable(db_->connection, SchemaOf(it->second->schema), it->second->schema.name,
+                        limit);
+  }
   return PreviewTable(db_->connection, schema, name, limit);
 }
 
