@@ -101,6 +101,14 @@ std::map<std::string, DeclaredType> DeclaredTypesOf(duckdb_connection conn, cons
   return out;
 }
 
+std::vector<std::string> PartitionKeysOf(duckdb_connection conn, const std::string& db,
+                                         const std::string& table) {
+  return FirstColumn(QueryRows(conn, std::string("SELECT col FROM ") + kMetaSchema +
+                                         ".columns WHERE db = " + QuoteLiteral(Lower(db)) +
+                                         " AND tbl = " + QuoteLiteral(Lower(table)) +
+                                         " AND partition_key ORDER BY ordinal"));
+}
+
 void RegisterTable(duckdb_connection conn, const Statement& st, const std::string& db) {
   const std::string where =
       " WHERE db = " + QuoteLiteral(db) + " AND tbl = " + QuoteLiteral(st.table);

@@ -57,6 +57,9 @@ std::vector<std::string> ListTableNames(duckdb_connection conn, const std::strin
 /// Declared Athena types of a table's columns, by lower-case column name (kNone ones left out).
 std::map<std::string, DeclaredType> DeclaredTypesOf(duckdb_connection conn, const std::string& db,
                                                     const std::string& table);
+/// The partition keys a table was created with (PARTITIONED BY), in their order.
+std::vector<std::string> PartitionKeysOf(duckdb_connection conn, const std::string& db,
+                                         const std::string& table);
 /// Records a created table (CREATE TABLE, CTAS) in the metadata, replacing what was recorded.
 void RegisterTable(duckdb_connection conn, const Statement& st, const std::string& db);
 /// Records a column ALTER TABLE ADD COLUMNS appended.

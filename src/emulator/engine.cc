@@ -10,6 +10,7 @@
 
 #include "athena_text/value_format.h"
 #include "emulator/duckdb_exec.h"
+#include "emulator/query_log.h"
 #include "emulator/result_objects.h"
 #include "emulator/sql_translate.h"
 #include "emulator/statement_runner.h"
@@ -66,6 +67,7 @@ Engine::Engine(EngineOptions options)
       throw std::invalid_argument("unknown time zone '" + options_.time_zone + "'");
     display_zone_ = *zone;
   }
+  if (!options_.query_log.empty()) query_log_ = std::make_unique<QueryLog>(options_.query_log);
   const fs::path db_dir = options_.data_dir / ".athena-local";
   fs::create_directories(db_dir);
   const fs::path db_path = db_dir / (std::string(kCatalog) + ".duckdb");
@@ -181,6 +183,11 @@ void Engine::ExecuteSeedStatement(const std::string& sql) {
 
 void Engine::Seed(const fs::path& path) {
   std::lock_guard<std::mutex> lock(meta_mutex_);
+  // Seeding changes tables: forget their sizes once it is over, whether or not it succeeds.
+  struct ForgetSizes {
+    ScanSizeCache& cache;
+    ~ForgetSizes() { cache.InvalidateAll(); }
+  } forget_sizes{scan_sizes_};
   std::vector<fs::path> files;
   if (fs::is_directory(path)) {
     for (const auto& entry : fs::directory_iterator(path)) {
@@ -355,6 +362,7 @@ std::string Engine::StartQuery(const StartQueryRequest& request) {
       info.result_bytes = o.result_bytes;
       info.reused_previous_result = true;
       executions_[info.id] = exec;
+      OnFinished(info);
       return info.id;
     }
   }
@@ -400,6 +408,18 @@ std::optional<QueryExecutionInfo> Engine::TryDescribe(const std::string& id) con
   return it->second->info;
 }
 
+std::optional<QueryExecutionInfo> Engine::WaitFinished(const std::string& id,
+                                                       std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(mutex_);
+  auto it = executions_.find(id);
+  if (it == executions_.end()) return std::nullopt;
+  const std::shared_ptr<Execution> exec = it->second;
+  if (!finished_cv_.wait_for(lock, timeout, [&] { return exec->info.finished; })) {
+    return std::nullopt;
+  }
+  return exec->info;
+}
+
 void Engine::StopQuery(const std::string& id) {
   std::unique_lock<std::mutex> lock(mutex_);
   auto it = executions_.find(id);
@@ -416,6 +436,7 @@ void Engine::StopQuery(const std::string& id) {
     exec.info.finished = true;
     exec.info.completion_time = std::chrono::system_clock::now();
     exec.info.state_change_reason = "Query was cancelled by user";
+    OnFinished(exec.info);
     return;
   }
   if (exec.running_conn != nullptr) duckdb_interrupt(exec.running_conn);
@@ -469,6 +490,12 @@ void Engine::Finish(Execution& exec, const std::string& state,
     info.error = std::move(error);
   }
   if (state != "SUCCEEDED") info.result_key.clear();
+  OnFinished(info);
+}
+
+void Engine::OnFinished(const QueryExecutionInfo& info) {
+  if (query_log_) query_log_->Append(info);
+  finished_cv_.notify_all();
 }
 
 // ---- running one execution --------------------------------------------------------------------

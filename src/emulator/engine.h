@@ -25,10 +25,12 @@
 #include "emulator/bucket_store.h"
 #include "emulator/catalog.h"
 #include "emulator/result_file.h"
+#include "emulator/scan_bytes.h"
 #include "emulator/sql_errors.h"
 
 namespace ac::emulator {
 
+class QueryLog;
 struct RunContext;
 struct Statement;
 struct StatementOutcome;
@@ -63,6 +65,8 @@ struct EngineOptions {
   /// The zone `timestamp with time zone` results are shown in, with its id, as Athena prints the
   /// values of a session or an `AT TIME ZONE` in that zone: `UTC` (default) or an IANA name.
   std::string time_zone = "UTC";
+  /// When set, every query execution reaching a final state appends a line here (query_log.h).
+  std::filesystem::path query_log;
 };
 
 struct StartQueryRequest {
@@ -125,6 +129,10 @@ class Engine {
   QueryExecutionInfo Describe(const std::string& id) const;
   std::optional<QueryExecutionInfo> TryDescribe(const std::string& id) const;
   void StopQuery(const std::string& id);
+  /// Waits until the execution is final, at most `timeout`; returns it then, else nullopt (also
+  /// for an unknown id).
+  std::optional<QueryExecutionInfo> WaitFinished(const std::string& id,
+                                                 std::chrono::milliseconds timeout) const;
 
   std::vector<std::string> ListDatabases();
   bool DatabaseExists(const std::string& name);
@@ -133,6 +141,9 @@ class Engine {
   std::optional<TableInfo> GetTable(const std::string& database, const std::string& table);
 
   BucketStore& buckets() { return buckets_; }
+  /// Stored sizes of the tables' columns (DataScannedInBytes); statements that change a table
+  /// invalidate it.
+  ScanSizeCache& scan_sizes() { return scan_sizes_; }
   const EngineOptions& options() const { return options_; }
   TimePoint start_time() const { return start_time_; }
 
@@ -166,13 +177,18 @@ class Engine {
                            const std::string& duckdb_message);
   bool WaitDelay(Execution& exec, std::chrono::milliseconds delay);
   void Finish(Execution& exec, const std::string& state, std::optional<AthenaErrorInfo> error);
+  /// Called with mutex_ held right when an execution becomes final: appends its query-log line
+  /// (so whoever sees it final finds its line written) and wakes WaitFinished.
+  void OnFinished(const QueryExecutionInfo& info);
   void ExecuteSeedStatement(const std::string& sql);
   /// Throws InvalidRequestException (MALFORMED_QUERY) when DuckDB cannot parse the statement.
   void CheckParses(const std::string& duckdb_sql, const std::string& athena_sql);
 
   EngineOptions options_;
   std::optional<common::TimeZone> display_zone_;  ///< options_.time_zone unless UTC
+  std::unique_ptr<QueryLog> query_log_;
   BucketStore buckets_;
+  ScanSizeCache scan_sizes_;
   TimePoint start_time_;
   duckdb_database db_ = nullptr;
   duckdb_connection meta_conn_ = nullptr;  ///< metadata API + seeding, guarded by meta_mutex_
@@ -180,6 +196,7 @@ class Engine {
 
   mutable std::mutex mutex_;  ///< guards executions_, tokens_, queue_
   std::condition_variable queue_cv_;
+  mutable std::condition_variable finished_cv_;  ///< an execution became final
   std::map<std::string, std::shared_ptr<Execution>> executions_;
   std::map<std::string, std::pair<std::string, std::string>>
       tokens_;  ///< token -> (id, fingerprint)

@@ -4,6 +4,7 @@
 //                [--access-key-id ID --secret-access-key KEY] [--region us-east-1]
 //                [--latency-ms N] [--throttle-rate R] [--error-rate R] [--drop-rate R]
 //                [--bandwidth-mbps N] [--query-delay-ms N] [--fault-seed N] [--log-level LEVEL]
+//                [--query-log PATH]
 
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
   std::string log_level = "info";
   std::string workgroup_output_location;
   int workers = 4;
+  std::string query_log;
 
   app.add_option("--host", host, "Address to listen on")->capture_default_str();
   app.add_option("--port", port, "Port (0 picks a free one)")->capture_default_str();
@@ -98,6 +100,10 @@ int main(int argc, char** argv) {
   app.add_option("--workers", workers, "Queries run at once")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  app.add_option("--query-log", query_log,
+                 "Append one JSON line per query execution reaching a final state (id, sql as "
+                 "received, execution_parameters, catalog, database, workgroup, state, "
+                 "statement_type, data_scanned_bytes, submitted_at, completed_at)");
   CLI11_PARSE(app, argc, argv);
 
   auto logger = spdlog::stderr_color_mt("athena-local");
@@ -129,6 +135,7 @@ int main(int argc, char** argv) {
     engine_options.query_delay = std::chrono::milliseconds(query_delay_ms);
     engine_options.workgroup_output_location = workgroup_output_location;
     engine_options.time_zone = time_zone;
+    engine_options.query_log = query_log;
     ac::emulator::Engine engine(engine_options);
     for (const auto& seed : seeds) engine.Seed(seed);
 

@@ -1,5 +1,7 @@
 #include "emulator/statement_runner.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <regex>
 #include <sstream>
@@ -8,6 +10,7 @@
 #include "emulator/duckdb_exec.h"
 #include "emulator/engine.h"
 #include "emulator/result_columns.h"
+#include "emulator/scan_bytes.h"
 
 namespace ac::emulator {
 
@@ -145,6 +148,17 @@ StatementRunner::StatementRunner(Engine& engine, const RunContext& ctx, const St
       output_(engine.buckets(), ctx.id, ctx.bucket, ctx.prefix) {}
 
 StatementOutcome StatementRunner::Run() {
+  StatementOutcome outcome = RunKind();
+  if (!scan_error_.empty()) {
+    spdlog::warn(
+        "query {}: DataScannedInBytes reported as 0: DuckDB could not plan it for "
+        "its scans: {}",
+        ctx_.id, scan_error_);
+  }
+  return outcome;
+}
+
+StatementOutcome StatementRunner::RunKind() {
   using Kind = Statement::Kind;
   switch (st_.kind) {
     case Kind::kQuery:
@@ -191,8 +205,9 @@ StatementOutcome StatementRunner::Run() {
 // ---- row-returning and DML statements ---------------------------------------------------------
 
 StatementOutcome StatementRunner::Query() {
+  const uint64_t scanned = BytesScannedBy(st_.duckdb_sql);
   StatementOutcome outcome = WriteQueryResult(st_.duckdb_sql);
-  outcome.data_scanned_bytes = outcome.result_bytes;
+  outcome.data_scanned_bytes = scanned;
   return outcome;
 }
 
@@ -213,16 +228,25 @@ StatementOutcome StatementRunner::Insert() {
   if (!TableExistsIn(ctx_.conn, db_, st_.table)) {
     throw StatementFailed::TableNotFound(db_, st_.table);
   }
+  const uint64_t scanned = BytesScannedBy(st_.duckdb_sql);
   idx_t changed = 0;
   QueryRows(ctx_.conn, st_.duckdb_sql, &changed);
+  TableChanged();
   StatementOutcome outcome = UpdateCount(changed);
   outcome.manifest_location = output_.WriteManifest({});
+  outcome.data_scanned_bytes = scanned;
   return outcome;
 }
 
 StatementOutcome StatementRunner::Modify() {
   idx_t changed = 0;
-  QueryRows(ctx_.conn, st_.duckdb_sql, &changed);
+  try {
+    QueryRows(ctx_.conn, st_.duckdb_sql, &changed);
+  } catch (...) {
+    engine_.scan_sizes().InvalidateAll();  // which table changed is not recorded: forget all
+    throw;
+  }
+  engine_.scan_sizes().InvalidateAll();
   return UpdateCount(changed);
 }
 
@@ -232,12 +256,15 @@ StatementOutcome StatementRunner::CreateTableAsSelect() {
     throw StatementFailed(1003, "ALREADY_EXISTS: line 1:1: Destination table 'awsdatacatalog." +
                                     db_ + "." + st_.table + "' already exists");
   }
+  const uint64_t scanned = BytesScannedBy(st_.duckdb_sql);
   Exec(ctx_.conn, st_.duckdb_sql);
+  TableChanged();
   Rows count = QueryRows(ctx_.conn, "SELECT count(*) FROM " + qualified_);
   const uint64_t n = count.empty() || !count[0][0] ? 0 : std::stoull(*count[0][0]);
   RegisterTable(ctx_.conn, st_, db_);
   StatementOutcome outcome = UpdateCount(n);
   outcome.manifest_location = output_.WriteManifest({});
+  outcome.data_scanned_bytes = scanned;
   return outcome;
 }
 
@@ -263,6 +290,7 @@ StatementOutcome StatementRunner::Unload() {
                                     " is not supported by athena-local (use PARQUET, JSON or "
                                     "TEXTFILE)");
   }
+  const uint64_t scanned = BytesScannedBy(unload.select_sql);
   const fs::path temp_dir = output_.NewTempPath(ctx_.id + "-unload");
   fs::create_directories(temp_dir);
   idx_t written = 0;
@@ -283,11 +311,9 @@ StatementOutcome StatementRunner::Unload() {
   }
   std::sort(files.begin(), files.end());
   std::vector<std::string> uris;
-  uint64_t scanned = 0;
   for (const auto& f : files) {
     buckets.CommitObject(temp_dir / f, target_bucket, target_prefix + f);
     uris.push_back("s3://" + target_bucket + "/" + target_prefix + f);
-    if (auto info = buckets.Stat(target_bucket, target_prefix + f)) scanned += info->size;
   }
   std::error_code ec;
   fs::remove_all(temp_dir, ec);
@@ -307,6 +333,7 @@ StatementOutcome StatementRunner::CreateTable() {
     }
   } else {
     Exec(ctx_.conn, st_.duckdb_sql);
+    TableChanged();
     RegisterTable(ctx_.conn, st_, db_);
   }
   return EmptyDdlResult();
@@ -324,6 +351,7 @@ StatementOutcome StatementRunner::DropTableOrView() {
     if (!st_.if_exists) throw StatementFailed::TableNotFound(db_, st_.table, view);
   } else {
     Exec(ctx_.conn, std::string(type == "VIEW" ? "DROP VIEW " : "DROP TABLE ") + qualified_);
+    TableChanged();
     UnregisterTables(ctx_.conn, db_, st_.table);
   }
   return EmptyDdlResult();
@@ -347,6 +375,7 @@ StatementOutcome StatementRunner::DropDatabase() {
   } else {
     if (database == ctx_.database) UseDatabase(ctx_.conn, "default");
     Exec(ctx_.conn, "DROP SCHEMA " + QuoteIdentifier(database) + (st_.cascade ? " CASCADE" : ""));
+    engine_.scan_sizes().InvalidateDatabase(database);
     UnregisterTables(ctx_.conn, database, "");
   }
   return EmptyDdlResult();
@@ -356,6 +385,7 @@ StatementOutcome StatementRunner::AlterTableAddColumns() {
   for (const auto& col : st_.columns) {
     Exec(ctx_.conn, "ALTER TABLE " + qualified_ + " ADD COLUMN " + QuoteIdentifier(col.name) + " " +
                         TranslateTypeText(col.athena_type));
+    TableChanged();
     RegisterAddedColumn(ctx_.conn, db_, st_.table, col);
   }
   return EmptyDdlResult();
@@ -401,6 +431,22 @@ StatementOutcome StatementRunner::DescribeTable() {
     return TextResult({StringColumn("createtab_stmt")}, lines);
   }
   return TextResult({StringColumn("partition")}, lines);
+}
+
+// ---- data scanned -----------------------------------------------------------------------------
+
+uint64_t StatementRunner::BytesScannedBy(const std::string& duckdb_sql) {
+  const ReadAnalysis analysis = AnalyzeReads(ctx_.conn, duckdb_sql);
+  ThrowIfCancelled(ctx_);
+  if (!analysis.error.empty()) {
+    scan_error_ = analysis.error;
+    return 0;
+  }
+  return engine_.scan_sizes().BytesRead(ctx_.conn, analysis.reads);
+}
+
+void StatementRunner::TableChanged() {
+  engine_.scan_sizes().Invalidate(db_, st_.table);
 }
 
 // ---- results ----------------------------------------------------------------------------------

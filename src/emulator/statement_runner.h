@@ -87,6 +87,7 @@ class StatementRunner {
   StatementOutcome Run();
 
  private:
+  StatementOutcome RunKind();
   // Row-returning and DML statements.
   StatementOutcome Query();
   StatementOutcome Explain();
@@ -106,6 +107,12 @@ class StatementRunner {
   StatementOutcome ShowDatabases();
   StatementOutcome DescribeTable();  ///< SHOW COLUMNS, DESCRIBE, SHOW CREATE TABLE, SHOW PARTITIONS
 
+  /// DataScannedInBytes of a statement reading what `duckdb_sql` reads (scan_bytes.h), measured
+  /// before it runs. When DuckDB cannot plan it, 0 and scan_error_ says why.
+  uint64_t BytesScannedBy(const std::string& duckdb_sql);
+  /// Forgets the stored sizes of the table the statement changed.
+  void TableChanged();
+
   /// Streams the query's rows into <id>.csv (header line first) and writes its metadata.
   StatementOutcome WriteQueryResult(std::string sql);
   StatementOutcome TextResult(const std::vector<ResultColumn>& columns,
@@ -120,6 +127,7 @@ class StatementRunner {
   const std::string db_;         ///< the statement's database (the context one when unnamed)
   const std::string qualified_;  ///< "db"."table"
   ResultObjectWriter output_;
+  std::string scan_error_;  ///< why BytesScannedBy could not tell (empty when it could)
 };
 
 }  // namespace ac::emulator

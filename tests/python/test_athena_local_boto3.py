@@ -739,3 +739,152 @@ def test_presigned_get_url_and_put_into_a_new_bucket(athena_local):
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen(url.replace("Signature=", "Signature=0"))
     assert e.value.code == 403
+
+
+# ---- what a query reads and costs: DataScannedInBytes, the query log; catalogs of many tables --
+
+CATALOG_SEED = """
+CREATE DATABASE sales;
+CREATE DATABASE ops;
+CREATE TABLE wide_rows (id int, narrow_col varchar, wide_col varchar);
+INSERT INTO wide_rows SELECT CAST(i AS integer), 'n', repeat('w', 500) FROM range(2000) t(i);
+CREATE TABLE sales.t1 (id int, note string);
+CREATE TABLE sales.t2 (id int);
+CREATE TABLE sales.t3 (id int);
+CREATE TABLE sales.t4 (id int);
+CREATE TABLE sales.t5 (id int);
+CREATE VIEW sales.recent AS SELECT id, note FROM sales.t1 WHERE id > 10;
+CREATE EXTERNAL TABLE sales.events (id int, payload string COMMENT 'the body')
+  PARTITIONED BY (dt string, region string) LOCATION 's3://data/events/';
+CREATE TABLE ops.a (x int);
+CREATE TABLE ops.b (y int);
+"""
+WIDE_ROWS = 2000
+ID_BYTES, NARROW_BYTES, WIDE_BYTES = WIDE_ROWS * 4, WIDE_ROWS * 1, WIDE_ROWS * 500
+
+
+@pytest.fixture(scope="module")
+def catalog_server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("catalog")
+    (folder / "catalog.sql").write_text(CATALOG_SEED)
+    query_log = folder / "queries.jsonl"
+    with AthenaLocal(seeds=[str(folder / "catalog.sql")],
+                     extra_args=["--query-log", str(query_log)]) as server:
+        server.query_log = query_log
+        yield server
+
+
+def logged_queries(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+def test_data_scanned_counts_the_columns_a_query_reads(catalog_server):
+    athena = catalog_server.client("athena")
+    narrow_id, narrow = run_query(athena, "SELECT narrow_col FROM wide_rows WHERE id >= 0")
+    star_id, star = run_query(athena, "SELECT * FROM wide_rows")
+    assert narrow["Status"]["State"] == star["Status"]["State"] == "SUCCEEDED"
+    narrow_bytes = narrow["Statistics"]["DataScannedInBytes"]
+    star_bytes = star["Statistics"]["DataScannedInBytes"]
+    # The filter's column is read too; the WHERE clause does not reduce what is read.
+    assert narrow_bytes == NARROW_BYTES + ID_BYTES
+    assert star_bytes == ID_BYTES + NARROW_BYTES + WIDE_BYTES
+    assert narrow_bytes * 50 < star_bytes
+    for qid, scanned in ((narrow_id, narrow_bytes), (star_id, star_bytes)):
+        stats = athena.get_query_runtime_statistics(QueryExecutionId=qid)["QueryRuntimeStatistics"]
+        assert stats["Rows"]["InputBytes"] == scanned
+        assert stats["OutputStage"]["InputBytes"] == scanned
+    _, counted = run_query(athena, "SELECT count(*) FROM wide_rows")
+    assert counted["Statistics"]["DataScannedInBytes"] == 0  # no column read
+
+    # The query log: one line per finished execution, the SQL as received, the same bytes.
+    lines = {line["id"]: line for line in logged_queries(catalog_server.query_log)}
+    assert lines[narrow_id]["sql"] == "SELECT narrow_col FROM wide_rows WHERE id >= 0"
+    assert lines[narrow_id]["data_scanned_bytes"] == narrow_bytes
+    assert lines[star_id]["data_scanned_bytes"] == star_bytes
+    for qid in (narrow_id, star_id):
+        line = lines[qid]
+        assert line["state"] == "SUCCEEDED" and line["statement_type"] == "DML"
+        assert line["catalog"] == "AwsDataCatalog" and line["database"] == "default"
+        assert line["workgroup"] == "primary" and "execution_parameters" not in line
+        submitted = datetime.datetime.fromisoformat(line["submitted_at"].replace("Z", "+00:00"))
+        completed = datetime.datetime.fromisoformat(line["completed_at"].replace("Z", "+00:00"))
+        assert submitted <= completed
+    # What a test of a connector asserts with it: a column never appears in the SQL sent, a
+    # table was never queried.
+    assert "wide_col" not in lines[narrow_id]["sql"]
+    assert not any("ops.a" in line["sql"] for line in lines.values())
+
+
+def test_query_log_keeps_parameters_failures_and_cancellations(catalog_server):
+    athena = catalog_server.client("athena")
+    sql = "SELECT id FROM t2 WHERE id = ? AND note = ?"
+    failed_id, failed = run_query(athena, sql, database="sales", ExecutionParameters=["1", "'x'"])
+    assert failed["Status"]["State"] == "FAILED"  # t2 has no column note
+    param_id, _ = run_query(athena, "SELECT id FROM t1 WHERE id = ?", database="SALES",
+                            ExecutionParameters=["7"])
+    lines = {line["id"]: line for line in logged_queries(catalog_server.query_log)}
+    assert lines[failed_id]["sql"] == sql  # before substitution
+    assert lines[failed_id]["execution_parameters"] == ["1", "'x'"]
+    assert lines[failed_id]["state"] == "FAILED" and "note" in lines[failed_id]["error"]
+    assert lines[failed_id]["data_scanned_bytes"] == 0
+    assert lines[param_id]["database"] == "SALES" and lines[param_id]["state"] == "SUCCEEDED"
+    # A statement rejected synchronously has no execution and no line.
+    before = len(logged_queries(catalog_server.query_log))
+    with pytest.raises(ClientError):
+        start_query(athena, "SELEC 1")
+    assert len(logged_queries(catalog_server.query_log)) == before
+
+
+def test_list_table_metadata_pages_through_many_tables_per_database(catalog_server):
+    athena = catalog_server.client("athena")
+    names = [d["Name"] for d in athena.list_databases(CatalogName="AwsDataCatalog")["DatabaseList"]]
+    assert names == ["default", "ops", "sales"]
+    expected = ["events", "recent", "t1", "t2", "t3", "t4", "t5"]
+    pages, token = [], None
+    while True:
+        kwargs = {"NextToken": token} if token else {}
+        page = athena.list_table_metadata(CatalogName="AwsDataCatalog", DatabaseName="sales",
+                                          MaxResults=2, **kwargs)
+        pages.append([t["Name"] for t in page["TableMetadataList"]])
+        token = page.get("NextToken")
+        if not token:
+            break
+    assert pages == [expected[0:2], expected[2:4], expected[4:6], expected[6:7]]
+    # boto3's paginator follows the same tokens.
+    paginator = athena.get_paginator("list_table_metadata")
+    listed = [t["Name"] for page in paginator.paginate(
+        CatalogName="AwsDataCatalog", DatabaseName="sales", PaginationConfig={"PageSize": 2})
+        for t in page["TableMetadataList"]]
+    assert listed == expected
+    ops = athena.list_table_metadata(CatalogName="AwsDataCatalog", DatabaseName="ops",
+                                     MaxResults=2)
+    assert [t["Name"] for t in ops["TableMetadataList"]] == ["a", "b"] and "NextToken" not in ops
+    # A token is bound to its database.
+    first = athena.list_table_metadata(CatalogName="AwsDataCatalog", DatabaseName="sales",
+                                       MaxResults=2)
+    with pytest.raises(ClientError) as e:
+        athena.list_table_metadata(CatalogName="AwsDataCatalog", DatabaseName="ops",
+                                   MaxResults=2, NextToken=first["NextToken"])
+    assert error_code(e) == "InvalidRequestException"
+
+
+def test_views_and_partition_keys_in_table_metadata(catalog_server):
+    athena = catalog_server.client("athena")
+    listed = athena.list_table_metadata(CatalogName="AwsDataCatalog", DatabaseName="sales",
+                                        Expression="recent|events")["TableMetadataList"]
+    by_name = {t["Name"]: t for t in listed}
+    assert sorted(by_name) == ["events", "recent"]
+    view = by_name["recent"]
+    assert view["TableType"] == "VIRTUAL_VIEW"
+    assert view["Columns"] == [{"Name": "id", "Type": "int"}, {"Name": "note", "Type": "string"}]
+    assert view["PartitionKeys"] == []
+    events = by_name["events"]
+    assert events["TableType"] == "EXTERNAL_TABLE"
+    assert events["Columns"] == [{"Name": "id", "Type": "int"},
+                                 {"Name": "payload", "Type": "string", "Comment": "the body"}]
+    assert events["PartitionKeys"] == [{"Name": "dt", "Type": "string"},
+                                       {"Name": "region", "Type": "string"}]
+    single = athena.get_table_metadata(CatalogName="AwsDataCatalog", DatabaseName="sales",
+                                       TableName="recent")["TableMetadata"]
+    assert single["TableType"] == "VIRTUAL_VIEW" and single["Columns"] == view["Columns"]
