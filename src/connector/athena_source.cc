@@ -54,8 +54,7 @@ std::vector<SourceTable> DiscoverTables(athena::AthenaClient& client, const Conf
     try {
       listed = client.ListTableMetadata(config.catalog, database);
     } catch (const aws::AwsError& e) {
-      if (e.kind() == common::ErrorKind::kNotFound ||
-          e.kind() == common::ErrorKind::kQueryFailed) {
+      if (e.kind() == common::ErrorKind::kNotFound || e.kind() == common::ErrorKind::kQueryFailed) {
         throw common::NotFoundError(
             fmt::format("the tables of database '{}' of catalog '{}' cannot be listed: {}",
                         database, config.catalog, e.aws_message()));

@@ -43,8 +43,8 @@ struct S3Location {
 
 /// One table to sync: a source (table or SELECT) and where it lands.
 struct TableConfig {
-  std::string source_database;     ///< database of source_table; "" = Config::database
-  std::string destination_schema;  ///< Fivetran schema; "" = the connection's (one database)
+  std::string source_database;           ///< database of source_table; "" = Config::database
+  std::string destination_schema;        ///< Fivetran schema; "" = the connection's (one database)
   std::string source_table;              ///< Athena table (when no query)
   std::string query;                     ///< any SELECT (overrides source_table)
   std::string destination_table;         ///< destination table name

@@ -233,5 +233,22 @@ TEST(ConfigTest, BaseSqlNamesTheChosenColumnsQuoted) {
   EXPECT_EQ(table.BaseSql({"x"}), "SELECT 1 AS x");  // a query runs as written
 }
 
+TEST(ConfigTest, SeveralDatabasesNeedDiscoveryAndAreNamedOnce) {
+  auto values = ExampleKeys();
+  values["database_name"] = "sales, web";
+  EXPECT_THAT(ErrorOf(values), HasSubstr("several databases need 'tables' = '*'"));
+  values["tables"] = "*";
+  const Config config = Config::Parse(values);
+  EXPECT_EQ(config.databases, (std::vector<std::string>{"sales", "web"}));
+  EXPECT_EQ(config.database, "sales");
+  EXPECT_TRUE(config.UsesSchemas());
+  values["database_name"] = "sales,web,sales";
+  EXPECT_THAT(ErrorOf(values), HasSubstr("names 'sales' twice"));
+  values["database_name"] = " , ";
+  EXPECT_EQ(ErrorOf(values), "missing required configuration key 'database_name'");
+  values["database_name"] = "sales";
+  EXPECT_FALSE(Config::Parse(values).UsesSchemas());  // one database: the connection's schema
+}
+
 }  // namespace
 }  // namespace ac::connector

@@ -224,12 +224,12 @@ void Connector::Sync(const std::string& state_json, const Selection* selection, 
       bool known = false;
       for (const auto& table : tables) known = known || table.QualifiedDestination() == name;
       if (!known && chosen.included) {
-        sink.Warning(config_.discover_tables
-                         ? fmt::format("table '{}' is selected but the catalog no longer has it; "
-                                       "it is skipped",
-                                       name)
-                         : fmt::format("table '{}' is selected but not configured; it is skipped",
-                                       name));
+        sink.Warning(
+            config_.discover_tables
+                ? fmt::format("table '{}' is selected but the catalog no longer has it; "
+                              "it is skipped",
+                              name)
+                : fmt::format("table '{}' is selected but not configured; it is skipped", name));
       }
     }
   }

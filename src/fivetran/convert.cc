@@ -86,7 +86,8 @@ void ToProtoSchemaList(const std::vector<common::TableSchema>& tables, pb::Schem
 std::vector<common::TableSchema> FromProtoSchemaList(const pb::SchemaList& list) {
   std::vector<common::TableSchema> tables;
   for (const auto& schema : list.schemas()) {
-    for (const auto& table : schema.tables()) tables.push_back(FromProtoTable(table, schema.name()));
+    for (const auto& table : schema.tables())
+      tables.push_back(FromProtoTable(table, schema.name()));
   }
   return tables;
 }

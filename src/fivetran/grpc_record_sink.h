@@ -25,7 +25,7 @@ using UpdateWriter = std::function<bool(const pb::UpdateResponse&)>;
 /// Update's selection. A table defined during the sync that is not known (or has a column that is
 /// not) is announced with a `schema_change` first.
 struct KnownTables {
-  bool enabled = false;                                 ///< false: never send schema_change
+  bool enabled = false;  ///< false: never send schema_change
   /// TableSchema::QualifiedName() -> columns ({} = all columns)
   std::map<std::string, std::set<std::string>> tables;
 };

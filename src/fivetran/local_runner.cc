@@ -208,10 +208,9 @@ struct UpdateApplier::Impl {
     state.Reindex();
     sink.DefineTable(state.schema);
     auto it =
-        std::find_if(result.tables.begin(), result.tables.end(),
-                     [&](const common::TableSchema& t) {
-                       return t.schema == state.schema.schema && t.name == state.schema.name;
-                     });
+        std::find_if(result.tables.begin(), result.tables.end(), [&](const common::TableSchema& t) {
+          return t.schema == state.schema.schema && t.name == state.schema.name;
+        });
     if (it == result.tables.end()) {
       result.tables.push_back(state.schema);
     } else {
@@ -407,9 +406,12 @@ namespace {
 /// The selection `debug` sends: every table and column, or only `options.tables`, without
 /// `options.excluded_columns` (a local run has no dashboard); tables named as the Schema lists
 /// them (`schema.table` when the connector has schemas). with_schema when the Schema had schemas.
-/// Throws common::ConfigError naming a table or column the Schema did not list.
-void SelectTables(const std::vector<common::TableSchema>& tables, const LocalSyncOptions& options,
-                  pb::Selection& selection) {
+/// Returns the selected tables with their selected columns (a primary-key column always stays), as
+/// Fivetran creates them before the Update. Throws common::ConfigError naming a table or column
+/// the Schema did not list.
+std::vector<common::TableSchema> SelectTables(const std::vector<common::TableSchema>& tables,
+                                              const LocalSyncOptions& options,
+                                              pb::Selection& selection) {
   std::string names;
   for (const auto& table : tables) names += (names.empty() ? "" : ", ") + table.QualifiedName();
   auto find_table = [&](std::string_view name) -> const common::TableSchema* {
@@ -420,8 +422,8 @@ void SelectTables(const std::vector<common::TableSchema>& tables, const LocalSyn
   };
   for (const auto& name : options.tables) {
     if (find_table(name) == nullptr) {
-      throw common::ConfigError(
-          fmt::format("--tables: no table '{}' (tables: {})", name, names.empty() ? "none" : names));
+      throw common::ConfigError(fmt::format("--tables: no table '{}' (tables: {})", name,
+                                            names.empty() ? "none" : names));
     }
   }
   std::set<std::pair<std::string, std::string>> excluded;  // (qualified table, column)
@@ -448,15 +450,26 @@ void SelectTables(const std::vector<common::TableSchema>& tables, const LocalSyn
     t->set_table_name(table.name);
     t->set_include_new_columns(true);
     for (const auto& column : table.columns) {
-      (*t->mutable_columns())[column.name] =
-          !excluded.count({table.QualifiedName(), column.name});
+      (*t->mutable_columns())[column.name] = !excluded.count({table.QualifiedName(), column.name});
     }
   };
+  std::vector<common::TableSchema> selected;
+  for (const auto& table : tables) {
+    bool included = all_tables;
+    for (const auto& name : options.tables) included = included || name == table.QualifiedName();
+    if (!included) continue;
+    common::TableSchema& kept = selected.emplace_back(table);
+    kept.columns.clear();
+    for (const auto& column : table.columns) {
+      if (column.primary_key || !excluded.count({table.QualifiedName(), column.name}))
+        kept.columns.push_back(column);
+    }
+  }
   if (!AnySchema(tables)) {
     pb::TablesWithNoSchema* list = selection.mutable_without_schema();
     list->set_include_new_tables(all_tables);
     for (const auto& table : tables) add(table, list->add_tables());
-    return;
+    return selected;
   }
   pb::TablesWithSchema* schemas = selection.mutable_with_schema();
   schemas->set_include_new_schemas(all_tables);
@@ -473,6 +486,7 @@ void SelectTables(const std::vector<common::TableSchema>& tables, const LocalSyn
     }
     add(table, schema->add_tables());
   }
+  return selected;
 }
 
 }  // namespace
@@ -580,7 +594,7 @@ LocalSyncResult RunLocalSync(const LocalSyncOptions& options, connector::RecordS
     request.mutable_configuration()->insert(configuration.begin(), configuration.end());
     if (!options.state_json.empty()) request.set_state_json(options.state_json);
     try {
-      SelectTables(tables, options, *request.mutable_selection());
+      tables = SelectTables(tables, options, *request.mutable_selection());
     } catch (const common::Error& e) {
       Fail(result, e.kind(), grpc::StatusCode::OK, e.what());
       return result;

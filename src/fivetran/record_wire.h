@@ -24,8 +24,9 @@ inline constexpr int kUpdateResponseRecordsField = 6;
 /// a ValueType carries exactly the member ToValueType() sets (wire-equal to it, see the tests).
 class RecordWireEncoder {
  public:
-  /// Appends one record: `schema_name` (when the table has a schema), `table_name`, `type` and, unless `row` is null (TRUNCATE), one map entry
-  /// per column of `table` with the value of `row` at that column. Returns the bytes appended.
+  /// Appends one record: `schema_name` (when the table has a schema), `table_name`, `type` and,
+  /// unless `row` is null (TRUNCATE), one map entry per column of `table` with the value of `row`
+  /// at that column. Returns the bytes appended.
   static size_t AppendRecord(std::string& out, const common::TableSchema& table,
                              connector::RecordType type, const common::Value* row);
   /// The size of the ValueType message of `value` (without tag and length).

@@ -115,6 +115,28 @@ TEST(RecordWireEncoderTest, TruncateHasNoData) {
   EXPECT_TRUE(records.records(0).data().empty());
 }
 
+TEST(RecordWireEncoderTest, SchemaNameIsSentOnlyForATableWithASchema) {
+  common::TableSchema table = testing::AllTypesTable();
+  std::string wire;
+  RecordWireEncoder::AppendRecord(wire, table, RecordType::kTruncate, nullptr);
+  table.schema = "sales";
+  RecordWireEncoder::AppendRecord(wire, table, RecordType::kTruncate, nullptr);
+  pb::Records records;
+  ASSERT_TRUE(records.ParseFromString(wire));
+  ASSERT_EQ(records.records_size(), 2);
+  EXPECT_FALSE(records.records(0).has_schema_name());
+  EXPECT_EQ(records.records(1).schema_name(), "sales");
+  EXPECT_EQ(records.records(1).table_name(), "all_types");
+
+  RecordWireDecoder decoder(wire);
+  WireRecord record;
+  ASSERT_TRUE(decoder.Next(record));
+  EXPECT_EQ(record.schema_name, "");
+  ASSERT_TRUE(decoder.Next(record));
+  EXPECT_EQ(record.schema_name, "sales");
+  EXPECT_EQ(record.table_name, "all_types");
+}
+
 // --- RecordWireDecoder ---------------------------------------------------------------------------
 
 void ExpectSameValue(const CarriedValue& expected, const CarriedValue& actual,

@@ -121,5 +121,47 @@ TEST(UpdateRequestTest, WithSchemaSelectionIsReadFlat) {
   EXPECT_FALSE(plan.selection.tables.at("b").included);  // its schema is excluded
 }
 
+TEST(UpdateRequestTest, WithSchemaSelectionOfSeveralDatabasesKeepsEachSchema) {
+  const connector::Config config = connector::Config::Parse({{"aws_access_key_id", "k"},
+                                                             {"aws_secret_access_key", "s"},
+                                                             {"region_name", "us-east-1"},
+                                                             {"database_name", "sales,web"},
+                                                             {"s3_staging_dir", "s3://bucket/p/"},
+                                                             {"tables", "*"}});
+  ASSERT_TRUE(config.UsesSchemas());
+  pb::UpdateRequest request;
+  auto* with_schema = request.mutable_selection()->mutable_with_schema();
+  with_schema->set_include_new_schemas(false);
+  auto* sales = with_schema->add_schemas();
+  sales->set_schema_name("sales");
+  sales->set_included(true);
+  sales->set_include_new_tables(false);
+  auto* orders = sales->add_tables();
+  orders->set_table_name("orders");
+  orders->set_included(true);
+  (*orders->mutable_columns())["notes"] = false;
+  auto* web = with_schema->add_schemas();
+  web->set_schema_name("web");
+  web->set_included(false);
+  web->add_tables()->set_table_name("orders");
+
+  const SelectionPlan plan = PlanSelection(request, config);
+  EXPECT_TRUE(plan.warnings.empty());
+  EXPECT_TRUE(plan.selection.tables.at("sales.orders").included);
+  EXPECT_FALSE(plan.selection.tables.at("sales.orders").columns.at("notes"));
+  EXPECT_FALSE(plan.selection.tables.at("web.orders").included);
+  EXPECT_EQ(plan.known_tables.tables.count("sales.orders"), 1u);
+
+  bool excluded = false;
+  EXPECT_NE(plan.selection.Find("sales", "sales.orders", excluded), nullptr);
+  EXPECT_FALSE(excluded);
+  plan.selection.Find("sales", "sales.refunds", excluded);  // new table, schema says no
+  EXPECT_TRUE(excluded);
+  plan.selection.Find("web", "web.orders", excluded);  // schema deselected
+  EXPECT_TRUE(excluded);
+  plan.selection.Find("crm", "crm.leads", excluded);  // new schema: include_new_schemas false
+  EXPECT_TRUE(excluded);
+}
+
 }  // namespace
 }  // namespace ac::fivetran
