@@ -388,6 +388,15 @@ TEST_F(SourceTableSyncTest, TheSqlNamesExactlyTheSelectedColumnsKeyAndCursorIncl
   EXPECT_EQ(StartedSql().back(), R"(SELECT * FROM "sales"."events")");
 }
 
+TEST_F(SourceTableSyncTest, AColumnDroppedAtTheSourceIsNoLongerReadAndNotAnError) {
+  TableSelection selection;
+  selection.columns = {{"name", false}, {"dropped_since", true}};
+  selection_ = &selection;
+  Sync();
+  EXPECT_EQ(StartedSql().back(), R"(SELECT "id", "updated" FROM "events")");
+  EXPECT_THAT(WrittenIds(), ElementsAre(1, 2, 3, 4, 5));
+}
+
 TEST_F(SourceTableSyncTest, ANewSelectionIsANewQueryNotAResumeOfTheSavedOne) {
   const std::string killed = StateAfterBatches(1);
   TableSelection selection;

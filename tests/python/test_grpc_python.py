@@ -332,6 +332,18 @@ def test_database_discovery_selection_and_new_tables(stub, sdk, config, athena):
     assert refunds_at and first_change < refunds_at[0]
     assert not any(r.table_name == "big_orders" for r in records_of(messages))
 
+    # A column added at the source arrives as a schema change of its table (include_new_columns).
+    _, execution = run_query(athena, "ALTER TABLE %s.clicks ADD COLUMNS (referrer string)"
+                             % database)
+    assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"]
+    messages, code, details = update(stub, sdk, config, selection, state)
+    assert code == grpc.StatusCode.OK, details
+    changed = [t for c in of_kind(messages, "schema_change") for t in c.without_schema.tables
+               if t.name == "clicks"]
+    assert changed and "referrer" in [c.name for c in changed[0].columns]
+    assert all("referrer" in r.data for r in records_of(messages)
+               if r.table_name == "clicks" and r.type == common.UPSERT)
+
     # With include_new_tables false, another new table is never read.
     _, execution = run_query(athena, "CREATE TABLE %s.later AS SELECT CAST(1 AS bigint) AS id"
                              % database)
