@@ -17,7 +17,7 @@ COMPILER_FLAGS += -DCMAKE_C_COMPILER=$(CC)
 export CC
 endif
 
-.PHONY: all deps build_dependencies configure build build_connector test demo bench sanitize \
+.PHONY: all deps build_dependencies configure build build_connector test demo bench sanitize bench-tables \
         standalone-check format format-check clean
 
 all: build
@@ -48,6 +48,11 @@ demo: build
 
 bench: build
 	@bash bench/e2e/run.sh $(BUILD_DIR)
+
+# A database of 20 tables (10 M rows) through the gRPC path with max_parallel_tables 1/4/8, and the
+# bytes a deselected column saves (bench/e2e/tables.sh).
+bench-tables: build
+	@bash bench/e2e/tables.sh $(BUILD_DIR)
 
 # Builds the connector as Fivetran does (build_dependencies, build_connector, clang-16) in its own
 # build dir, then runs it alone in a minimal Debian 12 root (debootstrap minbase, cached in .deps/):
