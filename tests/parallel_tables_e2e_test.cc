@@ -87,6 +87,18 @@ std::map<std::string, std::string> InProgress(const json& state) {
   return out;
 }
 
+/// True when some table of `state` is in progress with rows already read.
+bool MidRead(const json& state) {
+  if (!state.contains("tables")) return false;
+  for (const auto& [table, entry] : state["tables"].items()) {
+    if (entry.value("status", "") == "in_progress" && entry.contains("position") &&
+        entry["position"].value("rows_read", 0) > 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
 size_t Count(const std::string& text, const std::string& needle) {
   size_t n = 0;
   for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
@@ -171,16 +183,24 @@ TEST(ParallelTablesE2eTest, KilledAtRandomAndResumedItEndsLikeACleanSequentialSy
     int status = 0;
     bool exited = false;
     if (kill_this) {
-      // Wait a random time (returning early when the sync ends first), then kill it.
+      // Wait a random time (returning early when the sync ends first), then kill it. The first
+      // run is killed only once a table is in the middle of its read, so some run resumes one
+      // for sure; the others anywhere.
       const int64_t delay = delay_ms(rng);
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay);
-      std::cerr << "run " << run << ": kill after " << delay << " ms; " << InProgress(before).size()
-                << " table(s) saved in progress\n";
+      const bool mid_read = run == 0;
+      const auto deadline =
+          std::chrono::steady_clock::now() +
+          (mid_read ? std::chrono::milliseconds(120'000) : std::chrono::milliseconds(delay));
+      std::cerr << "run " << run << ": kill "
+                << (mid_read ? std::string("in the middle of a read")
+                             : std::to_string(delay) + " ms")
+                << "; " << InProgress(before).size() << " table(s) saved in progress\n";
       while (std::chrono::steady_clock::now() < deadline) {
         if (waitpid(pid, &status, WNOHANG) == pid) {
           exited = true;
           break;
         }
+        if (mid_read && MidRead(ReadState(work))) break;  // state.json is replaced atomically
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
       }
       if (!exited) kill(pid, SIGKILL);
