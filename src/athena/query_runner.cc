@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "aws/aws_error.h"
 #include "aws/retry.h"
 #include "common/error.h"
 
@@ -43,19 +44,33 @@ QueryExecution QueryRunner::Wait(const std::string& query_execution_id) {
 QueryExecution QueryRunner::Run(const StartQueryRequest& request,
                                 const std::function<void(const std::string& id)>& on_started) {
   // A query Athena failed as retryable is resubmitted as the retry policy of the Athena client
-  // decides (backoff, quota), at most max_attempts submissions in all.
+  // decides (backoff, quota), at most max_attempts submissions in all. A submission Athena
+  // throttles (its active-query quota is full, or StartQueryExecution's call rate is exceeded)
+  // after the request's own retries waits for capacity, as long as the policy's max_quota_wait.
   aws::RetryAttempts attempts(client_.service().retry(), clock_, &cancel_,
-                              "resubmitting the Athena query", options_.max_attempts);
+                              "submitting the Athena query", options_.max_attempts);
+  StartQueryRequest this_request = request;
+  int token_attempt = 0;  // the attempt this_request's ClientRequestToken belongs to
   while (true) {
     const int attempt = attempts.attempt();
     if (cancel_.IsCancelled())
       throw common::CancelledError("interrupted before the Athena query started");
-    StartQueryRequest this_request = request;
-    // A resubmission is a new query: it needs a new idempotency token.
-    if (attempt > 1 || this_request.client_request_token.empty()) {
-      this_request.client_request_token = NewClientRequestToken();
+    // A resubmission is a new query: it needs a new idempotency token. A throttled submission
+    // created nothing and goes again with the same one.
+    if (token_attempt != attempt) {
+      if (attempt > 1 || this_request.client_request_token.empty()) {
+        this_request.client_request_token = NewClientRequestToken();
+      }
+      token_attempt = attempt;
     }
-    const std::string id = client_.StartQueryExecution(this_request);
+    std::string id;
+    try {
+      id = client_.StartQueryExecution(this_request);
+    } catch (const aws::AwsError& e) {
+      if (e.failure_class() != aws::FailureClass::kThrottling) throw;
+      WaitForQueryQuota(attempts, e);
+      continue;
+    }
     spdlog::info("Started Athena query {}", id);
     if (on_started) on_started(id);
     QueryExecution execution = Wait(id);
@@ -75,6 +90,25 @@ QueryExecution QueryRunner::Run(const StartQueryRequest& request,
     }
     ThrowQueryFailure(execution);
   }
+}
+
+void QueryRunner::WaitForQueryQuota(aws::RetryAttempts& attempts, const aws::AwsError& throttled) {
+  if (attempts.WaitForQuota()) {
+    spdlog::info(
+        "Athena StartQueryExecution is throttled ({}); submitting again after {:.1f} s waiting for "
+        "capacity",
+        throttled.code(), static_cast<double>(attempts.quota_waited().count()) / 1000);
+    return;
+  }
+  const auto limit = std::chrono::duration_cast<std::chrono::seconds>(
+      client_.service().retry().options().max_quota_wait);
+  throw common::TransientError(fmt::format(
+      "Athena kept refusing new queries for {} s ({}: {}): the account's quota of active queries "
+      "(running + queued DML queries per region, TooManyRequestsException) or of "
+      "StartQueryExecution calls per second (ThrottlingException) is exhausted. Lower "
+      "max_parallel_tables, wait for other workloads to finish, or ask for a higher Athena quota "
+      "in the Service Quotas console",
+      limit.count(), throttled.code(), throttled.aws_message()));
 }
 
 void ThrowQueryFailure(const QueryExecution& execution) {

@@ -5,6 +5,8 @@
 #include <string>
 
 #include "athena/athena_client.h"
+#include "aws/aws_error.h"
+#include "aws/retry.h"
 #include "common/clock.h"
 
 namespace ac::athena {
@@ -18,8 +20,11 @@ struct QueryRunnerOptions {
 /// Runs one query to completion: StartQueryExecution (with a ClientRequestToken), polls
 /// GetQueryExecution with exponential backoff, resubmits a query that failed with Retryable=true
 /// (at most max_attempts submissions, each resubmission decided and delayed by the Athena client's
-/// RetryPolicy), and stops the query (StopQueryExecution) when cancelled so nothing keeps
-/// running and billing.
+/// RetryPolicy), waits for capacity when Athena throttles the submission (active-query quota full,
+/// or StartQueryExecution's call rate exceeded) beyond the request's own retries — up to the
+/// policy's max_quota_wait, then fails naming the quota — and stops the query
+/// (StopQueryExecution) when cancelled so nothing keeps running and billing. Holds no state of its
+/// own: the tables of a sync share one.
 class QueryRunner {
  public:
   QueryRunner(AthenaClient& client, common::Clock& clock, const common::CancellationToken& cancel,
@@ -35,6 +40,10 @@ class QueryRunner {
   QueryExecution Wait(const std::string& query_execution_id);
 
  private:
+  /// StartQueryExecution answered `throttled` after its retries: sleeps the quota backoff, or
+  /// throws common::TransientError naming the quota once the wait is used up.
+  void WaitForQueryQuota(aws::RetryAttempts& attempts, const aws::AwsError& throttled);
+
   AthenaClient& client_;
   common::Clock& clock_;
   const common::CancellationToken& cancel_;

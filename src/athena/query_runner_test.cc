@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "athena/fake_athena_test_util.h"
 #include "common/error.h"
 
@@ -134,6 +136,114 @@ TEST(QueryRunnerTest, CancellationStopsTheRunningQuery) {
   QueryRunner runner(*client, clock, cancel);
   EXPECT_THROW(runner.Run({.sql = "SELECT 1"}), common::CancelledError);
   ASSERT_EQ(fake->Count("StopQueryExecution"), 1);
+}
+
+/// Athena answering StartQueryExecution with `code` (HTTP 400) `throttled` times, then "q-1".
+std::shared_ptr<FakeAthena> ThrottlingAthena(int throttled, const std::string& code) {
+  auto fake = std::make_shared<FakeAthena>();
+  auto starts = std::make_shared<int>(0);
+  fake->handlers["StartQueryExecution"] = [starts, throttled, code](const nlohmann::json&) {
+    if ((*starts)++ < throttled) {
+      return std::make_pair(400, R"({"__type":")" + code +
+                                     R"(","Message":"You have exceeded the limit for the number )"
+                                     R"(of queries you can run concurrently."})");
+    }
+    return std::make_pair(200, std::string(R"({"QueryExecutionId":"q-1"})"));
+  };
+  fake->handlers["GetQueryExecution"] = [](const nlohmann::json&) {
+    return std::make_pair(200, ExecutionBody("q-1", "SUCCEEDED"));
+  };
+  return fake;
+}
+
+int64_t TotalSleptMs(const common::FakeClock& clock) {
+  int64_t total = 0;
+  for (const auto& s : clock.sleeps()) total += s.count();
+  return total;
+}
+
+TEST(QueryRunnerTest, AFullActiveQueryQuotaIsWaitedForWithTheSameTokenWithoutFailing) {
+  // 30 refusals: far more than one request's retries (5 attempts), and far more tokens than the
+  // waits may take.
+  auto fake = ThrottlingAthena(30, "TooManyRequestsException");
+  common::FakeClock clock;
+  common::CancellationToken cancel;
+  auto client = testing::MakeFakeClient(fake, clock, &cancel);
+  const int tokens_before = client->service().retry().available_tokens();
+  QueryRunner runner(*client, clock, cancel);
+  std::vector<std::string> started;
+  const QueryExecution execution =
+      runner.Run({.sql = "SELECT 1"}, [&](const std::string& id) { started.push_back(id); });
+  EXPECT_EQ(execution.state, "SUCCEEDED");
+  EXPECT_EQ(started, std::vector<std::string>{"q-1"});
+  EXPECT_EQ(fake->Count("StartQueryExecution"), 31);
+  std::set<std::string> tokens;
+  for (const auto& call : fake->calls) {
+    if (call.first == "StartQueryExecution")
+      tokens.insert(call.second["ClientRequestToken"].get<std::string>());
+  }
+  EXPECT_EQ(tokens.size(), 1u);  // nothing was created: the same submission each time
+  // 30 refusals in rounds of 5 requests: 6 rounds of 4 request retries (the policy's backoff),
+  // each followed by a wait for capacity.
+  EXPECT_EQ(clock.sleeps().size(), 6u * 4u + 6u);
+  EXPECT_LT(TotalSleptMs(clock), 15 * 60 * 1000);
+  // Only the requests' own retries took tokens (the two requests that succeeded at once,
+  // StartQueryExecution and GetQueryExecution, gave one back each); the waits for capacity took
+  // none.
+  EXPECT_EQ(client->service().retry().available_tokens(), tokens_before - 6 * 4 * 5 + 2);
+}
+
+TEST(QueryRunnerTest, ThrottlingBeyondTheMaxQuotaWaitFailsNamingTheQuota) {
+  auto fake = ThrottlingAthena(1'000'000, "TooManyRequestsException");
+  common::FakeClock clock;
+  common::CancellationToken cancel;
+  auto client = testing::MakeFakeClient(fake, clock, &cancel);
+  QueryRunner runner(*client, clock, cancel);
+  bool started = false;
+  try {
+    runner.Run({.sql = "SELECT 1"}, [&](const std::string&) { started = true; });
+    FAIL() << "no throw";
+  } catch (const common::TransientError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("Athena kept refusing new queries for 900 s"));
+    EXPECT_THAT(e.what(), HasSubstr("TooManyRequestsException"));
+    EXPECT_THAT(e.what(), HasSubstr("quota of active queries"));
+    EXPECT_THAT(e.what(), HasSubstr("max_parallel_tables"));
+  }
+  EXPECT_FALSE(started);
+  EXPECT_EQ(fake->Count("GetQueryExecution"), 0);
+  // The wait is bounded: 15 minutes from the first refused round, plus the retries of the first
+  // and the last request (4 backoffs of at most 0.5, 1, 2 and 4 s each).
+  EXPECT_GE(TotalSleptMs(clock), 15 * 60 * 1000);
+  EXPECT_LT(TotalSleptMs(clock), 15 * 60 * 1000 + 2 * 7'500);
+}
+
+TEST(QueryRunnerTest, ARateThrottledSubmissionWaitsLikewise) {
+  auto fake = ThrottlingAthena(7, "ThrottlingException");
+  common::FakeClock clock;
+  common::CancellationToken cancel;
+  auto client = testing::MakeFakeClient(fake, clock, &cancel);
+  EXPECT_EQ(QueryRunner(*client, clock, cancel).Run({.sql = "SELECT 1"}).state, "SUCCEEDED");
+  EXPECT_EQ(fake->Count("StartQueryExecution"), 8);
+}
+
+TEST(QueryRunnerTest, CancellationEndsTheWaitForCapacity) {
+  auto fake = ThrottlingAthena(1'000'000, "TooManyRequestsException");
+  common::FakeClock clock;
+  common::CancellationToken cancel;
+  auto client = testing::MakeFakeClient(fake, clock, nullptr);  // only the runner sees `cancel`
+  fake->handlers["StartQueryExecution"] =
+      [&cancel, handler = fake->handlers["StartQueryExecution"]](const nlohmann::json& request) {
+        cancel.Cancel();  // Ctrl-C while waiting for capacity
+        return handler(request);
+      };
+  QueryRunner runner(*client, clock, cancel);
+  try {
+    runner.Run({.sql = "SELECT 1"});
+    FAIL() << "no throw";
+  } catch (const common::CancelledError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("cancelled while waiting for capacity"));
+  }
+  EXPECT_EQ(fake->Count("StartQueryExecution"), 5);  // one request and its retries
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 // * Quota: a bucket of quota_tokens per client. A retry costs retry_cost (timeout_retry_cost for a
 //   timeout); an empty bucket means no retry. A success without retries refunds 1 token; a success
 //   after retries refunds the cost of the last retry. The bucket never exceeds quota_tokens.
+// * Quota waits (above the requests, e.g. StartQueryExecution while Athena's active-query quota is
+//   full): the throttling backoff without attempt limit or tokens, bounded by max_quota_wait.
 
 #include "aws/retry.h"
 
@@ -58,6 +60,22 @@ void RetryPolicy::OnSuccess(std::optional<FailureClass> retried_class) {
   tokens_ = std::min(options_.quota_tokens, tokens_ + refund);
 }
 
+std::optional<std::chrono::milliseconds> RetryPolicy::OnQuotaWait(
+    int wait, std::chrono::milliseconds waited) {
+  const auto left = options_.max_quota_wait - waited;
+  if (wait < 1 || left <= std::chrono::milliseconds::zero()) return std::nullopt;
+  const double max_ms = static_cast<double>(std::max<int64_t>(options_.max_delay.count(), 0));
+  const double ceiling_ms =
+      std::min(static_cast<double>(std::max<int64_t>(options_.throttle_base_delay.count(), 0)) *
+                   std::ldexp(1.0, std::min(wait - 1, 1000)),
+               max_ms);
+  std::lock_guard<std::mutex> lock(mutex_);
+  double unit = std::generate_canonical<double, 53>(rng_);
+  if (unit >= 1.0) unit = std::nextafter(1.0, 0.0);  // LWG 2524: keep it in [0, 1)
+  const std::chrono::milliseconds delay(static_cast<int64_t>(std::floor(unit * ceiling_ms)));
+  return std::min(delay, left);
+}
+
 int RetryPolicy::available_tokens() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return tokens_;
@@ -86,6 +104,23 @@ bool RetryAttempts::Retry(FailureClass failure) {
 
 void RetryAttempts::Succeeded() {
   if (retried_) policy_.OnSuccess(retried_);
+}
+
+bool RetryAttempts::WaitForQuota() {
+  if (!quota_wait_started_) quota_wait_started_ = clock_.Now();
+  const std::optional<std::chrono::milliseconds> delay =
+      policy_.OnQuotaWait(quota_waits_ + 1, quota_waited());
+  if (!delay) return false;
+  ++quota_waits_;
+  if (clock_.SleepFor(*delay, cancel_)) {
+    throw common::CancelledError(what_ + " cancelled while waiting for capacity");
+  }
+  return true;
+}
+
+std::chrono::milliseconds RetryAttempts::quota_waited() const {
+  if (!quota_wait_started_) return std::chrono::milliseconds::zero();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now() - *quota_wait_started_);
 }
 
 }  // namespace ac::aws

@@ -27,6 +27,9 @@ struct RetryOptions {
   std::chrono::milliseconds throttle_base_delay{500};  ///< backoff base for throttling
   std::chrono::milliseconds max_delay{20'000};         ///< cap of one backoff
   int quota_tokens = 500;                              ///< retry budget per client
+  /// Longest a throttled operation waits above its requests for a service quota to free up
+  /// (OnQuotaWait: Athena's active-query quota), counted from its first throttled answer.
+  std::chrono::milliseconds max_quota_wait{15 * 60 * 1000};
   int retry_cost = 5;
   int timeout_retry_cost = 10;
   uint64_t seed = 0;  ///< 0: random seed
@@ -49,6 +52,15 @@ class RetryPolicy {
                                                      int max_attempts);
   /// Records a success; `retried_class` is the class of the last retried failure, if any.
   void OnSuccess(std::optional<FailureClass> retried_class);
+  /// An operation throttled by a service quota even after its requests' own retries (Athena's
+  /// active-query quota: StartQueryExecution answers TooManyRequestsException until a running
+  /// query ends) waits for capacity: the delay before its `wait`-th (1-based) renewed try when it
+  /// has been waiting for `waited` — the throttling backoff (full jitter below
+  /// min(throttle_base_delay x 2^(wait-1), max_delay)), clipped to what is left of max_quota_wait
+  /// — or nullopt once max_quota_wait is used up. No attempt limit and no tokens: the backoff
+  /// itself paces these tries, and a wait for capacity must not drain the budget the other
+  /// requests of the sync (the other tables) retry transient failures with.
+  std::optional<std::chrono::milliseconds> OnQuotaWait(int wait, std::chrono::milliseconds waited);
 
   int available_tokens() const;
   const RetryOptions& options() const { return options_; }
@@ -79,6 +91,14 @@ class RetryAttempts {
   /// The operation succeeded: after retries, refunds the quota as the policy says (the requests
   /// themselves were counted by their ServiceClient).
   void Succeeded();
+  /// The attempt under way was throttled by a service quota (its requests' own retries used up):
+  /// while the policy's max_quota_wait, counted on the clock from the first such call, is not used
+  /// up, sleeps the policy's quota backoff (OnQuotaWait) and returns true to try again — the same
+  /// attempt, attempt() does not move. Returns false once the wait is over. Throws
+  /// common::CancelledError when cancelled while waiting.
+  bool WaitForQuota();
+  /// How long this operation has waited for a quota so far (0 before the first WaitForQuota).
+  std::chrono::milliseconds quota_waited() const;
 
  private:
   RetryPolicy& policy_;
@@ -88,6 +108,8 @@ class RetryAttempts {
   int max_attempts_;
   int attempt_ = 1;
   std::optional<FailureClass> retried_;
+  int quota_waits_ = 0;
+  std::optional<common::SystemTimePoint> quota_wait_started_;
 };
 
 }  // namespace ac::aws

@@ -204,5 +204,63 @@ TEST(RetryAttemptsTest, TheOperationsOwnLimitAndCancellation) {
   }
 }
 
+TEST(RetryPolicyTest, QuotaWaitsBackOffWithoutTokensUntilTheMaxWaitIsUsedUp) {
+  RetryOptions options = Seeded(11);
+  options.max_quota_wait = milliseconds(60'000);
+  options.max_delay = milliseconds(20'000);
+  RetryPolicy policy(options);
+  int64_t largest_late = 0;
+  for (int i = 0; i < 200; ++i) {
+    const auto first = policy.OnQuotaWait(1, milliseconds(0));
+    ASSERT_TRUE(first.has_value());
+    EXPECT_GE(first->count(), 0);
+    EXPECT_LT(first->count(), 500);                             // throttle_base_delay
+    const auto late = policy.OnQuotaWait(40, milliseconds(0));  // capped at max_delay
+    ASSERT_TRUE(late.has_value());
+    EXPECT_LT(late->count(), 20'000);
+    largest_late = std::max<int64_t>(largest_late, late->count());
+    // The last wait is clipped to what is left of max_quota_wait.
+    const auto clipped = policy.OnQuotaWait(40, milliseconds(59'990));
+    ASSERT_TRUE(clipped.has_value());
+    EXPECT_LE(clipped->count(), 10);
+  }
+  EXPECT_GT(largest_late, 10'000);  // full jitter under the cap
+  EXPECT_FALSE(policy.OnQuotaWait(3, milliseconds(60'000)).has_value());
+  EXPECT_FALSE(policy.OnQuotaWait(3, milliseconds(90'000)).has_value());
+  EXPECT_EQ(policy.available_tokens(), 500);  // waiting for capacity costs no retry tokens
+}
+
+TEST(RetryAttemptsTest, QuotaWaitsCountTheClockFromTheFirstAndKeepTheAttempt) {
+  RetryOptions options = Seeded(3);
+  options.max_quota_wait = milliseconds(30'000);
+  RetryPolicy policy(options);
+  common::FakeClock clock;
+  RetryAttempts attempts(policy, clock, nullptr, "submitting the Athena query");
+  EXPECT_EQ(attempts.quota_waited().count(), 0);
+  ASSERT_TRUE(attempts.WaitForQuota());
+  EXPECT_EQ(attempts.attempt(), 1);  // the same attempt goes again
+  ASSERT_EQ(clock.sleeps().size(), 1u);
+  EXPECT_EQ(attempts.quota_waited(), clock.sleeps()[0]);
+  // Time spent elsewhere (the requests' own retries) counts too.
+  clock.Advance(milliseconds(10'000));
+  int waits = 1;
+  while (attempts.WaitForQuota()) ++waits;
+  EXPECT_GT(waits, 2);
+  EXPECT_EQ(attempts.quota_waited().count(), 30'000);  // exactly the limit: the last wait clipped
+  EXPECT_EQ(attempts.attempt(), 1);
+  EXPECT_EQ(policy.available_tokens(), 500);
+  EXPECT_FALSE(attempts.WaitForQuota());  // stays used up
+
+  common::CancellationToken cancel;
+  cancel.Cancel();
+  RetryAttempts cancelled(policy, clock, &cancel, "submitting the Athena query");
+  try {
+    cancelled.WaitForQuota();
+    FAIL() << "no throw";
+  } catch (const common::CancelledError& e) {
+    EXPECT_STREQ(e.what(), "submitting the Athena query cancelled while waiting for capacity");
+  }
+}
+
 }  // namespace
 }  // namespace ac::aws

@@ -14,7 +14,8 @@ namespace ac::cli {
 namespace {
 
 void UseStderrLogger(const std::string& level) {
-  auto logger = spdlog::stderr_logger_st("athena-connector");
+  // Thread-safe (_mt): the tables of a sync, S3 download threads and the gRPC server log at once.
+  auto logger = spdlog::stderr_logger_mt("athena-connector");
   logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
   logger->set_level(spdlog::level::from_str(level));
   spdlog::set_default_logger(logger);

@@ -20,7 +20,7 @@ bool CancellationToken::WaitFor(Milliseconds duration) const {
   return cv_.wait_for(lock, duration, [this] { return IsCancelled(); });
 }
 
-void CancellationToken::OnCancel(std::function<void()> callback) {
+void CancellationToken::OnCancel(std::function<void()> callback) const {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!IsCancelled()) {

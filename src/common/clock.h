@@ -20,14 +20,17 @@ class CancellationToken {
   bool IsCancelled() const { return cancelled_.load(std::memory_order_acquire); }
   /// Waits up to `duration`; returns true if cancelled (before or during the wait).
   bool WaitFor(Milliseconds duration) const;
-  /// Runs `callback` once on Cancel() (immediately if already cancelled).
-  void OnCancel(std::function<void()> callback);
+  /// Runs `callback` once on Cancel() (immediately if already cancelled). Callbacks cannot be
+  /// removed: one that may outlive what it refers to holds it by shared_ptr. Registering does not
+  /// change the token, so an observer holding it const may register (e.g. to cancel a derived
+  /// token: ParallelTables cancels its workers' token when the sync's token is cancelled).
+  void OnCancel(std::function<void()> callback) const;
 
  private:
   std::atomic<bool> cancelled_{false};
   mutable std::mutex mutex_;
   mutable std::condition_variable cv_;
-  std::vector<std::function<void()>> callbacks_;
+  mutable std::vector<std::function<void()>> callbacks_;
 };
 
 /// Wall clock and sleep, injectable so retry and polling tests run fast and deterministic.

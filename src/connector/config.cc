@@ -324,6 +324,16 @@ const std::vector<ConfigField>& ConfigFields() {
        K::kText,
        {},
        ""},
+      {"max_parallel_tables",
+       "Tables in parallel",
+       "How many tables are synced at once (1-32): their Athena queries run and their results are "
+       "read at the same time. Each running query counts against Athena's active-query quota; "
+       "when it is full, new queries wait for capacity.",
+       false,
+       "4",
+       K::kText,
+       {},
+       ""},
       {"athena_endpoint_url",
        "Athena endpoint URL",
        "Override for VPC/private endpoints or athena-local.",
@@ -615,6 +625,10 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
   if (!get("query_max_attempts").empty()) {
     config.query_max_attempts =
         static_cast<int>(ParsePositiveInt("query_max_attempts", get("query_max_attempts"), 1, 10));
+  }
+  if (!get("max_parallel_tables").empty()) {
+    config.max_parallel_tables = static_cast<int>(
+        ParsePositiveInt("max_parallel_tables", get("max_parallel_tables"), 1, 32));
   }
   return config;
 }

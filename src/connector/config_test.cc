@@ -90,6 +90,23 @@ TEST(ConfigTest, BadValuesNameTheKeyAndNeverTheSecret) {
   }
 }
 
+TEST(ConfigTest, MaxParallelTablesDefaultsToFourAndAllowsOneToThirtyTwo) {
+  EXPECT_EQ(Config::Parse(ExampleKeys()).max_parallel_tables, 4);
+  auto values = ExampleKeys();
+  for (const auto& [text, parsed] :
+       std::vector<std::pair<std::string, int>>{{"1", 1}, {" 12 ", 12}, {"32", 32}}) {
+    values["max_parallel_tables"] = text;
+    EXPECT_EQ(Config::Parse(values).max_parallel_tables, parsed) << text;
+  }
+  for (const char* bad : {"0", "33", "-1", "4.5", "four", "1e2"}) {
+    values["max_parallel_tables"] = bad;
+    EXPECT_EQ(ErrorOf(values),
+              std::string("configuration key 'max_parallel_tables' must be an integer between 1 "
+                          "and 32, got '") +
+                  bad + "'");
+  }
+}
+
 TEST(ConfigTest, UnknownKeysAreReportedWithASuggestion) {
   auto values = ExampleKeys();
   values["region"] = "us-east-1";

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cctype>
+#include <mutex>
 
 #include "athena/athena_client.h"
 #include "athena/query_runner.h"
@@ -11,6 +12,7 @@
 #include "aws/service_client.h"
 #include "common/error.h"
 #include "connector/athena_source.h"
+#include "connector/parallel_tables.h"
 #include "connector/sync_state.h"
 #include "connector/table_sync.h"
 #include "results/result_fetcher.h"
@@ -203,16 +205,24 @@ std::vector<TableSchema> Connector::DiscoverSchema(const common::CancellationTok
   return tables;
 }
 
-void Connector::Sync(const std::string& state_json, const Selection* selection, RecordSink& sink,
-                     const common::CancellationToken& cancel) {
+void Connector::Sync(const std::string& state_json, const Selection* selection,
+                     RecordSink& unserialized_sink, const common::CancellationToken& sync_cancel) {
   SyncState state = SyncState::Parse(state_json);
+  // Up to max_parallel_tables tables at once; everything below waits on the scheduler's token, so
+  // the first failing table (or the sync's own cancellation) stops the others.
+  ParallelTables parallel(config_.max_parallel_tables, sync_cancel);
+  const common::CancellationToken& cancel = parallel.cancel();
+  SerializedRecordSink sink(unserialized_sink);
   auto client = impl_->MakeAthena(cancel);
   results::ResultFetcherFactory fetchers(config_.FetcherOptions(), *client, impl_->MakeS3(cancel),
                                          cancel);
   auto runner = impl_->Runner(*client, cancel);
   SyncTotals totals;
-  const TableSyncServices services{
-      config_, *client, runner, fetchers, sink, impl_->clock, cancel, impl_->on_progress, totals};
+  std::mutex state_mutex;
+  const TableSyncServices services{config_, *client,      runner, fetchers,
+                                   sink,    impl_->clock, cancel, impl_->on_progress,
+                                   totals,  state_mutex};
+  std::vector<TableJob> jobs;
   std::vector<TableConfig> tables;
   if (config_.discover_tables) {
     for (auto& source : DiscoverTables(*client, config_)) tables.push_back(std::move(source.table));
@@ -244,8 +254,11 @@ void Connector::Sync(const std::string& state_json, const Selection* selection, 
         continue;
       }
     }
-    TableSync(services, table, table_selection, state).Run();
+    jobs.push_back({table.QualifiedDestination(), [&services, &table, table_selection, &state] {
+                      TableSync(services, table, table_selection, state).Run();
+                    }});
   }
+  parallel.Run(std::move(jobs));
 }
 
 }  // namespace ac::connector

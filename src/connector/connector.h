@@ -55,9 +55,10 @@ struct SyncProgress {
 
 /// What a sync needs from outside: a clock, HTTP transports, a logger hook. Defaults are real.
 struct ConnectorEnvironment {
-  common::Clock* clock = nullptr;                        ///< nullptr = SystemClock
-  aws::HttpTransportFactory transports;                  ///< empty = libcurl
-  std::function<void(const SyncProgress&)> on_progress;  ///< called after each batch
+  common::Clock* clock = nullptr;        ///< nullptr = SystemClock
+  aws::HttpTransportFactory transports;  ///< empty = libcurl
+  /// Called after each batch, from the thread syncing the table; one call at a time.
+  std::function<void(const SyncProgress&)> on_progress;
 };
 
 /// The one sync core, shared by `debug` and the gRPC server: discovers the schema, runs setup
@@ -79,8 +80,10 @@ class Connector {
   /// from the result's ColumnInfo for queries).
   std::vector<common::TableSchema> DiscoverSchema(const common::CancellationToken& cancel);
 
-  /// Syncs every selected table. `state_json` is the last checkpoint ("" or "{}" on a first sync).
-  /// Throws common::Error on failure (the sink has received everything up to the last checkpoint).
+  /// Syncs every selected table, up to max_parallel_tables at once (ParallelTables); the sink gets
+  /// one call at a time. `state_json` is the last checkpoint ("" or "{}" on a first sync). Throws
+  /// the first failing table's common::Error, after stopping the others (the sink has received
+  /// everything up to the last checkpoint, which resumes every table where it stood).
   void Sync(const std::string& state_json, const Selection* selection, RecordSink& sink,
             const common::CancellationToken& cancel);
 

@@ -57,6 +57,13 @@ bool IsSelected(const common::ColumnSchema& column, const TableSelection* select
   return column.primary_key || IsSelectedName(column.name, selection);
 }
 
+/// The entry of `table` in `state`, created if absent (under `mutex`: another table may be
+/// serializing the state).
+TableState& EntryOf(SyncState& state, const std::string& table, std::mutex& mutex) {
+  std::lock_guard<std::mutex> lock(mutex);
+  return state.tables[table];
+}
+
 std::string TableSql(const TableConfig& table, const TableState& saved,
                      const std::vector<std::string>& columns) {
   const std::string base = table.BaseSql(columns);
@@ -72,7 +79,7 @@ TableSync::TableSync(const TableSyncServices& services, const TableConfig& table
       table_(table),
       selection_(selection),
       state_(state),
-      saved_(state.tables[table.QualifiedDestination()]),
+      saved_(EntryOf(state, table.QualifiedDestination(), services.state_mutex)),
       incremental_(!table.cursor_column.empty()) {}
 
 TableSync::~TableSync() = default;
@@ -187,6 +194,7 @@ void TableSync::StartOver() {
   fresh.cursor_value = saved_.cursor_value;
   fresh.cursor_type = saved_.cursor_type;
   fresh.completed_at = saved_.completed_at;
+  std::lock_guard<std::mutex> lock(services_.state_mutex);
   saved_ = std::move(fresh);
   start_ = {};
 }
@@ -211,6 +219,7 @@ void TableSync::RunQuery() {
 
 /// Checkpoints the query id at once: a sync killed while the query runs waits for the same query.
 void TableSync::OnQueryStarted(const std::string& query_execution_id) {
+  std::lock_guard<std::mutex> lock(services_.state_mutex);
   saved_.status = TableState::Status::kInProgress;
   saved_.sql_hash = sql_hash_;
   saved_.query_execution_id = query_execution_id;
@@ -219,7 +228,7 @@ void TableSync::OnQueryStarted(const std::string& query_execution_id) {
   saved_.unload_prefix = plan_.unload_prefix;
   saved_.position = {};
   saved_.rows_synced = 0;
-  Checkpoint();
+  Checkpoint(lock);
 }
 
 void TableSync::OpenReader() {
@@ -246,9 +255,10 @@ void TableSync::DefineDestinationTable() {
 void TableSync::TruncateForFullRefresh() {
   if (incremental_ || saved_.truncated) return;
   services_.sink.Truncate(projected_);
+  std::lock_guard<std::mutex> lock(services_.state_mutex);
   saved_.truncated = true;
   saved_.position = start_;
-  Checkpoint();
+  Checkpoint(lock);
 }
 
 void TableSync::StartCursorTracking() {
@@ -282,7 +292,6 @@ void TableSync::TrackCursor(const athena::RowBatch& rows, const common::ValueBat
   for (size_t r = 0; r < values.num_rows(); ++r) {
     if (!values.at(r, c).is_null) cursor_->Offer(rows.cell(r, c), values.at(r, c));
   }
-  saved_.pending_cursor_value = cursor_->text();
 }
 
 void TableSync::Deliver(const common::ValueBatch& values) {
@@ -303,29 +312,37 @@ void TableSync::Deliver(const common::ValueBatch& values) {
 /// the last one (and when the table completes). The sink commits per checkpoint, so this spacing
 /// sets the cost of durability, not the batch size.
 void TableSync::Advance(size_t rows) {
-  services_.totals.rows += static_cast<int64_t>(rows);
-  saved_.status = TableState::Status::kInProgress;
-  saved_.position = reader_->position();
-  saved_.rows_synced = saved_.position.rows_read;
+  const int64_t total =
+      services_.totals.rows.fetch_add(static_cast<int64_t>(rows)) + static_cast<int64_t>(rows);
   rows_since_checkpoint_ += static_cast<int64_t>(rows);
-  if (rows_since_checkpoint_ >= services_.config.checkpoint_interval_rows) {
-    Checkpoint();
-    rows_since_checkpoint_ = 0;
+  {
+    // The rows are in the sink: from now on any table's checkpoint may carry this position.
+    std::lock_guard<std::mutex> lock(services_.state_mutex);
+    saved_.status = TableState::Status::kInProgress;
+    saved_.position = reader_->position();
+    saved_.rows_synced = saved_.position.rows_read;
+    if (cursor_) saved_.pending_cursor_value = cursor_->text();
+    if (rows_since_checkpoint_ >= services_.config.checkpoint_interval_rows) {
+      Checkpoint(lock);
+      rows_since_checkpoint_ = 0;
+    }
   }
   if (services_.on_progress) {
     const auto elapsed = std::chrono::steady_clock::now() - services_.totals.started;
-    services_.on_progress(SyncProgress{table_.destination_table, services_.totals.rows,
+    std::lock_guard<std::mutex> lock(services_.totals.progress_mutex);
+    services_.on_progress(SyncProgress{table_.destination_table, total,
                                        std::chrono::duration<double>(elapsed).count()});
   }
 }
 
-void TableSync::Checkpoint() {
+void TableSync::Checkpoint(const std::lock_guard<std::mutex>& /*lock*/) {
   services_.sink.Checkpoint(state_.ToJson());
 }
 
 /// Cleans up the read and saves the table complete, with the highest cursor value delivered.
 void TableSync::Finish() {
   services_.fetchers.Cleanup(plan_, *execution_);
+  std::lock_guard<std::mutex> lock(services_.state_mutex);
   saved_.status = TableState::Status::kComplete;
   saved_.fetcher.clear();
   saved_.unload_prefix.clear();
@@ -337,7 +354,7 @@ void TableSync::Finish() {
   }
   saved_.pending_cursor_value.clear();
   saved_.completed_at = NowIso8601(services_.clock);
-  Checkpoint();
+  Checkpoint(lock);
   spdlog::info("Table '{}' synced: {} rows from query {}", table_.destination_table,
                saved_.rows_synced, execution_->id);
 }

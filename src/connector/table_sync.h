@@ -1,10 +1,12 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,13 +26,19 @@
 
 namespace ac::connector {
 
-/// Running totals of one sync across its tables, for the progress callback.
+/// Running totals of one sync across its tables (which may run in parallel), for the progress
+/// callback.
 struct SyncTotals {
-  int64_t rows = 0;  ///< rows delivered in this sync so far (all tables)
+  std::atomic<int64_t> rows{0};  ///< rows delivered in this sync so far (all tables)
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::mutex progress_mutex;  ///< on_progress is called by one table at a time
 };
 
-/// What the tables of one sync share; all owned by the caller and outliving every TableSync.
+/// What the tables of one sync share; all owned by the caller and outliving every TableSync. The
+/// tables may run in parallel (ParallelTables): the Athena client, runner and fetcher factory are
+/// thread-safe (ServiceClient keeps a transport per thread; the credentials, signer, S3 client and
+/// retry policy lock what they share), and the sink must take calls from several threads
+/// (SerializedRecordSink).
 struct TableSyncServices {
   const Config& config;                     ///< checkpoint_interval_rows and the query settings
   athena::AthenaClient& athena;             ///< source table metadata
@@ -41,6 +49,11 @@ struct TableSyncServices {
   const common::CancellationToken& cancel;  ///< checked between batches
   const std::function<void(const SyncProgress&)>& on_progress;  ///< after each batch; may be empty
   SyncTotals& totals;
+  /// Guards the SyncState (every table's entry) and each checkpoint: a table changes its entry
+  /// under it, and a checkpoint serializes the state and hands it to the sink under it, so every
+  /// checkpoint carries each table's last position whose rows the sink already has, and
+  /// checkpoints reach the sink in the order of the states they carry.
+  std::mutex& state_mutex;
 };
 
 /// The sync of one table, from the saved state to the final checkpoint:
@@ -59,7 +72,8 @@ struct TableSyncServices {
 ///  5. finish: clean up what the fetcher left, save the table complete (with its new cursor) and
 ///     checkpoint.
 /// Throws common::Error on failure; the sink has then received everything up to the last
-/// checkpoint, and the saved state resumes the read.
+/// checkpoint, and the saved state resumes the read. Other tables may sync at the same time on
+/// other threads: this one changes only its own entry of the state, under services.state_mutex.
 class TableSync {
  public:
   TableSync(const TableSyncServices& services, const TableConfig& table,
@@ -90,7 +104,8 @@ class TableSync {
   void TrackCursor(const athena::RowBatch& rows, const common::ValueBatch& values);
   void Deliver(const common::ValueBatch& values);
   void Advance(size_t rows);
-  void Checkpoint();
+  /// Hands the whole state to the sink; the caller holds `lock` on services_.state_mutex.
+  void Checkpoint(const std::lock_guard<std::mutex>& lock);
 
   const TableSyncServices services_;
   const TableConfig& table_;

@@ -120,7 +120,7 @@ class TableSyncTest : public ::testing::Test {
                                            aws::testing::MakeFakeS3Service(s3_, clock_), *cancel_);
     athena::QueryRunner runner(*client_, clock_, *cancel_);
     const TableSyncServices services{config_, *client_, runner,       fetchers, sink_,
-                                     clock_,  *cancel_, on_progress_, totals_};
+                                     clock_,  *cancel_, on_progress_, totals_,  state_mutex_};
     TableSync(services, table_, selection_, state).Run();
   }
 
@@ -174,6 +174,7 @@ class TableSyncTest : public ::testing::Test {
       std::make_unique<common::CancellationToken>();
   std::function<void(const SyncProgress&)> on_progress_;
   SyncTotals totals_;
+  std::mutex state_mutex_;
   testing::RecordingSink sink_;
 
   std::mutex mutex_;
@@ -209,7 +210,7 @@ TEST_F(TableSyncTest, FirstSyncRunsTheQueryTruncatesDeliversAndCompletes) {
   EXPECT_EQ(done.rows_synced, 5);
   EXPECT_EQ(done.completed_at, "2015-08-19T16:00:00Z");  // the fake clock's time
   EXPECT_EQ(done.cursor_value, "");
-  EXPECT_EQ(totals_.rows, 5);
+  EXPECT_EQ(totals_.rows.load(), 5);
 }
 
 TEST_F(TableSyncTest, ASucceededSavedQueryIsResumedAtTheSavedPositionWithoutANewQuery) {
