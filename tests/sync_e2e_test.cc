@@ -222,6 +222,29 @@ TEST_F(SyncE2eTest, SecondSyncAfterCompletionRunsAFreshQueryAndKeepsRowsLive) {
   EXPECT_EQ(Cell(r, 0, 0), "0");
 }
 
+// The state file is input like any other: a cursor value with SQL in it stops the sync before
+// any query, with one clear line, and never reaches Athena.
+TEST_F(SyncE2eTest, AForgedCursorInTheStateCannotChangeTheQuery) {
+  AthenaLocal athena;
+  const auto config = athena.WriteConfiguration(dir.path(), {{"cursor_column", "customer_id"}});
+  const auto work = dir.path() / "files";
+  ASSERT_EQ(RunDebug(config, work).exit_code, 0);
+  json state = json::parse(ReadFile(work / "state.json"));
+  ASSERT_EQ(state["tables"]["customers"]["cursor_type"], "bigint") << state.dump();
+  state["tables"]["customers"]["cursor_value"] = "1 OR 1=1";
+  {
+    std::ofstream out(work / "state.json");
+    out << state.dump();
+  }
+  const ProcessResult run = RunDebug(config, work);
+  EXPECT_NE(run.exit_code, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("Sync FAILED: "), std::string::npos) << run.out;
+  EXPECT_NE((run.out + run.err).find("saved cursor value is not a valid bigint"), std::string::npos)
+      << run.out << run.err;
+  EXPECT_EQ(athena.log().find("1 OR 1=1"), std::string::npos);
+  EXPECT_EQ((run.out + run.err).find("Started Athena query"), std::string::npos) << run.out;
+}
+
 TEST_F(SyncE2eTest, WrongSecretFailsWithOneClearLineAndNeverPrintsTheSecret) {
   AthenaLocal athena;
   const std::string secret = "Wr0ngSecretValue-DoNotLeak-7f3a9c";

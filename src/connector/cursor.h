@@ -9,7 +9,11 @@
 
 namespace ac::connector {
 
-/// SQL literal of a cursor value of the given Athena type.
+/// SQL literal of a cursor value of the given Athena type. The value is checked against the
+/// grammar of the type's literal (integers are re-printed from their parsed value; decimals,
+/// doubles, dates and timestamps must be digits and separators only), other types are quoted:
+/// text from a saved state never reaches the SQL otherwise. Throws common::ConfigError (a state
+/// this connector did not write) for a value that is not of its type.
 std::string CursorLiteral(const std::string& type_text, const std::string& value);
 
 /// `sql` narrowed to the rows whose `cursor_column` is at or past the saved cursor value (of Athena

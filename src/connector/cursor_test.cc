@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
+#include "common/error.h"
+
 namespace ac::connector {
 namespace {
 
@@ -13,6 +17,68 @@ TEST(CursorTest, LiteralsAreTypedLikeTheColumn) {
   EXPECT_EQ(CursorLiteral("timestamp(3)", "2024-01-02 03:04:05.000"),
             "TIMESTAMP '2024-01-02 03:04:05.000'");
   EXPECT_EQ(CursorLiteral("varchar", "it's"), "'it''s'");
+}
+
+TEST(CursorTest, AValueThatIsNotALiteralOfItsTypeNeverReachesTheSql) {
+  const std::vector<std::pair<std::string, std::string>> forged = {
+      {"bigint", "1 OR 1=1"},
+      {"bigint", "1; DROP TABLE t"},
+      {"integer", "99999999999999999999"},
+      {"double", "1.5) OR (1=1"},
+      {"double", "NaN"},
+      {"real", "1e"},
+      {"decimal(10,2)", "1.50' OR '1'='1"},
+      {"decimal(10,2)", "1.5.0"},
+      {"date", "2024-01-01' OR '1'='1"},
+      {"date", "2024-1-1"},
+      {"timestamp(3)", "2024-01-02 03:04:05.000' OR 1=1 --"},
+      {"timestamp(3)", "2024-01-02 03:04:05.000 UTC"},  // a zone only with time zone
+      {"timestamp(3) with time zone", "2024-01-02 03:04:05.000 UTC' OR 'a'='a"},
+  };
+  for (const auto& [type, value] : forged) {
+    EXPECT_THROW(CursorLiteral(type, value), common::ConfigError) << type << " " << value;
+  }
+  EXPECT_EQ(CursorLiteral("bigint", "-0042"), "-42");  // re-printed from the parsed value
+  EXPECT_EQ(CursorLiteral("double", "1.0E10"), "1.0E10");
+  EXPECT_EQ(CursorLiteral("timestamp(3) with time zone", "2024-01-02 03:04:05.000 Europe/Oslo"),
+            "TIMESTAMP '2024-01-02 03:04:05.000 Europe/Oslo'");
+  EXPECT_EQ(CursorLiteral("varchar", "x' OR '1'='1"), "'x'' OR ''1''=''1'");
+}
+
+TEST(CursorTest, EveryLiteralOfAnyInputIsOneTokenOfItsType) {
+  // Random bytes as the saved value of every cursor type: the literal is rejected, or it is one
+  // token — digits and signs, or one quoted string whose quotes are all doubled.
+  std::mt19937 rng(7);
+  const char alphabet[] = "0123456789-+.:eE' ;()/=ORUTCabc\"\\\n";
+  for (const char* type : {"bigint", "double", "decimal(12,2)", "date", "timestamp(3)",
+                           "timestamp(3) with time zone", "varchar", "boolean"}) {
+    for (int i = 0; i < 2000; ++i) {
+      std::string value(rng() % 32, ' ');
+      for (char& c : value) c = alphabet[rng() % (sizeof(alphabet) - 1)];
+      std::string literal;
+      try {
+        literal = CursorLiteral(type, value);
+      } catch (const common::ConfigError&) {
+        continue;
+      }
+      const size_t quote = literal.find('\'');
+      if (quote == std::string::npos) {
+        EXPECT_EQ(literal.find_first_not_of("0123456789-+.eE"), std::string::npos) << literal;
+        continue;
+      }
+      const std::string prefix = literal.substr(0, quote);
+      EXPECT_TRUE(prefix.empty() || prefix == "DECIMAL " || prefix == "DATE " ||
+                  prefix == "TIMESTAMP ")
+          << literal;
+      ASSERT_EQ(literal.back(), '\'') << literal;
+      const std::string body = literal.substr(quote + 1, literal.size() - quote - 2);
+      for (size_t k = 0; k < body.size(); ++k) {
+        if (body[k] != '\'') continue;
+        ASSERT_TRUE(k + 1 < body.size() && body[k + 1] == '\'') << literal;
+        ++k;
+      }
+    }
+  }
 }
 
 TEST(CursorTest, SqlFromCursorKeepsTheRowsAtOrPastTheValue) {

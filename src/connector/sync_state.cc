@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "common/json_error.h"
+#include "connector/cursor.h"
 
 namespace ac::connector {
 namespace {
@@ -75,6 +76,10 @@ SyncState SyncState::Parse(const std::string& state_json) {
           for (const auto& file : *files)
             table.position.files_done.push_back(file.get<std::string>());
         }
+      }
+      // A cursor that is not a literal of its type would otherwise end up in the SQL.
+      for (const std::string* cursor : {&table.cursor_value, &table.pending_cursor_value}) {
+        if (!cursor->empty()) CursorLiteral(table.cursor_type, *cursor);
       }
       state.tables[name] = std::move(table);
     }

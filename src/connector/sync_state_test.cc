@@ -83,5 +83,27 @@ TEST(SyncStateTest, MalformedStatesGiveOneClearError) {
   }
 }
 
+TEST(SyncStateTest, AForgedCursorIsRefusedBeforeAnyQuery) {
+  for (const char* forged :
+       {R"({"version": 1, "tables": {"t": {"status": "complete", "cursor_type": "bigint",
+            "cursor_value": "1 OR 1=1"}}})",
+        R"({"version": 1, "tables": {"t": {"status": "in_progress", "cursor_type": "date",
+            "cursor_value": "2024-01-01", "pending_cursor_value": "2024-01-02' OR '1'='1"}}})"}) {
+    try {
+      SyncState::Parse(forged);
+      ADD_FAILURE() << forged;
+    } catch (const common::ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("saved cursor value is not a valid"), std::string::npos)
+          << e.what();
+      EXPECT_EQ(std::string(e.what()).find("OR"), std::string::npos) << e.what();  // not quoted
+    }
+  }
+  EXPECT_EQ(SyncState::Parse(R"({"version": 1, "tables": {"t": {"status": "complete",
+            "cursor_type": "bigint", "cursor_value": "42"}}})")
+                .tables.at("t")
+                .cursor_value,
+            "42");
+}
+
 }  // namespace
 }  // namespace ac::connector
