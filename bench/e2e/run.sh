@@ -21,28 +21,12 @@
 # Writes <build dir>/bench/e2e-results.tsv and prints one table with the ratios.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BUILD="$(cd "${1:-${ROOT}/build/Release}" && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_setup "${1:-}" e2e
 SIZES="${BENCH_SIZES:-100000 1000000 10000000}"
 SHAPES="${BENCH_SHAPES:-customers wide}"
 SLOW_MAX_ROWS="${BENCH_SLOW_MAX_ROWS:-1000000}"
 BIG_SHAPES="${BENCH_BIG_SHAPES:-${SHAPES}}"
-CONNECTOR="${BUILD}/athena-connector"
-ATHENA_LOCAL="${BUILD}/bin/athena-local"
-TOOL="${BUILD}/bench/e2e_bench_tool"
-PYTHON=/usr/bin/python3
-TIME=/usr/bin/time
-for binary in "${CONNECTOR}" "${ATHENA_LOCAL}" "${TOOL}" "${TIME}" "${PYTHON}"; do
-  [[ -x "${binary}" ]] || { echo "bench: ${binary} is missing (build first; /usr/bin/time is Debian's 'time')" >&2; exit 1; }
-done
-
-WORK="$(mktemp -d /tmp/ac-bench-XXXXXX)"
-EMULATOR_PID=""
-cleanup() {
-  if [[ -n "${EMULATOR_PID}" ]]; then kill "${EMULATOR_PID}" 2>/dev/null || true; wait "${EMULATOR_PID}" 2>/dev/null || true; fi
-  if [[ "${BENCH_KEEP:-0}" != 1 ]]; then rm -rf "${WORK}"; else echo "bench: work folder kept: ${WORK}"; fi
-}
-trap cleanup EXIT
 
 # --- seeds: one table per shape and size ------------------------------------------------------
 mkdir -p "${WORK}/seed"
@@ -90,16 +74,7 @@ done
 
 # --- athena-local ------------------------------------------------------------------------------
 echo "bench: seeding athena-local (${SHAPES} x ${SIZES} rows) ..."
-"${ATHENA_LOCAL}" --port 0 --port-file "${WORK}/port" --data-dir "${WORK}/data" --seed "${WORK}/seed" \
-  --latency-ms 50 --bandwidth-mbps 800 --log-level warn >"${WORK}/athena-local.log" 2>&1 &
-EMULATOR_PID=$!
-for _ in $(seq 1 1200); do
-  [[ -s "${WORK}/port" ]] && break
-  kill -0 "${EMULATOR_PID}" 2>/dev/null || { cat "${WORK}/athena-local.log" >&2; exit 1; }
-  sleep 0.25
-done
-PORT="$(cat "${WORK}/port")"
-ENDPOINT="http://127.0.0.1:${PORT}"
+bench_start_athena_local --seed "${WORK}/seed" --latency-ms 50 --bandwidth-mbps 800
 RESULTS="${BUILD}/bench/e2e-results.tsv"
 mkdir -p "$(dirname "${RESULTS}")"
 printf 'shape\trows\tcase\twall_s\tcpu_s\tpeak_rss_kb\n' >"${RESULTS}"
@@ -118,15 +93,8 @@ measure() {
   local shape="$1" rows="$2" name="$3"
   shift 3
   printf 'bench: %-9s %9s rows  %-16s ' "${shape}" "${rows}" "${name}"
-  if ! "${TIME}" -v -o "${WORK}/time.txt" "$@" >"${WORK}/out.txt" 2>"${WORK}/err.txt"; then
-    echo "FAILED"
-    tail -5 "${WORK}/out.txt" "${WORK}/err.txt" >&2
-    exit 1
-  fi
-  local wall cpu rss
-  wall="$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s}' "${WORK}/time.txt")"
-  cpu="$(awk -F': ' '/User time/ {u = $2} /System time/ {s = $2} END {printf "%.2f", u + s}' "${WORK}/time.txt")"
-  rss="$(awk -F': ' '/Maximum resident set size/ {print $2}' "${WORK}/time.txt")"
+  bench_time "$@"
+  local wall="${WALL}" cpu="${CPU}" rss="${RSS_KB}"
   printf '%8.2f s  cpu %8.2f s  rss %7d MB\n' "${wall}" "${cpu}" "$((rss / 1024))"
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "${shape}" "${rows}" "${name}" "${wall}" "${cpu}" "${rss}" >>"${RESULTS}"
 }

@@ -13,26 +13,10 @@
 # Environment: BENCH_TABLE_SCALE (default 1; 0.1 = 1 M rows in all), BENCH_PARALLEL ("1 4 8").
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BUILD="$(cd "${1:-${ROOT}/build/Release}" && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_setup "${1:-}" tables
 SCALE="${BENCH_TABLE_SCALE:-1}"
 PARALLEL="${BENCH_PARALLEL-1 4 8}"
-CONNECTOR="${BUILD}/athena-connector"
-ATHENA_LOCAL="${BUILD}/bin/athena-local"
-TOOL="${BUILD}/bench/e2e_bench_tool"
-PYTHON=/usr/bin/python3
-TIME=/usr/bin/time
-for binary in "${CONNECTOR}" "${ATHENA_LOCAL}" "${TOOL}" "${TIME}" "${PYTHON}"; do
-  [[ -x "${binary}" ]] || { echo "bench: ${binary} is missing (build first)" >&2; exit 1; }
-done
-
-WORK="$(mktemp -d /tmp/ac-bench-tables-XXXXXX)"
-EMULATOR_PID=""
-cleanup() {
-  if [[ -n "${EMULATOR_PID}" ]]; then kill "${EMULATOR_PID}" 2>/dev/null || true; wait "${EMULATOR_PID}" 2>/dev/null || true; fi
-  rm -rf "${WORK}"
-}
-trap cleanup EXIT
 
 # --- seed: 20 tables of mixed sizes, 10 M rows at scale 1; default.wide_payload ---------------
 mkdir -p "${WORK}/seed"
@@ -55,16 +39,9 @@ TABLES=20
 largest="t01"
 
 echo "bench: seeding athena-local ..."
-"${ATHENA_LOCAL}" --port 0 --port-file "${WORK}/port" --data-dir "${WORK}/data" --seed "${WORK}/seed" \
-  --latency-ms 50 --query-delay-ms 2000 --bandwidth-mbps 800 --query-log "${WORK}/queries.jsonl" \
-  --log-level warn >"${WORK}/athena-local.log" 2>&1 &
-EMULATOR_PID=$!
-for _ in $(seq 1 2400); do
-  [[ -s "${WORK}/port" ]] && break
-  kill -0 "${EMULATOR_PID}" 2>/dev/null || { cat "${WORK}/athena-local.log" >&2; exit 1; }
-  sleep 0.25
-done
-ENDPOINT="http://127.0.0.1:$(cat "${WORK}/port")"
+# Workers enough for every table's query at once (Athena runs 20+ queries at a time).
+bench_start_athena_local --seed "${WORK}/seed" --latency-ms 50 --query-delay-ms 2000 \
+  --bandwidth-mbps 800 --workers 32 --query-log "${WORK}/queries.jsonl"
 
 configuration() {  # <file> <database> <extra JSON members>
   cat >"$1" <<EOF
@@ -78,16 +55,8 @@ measure() {  # <case> <command...>
   local name="$1"
   shift
   printf 'bench: %-20s ' "${name}"
-  if ! "${TIME}" -v -o "${WORK}/time.txt" "$@" >"${WORK}/out.txt" 2>"${WORK}/err.txt"; then
-    echo "FAILED"
-    tail -n 5 "${WORK}/out.txt" "${WORK}/err.txt" >&2
-    exit 1
-  fi
-  local wall cpu rss
-  wall="$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s}' "${WORK}/time.txt")"
-  cpu="$(awk -F': ' '/User time/ {u = $2} /System time/ {s = $2} END {printf "%.2f", u + s}' "${WORK}/time.txt")"
-  rss="$(awk -F': ' '/Maximum resident set size/ {print $2}' "${WORK}/time.txt")"
-  printf '%8.2f s  cpu %8.2f s  rss %5d MB  %s\n' "${wall}" "${cpu}" "$((rss / 1024))" "$(grep -E "^(rows|synced)" "${WORK}/out.txt" | tr "\n" " ")"
+  bench_time "$@"
+  printf '%8.2f s  cpu %8.2f s  rss %5d MB  %s\n' "${WALL}" "${CPU}" "$((RSS_KB / 1024))" "$(grep -E "^(rows|synced)" "${WORK}/out.txt" | tr "\n" " ")"
 }
 
 echo "bench: ${TABLES} tables in database bench, $("${PYTHON}" -c "print(int(10000000 * ${SCALE}))") rows in all"
