@@ -7,12 +7,13 @@
 #include <vector>
 
 #include "athena/types.h"
+#include "common/json_text.h"
 
 namespace ac::athena {
 
-/// Appends `text` as a JSON string literal (quotes, backslashes and control characters escaped;
-/// UTF-8 kept, invalid UTF-8 bytes replaced by U+FFFD so the output is always valid JSON).
-void AppendJsonString(std::string& out, std::string_view text);
+/// Appends `text` as a JSON string literal (common/json_text.h: invalid UTF-8 bytes become U+FFFD,
+/// so the output is always valid JSON).
+using common::AppendJsonString;
 
 /// True when `text` is a number in JSON's grammar (`-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?`).
 bool IsJsonNumber(std::string_view text);

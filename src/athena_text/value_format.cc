@@ -325,44 +325,4 @@ void EscapeCsvQuotesFrom(std::string& out, size_t from) {
   }
 }
 
-void AppendJsonString(std::string& out, std::string_view text) {
-  out.push_back('"');
-  size_t start = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(text.data() + start, i - start);
-    start = i + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        out += "\\u00";
-        out.push_back(kHexDigits[c >> 4]);
-        out.push_back(kHexDigits[c & 0xF]);
-    }
-  }
-  out.append(text.data() + start, text.size() - start);
-  out.push_back('"');
-}
-
 }  // namespace ac::athena_text

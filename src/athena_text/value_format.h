@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/json_text.h"
+
 namespace ac::athena_text {
 
 /// Java `Double.toString` text (shortest round-trip digits): `0.5`, `1.0`, `1234567.0`, `1.0E7`,
@@ -53,6 +55,6 @@ void AppendCsvQuoted(std::string& out, std::string_view text);
 /// Doubles every `"` in out[from, end) in place (the cell text was appended unquoted first).
 void EscapeCsvQuotesFrom(std::string& out, size_t from);
 /// Appends `text` as a JSON string literal (with quotes), escaping as JSON requires.
-void AppendJsonString(std::string& out, std::string_view text);
+using common::AppendJsonString;
 
 }  // namespace ac::athena_text
