@@ -190,6 +190,25 @@ TEST_F(DiscoveryE2eTest, SeveralDatabasesAreOneSchemaEach) {
   EXPECT_THAT(refused.out + refused.err, HasSubstr("several databases need 'tables' = '*'"));
 }
 
+TEST_F(DiscoveryE2eTest, TheBillIsPrintedAndReusedResultsAreFree) {
+  Configure({{"result_reuse_minutes", "60"}});
+  const auto work = dir_.path() / "files";
+  const ProcessResult first = Debug(work);
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  // Six queries, each billed at least 10 MB; bytes as athena-local's query log says.
+  int64_t scanned = 0;
+  for (const auto& entry : QueryLog()) scanned += entry["data_scanned_bytes"].get<int64_t>();
+  EXPECT_GT(scanned, 0);
+  EXPECT_THAT(first.out, HasSubstr("Athena: 6 queries, "));
+  EXPECT_THAT(first.out, HasSubstr(" scanned, 60.0 MB billed, $0.0003 at $5.00/TB"));
+  EXPECT_THAT(first.err, HasSubstr("Table 'order_lines' synced: 2000 rows from query "));
+
+  const ProcessResult again = Debug(work);
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_THAT(again.out, HasSubstr("Athena: 6 queries, 0 B scanned, 0 B billed, $0.0000"));
+  EXPECT_THAT(again.err, HasSubstr("(a reused result: nothing scanned)"));
+}
+
 TEST_F(DiscoveryE2eTest, DebugOptionsNameWhatTheyDoNotKnow) {
   Configure();
   const auto work = dir_.path() / "files";

@@ -72,6 +72,11 @@ std::string AthenaClient::StartQueryExecution(const StartQueryRequest& request) 
   if (!request.output_location.empty())
     body["ResultConfiguration"] = {{"OutputLocation", request.output_location}};
   if (!request.workgroup.empty()) body["WorkGroup"] = request.workgroup;
+  if (request.result_reuse_minutes > 0) {
+    body["ResultReuseConfiguration"] = {
+        {"ResultReuseByAgeConfiguration",
+         {{"Enabled", true}, {"MaxAgeInMinutes", request.result_reuse_minutes}}}};
+  }
   const json reply = ParseJson(Call("StartQueryExecution", body.dump()), "StartQueryExecution");
   std::string id = StringOr(reply, "QueryExecutionId");
   if (id.empty())

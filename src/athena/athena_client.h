@@ -52,6 +52,9 @@ struct StartQueryRequest {
   std::string workgroup;             ///< "" = not sent
   std::string output_location;       ///< "" = workgroup default
   std::string client_request_token;  ///< "" = a fresh random token
+  /// > 0: Athena may answer with the result of an identical query at most this old
+  /// (ResultReuseConfiguration); a reused result scans, and costs, nothing.
+  int result_reuse_minutes = 0;
 };
 
 /// One GetQueryResults page.

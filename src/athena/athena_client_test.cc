@@ -69,6 +69,13 @@ TEST(AthenaClientTest, StartQueryExecutionSendsTokenContextAndOutputLocation) {
   EXPECT_EQ(sent["ResultConfiguration"]["OutputLocation"], "s3://b/p/");
   EXPECT_GE(sent["ClientRequestToken"].get<std::string>().size(), 32u);
   EXPECT_FALSE(sent.contains("WorkGroup"));
+  EXPECT_FALSE(sent.contains("ResultReuseConfiguration"));
+
+  request.result_reuse_minutes = 90;
+  client->StartQueryExecution(request);
+  const nlohmann::json& reuse = fake->calls.at(1).second["ResultReuseConfiguration"];
+  EXPECT_EQ(reuse["ResultReuseByAgeConfiguration"]["Enabled"], true);
+  EXPECT_EQ(reuse["ResultReuseByAgeConfiguration"]["MaxAgeInMinutes"], 90);
 }
 
 TEST(AthenaClientTest, ErrorsCarryTheAwsCodeAndMessage) {

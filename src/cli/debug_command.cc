@@ -7,6 +7,8 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <sstream>
 
 #include "cli/signals.h"
@@ -111,6 +113,13 @@ int RunDebug(const DebugOptions& options, std::ostream& out, std::ostream& err) 
             << std::flush;
       };
     }
+    // The Athena bill of the sync (the connector runs in this process, behind the gRPC channel).
+    std::optional<connector::QueryCost> cost;
+    std::mutex cost_mutex;
+    local.service.environment.on_cost = [&](const connector::QueryCost& c) {
+      std::lock_guard<std::mutex> lock(cost_mutex);
+      cost = c;
+    };
     const auto started = std::chrono::steady_clock::now();
     fivetran::LocalSyncResult result;
     {
@@ -132,6 +141,10 @@ int RunDebug(const DebugOptions& options, std::ostream& out, std::ostream& err) 
     if (show_progress) err << "\n";
     for (const auto& warning : result.warnings) out << "WARNING: " << warning << "\n";
     const connector::SyncCounters& counters = result.counters;
+    {
+      std::lock_guard<std::mutex> lock(cost_mutex);
+      if (cost) out << "Athena: " << cost->Describe() << "\n";
+    }
     if (!result.ok) {
       PrintSummary(out, counters);
       out << "Sync FAILED: " << result.message << "\n";

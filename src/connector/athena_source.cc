@@ -18,6 +18,7 @@ athena::StartQueryRequest QueryRequest(const Config& config, const std::string& 
   request.catalog = config.catalog;
   request.workgroup = config.workgroup;
   request.output_location = config.staging.ToString();
+  request.result_reuse_minutes = config.result_reuse_minutes;
   return request;
 }
 

@@ -334,6 +334,24 @@ const std::vector<ConfigField>& ConfigFields() {
        K::kText,
        {},
        ""},
+      {"price_per_tb_usd",
+       "Price per TB scanned (USD)",
+       "Athena's price per terabyte scanned in your region, for the cost each sync logs (bytes "
+       "rounded up to the megabyte, 10 MB minimum per query).",
+       false,
+       "5",
+       K::kText,
+       {},
+       ""},
+      {"result_reuse_minutes",
+       "Reuse results (minutes)",
+       "When above 0, Athena may answer a query with the result of an identical query run at most "
+       "this many minutes ago, scanning (and billing) nothing. 0 = always run the query.",
+       false,
+       "0",
+       K::kText,
+       {},
+       ""},
       {"athena_endpoint_url",
        "Athena endpoint URL",
        "Override for VPC/private endpoints or athena-local.",
@@ -609,6 +627,24 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
     throw ConfigError(fmt::format(
         "configuration key 'result_fetcher' must be one of auto, api, s3, unload; got '{}'",
         fetcher));
+  }
+  if (!get("price_per_tb_usd").empty()) {
+    const std::string text = get("price_per_tb_usd");
+    double price = 0;
+    const auto result = std::from_chars(text.data(), text.data() + text.size(), price);
+    if (result.ec != std::errc() || result.ptr != text.data() + text.size() || !(price >= 0) ||
+        price > 10000) {
+      throw ConfigError(fmt::format(
+          "configuration key 'price_per_tb_usd' must be a number of dollars between 0 and 10000, "
+          "got '{}'",
+          text));
+    }
+    config.price_per_tb_usd = price;
+  }
+  if (!get("result_reuse_minutes").empty()) {
+    // Athena's limit: 10080 minutes (7 days).
+    config.result_reuse_minutes = static_cast<int>(
+        ParsePositiveInt("result_reuse_minutes", get("result_reuse_minutes"), 0, 10080));
   }
   if (!get("s3_part_size_mb").empty()) {
     config.s3_part_size_bytes = ParsePositiveInt("s3_part_size_mb", get("s3_part_size_mb"), 1, 1024)

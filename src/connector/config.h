@@ -94,9 +94,11 @@ struct Config {
   ResultFetcherKind result_fetcher = ResultFetcherKind::kAuto;
   int64_t s3_part_size_bytes = 4 << 20;  ///< chosen by measurement: see bench/README.md
   int s3_concurrency = 8;
-  int query_max_attempts = 3;   ///< submissions of a query that failed with Retryable=true
-  int max_parallel_tables = 4;  ///< tables whose queries and reads are in flight at once
-  std::string ca_bundle;        ///< optional CA bundle path
+  int query_max_attempts = 3;     ///< submissions of a query that failed with Retryable=true
+  int max_parallel_tables = 4;    ///< tables whose queries and reads are in flight at once
+  std::string ca_bundle;          ///< optional CA bundle path
+  double price_per_tb_usd = 5.0;  ///< Athena's price per TB scanned, for the cost in the logs
+  int result_reuse_minutes = 0;   ///< > 0: Athena may reuse an identical query's result this old
 
   /// What the result fetchers need of this configuration.
   results::ResultFetcherOptions FetcherOptions() const;

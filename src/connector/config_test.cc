@@ -267,5 +267,23 @@ TEST(ConfigTest, SeveralDatabasesNeedDiscoveryAndAreNamedOnce) {
   EXPECT_FALSE(Config::Parse(values).UsesSchemas());  // one database: the connection's schema
 }
 
+TEST(ConfigTest, PriceAndResultReuse) {
+  auto values = ExampleKeys();
+  EXPECT_EQ(Config::Parse(values).price_per_tb_usd, 5.0);
+  EXPECT_EQ(Config::Parse(values).result_reuse_minutes, 0);
+  values["price_per_tb_usd"] = "6.75";
+  values["result_reuse_minutes"] = "60";
+  EXPECT_EQ(Config::Parse(values).price_per_tb_usd, 6.75);
+  EXPECT_EQ(Config::Parse(values).result_reuse_minutes, 60);
+  for (const char* bad : {"five", "-1", "1e9", "5$"}) {
+    values["price_per_tb_usd"] = bad;
+    EXPECT_THAT(ErrorOf(values), HasSubstr("'price_per_tb_usd' must be a number of dollars"))
+        << bad;
+  }
+  values["price_per_tb_usd"] = "5";
+  values["result_reuse_minutes"] = "10081";  // Athena's limit is 7 days
+  EXPECT_THAT(ErrorOf(values), HasSubstr("'result_reuse_minutes' must be an integer between 0"));
+}
+
 }  // namespace
 }  // namespace ac::connector

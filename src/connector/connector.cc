@@ -69,6 +69,7 @@ struct Connector::Impl {
   common::Clock& clock;
   aws::HttpTransportFactory transports;
   std::function<void(const SyncProgress&)> on_progress;
+  std::function<void(const QueryCost&)> on_cost;
   std::shared_ptr<aws::CredentialsProvider> credentials;
   std::shared_ptr<aws::RetryPolicy> retry = std::make_shared<aws::RetryPolicy>();
 
@@ -76,7 +77,8 @@ struct Connector::Impl {
       : config(c),
         clock(env.clock != nullptr ? *env.clock : common::SystemClock::Instance()),
         transports(env.transports),
-        on_progress(env.on_progress) {
+        on_progress(env.on_progress),
+        on_cost(env.on_cost) {
     if (!transports) {
       aws::HttpTransportOptions options;
       options.ca_bundle_path = config.ca_bundle;
@@ -258,7 +260,20 @@ void Connector::Sync(const std::string& state_json, const Selection* selection,
                       TableSync(services, table, table_selection, state).Run();
                     }});
   }
-  parallel.Run(std::move(jobs));
+  // The Athena bill of this sync, whether it ends well or not: one log line, and to the caller.
+  auto report_cost = [&] {
+    std::lock_guard<std::mutex> lock(totals.cost_mutex);
+    totals.cost.usd_per_tb = config_.price_per_tb_usd;
+    spdlog::info("Athena cost of this sync: {}", totals.cost.Describe());
+    if (impl_->on_cost) impl_->on_cost(totals.cost);
+  };
+  try {
+    parallel.Run(std::move(jobs));
+  } catch (...) {
+    report_cost();
+    throw;
+  }
+  report_cost();
 }
 
 }  // namespace ac::connector

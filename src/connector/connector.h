@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "common/value.h"
 #include "connector/config.h"
+#include "connector/query_cost.h"
 #include "connector/record_sink.h"
 
 namespace ac::connector {
@@ -59,6 +60,8 @@ struct ConnectorEnvironment {
   aws::HttpTransportFactory transports;  ///< empty = libcurl
   /// Called after each batch, from the thread syncing the table; one call at a time.
   std::function<void(const SyncProgress&)> on_progress;
+  /// Called once at the end of each sync (also a failed one) with the queries it ran.
+  std::function<void(const QueryCost&)> on_cost;
 };
 
 /// The one sync core, shared by `debug` and the gRPC server: discovers the schema, runs setup

@@ -215,6 +215,19 @@ void TableSync::RunQuery() {
     plan_ = std::move(*fallback);
     execution_ = services_.runner.Run(QueryRequest(services_.config, plan_.sql), on_started);
   }
+  CountQueryCost();
+}
+
+/// Adds the query just run to the sync's Athena bill (the per-table line tells it too).
+void TableSync::CountQueryCost() {
+  QueryCost cost;
+  cost.Add(execution_->data_scanned_bytes, execution_->reused_previous_result);
+  query_cost_ = execution_->reused_previous_result
+                    ? "a reused result: nothing scanned"
+                    : fmt::format("{} scanned, {} billed", FormatBytes(cost.scanned_bytes),
+                                  FormatBytes(cost.billed_bytes));
+  std::lock_guard<std::mutex> lock(services_.totals.cost_mutex);
+  services_.totals.cost.Add(execution_->data_scanned_bytes, execution_->reused_previous_result);
 }
 
 /// Checkpoints the query id at once: a sync killed while the query runs waits for the same query.
@@ -355,8 +368,10 @@ void TableSync::Finish() {
   saved_.pending_cursor_value.clear();
   saved_.completed_at = NowIso8601(services_.clock);
   Checkpoint(lock);
-  spdlog::info("Table '{}' synced: {} rows from query {}", table_.destination_table,
-               saved_.rows_synced, execution_->id);
+  spdlog::info(
+      "Table '{}' synced: {} rows from query {} ({})", table_.QualifiedDestination(),
+      saved_.rows_synced, execution_->id,
+      query_cost_.empty() ? "resumed: its cost was counted by the sync that ran it" : query_cost_);
 }
 
 }  // namespace ac::connector

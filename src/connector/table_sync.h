@@ -19,6 +19,7 @@
 #include "connector/config.h"
 #include "connector/connector.h"
 #include "connector/cursor.h"
+#include "connector/query_cost.h"
 #include "connector/record_sink.h"
 #include "connector/sync_state.h"
 #include "results/result_fetcher.h"
@@ -30,6 +31,9 @@ namespace ac::connector {
 /// callback.
 struct SyncTotals {
   std::atomic<int64_t> rows{0};  ///< rows delivered in this sync so far (all tables)
+  std::mutex cost_mutex;
+  QueryCost
+      cost;  ///< the queries this sync ran (a resumed one was counted by the sync that ran it)
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::mutex progress_mutex;  ///< on_progress is called by one table at a time
 };
@@ -101,6 +105,7 @@ class TableSync {
   std::optional<athena::QueryExecution> SavedSucceededQuery();
   bool IsKeyOrCursor(const std::string& column) const;
   void OnQueryStarted(const std::string& query_execution_id);
+  void CountQueryCost();
   void TrackCursor(const athena::RowBatch& rows, const common::ValueBatch& values);
   void Deliver(const common::ValueBatch& values);
   void Advance(size_t rows);
@@ -120,6 +125,7 @@ class TableSync {
   bool resuming_ = false;                 ///< the read continues a saved query's result
   results::FetchPlan plan_;
   std::optional<athena::QueryExecution> execution_;
+  std::string query_cost_;  ///< what the query this sync ran scanned and costs, for the log
   results::ResultPosition start_;
   std::unique_ptr<results::ResultReader> reader_;
 
