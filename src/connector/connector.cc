@@ -78,9 +78,7 @@ struct Connector::Impl {
         transports(env.transports),
         on_progress(env.on_progress) {
     if (!transports) {
-      aws::HttpTransportOptions options;
-      options.ca_bundle_path = config.ca_bundle;
-      transports = aws::CurlTransportFactory(options);
+      transports = aws::CurlTransportFactory(config.TransportOptions());
     }
   }
 
@@ -129,6 +127,7 @@ struct Connector::Impl {
                              const common::CancellationToken& cancel) {
     athena::QueryRunnerOptions options;
     options.max_attempts = config.query_max_attempts;
+    options.timeout = std::chrono::minutes(config.query_timeout_minutes);
     return athena::QueryRunner(client, clock, cancel, options);
   }
 };
