@@ -223,7 +223,7 @@ TEST_F(SyncE2eTest, SecondSyncAfterCompletionRunsAFreshQueryAndKeepsRowsLive) {
 }
 
 // The state file is input like any other: a cursor value with SQL in it stops the sync before
-// any query, with one clear line, and never reaches Athena.
+// any query, with one clear line (exit 2), and never reaches Athena.
 TEST_F(SyncE2eTest, AForgedCursorInTheStateCannotChangeTheQuery) {
   AthenaLocal athena;
   const auto config = athena.WriteConfiguration(dir.path(), {{"cursor_column", "customer_id"}});
@@ -237,7 +237,7 @@ TEST_F(SyncE2eTest, AForgedCursorInTheStateCannotChangeTheQuery) {
     out << state.dump();
   }
   const ProcessResult run = RunDebug(config, work);
-  EXPECT_NE(run.exit_code, 0) << run.out << run.err;
+  EXPECT_EQ(run.exit_code, 2) << run.out << run.err;  // a bad state, as README says
   EXPECT_NE(run.out.find("Sync FAILED: "), std::string::npos) << run.out;
   EXPECT_NE((run.out + run.err).find("saved cursor value is not a valid bigint"), std::string::npos)
       << run.out << run.err;

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "common/error.h"
+#include "common/page_tokens.h"
 
 namespace ac::athena {
 namespace {
@@ -309,6 +310,7 @@ std::vector<TableMetadata> AthenaClient::ListTableMetadata(const std::string& ca
                                                            const std::string& database) {
   std::vector<TableMetadata> tables;
   std::string token;
+  common::PageTokens tokens("Athena ListTableMetadata");
   do {
     json body = {{"CatalogName", catalog}, {"DatabaseName", database}, {"MaxResults", 50}};
     if (!token.empty()) body["NextToken"] = token;
@@ -322,10 +324,8 @@ std::vector<TableMetadata> AthenaClient::ListTableMetadata(const std::string& ca
         tables.push_back(ReadTableMetadata(table));
       }
     }
-    const std::string next = StringOr(reply, "NextToken");
-    if (!next.empty() && next == token)
-      throw common::ProtocolError("Athena ListTableMetadata returned the same NextToken twice");
-    token = next;
+    token = StringOr(reply, "NextToken");
+    tokens.Next(token);
   } while (!token.empty());
   return tables;
 }
@@ -333,6 +333,7 @@ std::vector<TableMetadata> AthenaClient::ListTableMetadata(const std::string& ca
 std::vector<std::string> AthenaClient::ListDatabases(const std::string& catalog) {
   std::vector<std::string> names;
   std::string token;
+  common::PageTokens tokens("Athena ListDatabases");
   do {
     json body = {{"CatalogName", catalog}, {"MaxResults", 50}};
     if (!token.empty()) body["NextToken"] = token;
@@ -341,6 +342,7 @@ std::vector<std::string> AthenaClient::ListDatabases(const std::string& catalog)
       for (const auto& db : *list) names.push_back(StringOr(db, "Name"));
     }
     token = StringOr(reply, "NextToken");
+    tokens.Next(token);
   } while (!token.empty());
   return names;
 }

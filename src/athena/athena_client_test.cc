@@ -1,5 +1,6 @@
 #include "athena/athena_client.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -150,6 +151,34 @@ TEST(AthenaClientTest, ListTableMetadataRejectsMalformedPagesAndAnEndlessToken) 
     reply = bad;
     EXPECT_THROW(client->ListTableMetadata("AwsDataCatalog", "shop"), common::ProtocolError) << bad;
   }
+}
+
+TEST(AthenaClientTest, ListDatabasesAndListTableMetadataStopAtACycleOfTokens) {
+  auto fake = std::make_shared<FakeAthena>();
+  int calls = 0;
+  const auto cycle = [&calls](const char* list) {
+    return [&calls, list](const nlohmann::json&) {
+      const char* next = calls++ % 2 == 0 ? "t1" : "t2";  // t1, t2, t1, ...
+      return std::make_pair(200, fmt::format(R"({{"{}":[],"NextToken":"{}"}})", list, next));
+    };
+  };
+  fake->handlers["ListDatabases"] = cycle("DatabaseList");
+  fake->handlers["ListTableMetadata"] = cycle("TableMetadataList");
+  common::FakeClock clock;
+  auto client = testing::MakeFakeClient(fake, clock);
+  try {
+    client->ListDatabases("AwsDataCatalog");
+    FAIL() << "no error";
+  } catch (const common::ProtocolError& e) {
+    EXPECT_NE(std::string(e.what()).find("Athena ListDatabases returned a NextToken it had already "
+                                         "returned (after 3 pages)"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(fake->Count("ListDatabases"), 3);
+  calls = 0;
+  EXPECT_THROW(client->ListTableMetadata("AwsDataCatalog", "shop"), common::ProtocolError);
+  EXPECT_EQ(fake->Count("ListTableMetadata"), 3);
 }
 
 }  // namespace

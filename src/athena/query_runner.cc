@@ -24,9 +24,13 @@ QueryRunner::QueryRunner(AthenaClient& client, common::Clock& clock,
 
 QueryExecution QueryRunner::Wait(const std::string& query_execution_id) {
   auto delay = options_.poll_initial;
+  const common::SystemTimePoint started = clock_.Now();
   while (true) {
     QueryExecution execution = client_.GetQueryExecution(query_execution_id);
     if (execution.IsTerminal()) return execution;
+    if (options_.timeout.count() > 0 && clock_.Now() - started >= options_.timeout) {
+      StopAfterTimeout(execution);
+    }
     if (clock_.SleepFor(delay, &cancel_) || cancel_.IsCancelled()) {
       try {
         client_.StopQueryExecution(query_execution_id);
@@ -90,6 +94,21 @@ QueryExecution QueryRunner::Run(const StartQueryRequest& request,
     }
     ThrowQueryFailure(execution);
   }
+}
+
+void QueryRunner::StopAfterTimeout(const QueryExecution& execution) {
+  const auto minutes = std::chrono::duration<double>(options_.timeout).count() / 60;
+  try {
+    client_.StopQueryExecution(execution.id);
+    spdlog::warn("Stopped Athena query {}: still {} after {:g} min (query_timeout_minutes)",
+                 execution.id, execution.state, minutes);
+  } catch (const std::exception& e) {
+    spdlog::warn("Could not stop Athena query {}: {}", execution.id, e.what());
+  }
+  throw common::QueryFailedError(fmt::format(
+      "Athena query {} was still {} after {:g} minutes, the limit query_timeout_minutes; it was "
+      "stopped. Raise query_timeout_minutes or make the query cheaper",
+      execution.id, execution.state, minutes));
 }
 
 void QueryRunner::WaitForQueryQuota(aws::RetryAttempts& attempts, const aws::AwsError& throttled) {

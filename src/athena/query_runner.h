@@ -15,6 +15,10 @@ struct QueryRunnerOptions {
   std::chrono::milliseconds poll_initial{100};  ///< first GetQueryExecution poll delay
   std::chrono::milliseconds poll_max{5000};     ///< backoff doubles up to this
   int max_attempts = 3;  ///< submissions of a query whose failure Athena marks Retryable
+  /// Longest wait for one query to end (queued + running), counted from the first poll; then it is
+  /// stopped (StopQueryExecution) and the wait fails with common::QueryFailedError naming the
+  /// limit (configuration key query_timeout_minutes). 0 = no limit.
+  std::chrono::milliseconds timeout{60 * 60 * 1000};
 };
 
 /// Runs one query to completion: StartQueryExecution (with a ClientRequestToken), polls
@@ -37,12 +41,15 @@ class QueryRunner {
   QueryExecution Run(const StartQueryRequest& request,
                      const std::function<void(const std::string& id)>& on_started = nullptr);
   /// Waits for an existing query to reach a terminal state and returns it (any terminal state).
+  /// A query still not ended after options().timeout is stopped: common::QueryFailedError.
   QueryExecution Wait(const std::string& query_execution_id);
 
  private:
   /// StartQueryExecution answered `throttled` after its retries: sleeps the quota backoff, or
   /// throws common::TransientError naming the quota once the wait is used up.
   void WaitForQueryQuota(aws::RetryAttempts& attempts, const aws::AwsError& throttled);
+  /// Stops a query that outlived options_.timeout and throws common::QueryFailedError.
+  [[noreturn]] void StopAfterTimeout(const QueryExecution& execution);
 
   AthenaClient& client_;
   common::Clock& clock_;

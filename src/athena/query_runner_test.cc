@@ -138,6 +138,45 @@ TEST(QueryRunnerTest, CancellationStopsTheRunningQuery) {
   ASSERT_EQ(fake->Count("StopQueryExecution"), 1);
 }
 
+// A query that stays RUNNING forever: after the query deadline it is stopped and the run fails
+// naming the limit (fake clock: no real waiting).
+TEST(QueryRunnerTest, AQueryRunningPastItsDeadlineIsStoppedAndFailsNamingTheLimit) {
+  auto fake = std::make_shared<FakeAthena>();
+  int polls = 0;
+  fake->handlers["StartQueryExecution"] = [](const nlohmann::json&) {
+    return std::make_pair(200, std::string(R"({"QueryExecutionId":"q-1"})"));
+  };
+  fake->handlers["GetQueryExecution"] = [&polls](const nlohmann::json&) {
+    ++polls;
+    return std::make_pair(200, ExecutionBody("q-1", "RUNNING"));
+  };
+  fake->handlers["StopQueryExecution"] = [](const nlohmann::json&) {
+    return std::make_pair(200, std::string("{}"));
+  };
+  common::FakeClock clock;
+  common::CancellationToken cancel;
+  auto client = testing::MakeFakeClient(fake, clock, &cancel);
+  QueryRunnerOptions options;
+  options.timeout = std::chrono::minutes(2);
+  QueryRunner runner(*client, clock, cancel, options);
+  try {
+    runner.Run({.sql = "SELECT 1"});
+    FAIL() << "no error";
+  } catch (const common::QueryFailedError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("Athena query q-1 was still RUNNING after 2 minutes, the "
+                                    "limit query_timeout_minutes; it was stopped"));
+  }
+  EXPECT_EQ(fake->Count("StopQueryExecution"), 1);
+  EXPECT_EQ(fake->Count("StartQueryExecution"), 1);  // not resubmitted
+  int64_t slept = 0;
+  for (const auto& sleep : clock.sleeps()) slept += sleep.count();
+  EXPECT_GE(slept, 120'000);
+  EXPECT_LT(slept, 130'000);
+  EXPECT_LT(polls, 40);
+  // The default deadline is generous but finite.
+  EXPECT_EQ(QueryRunnerOptions{}.timeout, std::chrono::minutes(60));
+}
+
 /// Athena answering StartQueryExecution with `code` (HTTP 400) `throttled` times, then "q-1".
 std::shared_ptr<FakeAthena> ThrottlingAthena(int throttled, const std::string& code) {
   auto fake = std::make_shared<FakeAthena>();

@@ -93,6 +93,9 @@ class CurlTransport final : public HttpTransport {
     int current_status = 0;  ///< status of the response whose headers/body are arriving
     bool aborted = false;    ///< the body callback returned false
     std::exception_ptr callback_error;
+    const HttpLimits* limits = nullptr;
+    size_t header_bytes = 0;  ///< header lines received so far (every response of the exchange)
+    std::string what;         ///< "HTTP <method> <host>" for messages
   };
 
   static size_t OnHeader(char* data, size_t size, size_t count, void* user);
@@ -107,6 +110,13 @@ size_t CurlTransport::OnHeader(char* data, size_t size, size_t count, void* user
   auto* exchange = static_cast<Exchange*>(user);
   size_t bytes = size * count;
   std::string_view line(data, bytes);
+  exchange->header_bytes += bytes;
+  if (exchange->header_bytes > exchange->limits->max_header_bytes) {
+    exchange->callback_error = std::make_exception_ptr(
+        common::ProtocolError(fmt::format("{}: the response headers exceed the limit of {} bytes",
+                                          exchange->what, exchange->limits->max_header_bytes)));
+    return 0;  // makes curl fail the transfer
+  }
   if (line.starts_with("HTTP/")) {
     // A new response begins (interim 1xx, proxy CONNECT, ...): keep only the final one's headers.
     exchange->response.headers.clear();
@@ -146,6 +156,13 @@ size_t CurlTransport::OnBody(char* data, size_t size, size_t count, void* user) 
   bool stream = exchange->on_body != nullptr && *exchange->on_body &&
                 exchange->current_status >= 200 && exchange->current_status < 300;
   if (!stream) {
+    const size_t limit = exchange->limits->max_body_bytes;
+    if (limit > 0 && exchange->response.body.size() + bytes > limit) {
+      exchange->callback_error = std::make_exception_ptr(common::ProtocolError(
+          fmt::format("{}: the response body exceeds the limit of {} bytes (max_response_mb)",
+                      exchange->what, limit)));
+      return 0;
+    }
     exchange->response.body.append(chunk);
     return bytes;
   }
@@ -172,6 +189,8 @@ HttpResponse CurlTransport::Send(const HttpRequest& request, const BodyCallback&
   error_buffer[0] = '\0';
   Exchange exchange;
   exchange.on_body = &on_body;
+  exchange.limits = &options_.limits;
+  exchange.what = fmt::format("HTTP {} {}", request.method, request.url.HostHeader());
 
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
@@ -256,6 +275,21 @@ HttpResponse CurlTransport::Send(const HttpRequest& request, const BodyCallback&
   if (code != CURLE_OK) {
     std::string detail =
         error_buffer[0] != '\0' ? std::string(TrimLine(error_buffer)) : curl_easy_strerror(code);
+    if (code == CURLE_OUT_OF_MEMORY &&
+        (exchange.current_status != 0 || detail.find("header") != std::string::npos)) {
+      // One header line longer than libcurl's own cap (100 KiB): libcurl reports it as out of
+      // memory, once the status line has arrived.
+      throw common::ProtocolError(
+          fmt::format("{}: a response header line exceeds libcurl's limit of 100 KiB; the "
+                      "response headers may take {} bytes in all",
+                      exchange.what, options_.limits.max_header_bytes));
+    }
+    if (code == CURLE_OPERATION_TIMEDOUT) {
+      detail +=
+          fmt::format(" (limits: connect {} ms, whole call {} ms, at least {} bytes/s over {} s)",
+                      timeouts.connect.count(), timeouts.total.count(),
+                      timeouts.low_speed_bytes_per_second, timeouts.low_speed_window.count());
+    }
     throw TransportError(ReasonFor(code),
                          fmt::format("HTTP {} {}: {}", method, request.url.HostHeader(), detail));
   }

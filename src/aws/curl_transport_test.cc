@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <set>
@@ -299,6 +300,134 @@ TEST(CurlTransportTest, FactoryMakesIndependentTransports) {
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
   EXPECT_NE(a.get(), b.get());
+}
+
+// --- A server that misbehaves on purpose: every bound of the transport, with short limits. ---
+
+using testing::ScriptedSocketServer;
+using Connection = ScriptedSocketServer::Connection;
+
+HttpTransportOptions ShortBounds() {
+  HttpTransportOptions options;
+  options.timeouts.connect = std::chrono::milliseconds(2000);
+  options.timeouts.total = std::chrono::milliseconds(20'000);
+  options.timeouts.low_speed_bytes_per_second = 100;
+  options.timeouts.low_speed_window = std::chrono::seconds(1);
+  options.limits.max_body_bytes = 1 << 20;
+  options.limits.max_header_bytes = 64 * 1024;
+  return options;
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+TEST(CurlTransportBoundsTest, TheDefaultsAreFiniteAndNamed) {
+  const HttpTimeouts timeouts;
+  EXPECT_EQ(timeouts.connect, std::chrono::seconds(10));
+  EXPECT_EQ(timeouts.total, std::chrono::seconds(300));
+  EXPECT_EQ(timeouts.low_speed_bytes_per_second, 1024u);
+  EXPECT_EQ(timeouts.low_speed_window, std::chrono::seconds(30));
+  const HttpLimits limits;
+  EXPECT_EQ(limits.max_header_bytes, 64u * 1024);
+  EXPECT_EQ(limits.max_body_bytes, size_t{64} << 20);
+}
+
+TEST(CurlTransportBoundsTest, AnEndlessChunkedBodyStopsAtTheBodyLimit) {
+  ScriptedSocketServer server([](Connection& c) {
+    if (!c.Send(ScriptedSocketServer::ChunkedHead())) return;
+    const std::string chunk = ScriptedSocketServer::Chunk(std::string(64 * 1024, 'x'));
+    while (c.Send(chunk)) {
+    }
+  });
+  auto transport = MakeCurlTransport(ShortBounds());
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    transport->Send(Request(server.url(), "POST", "/"));
+    FAIL() << "no error";
+  } catch (const common::ProtocolError& e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "HTTP POST 127.0.0.1:" + std::to_string(server.port()) +
+                  ": the response body exceeds the limit of 1048576 bytes (max_response_mb)"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_LT(SecondsSince(start), 5.0);
+}
+
+TEST(CurlTransportBoundsTest, AnEndlessErrorBodyOfAStreamedRequestIsBoundedToo) {
+  ScriptedSocketServer server([](Connection& c) {
+    if (!c.Send("HTTP/1.1 500 Internal Server Error\r\nTransfer-Encoding: chunked\r\n\r\n")) return;
+    const std::string chunk = ScriptedSocketServer::Chunk(std::string(64 * 1024, 'e'));
+    while (c.Send(chunk)) {
+    }
+  });
+  auto transport = MakeCurlTransport(ShortBounds());
+  EXPECT_THROW(
+      transport->Send(Request(server.url(), "GET", "/"), [](std::string_view) { return true; }),
+      common::ProtocolError);
+}
+
+TEST(CurlTransportBoundsTest, ABodyTrickledBelowTheMinimumRateTimesOut) {
+  ScriptedSocketServer server([](Connection& c) {
+    if (!c.Send("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")) return;
+    while (c.Send("x") && c.Wait(100)) {  // 10 bytes/s
+    }
+  });
+  auto transport = MakeCurlTransport(ShortBounds());
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    transport->Send(Request(server.url(), "GET", "/"));
+    FAIL() << "no error";
+  } catch (const TransportError& e) {
+    EXPECT_EQ(e.reason(), TransportError::Reason::kTimeout);  // the retry policy's timeout class
+    EXPECT_NE(std::string(e.what()).find("at least 100 bytes/s over 1 s"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_LT(SecondsSince(start), 5.0);
+}
+
+TEST(CurlTransportBoundsTest, ASilentServerTimesOutAfterTheRateWindow) {
+  ScriptedSocketServer server([](Connection& c) { c.Wait(60'000); });
+  auto transport = MakeCurlTransport(ShortBounds());
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    transport->Send(Request(server.url(), "GET", "/"));
+    FAIL() << "no error";
+  } catch (const TransportError& e) {
+    EXPECT_EQ(e.reason(), TransportError::Reason::kTimeout);
+    EXPECT_NE(std::string(e.what()).find("(limits: connect 2000 ms, whole call 20000 ms"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_LT(SecondsSince(start), 5.0);
+}
+
+TEST(CurlTransportBoundsTest, AHugeHeaderIsAProtocolErrorNotOutOfMemory) {
+  // One header line of 1 MiB (beyond libcurl's own per-line cap) ...
+  ScriptedSocketServer one_line([](Connection& c) {
+    c.Send("HTTP/1.1 200 OK\r\nX-Huge: " + std::string(1 << 20, 'h') +
+           "\r\nContent-Length: 0\r\n\r\n");
+  });
+  // ... and many header lines together past the 64 KiB limit.
+  ScriptedSocketServer many_lines([](Connection& c) {
+    std::string head = "HTTP/1.1 200 OK\r\n";
+    for (int i = 0; i < 200; ++i)
+      head += "X-Filler-" + std::to_string(i) + ": " + std::string(1000, 'f') + "\r\n";
+    c.Send(head + "Content-Length: 0\r\n\r\n");
+  });
+  auto transport = MakeCurlTransport(ShortBounds());
+  for (const ScriptedSocketServer* server : {&one_line, &many_lines}) {
+    try {
+      transport->Send(Request(server->url(), "GET", "/"));
+      ADD_FAILURE() << "no error";
+    } catch (const common::ProtocolError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find("65536 bytes"), std::string::npos) << message;
+      EXPECT_NE(message.find("header"), std::string::npos) << message;
+      EXPECT_EQ(message.find("Out of memory"), std::string::npos) << message;
+    }
+  }
 }
 
 }  // namespace

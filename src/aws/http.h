@@ -67,15 +67,26 @@ class TransportError : public std::runtime_error {
   Reason reason_;
 };
 
+/// Time bounds of one exchange. A breach is a TransportError of Reason::kTimeout (the retry
+/// policy retries it as a timeout); the message names the bound and its value.
 struct HttpTimeouts {
   std::chrono::milliseconds connect{10'000};
-  std::chrono::milliseconds total{300'000};   ///< whole exchange; 0 = none
-  uint32_t low_speed_bytes_per_second = 1;    ///< abort when slower than this ...
-  std::chrono::seconds low_speed_window{60};  ///< ... for this long
+  std::chrono::milliseconds total{300'000};    ///< whole exchange; 0 = none
+  uint32_t low_speed_bytes_per_second = 1024;  ///< abort when slower than this ...
+  std::chrono::seconds low_speed_window{30};   ///< ... for this long (a silent server too)
+};
+
+/// Size bounds of one response. A breach is a common::ProtocolError naming the bound (not
+/// retried: the same server would send the same thing again).
+struct HttpLimits {
+  size_t max_header_bytes = 64 * 1024;       ///< all header lines of one response together
+  size_t max_body_bytes = size_t{64} << 20;  ///< a body kept in memory (HttpResponse::body);
+                                             ///< streamed bodies are bounded by their consumer
 };
 
 struct HttpTransportOptions {
   HttpTimeouts timeouts;
+  HttpLimits limits;
   std::string ca_bundle_path;  ///< optional CA bundle override; TLS verification is always on
 };
 

@@ -8,6 +8,7 @@
 #include "aws/aws_error.h"
 #include "common/encoding.h"
 #include "common/error.h"
+#include "common/page_tokens.h"
 #include "common/xml.h"
 
 namespace ac::aws {
@@ -179,8 +180,12 @@ int64_t S3Client::DownloadRange(const std::string& bucket, const std::string& ke
   int64_t received = 0;
   bool abandoned = false;
   const BodyCallback take = [&](std::string_view chunk) {
-    if (wanted >= 0)
-      chunk = chunk.substr(0, static_cast<size_t>(std::max<int64_t>(wanted - received, 0)));
+    if (wanted >= 0 && static_cast<int64_t>(chunk.size()) > wanted - received) {
+      // More than the range asked for: a server ignoring Range, or a body that does not end.
+      throw common::ProtocolError(fmt::format(
+          "S3 GetObject of s3://{}/{} bytes {}-{} returned more than the {} bytes requested",
+          bucket, key, first, last, wanted));
+    }
     if (!on_body(chunk)) {
       abandoned = true;
       return false;
@@ -270,10 +275,12 @@ std::vector<S3ListedObject> S3Client::ListAllObjects(const std::string& bucket,
                                                      const std::string& prefix) {
   std::vector<S3ListedObject> all;
   std::string token;
+  common::PageTokens tokens(fmt::format("S3 ListObjectsV2 of s3://{}/{}", bucket, prefix));
   do {
     S3ListPage page = ListObjectsV2(bucket, prefix, token);
     for (auto& object : page.objects) all.push_back(std::move(object));
     token = page.truncated ? page.next_continuation_token : std::string();
+    tokens.Next(token);
   } while (!token.empty());
   return all;
 }

@@ -363,5 +363,40 @@ TEST(S3ClientHttpTest, HeadAndRangedGetOverHttp) {
   EXPECT_EQ(got, object.substr(100, 100));
 }
 
+// A ranged GET whose body does not end (a server ignoring Range, or a chunked body without end)
+// fails once it passes the range asked for, instead of growing without bound.
+TEST(S3ClientBoundsTest, ABodyLongerThanTheRangeAskedForIsAnError) {
+  testing::ScriptedSocketServer server([](testing::ScriptedSocketServer::Connection& c) {
+    if (!c.Send(testing::ScriptedSocketServer::ChunkedHead())) return;
+    const std::string chunk = testing::ScriptedSocketServer::Chunk(std::string(4096, 'x'));
+    while (c.Send(chunk)) {
+    }
+  });
+  common::FakeClock clock;
+  Credentials credentials;
+  credentials.access_key_id = "AKIDEXAMPLE";
+  credentials.secret_access_key = common::Secret("secret");
+  auto service = std::make_shared<ServiceClient>(
+      ServiceEndpoint{"s3", "us-east-1", Url::Parse(server.url())},
+      std::make_shared<StaticCredentialsProvider>(credentials), CurlTransportFactory(),
+      std::make_shared<RetryPolicy>(), clock, ParseXmlError);
+  S3Client s3(service, /*force_path_style=*/true);
+  int64_t delivered = 0;
+  try {
+    s3.DownloadRange("results", "q.csv", 0, 99'999, [&](std::string_view chunk) {
+      delivered += static_cast<int64_t>(chunk.size());
+      return true;
+    });
+    FAIL() << "no error";
+  } catch (const common::ProtocolError& e) {
+    EXPECT_NE(std::string(e.what()).find("S3 GetObject of s3://results/q.csv bytes 0-99999 "
+                                         "returned more than the 100000 bytes requested"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_LE(delivered, 100'000);
+  EXPECT_EQ(server.connections(), 1);  // not retried: the same server would do it again
+}
+
 }  // namespace
 }  // namespace ac::aws

@@ -1,6 +1,7 @@
 #pragma once
-// Local HTTP servers for the aws module's tests: an httplib server on 127.0.0.1:<free port> and a
-// raw-socket server that can misbehave (close mid-response). Test-only; included by *_test.cc.
+// Local HTTP servers for the aws module's tests: an httplib server on 127.0.0.1:<free port>, a
+// raw-socket server that can close mid-response, and a scripted server that misbehaves on purpose
+// (endless or trickled bodies, huge headers, silence). Test-only; included by *_test.cc.
 
 #include <arpa/inet.h>
 #include <httplib.h>
@@ -9,11 +10,15 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "common/strings.h"
 
@@ -147,6 +152,141 @@ class RawSocketServer {
   std::atomic<bool> stopping_{false};
   std::atomic<int> connections_{0};
   std::thread thread_;
+};
+
+/// A TCP server that misbehaves on purpose, one scripted behaviour per connection: after reading
+/// the request it runs `script(connection)`, which writes what it likes, as slowly as it likes —
+/// an endless chunked body, a body trickled a byte at a time, a huge header, or nothing at all.
+/// Each connection has its own thread; a script ends when the client hangs up (Send fails or
+/// Wait sees the peer gone) or when the server is destroyed.
+class ScriptedSocketServer {
+ public:
+  class Connection {
+   public:
+    Connection(int fd, std::string request, int index, const std::atomic<bool>& stopping)
+        : fd_(fd), request_(std::move(request)), index_(index), stopping_(stopping) {}
+    const std::string& request() const { return request_; }
+    int index() const { return index_; }
+    /// Writes all of `data`; false once the client is gone (or the server stops).
+    bool Send(std::string_view data) {
+      size_t sent = 0;
+      while (sent < data.size()) {
+        if (stopping_) return false;
+        ssize_t n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+        if (n <= 0) return false;
+        sent += static_cast<size_t>(n);
+      }
+      return true;
+    }
+    /// Sleeps `ms` in small steps; false once the client hung up or the server stops.
+    bool Wait(int ms) {
+      for (int waited = 0; waited < ms; waited += 10) {
+        if (stopping_ || PeerClosed()) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      return !stopping_ && !PeerClosed();
+    }
+
+   private:
+    bool PeerClosed() const {
+      char byte;
+      ssize_t n = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+    }
+    int fd_;
+    std::string request_;
+    int index_;
+    const std::atomic<bool>& stopping_;
+  };
+  using Script = std::function<void(Connection& connection)>;
+
+  explicit ScriptedSocketServer(Script script) : script_(std::move(script)) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        ::listen(listen_fd_, 16) != 0) {
+      throw std::runtime_error("cannot bind a scripted test server on 127.0.0.1");
+    }
+    socklen_t len = sizeof(addr);
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    acceptor_ = std::thread([this] { Accept(); });
+  }
+  ~ScriptedSocketServer() {
+    stopping_ = true;
+    ::shutdown(listen_fd_, SHUT_RDWR);
+    ::close(listen_fd_);
+    acceptor_.join();
+    for (auto& t : handlers_) t.join();
+  }
+  ScriptedSocketServer(const ScriptedSocketServer&) = delete;
+  ScriptedSocketServer& operator=(const ScriptedSocketServer&) = delete;
+
+  int port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int connections() const { return connections_.load(); }
+
+  /// Response head of a chunked 200 (what an endless body starts with).
+  static std::string ChunkedHead() {
+    return "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+           "Transfer-Encoding: chunked\r\n\r\n";
+  }
+  /// One chunk of a chunked body.
+  static std::string Chunk(std::string_view data) {
+    char size[32];
+    std::snprintf(size, sizeof(size), "%zx\r\n", data.size());
+    return std::string(size) + std::string(data) + "\r\n";
+  }
+
+ private:
+  void Accept() {
+    while (!stopping_) {
+      int fd = ::accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) return;
+      const int index = connections_.fetch_add(1);
+      handlers_.emplace_back([this, fd, index] {
+        Connection connection(fd, ReadHead(fd), index, stopping_);
+        script_(connection);
+        ::shutdown(fd, SHUT_RDWR);
+        ::close(fd);
+      });
+    }
+  }
+
+  /// The request head and a Content-Length body.
+  static std::string ReadHead(int fd) {
+    std::string data;
+    char buffer[4096];
+    size_t wanted = std::string::npos;
+    while (wanted == std::string::npos || data.size() < wanted) {
+      if (wanted == std::string::npos) {
+        const size_t end = data.find("\r\n\r\n");
+        if (end != std::string::npos) {
+          const std::string lower = common::Lower(std::string_view(data).substr(0, end));
+          const size_t cl = lower.find("content-length:");
+          wanted = end + 4 + (cl == std::string::npos ? 0 : std::stoul(lower.substr(cl + 15)));
+          if (data.size() >= wanted) break;
+        }
+      }
+      ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+      if (n <= 0) break;
+      data.append(buffer, static_cast<size_t>(n));
+    }
+    return data;
+  }
+
+  Script script_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> connections_{0};
+  std::thread acceptor_;
+  std::vector<std::thread> handlers_;  ///< touched by the acceptor, joined after it
 };
 
 }  // namespace ac::aws::testing

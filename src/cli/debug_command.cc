@@ -16,6 +16,7 @@
 #include "connector/background_sink.h"
 #include "connector/config.h"
 #include "connector/connector.h"
+#include "connector/sync_state.h"
 #include "fivetran/local_runner.h"
 #include "warehouse/duckdb_warehouse.h"
 
@@ -87,6 +88,9 @@ int RunDebug(const DebugOptions& options, std::ostream& out, std::ostream& err) 
     } else if (std::filesystem::exists(saved_state)) {
       state_json = ReadFile(saved_state, "state file");
     }
+    // Checked here too: a state that is not UTF-8 cannot even travel in the Update request (a
+    // protobuf string), and every bad state gets the same line and exit code (2).
+    (void)connector::SyncState::Parse(state_json);
 
     warehouse::WarehouseOptions warehouse_options;
     warehouse_options.working_dir = options.working_dir;

@@ -352,6 +352,60 @@ const std::vector<ConfigField>& ConfigFields() {
        K::kText,
        {},
        ""},
+      {"query_timeout_minutes",
+       "Query timeout (minutes)",
+       "Longest wait for one Athena query to finish (queued and running, 1-1440). A query still "
+       "running then is stopped (StopQueryExecution) and the sync fails naming this limit.",
+       false,
+       "60",
+       K::kText,
+       {},
+       ""},
+      {"connect_timeout_seconds",
+       "Connect timeout (seconds)",
+       "Longest wait to connect (TCP and TLS) to Athena, S3 or STS, 1-300; a timeout is retried.",
+       false,
+       "10",
+       K::kText,
+       {},
+       ""},
+      {"request_timeout_seconds",
+       "Request timeout (seconds)",
+       "Longest time one HTTP request may take, body included (one API call, one S3 part), "
+       "1-3600; a timeout is retried.",
+       false,
+       "300",
+       K::kText,
+       {},
+       ""},
+      {"min_transfer_rate_bytes_per_second",
+       "Minimum transfer rate (bytes/s)",
+       "A request that receives fewer bytes per second than this for "
+       "min_transfer_rate_window_seconds (a silent or trickling server) times out and is retried "
+       "(1-104857600).",
+       false,
+       "1024",
+       K::kText,
+       {},
+       ""},
+      {"min_transfer_rate_window_seconds",
+       "Minimum transfer rate window (seconds)",
+       "How long a request may stay below min_transfer_rate_bytes_per_second, 1-3600.",
+       false,
+       "30",
+       K::kText,
+       {},
+       ""},
+      {"max_response_mb",
+       "Maximum response size (MiB)",
+       "Largest response body of an API call held in memory (Athena JSON, S3 listings and small "
+       "objects), 1-1024; a larger one fails the sync naming this limit. S3 result parts are "
+       "streamed and bounded by the range asked for.",
+       false,
+       "64",
+       K::kText,
+       {},
+       ""},
       {"athena_endpoint_url",
        "Athena endpoint URL",
        "Override for VPC/private endpoints or athena-local.",
@@ -421,6 +475,18 @@ std::string TableConfig::BaseSql(const std::vector<std::string>& columns) const 
                      common::QuoteIdentifier(source_table));
 }
 
+aws::HttpTransportOptions Config::TransportOptions() const {
+  aws::HttpTransportOptions options;
+  options.ca_bundle_path = ca_bundle;
+  options.timeouts.connect = std::chrono::seconds(connect_timeout_seconds);
+  options.timeouts.total = std::chrono::seconds(request_timeout_seconds);
+  options.timeouts.low_speed_bytes_per_second =
+      static_cast<uint32_t>(min_transfer_rate_bytes_per_second);
+  options.timeouts.low_speed_window = std::chrono::seconds(min_transfer_rate_window_seconds);
+  options.limits.max_body_bytes = static_cast<size_t>(max_response_mb) << 20;
+  return options;
+}
+
 results::ResultFetcherOptions Config::FetcherOptions() const {
   results::ResultFetcherOptions options;
   options.fetcher = result_fetcher;
@@ -430,6 +496,7 @@ results::ResultFetcherOptions Config::FetcherOptions() const {
   options.s3_concurrency = s3_concurrency;
   options.checkpoint_interval_rows = checkpoint_interval_rows;
   options.query_max_attempts = query_max_attempts;
+  options.query_timeout_minutes = query_timeout_minutes;
   options.database = database;
   options.catalog = catalog;
   options.workgroup = workgroup;
@@ -666,6 +733,16 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
     config.max_parallel_tables = static_cast<int>(
         ParsePositiveInt("max_parallel_tables", get("max_parallel_tables"), 1, 32));
   }
+  const auto int_key = [&](const char* key, int& out, int64_t min, int64_t max) {
+    if (!get(key).empty()) out = static_cast<int>(ParsePositiveInt(key, get(key), min, max));
+  };
+  int_key("query_timeout_minutes", config.query_timeout_minutes, 1, 1440);
+  int_key("connect_timeout_seconds", config.connect_timeout_seconds, 1, 300);
+  int_key("request_timeout_seconds", config.request_timeout_seconds, 1, 3600);
+  int_key("min_transfer_rate_bytes_per_second", config.min_transfer_rate_bytes_per_second, 1,
+          100 << 20);
+  int_key("min_transfer_rate_window_seconds", config.min_transfer_rate_window_seconds, 1, 3600);
+  int_key("max_response_mb", config.max_response_mb, 1, 1024);
   return config;
 }
 

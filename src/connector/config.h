@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "aws/http.h"
 #include "common/secret.h"
 #include "results/fetcher_options.h"
 
@@ -94,12 +95,20 @@ struct Config {
   ResultFetcherKind result_fetcher = ResultFetcherKind::kAuto;
   int64_t s3_part_size_bytes = 4 << 20;  ///< chosen by measurement: see bench/README.md
   int s3_concurrency = 8;
-  int query_max_attempts = 3;     ///< submissions of a query that failed with Retryable=true
-  int max_parallel_tables = 4;    ///< tables whose queries and reads are in flight at once
-  std::string ca_bundle;          ///< optional CA bundle path
+  int query_max_attempts = 3;         ///< submissions of a query that failed with Retryable=true
+  int max_parallel_tables = 4;        ///< tables whose queries and reads are in flight at once
+  int query_timeout_minutes = 60;     ///< longest wait for one query; then it is stopped
+  int connect_timeout_seconds = 10;   ///< TCP + TLS connect of one HTTP request
+  int request_timeout_seconds = 300;  ///< one whole HTTP request (an S3 part, an API call)
+  int min_transfer_rate_bytes_per_second = 1024;  ///< slower than this ...
+  int min_transfer_rate_window_seconds = 30;      ///< ... for this long fails the request
+  int max_response_mb = 64;  ///< largest API response (JSON, XML, small S3 objects) kept in memory
+  std::string ca_bundle;     ///< optional CA bundle path
   double price_per_tb_usd = 5.0;  ///< Athena's price per TB scanned, for the cost in the logs
   int result_reuse_minutes = 0;   ///< > 0: Athena may reuse an identical query's result this old
 
+  /// The transport's time and size bounds of this configuration (CA bundle included).
+  aws::HttpTransportOptions TransportOptions() const;
   /// What the result fetchers need of this configuration.
   results::ResultFetcherOptions FetcherOptions() const;
 

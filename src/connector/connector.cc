@@ -80,9 +80,7 @@ struct Connector::Impl {
         on_progress(env.on_progress),
         on_cost(env.on_cost) {
     if (!transports) {
-      aws::HttpTransportOptions options;
-      options.ca_bundle_path = config.ca_bundle;
-      transports = aws::CurlTransportFactory(options);
+      transports = aws::CurlTransportFactory(config.TransportOptions());
     }
   }
 
@@ -131,6 +129,7 @@ struct Connector::Impl {
                              const common::CancellationToken& cancel) {
     athena::QueryRunnerOptions options;
     options.max_attempts = config.query_max_attempts;
+    options.timeout = std::chrono::minutes(config.query_timeout_minutes);
     return athena::QueryRunner(client, clock, cancel, options);
   }
 };

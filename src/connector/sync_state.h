@@ -3,6 +3,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "results/result_reader.h"
 
@@ -32,9 +33,16 @@ struct TableState {
 struct SyncState {
   std::map<std::string, TableState> tables;
 
-  /// Parses a checkpointed state; "" and "{}" give an empty state. Throws common::ConfigError
-  /// naming the problem for anything else that is not a state this connector wrote.
+  /// Largest state accepted (checked before parsing). The connector writes a few hundred bytes
+  /// per table.
+  static constexpr size_t kMaxBytes = size_t{10} << 20;
+
+  /// Parses a checkpointed state (untrusted input: size, UTF-8, JSON, every member's type and
+  /// range are checked); "" and "{}" give an empty state. Throws common::ConfigError
+  /// "invalid state: <problem>; reset the connection's state" — the state's text never quoted.
   static SyncState Parse(const std::string& state_json);
+  /// The checks made before parsing: size (kMaxBytes) and well-formed UTF-8. Throws like Parse.
+  static void CheckText(std::string_view state_json);
   std::string ToJson() const;
 };
 

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "common/error.h"
 
 namespace ac::connector {
@@ -103,6 +108,71 @@ TEST(SyncStateTest, AForgedCursorIsRefusedBeforeAnyQuery) {
                 .tables.at("t")
                 .cursor_value,
             "42");
+}
+
+// Forged and damaged states: one error kind (ConfigError) and one line for all, never quoting the
+// state, never a crash or an INTERNAL.
+TEST(SyncStateTest, UntrustedStatesAreRejectedWithOneClearError) {
+  std::string random_bytes;
+  uint32_t seed = 12345;
+  for (int i = 0; i < 4096; ++i) {
+    seed = seed * 1103515245 + 12345;
+    random_bytes.push_back(static_cast<char>(seed >> 16));
+  }
+  const std::string valid_prefix = R"({"version":1,"tables":{"t":{"cursor_value":")";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {valid_prefix + "\xff\xfe\"}}}", "not valid UTF-8 (byte 44)"},
+      {valid_prefix + "\xc0\xaf\"}}}", "not valid UTF-8"},      // overlong '/'
+      {valid_prefix + "\xed\xa0\x80\"}}}", "not valid UTF-8"},  // a surrogate
+      {random_bytes, "invalid state: "},
+      {std::string(SyncState::kMaxBytes + 1, ' '), "more than the limit of 10485760 bytes"},
+      {R"({"version":1,"tables":[1,2]})", "no \"tables\" object"},
+      {R"({"version":1,"tables":{"t":[]}})", "table entry 1 is not an object"},
+      {R"({"version":"1","tables":{}})", "version that is not a number"},
+      {R"({"version":1,"tables":{"t":{"status":"done"}}})", "status must be"},
+      {R"({"version":1,"tables":{"t":{"rows_synced":-5}}})", "rows_synced must be a non-negative"},
+      {R"({"version":1,"tables":{"t":{"position":{"byte_offset":-1}}}})",
+       "position.byte_offset must be a non-negative integer"},
+      {R"({"version":1,"tables":{"t":{"position":{"byte_offset":1.5}}}})", "byte_offset"},
+      {R"({"version":1,"tables":{"t":{"position":{"files_done":[7]}}}})", "files_done"},
+      {R"({"version":1,"tables":{"t":{"position":{"at_end":"yes"}}}})", "at_end must be true"},
+      {R"({"version":1,"tables":{"t":{"truncated":1}}})", "truncated must be true"},
+  };
+  for (const auto& [state, needle] : cases) {
+    try {
+      SyncState::Parse(state);
+      ADD_FAILURE() << "accepted: " << needle;
+    } catch (const common::ConfigError& e) {
+      const std::string message = e.what();
+      EXPECT_EQ(message.rfind("invalid state: ", 0), 0u) << message;
+      EXPECT_NE(message.find(needle), std::string::npos) << message;
+      EXPECT_NE(message.find("reset the connection's state"), std::string::npos) << message;
+      EXPECT_LT(message.size(), 300u) << message;
+    }
+  }
+}
+
+TEST(SyncStateTest, AnOversizedStateIsRejectedBeforeParsing) {
+  // Valid JSON, 50 MB: refused by its size at once, without parsing it.
+  std::string big = R"({"version":1,"tables":{"t":{"cursor_value":")";
+  big.append(50u << 20, 'x');
+  big += R"("}}})";
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_THROW(SyncState::Parse(big), common::ConfigError);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));
+}
+
+TEST(SyncStateTest, TheETagOfTheResultFileRoundTrips) {
+  SyncState state;
+  TableState& t = state.tables["orders"];
+  t.status = TableState::Status::kInProgress;
+  t.position.fetcher = "s3";
+  t.position.byte_offset = 42;
+  t.position.rows_read = 3;
+  t.position.etag = "\"abc-1\"";
+  const SyncState back = SyncState::Parse(state.ToJson());
+  EXPECT_EQ(back.tables.at("orders").position.etag, "\"abc-1\"");
+  EXPECT_EQ(back.tables.at("orders").position.byte_offset, 42);
 }
 
 }  // namespace

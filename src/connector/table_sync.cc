@@ -182,8 +182,8 @@ bool TableSync::ResumeSavedRead() {
     throw;
   } catch (const common::Error& e) {
     if (!IsResultGone(e)) throw;
-    spdlog::info("The result of query {} is gone ({}); running the query again", execution_->id,
-                 e.what());
+    spdlog::info("Cannot resume the result of query {} ({}); running the query again",
+                 execution_->id, e.what());
     return false;
   }
 }

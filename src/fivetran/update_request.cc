@@ -64,6 +64,12 @@ std::map<std::string, std::string> ConfigurationMap(
 std::string ValidatedState(const pb::UpdateRequest& request) {
   if (!request.has_state_json()) return "";
   const std::string& text = request.state_json();
+  // Size and UTF-8 before anything parses it (a huge state would take long and much memory).
+  try {
+    connector::SyncState::CheckText(text);
+  } catch (const common::Error& e) {
+    throw InvalidStateError(OneLine(fmt::format("state_json is not usable: {}", e.what()), 500));
+  }
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) return "";
   nlohmann::json state;
   try {

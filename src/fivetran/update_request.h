@@ -16,12 +16,13 @@ namespace ac::fivetran {
 std::map<std::string, std::string> ConfigurationMap(
     const google::protobuf::Map<std::string, std::string>& configuration);
 
-/// Thrown for a state_json that is not a JSON object (gRPC INVALID_ARGUMENT: Fivetran's state,
-/// not the user's configuration, is wrong).
+/// Thrown for a state_json that is not a state of this connector (gRPC INVALID_ARGUMENT: the
+/// state, not the configuration, is wrong). Its kind is kConfig like every unusable state (the
+/// fix is the user's: reset the connection's state), so `debug` exits 2 for any bad state.
 class InvalidStateError : public common::Error {
  public:
   explicit InvalidStateError(const std::string& message)
-      : common::Error(common::ErrorKind::kProtocol, message) {}
+      : common::Error(common::ErrorKind::kConfig, message) {}
 };
 
 /// The request's state: "" when absent, empty or blank (first sync), else the text verbatim

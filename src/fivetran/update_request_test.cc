@@ -57,6 +57,31 @@ TEST(UpdateRequestTest, MalformedStateIsRejectedClearly) {
   }
 }
 
+// Every unusable state is one INVALID_ARGUMENT of kind config (debug exits 2), size and UTF-8
+// checked before any parsing.
+TEST(UpdateRequestTest, NonUtf8AndOversizedStatesAreRejectedBeforeParsing) {
+  pb::UpdateRequest request;
+  // Protobuf's own setter does not check UTF-8; the wire may still carry such bytes.
+  request.set_state_json(std::string("{\"version\":1,\"tables\":{\"\xff\":{}}}"));
+  try {
+    ValidatedState(request);
+    FAIL();
+  } catch (const InvalidStateError& e) {
+    EXPECT_EQ(e.kind(), common::ErrorKind::kConfig);
+    EXPECT_NE(std::string(e.what()).find("not valid UTF-8"), std::string::npos) << e.what();
+  }
+  request.set_state_json(std::string(connector::SyncState::kMaxBytes + 1, ' '));
+  try {
+    ValidatedState(request);
+    FAIL();
+  } catch (const InvalidStateError& e) {
+    EXPECT_EQ(e.kind(), common::ErrorKind::kConfig);
+    EXPECT_NE(std::string(e.what()).find("more than the limit of 10485760 bytes"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(UpdateRequestTest, NoSelectionMeansEverything) {
   pb::UpdateRequest request;
   const SelectionPlan plan = PlanSelection(request, TwoTables());

@@ -22,8 +22,9 @@ struct ResultFetcherOptions {
   int64_t s3_part_size_bytes = int64_t{4} << 20;
   int s3_concurrency = 8;
   int64_t checkpoint_interval_rows = 100'000;  ///< caps the rows per batch
-  int query_max_attempts = 3;  ///< submissions of a query Athena failed as retryable
-  std::string database;        ///< context of the queries the factory runs itself (UNLOAD columns)
+  int query_max_attempts = 3;      ///< submissions of a query Athena failed as retryable
+  int query_timeout_minutes = 60;  ///< longest wait for one query (QueryRunnerOptions::timeout)
+  std::string database;  ///< context of the queries the factory runs itself (UNLOAD columns)
   std::string catalog = "AwsDataCatalog";
   std::string workgroup;
 };

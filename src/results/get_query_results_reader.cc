@@ -12,7 +12,8 @@ GetQueryResultsReader::GetQueryResultsReader(athena::AthenaClient& client,
     : client_(client),
       query_execution_id_(execution.id),
       page_size_(page_size),
-      position_(std::move(start)) {
+      position_(std::move(start)),
+      tokens_(fmt::format("Athena GetQueryResults of query {}", execution.id)) {
   position_.fetcher = "api";
   const bool first_page =
       position_.next_token.empty() && position_.rows_read == 0 && !position_.at_end;
@@ -29,6 +30,8 @@ GetQueryResultsReader::GetQueryResultsReader(athena::AthenaClient& client,
     pages_.Close();
     return;
   }
+  tokens_.Next(token);
+  tokens_.Next(page.next_token);
   const bool last = page.next_token.empty();
   pages_.Push(Page{std::move(first), page.next_token});
   if (last) {
@@ -55,6 +58,7 @@ void GetQueryResultsReader::FetchLoop(std::string token) {
             fmt::format("Athena GetQueryResults for {} changed its column count from {} to {}",
                         query_execution_id_, columns_.size(), result.columns.size()));
       }
+      tokens_.Next(result.next_token);
       page.next_token = result.next_token;
       token = result.next_token;
       if (!pages_.Push(std::move(page))) return;  // the reader is going away

@@ -6,6 +6,7 @@
 
 #include "athena/athena_client.h"
 #include "common/bounded_queue.h"
+#include "common/page_tokens.h"
 #include "results/result_reader.h"
 
 namespace ac::results {
@@ -41,6 +42,9 @@ class GetQueryResultsReader final : public ResultReader {
   int page_size_;
   std::vector<athena::Column> columns_;
   ResultPosition position_;
+  /// Every NextToken of this read (the start's included): a token handed out twice is a loop.
+  /// Used by the constructor, then by the fetcher thread alone.
+  common::PageTokens tokens_;
 
   /// Fetched pages not yet handed out; its spares are the consumer's emptied batches.
   common::BoundedQueue<Page> pages_{kPrefetchPages - 1};

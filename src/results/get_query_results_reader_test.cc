@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "athena/fake_athena_test_util.h"
+#include "common/error.h"
 
 namespace ac::results {
 namespace {
@@ -62,6 +63,58 @@ TEST(GetQueryResultsReaderTest, PagesThroughWithHeaderSkippedOnFirstPageOnly) {
     for (size_t r = 0; r < batch.num_rows(); ++r) ids.emplace_back(batch.cell(r, 0));
   }
   EXPECT_EQ(ids, (std::vector<std::string>{"customer_id", "3", "4"}));
+}
+
+// A NextToken handed out again (the same one forever, or a cycle) ends the read with one clear
+// error instead of paging forever.
+TEST(GetQueryResultsReaderTest, ARepeatingNextTokenIsALoopNotAnEndlessRead) {
+  for (const std::vector<std::string>& cycle :
+       {std::vector<std::string>{"same"}, std::vector<std::string>{"a", "b", "c"}}) {
+    auto fake = std::make_shared<FakeAthena>();
+    int pages = 0;
+    fake->handlers["GetQueryResults"] = [&](const nlohmann::json&) {
+      const std::string next = cycle[static_cast<size_t>(pages++) % cycle.size()];
+      return std::make_pair(200, ResultsBody(kColumns, {{"1", "a"}}, pages == 1, next));
+    };
+    common::FakeClock clock;
+    auto client = MakeFakeClient(fake, clock);
+    QueryExecution done;
+    done.id = "q-loop";
+    done.state = "SUCCEEDED";
+    done.statement_type = "DML";
+    done.substatement_type = "SELECT";
+    GetQueryResultsReader reader(*client, done, {}, 1);
+    RowBatch batch;
+    int batches = 0;
+    try {
+      while (reader.Next(batch)) ASSERT_LT(++batches, 1000) << "the read does not end";
+      ADD_FAILURE() << "the read ended without an error";
+    } catch (const common::ProtocolError& e) {
+      EXPECT_NE(std::string(e.what()).find("Athena GetQueryResults of query q-loop returned a "
+                                           "NextToken it had already returned"),
+                std::string::npos)
+          << e.what();
+    }
+    EXPECT_LE(pages, static_cast<int>(cycle.size()) + 1);
+  }
+}
+
+// A resumed read whose saved token comes back as the next one loops too.
+TEST(GetQueryResultsReaderTest, AResumedTokenThatComesBackIsALoop) {
+  auto fake = std::make_shared<FakeAthena>();
+  fake->handlers["GetQueryResults"] = [](const nlohmann::json&) {
+    return std::make_pair(200, ResultsBody(kColumns, {{"1", "a"}}, false, "saved"));
+  };
+  common::FakeClock clock;
+  auto client = MakeFakeClient(fake, clock);
+  QueryExecution done;
+  done.id = "q-2";
+  done.state = "SUCCEEDED";
+  ResultPosition start;
+  start.fetcher = "api";
+  start.rows_read = 5;
+  start.next_token = "saved";
+  EXPECT_THROW(GetQueryResultsReader(*client, done, start, 1), common::ProtocolError);
 }
 
 }  // namespace

@@ -192,6 +192,7 @@ std::unique_ptr<ResultReader> ResultFetcherFactory::OpenAuto(
 std::vector<athena::Column> ResultFetcherFactory::QueryColumns(const std::string& sql) {
   athena::QueryRunnerOptions runner_options;
   runner_options.max_attempts = options_.query_max_attempts;
+  runner_options.timeout = std::chrono::minutes(options_.query_timeout_minutes);
   athena::QueryRunner runner(athena_, athena_.service().clock(), cancel_, runner_options);
   athena::StartQueryRequest request;
   request.sql = fmt::format("SELECT * FROM (\n{}\n) LIMIT 0", TrimStatement(sql));

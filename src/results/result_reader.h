@@ -16,6 +16,7 @@ struct ResultPosition {
   int64_t rows_read = 0;    ///< data rows handed out so far
   std::string next_token;   ///< api: NextToken of the next page ("" = first page or end)
   int64_t byte_offset = 0;  ///< s3: offset of the first unread record in the result CSV
+  std::string etag;         ///< s3: ETag of the result file read (a resume checks it)
   std::vector<std::string> files_done;  ///< unload: Parquet files fully read
   int64_t file_rows_done = 0;  ///< unload: rows already read from the next file not in files_done
   bool at_end = false;         ///< every row has been handed out

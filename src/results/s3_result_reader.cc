@@ -81,6 +81,8 @@ void S3ResultReader::StopThreads() {
 void S3ResultReader::Start(std::optional<aws::S3ObjectInfo> head) {
   if (!head) head = s3_.HeadObject(file_.bucket, file_.key);
   file_size_ = head->size;
+  CheckSavedPosition(*head);
+  position_.etag = head->etag;
   if (EndsWith(file_.key, ".txt")) {
     ReadTextResult();
     return;
@@ -104,6 +106,33 @@ void S3ResultReader::Start(std::optional<aws::S3ObjectInfo> head) {
   // Fail here, before any row is handed out, when the file cannot be read at all.
   downloads_.Wait(0);
   parser_ = std::thread(&S3ResultReader::ParserLoop, this);
+}
+
+void S3ResultReader::CheckSavedPosition(const aws::S3ObjectInfo& head) const {
+  // The position comes from a saved state: untrusted. Reading from a wrong place would deliver
+  // nothing (or garbage) and call it a success.
+  const std::string file = fmt::format("s3://{}/{}", file_.bucket, file_.key);
+  if (!position_.etag.empty() && !head.etag.empty() && position_.etag != head.etag) {
+    throw common::ProtocolError(fmt::format(
+        "the saved position does not match the result file {}: its ETag is {}, the state saved {}",
+        file, head.etag, position_.etag));
+  }
+  if (position_.byte_offset > head.size) {
+    throw common::ProtocolError(
+        fmt::format("the saved position (byte {}) is past the end of the result file {} ({} bytes)",
+                    position_.byte_offset, file, head.size));
+  }
+  if (position_.at_end && position_.byte_offset != head.size) {
+    throw common::ProtocolError(fmt::format(
+        "the saved position (at the end, byte {}) does not match the result file {} ({} bytes)",
+        position_.byte_offset, file, head.size));
+  }
+  if (!EndsWith(file_.key, ".txt") && position_.byte_offset == 0 && position_.rows_read > 0 &&
+      head.size > 0) {
+    throw common::ProtocolError(
+        fmt::format("the saved position ({} rows read at byte 0) does not match the result file {}",
+                    position_.rows_read, file));
+  }
 }
 
 void S3ResultReader::ReadTextResult() {

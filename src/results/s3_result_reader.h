@@ -72,6 +72,9 @@ class S3ResultReader final : public ResultReader {
   };
 
   void Start(std::optional<aws::S3ObjectInfo> head);
+  /// Throws common::ProtocolError when the saved start position cannot be a place in this file
+  /// (past its end, or another ETag than the one saved).
+  void CheckSavedPosition(const aws::S3ObjectInfo& head) const;
   void ReadTextResult();
   void DownloadPart(size_t index);
   void ParserLoop();

@@ -255,16 +255,67 @@ TEST_F(S3ResultReaderTest, ZeroLengthAndHeaderOnlyFilesHaveNoRows) {
 }
 
 TEST_F(S3ResultReaderTest, ResumingAFinishedReadReadsNothing) {
-  fake_->Put("results", "q.csv", Csv(SampleRows(5)));
+  const std::string csv = Csv(SampleRows(5));
+  fake_->Put("results", "q.csv", csv);
   ResultPosition done;
   done.fetcher = "s3";
   done.rows_read = 5;
-  done.byte_offset = 1000;
+  done.byte_offset = static_cast<int64_t>(csv.size());  // where a finished read stands
   done.at_end = true;
   auto reader = Open("q.csv", {}, done);
   RowBatch batch;
   EXPECT_FALSE(reader->Next(batch));
   EXPECT_EQ(fake_->Count("GET"), 0);
+}
+
+// A saved position is untrusted: one that cannot be a place in the file fails before any row,
+// instead of reading nothing and calling that a success.
+TEST_F(S3ResultReaderTest, AForgedSavedPositionIsRejectedBeforeAnyRow) {
+  const std::string csv = Csv(SampleRows(5));
+  fake_->Put("results", "q.csv", csv);
+  const auto expect_rejected = [&](ResultPosition start, const std::string& needle) {
+    start.fetcher = "s3";
+    try {
+      Open("q.csv", {}, start);
+      ADD_FAILURE() << "accepted: " << needle;
+    } catch (const common::ProtocolError& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(fake_->Count("GET"), 0);
+  };
+  ResultPosition past_end;
+  past_end.rows_read = 2;
+  past_end.byte_offset = static_cast<int64_t>(csv.size()) + 1;
+  expect_rejected(past_end, "is past the end of the result file s3://results/q.csv");
+  past_end.byte_offset = int64_t{1} << 40;
+  expect_rejected(past_end, "past the end");
+  ResultPosition early_end;
+  early_end.rows_read = 0;
+  early_end.byte_offset = 10;
+  early_end.at_end = true;
+  expect_rejected(early_end, "does not match the result file");
+  ResultPosition rows_without_offset;
+  rows_without_offset.rows_read = 3;
+  expect_rejected(rows_without_offset, "3 rows read at byte 0");
+  ResultPosition other_file;
+  other_file.rows_read = 1;
+  other_file.byte_offset = 5;
+  other_file.etag = "\"another\"";
+  expect_rejected(other_file, "its ETag is \"etag-");
+}
+
+TEST_F(S3ResultReaderTest, PositionsCarryTheETagOfTheFileRead) {
+  const std::string csv = Csv(SampleRows(3));
+  fake_->Put("results", "q.csv", csv);
+  auto reader = Open("q.csv", {});
+  RowBatch batch;
+  while (reader->Next(batch)) {
+  }
+  EXPECT_EQ(reader->position().etag, "\"etag-" + std::to_string(csv.size()) + "\"");
+  // The same ETag resumes.
+  ResultPosition end = reader->position();
+  auto resumed = Open("q.csv", {}, end);
+  EXPECT_FALSE(resumed->Next(batch));
 }
 
 TEST_F(S3ResultReaderTest, AccessDeniedFailsInTheConstructor) {

@@ -154,8 +154,11 @@ void UnloadResultReader::StopThreads() {
 void UnloadResultReader::Download(const File& file) {
   std::unique_ptr<std::FILE, FileCloser> out(std::fopen(file.local.c_str(), "wb"));
   if (!out) throw common::InternalError(fmt::format("cannot write {}", file.local.string()));
+  // The size first: the download is bounded by it (a body that does not end is an error).
+  const int64_t size = s3_.HeadObject(file.uri.bucket, file.uri.key).size;
+  if (size == 0) return;
   s3_.DownloadRange(
-      file.uri.bucket, file.uri.key, 0, -1,
+      file.uri.bucket, file.uri.key, 0, size - 1,
       [&](std::string_view chunk) {
         if (downloads_.stopped()) return false;  // abandoned: the transport aborts the transfer
         if (std::fwrite(chunk.data(), 1, chunk.size(), out.get()) != chunk.size()) {
