@@ -209,6 +209,26 @@ TEST_F(DiscoveryE2eTest, TheBillIsPrintedAndReusedResultsAreFree) {
   EXPECT_THAT(again.err, HasSubstr("(a reused result: nothing scanned)"));
 }
 
+TEST_F(DiscoveryE2eTest, TablesThatWouldPassTheScanCapAreSkippedWholeWithAWarning) {
+  // One table at a time, so which tables fit is fixed: each first query is expected at Athena's
+  // 10 MB minimum, so two fit under 25 MB and the other four are skipped, named in warnings.
+  Configure({{"max_bytes_scanned_per_sync", "25MB"}, {"max_parallel_tables", "1"}});
+  const auto work = dir_.path() / "files";
+  const ProcessResult run = Debug(work);
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_EQ(QueriesRun().size(), 2u);
+  size_t skipped = 0;
+  for (size_t at = run.out.find("WARNING: table '"); at != std::string::npos;
+       at = run.out.find("WARNING: table '", at + 1)) {
+    ++skipped;
+  }
+  EXPECT_EQ(skipped, 4u) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("is skipped: its query is expected to bill 10.0 MB"));
+  EXPECT_THAT(run.out, HasSubstr("Athena: 2 queries, "));
+  const json state = json::parse(ReadFile(work / "state.json"));
+  EXPECT_EQ(state["tables"].size(), 2u) << state.dump();  // skipped tables are left as they were
+}
+
 TEST_F(DiscoveryE2eTest, DebugOptionsNameWhatTheyDoNotKnow) {
   Configure();
   const auto work = dir_.path() / "files";

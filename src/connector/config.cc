@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <set>
 
@@ -75,6 +76,31 @@ void ValidateEndpoint(const std::string& key, const std::string& value) {
     throw ConfigError(
         fmt::format("configuration key '{}' must be an http(s):// URL, got '{}'", key, value));
   }
+}
+
+/// `max_bytes_scanned_per_sync`: a number of bytes with an optional unit (B, KB, MB, GB, TB; binary
+/// multiples, as Athena's console shows sizes), e.g. `500GB`, `1.5 TB`.
+int64_t ParseByteSize(const std::string& text) {
+  double number = 0;
+  const char* end = text.data() + text.size();
+  const auto result = std::from_chars(text.data(), end, number);
+  std::string unit(Trim(std::string_view(result.ptr, static_cast<size_t>(end - result.ptr))));
+  for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const std::map<std::string, double> units = {{"", 1},
+                                               {"B", 1},
+                                               {"KB", 1024.0},
+                                               {"MB", 1048576.0},
+                                               {"GB", 1073741824.0},
+                                               {"TB", 1099511627776.0}};
+  const auto it = units.find(unit);
+  const double bytes = result.ec == std::errc() && it != units.end() ? number * it->second : -1;
+  if (!(bytes >= 10485760.0) || bytes > 9.0e18) {
+    throw ConfigError(fmt::format(
+        "configuration key 'max_bytes_scanned_per_sync' must be a size of at least 10 MB such as "
+        "500GB or 2TB, got '{}'",
+        text));
+  }
+  return static_cast<int64_t>(bytes);
 }
 
 /// `primary_keys`: a JSON object, table name -> key columns (a list of strings, or one string of
@@ -406,6 +432,16 @@ const std::vector<ConfigField>& ConfigFields() {
        K::kText,
        {},
        ""},
+      {"max_bytes_scanned_per_sync",
+       "Scan cap per sync",
+       "Most bytes a sync may scan, e.g. 500GB or 2TB (empty = no cap). A table whose next query "
+       "would pass it (estimated from what its last sync scanned) is skipped with a warning "
+       "naming it, never synced in part.",
+       false,
+       "",
+       K::kText,
+       {},
+       ""},
       {"athena_endpoint_url",
        "Athena endpoint URL",
        "Override for VPC/private endpoints or athena-local.",
@@ -708,6 +744,8 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
     }
     config.price_per_tb_usd = price;
   }
+  if (!get("max_bytes_scanned_per_sync").empty())
+    config.max_bytes_scanned_per_sync = ParseByteSize(get("max_bytes_scanned_per_sync"));
   if (!get("result_reuse_minutes").empty()) {
     // Athena's limit: 10080 minutes (7 days).
     config.result_reuse_minutes = static_cast<int>(

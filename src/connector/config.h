@@ -106,6 +106,7 @@ struct Config {
   std::string ca_bundle;     ///< optional CA bundle path
   double price_per_tb_usd = 5.0;  ///< Athena's price per TB scanned, for the cost in the logs
   int result_reuse_minutes = 0;   ///< > 0: Athena may reuse an identical query's result this old
+  int64_t max_bytes_scanned_per_sync = 0;  ///< 0 = no cap; else tables that would pass it skip
 
   /// The transport's time and size bounds of this configuration (CA bundle included).
   aws::HttpTransportOptions TransportOptions() const;

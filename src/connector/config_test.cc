@@ -285,5 +285,20 @@ TEST(ConfigTest, PriceAndResultReuse) {
   EXPECT_THAT(ErrorOf(values), HasSubstr("'result_reuse_minutes' must be an integer between 0"));
 }
 
+TEST(ConfigTest, ScanCapTakesASizeWithAUnit) {
+  auto values = ExampleKeys();
+  EXPECT_EQ(Config::Parse(values).max_bytes_scanned_per_sync, 0);  // no cap
+  values["max_bytes_scanned_per_sync"] = "500GB";
+  EXPECT_EQ(Config::Parse(values).max_bytes_scanned_per_sync, int64_t{500} << 30);
+  values["max_bytes_scanned_per_sync"] = "1.5 tb";
+  EXPECT_EQ(Config::Parse(values).max_bytes_scanned_per_sync, int64_t{3} << 39);
+  values["max_bytes_scanned_per_sync"] = "20971520";
+  EXPECT_EQ(Config::Parse(values).max_bytes_scanned_per_sync, 20971520);
+  for (const char* bad : {"lots", "5 parsecs", "1MB", "-2GB"}) {
+    values["max_bytes_scanned_per_sync"] = bad;
+    EXPECT_THAT(ErrorOf(values), HasSubstr("'max_bytes_scanned_per_sync' must be a size")) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace ac::connector

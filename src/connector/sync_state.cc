@@ -149,6 +149,7 @@ SyncState SyncState::Parse(const std::string& state_json) {
     table.cursor_type = Text(entry, "cursor_type", where);
     table.completed_at = Text(entry, "completed_at", where);
     table.pending_cursor_value = Text(entry, "pending_cursor_value", where);
+    table.last_scanned_bytes = Count(entry, "last_scanned_bytes", where);
     if (const auto pos = entry.find("position"); pos != entry.end()) {
       const std::string at = where + ".position";
       if (!pos->is_object()) Invalid(at + " is not an object");
@@ -205,6 +206,7 @@ std::string SyncState::ToJson() const {
       entry["cursor_type"] = table.cursor_type;
     }
     if (!table.completed_at.empty()) entry["completed_at"] = table.completed_at;
+    if (table.last_scanned_bytes != 0) entry["last_scanned_bytes"] = table.last_scanned_bytes;
     tables_json[name] = std::move(entry);
   }
   return json{{"version", kStateVersion}, {"tables", std::move(tables_json)}}.dump();

@@ -25,6 +25,8 @@ struct TableState {
   std::string pending_cursor_value;  ///< incremental: highest cursor value delivered by the read in
                                      ///< progress
   std::string completed_at;          ///< ISO-8601 UTC of the last completed sync
+  int64_t last_scanned_bytes = 0;    ///< what the query of the last completed sync scanned (the
+                                     ///< estimate of the next one, for max_bytes_scanned_per_sync)
 };
 
 /// The connector's state JSON: `{"version":1,"tables":{"<destination>":{...}}}`. It names the

@@ -89,6 +89,7 @@ void TableSync::Run() {
   ChooseColumns();
   resuming_ = ResumeSavedRead();
   if (!resuming_) {
+    if (!ReserveScanBudget()) return;  // skipped whole, with a warning
     StartOver();
     PlanFetch();
     RunQuery();
@@ -194,6 +195,7 @@ void TableSync::StartOver() {
   fresh.cursor_value = saved_.cursor_value;
   fresh.cursor_type = saved_.cursor_type;
   fresh.completed_at = saved_.completed_at;
+  fresh.last_scanned_bytes = saved_.last_scanned_bytes;
   std::lock_guard<std::mutex> lock(services_.state_mutex);
   saved_ = std::move(fresh);
   start_ = {};
@@ -218,6 +220,35 @@ void TableSync::RunQuery() {
   CountQueryCost();
 }
 
+/// max_bytes_scanned_per_sync: reserves what the table's next query is expected to bill (what its
+/// last sync scanned, else Athena's 10 MB minimum); false — the table is skipped, keeping the data
+/// of its last sync, with a warning naming it and the figures — when that would pass the cap.
+bool TableSync::ReserveScanBudget() {
+  const int64_t cap = services_.config.max_bytes_scanned_per_sync;
+  if (cap <= 0) return true;
+  const int64_t estimate = BilledBytes(saved_.last_scanned_bytes);
+  std::string warning;
+  {
+    std::lock_guard<std::mutex> lock(services_.totals.cost_mutex);
+    const int64_t spent = services_.totals.scan_reserved;
+    if (spent + estimate <= cap) {
+      services_.totals.scan_reserved += estimate;
+      scan_reserved_ = estimate;
+      return true;
+    }
+    warning = fmt::format(
+        "table '{}' is skipped: its query is expected to bill {} ({}) and this sync has spent or "
+        "reserved {} of max_bytes_scanned_per_sync {}; it keeps the data of its last sync",
+        table_.QualifiedDestination(), FormatBytes(estimate),
+        saved_.last_scanned_bytes > 0 ? "what its last sync scanned"
+                                      : "Athena's 10 MB minimum, no earlier sync",
+        FormatBytes(spent), FormatBytes(cap));
+  }
+  spdlog::warn("{}", warning);
+  services_.sink.Warning(warning);
+  return false;
+}
+
 /// Adds the query just run to the sync's Athena bill (the per-table line tells it too).
 void TableSync::CountQueryCost() {
   QueryCost cost;
@@ -228,6 +259,8 @@ void TableSync::CountQueryCost() {
                                   FormatBytes(cost.billed_bytes));
   std::lock_guard<std::mutex> lock(services_.totals.cost_mutex);
   services_.totals.cost.Add(execution_->data_scanned_bytes, execution_->reused_previous_result);
+  services_.totals.scan_reserved += cost.billed_bytes - scan_reserved_;  // the reservation settled
+  scan_reserved_ = cost.billed_bytes;
 }
 
 /// Checkpoints the query id at once: a sync killed while the query runs waits for the same query.
@@ -367,6 +400,8 @@ void TableSync::Finish() {
   }
   saved_.pending_cursor_value.clear();
   saved_.completed_at = NowIso8601(services_.clock);
+  if (!execution_->reused_previous_result)
+    saved_.last_scanned_bytes = execution_->data_scanned_bytes;
   Checkpoint(lock);
   spdlog::info(
       "Table '{}' synced: {} rows from query {} ({})", table_.QualifiedDestination(),

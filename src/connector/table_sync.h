@@ -31,9 +31,11 @@ namespace ac::connector {
 /// callback.
 struct SyncTotals {
   std::atomic<int64_t> rows{0};  ///< rows delivered in this sync so far (all tables)
-  std::mutex cost_mutex;
-  QueryCost
-      cost;  ///< the queries this sync ran (a resumed one was counted by the sync that ran it)
+  std::mutex cost_mutex;         ///< guards cost and scan_reserved
+  /// The queries this sync ran (a resumed one was counted by the sync that ran it).
+  QueryCost cost;
+  /// Billed bytes spent or reserved against max_bytes_scanned_per_sync.
+  int64_t scan_reserved = 0;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::mutex progress_mutex;  ///< on_progress is called by one table at a time
 };
@@ -106,6 +108,7 @@ class TableSync {
   bool IsKeyOrCursor(const std::string& column) const;
   void OnQueryStarted(const std::string& query_execution_id);
   void CountQueryCost();
+  bool ReserveScanBudget();
   void TrackCursor(const athena::RowBatch& rows, const common::ValueBatch& values);
   void Deliver(const common::ValueBatch& values);
   void Advance(size_t rows);
@@ -125,7 +128,8 @@ class TableSync {
   bool resuming_ = false;                 ///< the read continues a saved query's result
   results::FetchPlan plan_;
   std::optional<athena::QueryExecution> execution_;
-  std::string query_cost_;  ///< what the query this sync ran scanned and costs, for the log
+  std::string query_cost_;     ///< what the query this sync ran scanned and costs, for the log
+  int64_t scan_reserved_ = 0;  ///< this table's share of SyncTotals::scan_reserved
   results::ResultPosition start_;
   std::unique_ptr<results::ResultReader> reader_;
 

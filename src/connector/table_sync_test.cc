@@ -409,6 +409,29 @@ TEST_F(SourceTableSyncTest, ANewSelectionIsANewQueryNotAResumeOfTheSavedOne) {
   EXPECT_THAT(WrittenIds(), ElementsAre(1, 2, 3, 4, 5));
 }
 
+TEST_F(TableSyncTest, ATableThatWouldPassTheScanCapIsSkippedWholeWithAWarning) {
+  constexpr int64_t kMb = int64_t{1} << 20;
+  config_.max_bytes_scanned_per_sync = 25 * kMb;
+  Sync();  // no earlier sync: expected at Athena's 10 MB minimum, within the cap
+  ASSERT_EQ(StartedSql().size(), 1u);
+  const std::string done = Checkpoints().back();
+
+  // Its last sync scanned 30 MB: the next query would pass the cap.
+  SyncState state = SyncState::Parse(done);
+  state.tables.at("events").last_scanned_bytes = 30 * kMb;
+  Sync(state.ToJson());
+  EXPECT_EQ(StartedSql().size(), 1u);  // no query
+  ASSERT_EQ(Count("warning"), 1);
+  EXPECT_THAT(Kinds(), ElementsAre("warning"));  // nothing else: the table keeps its data
+  EXPECT_THAT(sink_.calls[0].text, HasSubstr("table 'events' is skipped"));
+  EXPECT_THAT(sink_.calls[0].text, HasSubstr("30.0 MB (what its last sync scanned)"));
+  EXPECT_THAT(sink_.calls[0].text, HasSubstr("max_bytes_scanned_per_sync 25.0 MB"));
+
+  config_.max_bytes_scanned_per_sync = 0;  // no cap
+  Sync(state.ToJson());
+  EXPECT_EQ(StartedSql().size(), 2u);
+}
+
 TEST_F(TableSyncTest, CancellationStopsBetweenBatches) {
   on_progress_ = [&](const SyncProgress& progress) {
     EXPECT_EQ(progress.table, "events");
