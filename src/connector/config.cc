@@ -324,6 +324,16 @@ const std::vector<ConfigField>& ConfigFields() {
        K::kText,
        {},
        ""},
+      {"retry_max_seconds",
+       "Retry time per AWS call (s)",
+       "How long one Athena or S3 call keeps retrying throttling and transient errors (backoff "
+       "with jitter, and a client-side send rate that slows down when AWS throttles) before the "
+       "sync fails (1-3600).",
+       false,
+       "300",
+       K::kText,
+       {},
+       ""},
       {"max_parallel_tables",
        "Tables in parallel",
        "How many tables are synced at once (1-32): their Athena queries run and their results are "
@@ -625,6 +635,10 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
   if (!get("query_max_attempts").empty()) {
     config.query_max_attempts =
         static_cast<int>(ParsePositiveInt("query_max_attempts", get("query_max_attempts"), 1, 10));
+  }
+  if (!get("retry_max_seconds").empty()) {
+    config.retry_max_seconds =
+        static_cast<int>(ParsePositiveInt("retry_max_seconds", get("retry_max_seconds"), 1, 3600));
   }
   if (!get("max_parallel_tables").empty()) {
     config.max_parallel_tables = static_cast<int>(

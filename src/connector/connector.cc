@@ -64,19 +64,32 @@ const TableSelection* Selection::Find(const std::string& schema, const std::stri
   return it != tables.end() ? &it->second : nullptr;
 }
 
+namespace {
+
+aws::RetryOptions RetryOptionsOf(const Config& config) {
+  aws::RetryOptions options;
+  options.max_retry_time = std::chrono::seconds(config.retry_max_seconds);
+  return options;
+}
+
+}  // namespace
+
 struct Connector::Impl {
   Config& config;
   common::Clock& clock;
   aws::HttpTransportFactory transports;
   std::function<void(const SyncProgress&)> on_progress;
   std::shared_ptr<aws::CredentialsProvider> credentials;
-  std::shared_ptr<aws::RetryPolicy> retry = std::make_shared<aws::RetryPolicy>();
+  /// One retry policy for everything this connector calls (setup tests, catalog, every table of
+  /// a sync): one retry quota and one adaptive send rate per service.
+  std::shared_ptr<aws::RetryPolicy> retry;
 
   Impl(Config& c, ConnectorEnvironment& env)
       : config(c),
         clock(env.clock != nullptr ? *env.clock : common::SystemClock::Instance()),
         transports(env.transports),
-        on_progress(env.on_progress) {
+        on_progress(env.on_progress),
+        retry(std::make_shared<aws::RetryPolicy>(RetryOptionsOf(c), env.retry_stats)) {
     if (!transports) {
       aws::HttpTransportOptions options;
       options.ca_bundle_path = config.ca_bundle;
@@ -208,6 +221,11 @@ std::vector<TableSchema> Connector::DiscoverSchema(const common::CancellationTok
 void Connector::Sync(const std::string& state_json, const Selection* selection,
                      RecordSink& unserialized_sink, const common::CancellationToken& sync_cancel) {
   SyncState state = SyncState::Parse(state_json);
+  // The retries of this sync (catalog calls included) in one line, whether it succeeds or fails.
+  struct LogRetries {
+    aws::RetryPolicy& retry;
+    ~LogRetries() { spdlog::info("{}", aws::RetryStats::SummaryLine(retry.stats().Take())); }
+  } log_retries{*impl_->retry};
   // Up to max_parallel_tables tables at once; everything below waits on the scheduler's token, so
   // the first failing table (or the sync's own cancellation) stops the others.
   ParallelTables parallel(config_.max_parallel_tables, sync_cancel);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "aws/http.h"
+#include "aws/retry.h"
 #include "common/clock.h"
 #include "common/value.h"
 #include "connector/config.h"
@@ -59,6 +60,9 @@ struct ConnectorEnvironment {
   aws::HttpTransportFactory transports;  ///< empty = libcurl
   /// Called after each batch, from the thread syncing the table; one call at a time.
   std::function<void(const SyncProgress&)> on_progress;
+  /// Where the retries of this connector's calls are counted; empty = its own. `debug` shares one
+  /// across its setup tests and sync to print them in its summary.
+  std::shared_ptr<aws::RetryStats> retry_stats;
 };
 
 /// The one sync core, shared by `debug` and the gRPC server: discovers the schema, runs setup
