@@ -49,12 +49,9 @@ void PrintTo(const RetryCase& c, std::ostream* os) {
 }
 
 std::map<std::string, std::string> Overrides(const std::string& fetcher) {
-  return {{"source_table", "retry_rows"},
-          {"destination_table", "retry_rows"},
-          {"primary_key", "id"},
-          {"result_fetcher", fetcher},
-          {"s3_part_size_bytes", "16384"},
-          {"checkpoint_interval_rows", "1000"}};
+  return {{"source_table", "retry_rows"},  {"destination_table", "retry_rows"},
+          {"primary_key", "id"},           {"result_fetcher", fetcher},
+          {"s3_part_size_bytes", "16384"}, {"checkpoint_interval_rows", "1000"}};
 }
 
 ProcessResult Debug(const std::filesystem::path& config, const std::filesystem::path& work) {
@@ -105,12 +102,15 @@ TEST_P(RetriesE2eTest, EveryFetcherRidesOutFaultsWithExactRows) {
 
 INSTANTIATE_TEST_SUITE_P(
     Faults, RetriesE2eTest,
+    // Against the connector without these retries (5 attempts per call), s3 and auto seed 1 fail
+    // on S3 SlowDown, and every storm seed here fails in a setup test (ListDatabases) or a catalog
+    // call (GetTableMetadata).
     ::testing::Values(RetryCase{"api", "mixed", 1}, RetryCase{"api", "mixed", 2},
-                      RetryCase{"api", "mixed", 3}, RetryCase{"s3", "mixed", 1},
-                      RetryCase{"s3", "mixed", 2}, RetryCase{"unload", "mixed", 1},
-                      RetryCase{"unload", "mixed", 2}, RetryCase{"auto", "mixed", 1},
-                      RetryCase{"auto", "mixed", 2}, RetryCase{"api", "storm", 4},
-                      RetryCase{"s3", "storm", 5}, RetryCase{"auto", "storm", 6}),
+                      RetryCase{"s3", "mixed", 1}, RetryCase{"s3", "mixed", 2},
+                      RetryCase{"unload", "mixed", 1}, RetryCase{"unload", "mixed", 2},
+                      RetryCase{"auto", "mixed", 1}, RetryCase{"auto", "mixed", 2},
+                      RetryCase{"api", "storm", 3}, RetryCase{"s3", "storm", 2},
+                      RetryCase{"unload", "storm", 8}, RetryCase{"auto", "storm", 3}),
     [](const ::testing::TestParamInfo<RetryCase>& info) {
       return info.param.fetcher + "_" + info.param.faults + "_" + std::to_string(info.param.seed);
     });

@@ -107,6 +107,23 @@ TEST(ConfigTest, MaxParallelTablesDefaultsToFourAndAllowsOneToThirtyTwo) {
   }
 }
 
+TEST(ConfigTest, RetryMaxSecondsDefaultsToFiveMinutesAndAllowsOneToAnHour) {
+  EXPECT_EQ(Config::Parse(ExampleKeys()).retry_max_seconds, 300);
+  auto values = ExampleKeys();
+  for (const auto& [text, parsed] :
+       std::vector<std::pair<std::string, int>>{{"1", 1}, {" 30 ", 30}, {"3600", 3600}}) {
+    values["retry_max_seconds"] = text;
+    EXPECT_EQ(Config::Parse(values).retry_max_seconds, parsed) << text;
+  }
+  for (const char* bad : {"0", "3601", "-5", "1.5", "five"}) {
+    values["retry_max_seconds"] = bad;
+    EXPECT_EQ(ErrorOf(values),
+              std::string("configuration key 'retry_max_seconds' must be an integer between 1 "
+                          "and 3600, got '") +
+                  bad + "'");
+  }
+}
+
 TEST(ConfigTest, UnknownKeysAreReportedWithASuggestion) {
   auto values = ExampleKeys();
   values["region"] = "us-east-1";
