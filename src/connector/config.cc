@@ -334,6 +334,16 @@ const std::vector<ConfigField>& ConfigFields() {
        K::kText,
        {},
        ""},
+      {"retry_mode",
+       "Retry mode",
+       "adaptive (default): like the AWS SDKs' adaptive mode, all requests to a service slow down "
+       "to a client-side send rate once AWS throttles, and speed up again as calls succeed. "
+       "standard: backoff only.",
+       false,
+       "adaptive",
+       K::kDropdown,
+       {"adaptive", "standard"},
+       ""},
       {"max_parallel_tables",
        "Tables in parallel",
        "How many tables are synced at once (1-32): their Athena queries run and their results are "
@@ -635,6 +645,13 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
   if (!get("query_max_attempts").empty()) {
     config.query_max_attempts =
         static_cast<int>(ParsePositiveInt("query_max_attempts", get("query_max_attempts"), 1, 10));
+  }
+  const std::string retry_mode = get("retry_mode");
+  if (retry_mode == "standard") {
+    config.retry_adaptive = false;
+  } else if (!retry_mode.empty() && retry_mode != "adaptive") {
+    throw common::ConfigError(fmt::format(
+        "configuration key 'retry_mode' must be one of adaptive, standard; got '{}'", retry_mode));
   }
   if (!get("retry_max_seconds").empty()) {
     config.retry_max_seconds =

@@ -124,6 +124,18 @@ TEST(ConfigTest, RetryMaxSecondsDefaultsToFiveMinutesAndAllowsOneToAnHour) {
   }
 }
 
+TEST(ConfigTest, RetryModeIsAdaptiveOrStandard) {
+  EXPECT_TRUE(Config::Parse(ExampleKeys()).retry_adaptive);
+  auto values = ExampleKeys();
+  values["retry_mode"] = "standard";
+  EXPECT_FALSE(Config::Parse(values).retry_adaptive);
+  values["retry_mode"] = "adaptive";
+  EXPECT_TRUE(Config::Parse(values).retry_adaptive);
+  values["retry_mode"] = "legacy";
+  EXPECT_EQ(ErrorOf(values),
+            "configuration key 'retry_mode' must be one of adaptive, standard; got 'legacy'");
+}
+
 TEST(ConfigTest, UnknownKeysAreReportedWithASuggestion) {
   auto values = ExampleKeys();
   values["region"] = "us-east-1";

@@ -69,6 +69,7 @@ namespace {
 aws::RetryOptions RetryOptionsOf(const Config& config) {
   aws::RetryOptions options;
   options.max_retry_time = std::chrono::seconds(config.retry_max_seconds);
+  options.adaptive = config.retry_adaptive;
   return options;
 }
 
