@@ -106,11 +106,9 @@ INSTANTIATE_TEST_SUITE_P(
     // on S3 SlowDown, and every storm seed here fails in a setup test (ListDatabases) or a catalog
     // call (GetTableMetadata).
     ::testing::Values(RetryCase{"api", "mixed", 1}, RetryCase{"api", "mixed", 2},
-                      RetryCase{"s3", "mixed", 1}, RetryCase{"s3", "mixed", 2},
-                      RetryCase{"unload", "mixed", 1}, RetryCase{"unload", "mixed", 2},
-                      RetryCase{"auto", "mixed", 1}, RetryCase{"auto", "mixed", 2},
-                      RetryCase{"api", "storm", 3}, RetryCase{"s3", "storm", 2},
-                      RetryCase{"unload", "storm", 8}, RetryCase{"auto", "storm", 3}),
+                      RetryCase{"s3", "mixed", 1}, RetryCase{"unload", "mixed", 2},
+                      RetryCase{"auto", "mixed", 1}, RetryCase{"api", "storm", 3},
+                      RetryCase{"s3", "storm", 2}, RetryCase{"unload", "storm", 8}),
     [](const ::testing::TestParamInfo<RetryCase>& info) {
       return info.param.fetcher + "_" + info.param.faults + "_" + std::to_string(info.param.seed);
     });

@@ -344,6 +344,15 @@ const std::vector<ConfigField>& ConfigFields() {
        K::kDropdown,
        {"adaptive", "standard"},
        ""},
+      {"retry_base_delay_ms",
+       "Retry backoff base (ms)",
+       "First backoff ceiling of a transient error (throttling: 5x); it doubles per attempt up to "
+       "20 s (1-10000). Lower only for tests against an emulator.",
+       false,
+       "100",
+       K::kText,
+       {},
+       ""},
       {"max_parallel_tables",
        "Tables in parallel",
        "How many tables are synced at once (1-32): their Athena queries run and their results are "
@@ -652,6 +661,10 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
   } else if (!retry_mode.empty() && retry_mode != "adaptive") {
     throw common::ConfigError(fmt::format(
         "configuration key 'retry_mode' must be one of adaptive, standard; got '{}'", retry_mode));
+  }
+  if (!get("retry_base_delay_ms").empty()) {
+    config.retry_base_delay_ms = static_cast<int>(
+        ParsePositiveInt("retry_base_delay_ms", get("retry_base_delay_ms"), 1, 10'000));
   }
   if (!get("retry_max_seconds").empty()) {
     config.retry_max_seconds =

@@ -97,8 +97,10 @@ struct Config {
   int query_max_attempts = 3;   ///< submissions of a query that failed with Retryable=true
   int max_parallel_tables = 4;  ///< tables whose queries and reads are in flight at once
   bool retry_adaptive = true;   ///< retry_mode adaptive (client-side send rate) or standard
-  int retry_max_seconds = 300;  ///< how long one AWS call retries (RetryOptions::max_retry_time)
-  std::string ca_bundle;        ///< optional CA bundle path
+  int retry_max_seconds = 300;
+  int retry_base_delay_ms = 100;  ///< RetryOptions::base_delay; throttle_base_delay is 5x  ///< how
+                                  ///< long one AWS call retries (RetryOptions::max_retry_time)
+  std::string ca_bundle;          ///< optional CA bundle path
 
   /// What the result fetchers need of this configuration.
   results::ResultFetcherOptions FetcherOptions() const;

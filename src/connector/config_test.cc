@@ -124,6 +124,17 @@ TEST(ConfigTest, RetryMaxSecondsDefaultsToFiveMinutesAndAllowsOneToAnHour) {
   }
 }
 
+TEST(ConfigTest, RetryBaseDelayDefaultsToOneHundredMilliseconds) {
+  EXPECT_EQ(Config::Parse(ExampleKeys()).retry_base_delay_ms, 100);
+  auto values = ExampleKeys();
+  values["retry_base_delay_ms"] = "5";
+  EXPECT_EQ(Config::Parse(values).retry_base_delay_ms, 5);
+  values["retry_base_delay_ms"] = "0";
+  EXPECT_EQ(ErrorOf(values),
+            "configuration key 'retry_base_delay_ms' must be an integer between 1 and 10000, got "
+            "'0'");
+}
+
 TEST(ConfigTest, RetryModeIsAdaptiveOrStandard) {
   EXPECT_TRUE(Config::Parse(ExampleKeys()).retry_adaptive);
   auto values = ExampleKeys();

@@ -70,6 +70,8 @@ aws::RetryOptions RetryOptionsOf(const Config& config) {
   aws::RetryOptions options;
   options.max_retry_time = std::chrono::seconds(config.retry_max_seconds);
   options.adaptive = config.retry_adaptive;
+  options.base_delay = std::chrono::milliseconds(config.retry_base_delay_ms);
+  options.throttle_base_delay = 5 * options.base_delay;
   return options;
 }
 
