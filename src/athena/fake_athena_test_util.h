@@ -78,6 +78,10 @@ inline std::unique_ptr<AthenaClient> MakeFakeClient(
   auto provider = std::make_shared<aws::StaticCredentialsProvider>(credentials);
   aws::RetryOptions retry_options;
   retry_options.seed = 7;
+  // Standard mode with 5 attempts per call, so the tests of the layers above count attempts and
+  // sleeps exactly; the per-call deadline and the adaptive send rate have tests of their own.
+  retry_options.max_attempts = 5;
+  retry_options.adaptive = false;
   auto service = std::make_shared<aws::ServiceClient>(
       endpoint, provider, [fake] { return std::make_unique<FakeAthenaTransport>(fake); },
       std::make_shared<aws::RetryPolicy>(retry_options), clock, aws::ParseJsonError, cancel);

@@ -86,7 +86,7 @@ QueryExecution QueryRunner::Run(const StartQueryRequest& request,
       return execution;
     }
     if (execution.state == "FAILED" && execution.has_error && execution.error.retryable &&
-        attempts.Retry(aws::FailureClass::kTransient)) {
+        attempts.Retry(aws::FailureClass::kTransient, "QueryFailedRetryable")) {
       spdlog::warn(
           "Athena query {} failed with a retryable error ({}); resubmitting (attempt {} of {})", id,
           execution.state_change_reason, attempt + 1, options_.max_attempts);
@@ -112,7 +112,7 @@ void QueryRunner::StopAfterTimeout(const QueryExecution& execution) {
 }
 
 void QueryRunner::WaitForQueryQuota(aws::RetryAttempts& attempts, const aws::AwsError& throttled) {
-  if (attempts.WaitForQuota()) {
+  if (attempts.WaitForQuota(throttled.code())) {
     spdlog::info(
         "Athena StartQueryExecution is throttled ({}); submitting again after {:.1f} s waiting for "
         "capacity",

@@ -252,6 +252,10 @@ inline std::shared_ptr<ServiceClient> MakeFakeS3Service(
   auto provider = std::make_shared<StaticCredentialsProvider>(credentials);
   RetryOptions retry_options;
   retry_options.seed = 7;
+  // Standard mode with 5 attempts per call, so the tests of the layers above count attempts and
+  // sleeps exactly; the per-call deadline and the adaptive send rate have tests of their own.
+  retry_options.max_attempts = 5;
+  retry_options.adaptive = false;
   return std::make_shared<ServiceClient>(
       endpoint, provider, [fake] { return std::make_unique<FakeS3Transport>(fake); },
       std::make_shared<RetryPolicy>(retry_options), clock, ParseXmlError, cancel);

@@ -1,60 +1,252 @@
-// AWS "standard" retry mode (botocore retries/standard.py + quota.py; spec athena-wire.md §6).
+// AWS retry modes in one policy (botocore retries/standard.py, quota.py, adaptive.py,
+// throttling.py, bucket.py; spec athena-wire.md §6).
 //
 // * Classification: ClassifyAwsError (aws_error.cc), the one place AWS error codes are read.
 // * Backoff: full jitter, delay = rand[0,1) x min(base x 2^(attempt-1), max_delay), with base =
 //   throttle_base_delay for throttling and base_delay otherwise.
-// * Quota: a bucket of quota_tokens per client. A retry costs retry_cost (timeout_retry_cost for a
-//   timeout); an empty bucket means no retry. A success without retries refunds 1 token; a success
-//   after retries refunds the cost of the last retry. The bucket never exceeds quota_tokens.
+// * Bound: a per-call deadline (max_retry_time from the first attempt; the last backoff is clipped
+//   to it) instead of a fixed attempt count; max_attempts only where a caller sets one (STS,
+//   query resubmissions: query_max_attempts).
+// * Quota: a bucket of quota_tokens per policy. A retry of a transient failure costs retry_cost
+//   (timeout_retry_cost for a timeout); an empty bucket means no retry. A throttling retry costs
+//   nothing (the adaptive send rate and the backoff pace those; a throttling storm must not use up
+//   the budget that guards against an endpoint that is down). A success without retries refunds
+//   1 token; a success after retries refunds the cost of the last retry. The bucket never exceeds
+//   quota_tokens.
+// * Adaptive send rate (SendRateLimiter, one per service): off until the first throttling answer;
+//   then CUBIC: on throttling rate = 0.7 x min(measured rate, current rate); on success rate =
+//   0.4 (t - K)^3 + Wmax with K = cbrt(Wmax (1 - 0.7) / 0.4), t the time since the last throttle;
+//   capped at 2 x the measured send rate (0.5 s buckets, smoothing 0.8), at least min_send_rate.
 // * Quota waits (above the requests, e.g. StartQueryExecution while Athena's active-query quota is
 //   full): the throttling backoff without attempt limit or tokens, bounded by max_quota_wait.
 
 #include "aws/retry.h"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "common/error.h"
 
 namespace ac::aws {
+namespace {
 
-RetryPolicy::RetryPolicy(RetryOptions options)
+constexpr double kCubicScale = 0.4;
+constexpr double kCubicBeta = 0.7;
+constexpr double kRateBucketSeconds = 0.5;
+constexpr double kRateSmoothing = 0.8;
+
+double Seconds(common::SystemTimePoint t) {
+  return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+std::chrono::milliseconds Millis(double seconds) {
+  return std::chrono::milliseconds(static_cast<int64_t>(std::ceil(std::max(seconds, 0.0) * 1000)));
+}
+
+/// min(base x 2^(n-1), max) in ms; 2^(n-1) overflows nothing as a double and the cap keeps the
+/// product finite.
+double BackoffCeiling(std::chrono::milliseconds base, int n, std::chrono::milliseconds max) {
+  const double max_ms = static_cast<double>(std::max<int64_t>(max.count(), 0));
+  return std::min(static_cast<double>(std::max<int64_t>(base.count(), 0)) *
+                      std::ldexp(1.0, std::clamp(n - 1, 0, 1000)),
+                  max_ms);
+}
+
+}  // namespace
+
+// ---- RetryStats
+
+void RetryStats::RecordRetry(std::string_view operation, std::string_view code,
+                             std::chrono::milliseconds delay) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++totals_.retries;
+  ++totals_.by_code[std::string(code)];
+  ++totals_.by_operation[std::string(operation)];
+  totals_.backoff_waited += delay;
+}
+
+void RetryStats::RecordRateWait(std::chrono::milliseconds waited) {
+  if (waited <= std::chrono::milliseconds::zero()) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  totals_.rate_waited += waited;
+}
+
+void RetryStats::RecordThrottle() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++totals_.throttled;
+}
+
+RetryStats::Snapshot RetryStats::Take() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return totals_;
+}
+
+std::string RetryStats::SummaryLine(const Snapshot& s) {
+  std::string line = fmt::format("Retries: {}", s.retries);
+  if (!s.by_code.empty()) {
+    std::vector<std::pair<std::string, int64_t>> codes(s.by_code.begin(), s.by_code.end());
+    std::stable_sort(codes.begin(), codes.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    line += " (";
+    for (size_t i = 0; i < codes.size(); ++i) {
+      line += fmt::format("{}{} {}", i == 0 ? "" : ", ", codes[i].first, codes[i].second);
+    }
+    line += ")";
+  }
+  if (s.retries > 0 || s.waited() > std::chrono::milliseconds::zero()) {
+    line += fmt::format(" waited {:.1f} s", static_cast<double>(s.waited().count()) / 1000);
+    if (s.rate_waited > std::chrono::milliseconds::zero()) {
+      line +=
+          fmt::format(" (send rate {:.1f} s)", static_cast<double>(s.rate_waited.count()) / 1000);
+    }
+  }
+  return line;
+}
+
+// ---- SendRateLimiter
+
+SendRateLimiter::SendRateLimiter(double min_rate) : min_rate_(min_rate > 0 ? min_rate : 0.5) {}
+
+double SendRateLimiter::MeasureLocked(double now) {
+  const double bucket = std::floor(now / kRateBucketSeconds) * kRateBucketSeconds;
+  if (bucket_start_ < 0) bucket_start_ = bucket;
+  ++bucket_count_;
+  if (bucket > bucket_start_) {
+    const double current = static_cast<double>(bucket_count_) / (bucket - bucket_start_);
+    measured_ = current * kRateSmoothing + measured_ * (1 - kRateSmoothing);
+    bucket_count_ = 0;
+    bucket_start_ = bucket;
+  }
+  return measured_;
+}
+
+void SendRateLimiter::Refill(double now) {
+  if (now > last_refill_) {
+    capacity_ = std::min(max_capacity_, capacity_ + (now - last_refill_) * fill_rate_);
+  }
+  last_refill_ = std::max(last_refill_, now);
+}
+
+void SendRateLimiter::SetRate(double rate, double now) {
+  Refill(now);
+  fill_rate_ = std::max(rate, min_rate_);
+  max_capacity_ = std::max(rate, 1.0);
+  capacity_ = std::min(capacity_, max_capacity_);
+}
+
+std::chrono::milliseconds SendRateLimiter::Acquire(common::Clock& clock,
+                                                   const common::CancellationToken* cancel) {
+  double wait_seconds = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!enabled_) return std::chrono::milliseconds::zero();
+    Refill(Seconds(clock.Now()));
+    // Take the token now, into debt if need be: requests waiting at the same time queue up, each
+    // one token interval after the previous.
+    capacity_ -= 1;
+    if (capacity_ < 0) wait_seconds = -capacity_ / fill_rate_;
+  }
+  if (wait_seconds <= 0) return std::chrono::milliseconds::zero();
+  const std::chrono::milliseconds wait = Millis(wait_seconds);
+  if (clock.SleepFor(wait, cancel)) {
+    throw common::CancelledError("cancelled while waiting for the client-side send rate");
+  }
+  return wait;
+}
+
+void SendRateLimiter::OnResponse(bool throttled, common::SystemTimePoint at) {
+  const double now = Seconds(at);
+  std::lock_guard<std::mutex> lock(mutex_);
+  const double measured = MeasureLocked(now);
+  double rate = 0;
+  if (throttled) {
+    const double current = enabled_ ? std::min(measured, fill_rate_) : measured;
+    w_max_ = current;
+    k_ = std::cbrt(w_max_ * (1 - kCubicBeta) / kCubicScale);
+    last_throttle_ = now;
+    rate = current * kCubicBeta;
+    if (!enabled_) {
+      enabled_ = true;
+      last_refill_ = now;
+      capacity_ = 0;
+    }
+  } else {
+    if (!enabled_) return;
+    const double t = now - last_throttle_ - k_;
+    rate = kCubicScale * t * t * t + w_max_;
+  }
+  rate = std::min(rate, 2 * measured);
+  SetRate(rate, now);
+}
+
+bool SendRateLimiter::enabled() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return enabled_;
+}
+
+double SendRateLimiter::fill_rate() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return fill_rate_;
+}
+
+double SendRateLimiter::measured_rate() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return measured_;
+}
+
+// ---- RetryPolicy
+
+RetryPolicy::RetryPolicy(RetryOptions options, std::shared_ptr<RetryStats> stats)
     : options_(options),
+      stats_(stats ? std::move(stats) : std::make_shared<RetryStats>()),
       tokens_(options.quota_tokens),
       rng_(options.seed != 0 ? options.seed : std::random_device{}()) {}
 
-std::optional<std::chrono::milliseconds> RetryPolicy::OnFailure(int attempt, FailureClass failure) {
-  return OnFailure(attempt, failure, options_.max_attempts);
-}
-
-std::optional<std::chrono::milliseconds> RetryPolicy::OnFailure(int attempt, FailureClass failure,
-                                                                int max_attempts) {
-  if (failure == FailureClass::kNone || failure == FailureClass::kNonRetryable) return std::nullopt;
-  if (attempt < 1 || attempt >= max_attempts) return std::nullopt;
-  const int cost =
-      failure == FailureClass::kTimeout ? options_.timeout_retry_cost : options_.retry_cost;
-
-  const auto base =
-      failure == FailureClass::kThrottling ? options_.throttle_base_delay : options_.base_delay;
-  const double max_ms = static_cast<double>(std::max<int64_t>(options_.max_delay.count(), 0));
-  // 2^(attempt-1) overflows nothing as a double; the cap keeps the product finite and bounded.
-  const double ceiling_ms = std::min(static_cast<double>(std::max<int64_t>(base.count(), 0)) *
-                                         std::ldexp(1.0, std::min(attempt - 1, 1000)),
-                                     max_ms);
-
+std::chrono::milliseconds RetryPolicy::Jitter(double ceiling_ms) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (tokens_ < cost) return std::nullopt;
-  tokens_ -= cost;
   double unit = std::generate_canonical<double, 53>(rng_);
   if (unit >= 1.0) unit = std::nextafter(1.0, 0.0);  // LWG 2524: keep it in [0, 1)
   return std::chrono::milliseconds(static_cast<int64_t>(std::floor(unit * ceiling_ms)));
 }
 
+std::optional<std::chrono::milliseconds> RetryPolicy::OnFailure(int attempt, FailureClass failure,
+                                                                std::chrono::milliseconds elapsed) {
+  return OnFailure(attempt, failure, elapsed, options_.max_attempts);
+}
+
+std::optional<std::chrono::milliseconds> RetryPolicy::OnFailure(int attempt, FailureClass failure,
+                                                                std::chrono::milliseconds elapsed,
+                                                                int max_attempts) {
+  if (failure == FailureClass::kNone || failure == FailureClass::kNonRetryable) return std::nullopt;
+  if (max_attempts <= 0) max_attempts = options_.max_attempts;
+  if (attempt < 1 || (max_attempts > 0 && attempt >= max_attempts)) return std::nullopt;
+  const std::chrono::milliseconds left = options_.max_retry_time - elapsed;
+  if (left <= std::chrono::milliseconds::zero()) return std::nullopt;
+
+  const bool throttling = failure == FailureClass::kThrottling;
+  const int cost = throttling                          ? 0
+                   : failure == FailureClass::kTimeout ? options_.timeout_retry_cost
+                                                       : options_.retry_cost;
+  const double ceiling_ms = BackoffCeiling(
+      throttling ? options_.throttle_base_delay : options_.base_delay, attempt, options_.max_delay);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (tokens_ < cost) return std::nullopt;
+    tokens_ -= cost;
+  }
+  return std::min(Jitter(ceiling_ms), left);
+}
+
 void RetryPolicy::OnSuccess(std::optional<FailureClass> retried_class) {
   int refund = 1;
   if (retried_class.has_value()) {
-    refund = *retried_class == FailureClass::kTimeout ? options_.timeout_retry_cost
-                                                      : options_.retry_cost;
+    refund = *retried_class == FailureClass::kThrottling ? 0
+             : *retried_class == FailureClass::kTimeout  ? options_.timeout_retry_cost
+                                                         : options_.retry_cost;
   }
   std::lock_guard<std::mutex> lock(mutex_);
   tokens_ = std::min(options_.quota_tokens, tokens_ + refund);
@@ -64,22 +256,36 @@ std::optional<std::chrono::milliseconds> RetryPolicy::OnQuotaWait(
     int wait, std::chrono::milliseconds waited) {
   const auto left = options_.max_quota_wait - waited;
   if (wait < 1 || left <= std::chrono::milliseconds::zero()) return std::nullopt;
-  const double max_ms = static_cast<double>(std::max<int64_t>(options_.max_delay.count(), 0));
-  const double ceiling_ms =
-      std::min(static_cast<double>(std::max<int64_t>(options_.throttle_base_delay.count(), 0)) *
-                   std::ldexp(1.0, std::min(wait - 1, 1000)),
-               max_ms);
+  const double ceiling_ms = BackoffCeiling(options_.throttle_base_delay, wait, options_.max_delay);
+  return std::min(Jitter(ceiling_ms), left);
+}
+
+SendRateLimiter* RetryPolicy::Limiter(std::string_view service) {
+  if (!options_.adaptive) return nullptr;
   std::lock_guard<std::mutex> lock(mutex_);
-  double unit = std::generate_canonical<double, 53>(rng_);
-  if (unit >= 1.0) unit = std::nextafter(1.0, 0.0);  // LWG 2524: keep it in [0, 1)
-  const std::chrono::milliseconds delay(static_cast<int64_t>(std::floor(unit * ceiling_ms)));
-  return std::min(delay, left);
+  auto it = limiters_.find(service);
+  if (it == limiters_.end()) {
+    it = limiters_
+             .emplace(std::string(service),
+                      std::make_unique<SendRateLimiter>(options_.min_send_rate))
+             .first;
+  }
+  return it->second.get();
+}
+
+void RetryPolicy::RecordRetry(std::string_view operation, std::string_view code, int attempt,
+                              std::chrono::milliseconds delay) {
+  stats_->RecordRetry(operation, code, delay);
+  spdlog::debug("Retrying {} after {} (attempt {} failed; next in {} ms)", operation, code, attempt,
+                delay.count());
 }
 
 int RetryPolicy::available_tokens() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return tokens_;
 }
+
+// ---- RetryAttempts
 
 RetryAttempts::RetryAttempts(RetryPolicy& policy, common::Clock& clock,
                              const common::CancellationToken* cancel, std::string what,
@@ -88,12 +294,16 @@ RetryAttempts::RetryAttempts(RetryPolicy& policy, common::Clock& clock,
       clock_(clock),
       cancel_(cancel),
       what_(std::move(what)),
-      max_attempts_(max_attempts > 0 ? max_attempts : policy.options().max_attempts) {}
+      max_attempts_(max_attempts),
+      started_(clock.Now()) {}
 
-bool RetryAttempts::Retry(FailureClass failure) {
+bool RetryAttempts::Retry(FailureClass failure, std::string_view code) {
+  const auto elapsed =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now() - started_);
   const std::optional<std::chrono::milliseconds> delay =
-      policy_.OnFailure(attempt_, failure, max_attempts_);
+      policy_.OnFailure(attempt_, failure, elapsed, max_attempts_);
   if (!delay) return false;
+  policy_.RecordRetry(what_, code, attempt_, *delay);
   retried_ = failure;
   if (clock_.SleepFor(*delay, cancel_)) {
     throw common::CancelledError(what_ + " cancelled while waiting to retry");
@@ -106,12 +316,13 @@ void RetryAttempts::Succeeded() {
   if (retried_) policy_.OnSuccess(retried_);
 }
 
-bool RetryAttempts::WaitForQuota() {
+bool RetryAttempts::WaitForQuota(std::string_view code) {
   if (!quota_wait_started_) quota_wait_started_ = clock_.Now();
   const std::optional<std::chrono::milliseconds> delay =
       policy_.OnQuotaWait(quota_waits_ + 1, quota_waited());
   if (!delay) return false;
   ++quota_waits_;
+  policy_.RecordRetry(what_, code, attempt_, *delay);
   if (clock_.SleepFor(*delay, cancel_)) {
     throw common::CancelledError(what_ + " cancelled while waiting for capacity");
   }

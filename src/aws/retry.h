@@ -2,10 +2,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 
 #include "common/clock.h"
 
@@ -22,33 +25,121 @@ enum class FailureClass {
 };
 
 struct RetryOptions {
-  int max_attempts = 5;                                ///< total attempts, including the first
+  /// Total attempts of one call, including the first; 0 = no limit of its own: max_retry_time
+  /// bounds the call. (An operation with a limit of its own, query_max_attempts, passes it.)
+  int max_attempts = 0;
+  /// Per-call deadline: no retry starts once a call has been retrying this long (counted from its
+  /// first attempt, backoff and send-rate waits included); the last backoff is clipped to it.
+  std::chrono::milliseconds max_retry_time{5 * 60 * 1000};
   std::chrono::milliseconds base_delay{100};           ///< backoff base for transient errors
   std::chrono::milliseconds throttle_base_delay{500};  ///< backoff base for throttling
   std::chrono::milliseconds max_delay{20'000};         ///< cap of one backoff
-  int quota_tokens = 500;                              ///< retry budget per client
+  int quota_tokens = 500;  ///< retry budget per client (transient errors only; throttling is free)
   /// Longest a throttled operation waits above its requests for a service quota to free up
   /// (OnQuotaWait: Athena's active-query quota), counted from its first throttled answer.
   std::chrono::milliseconds max_quota_wait{15 * 60 * 1000};
   int retry_cost = 5;
   int timeout_retry_cost = 10;
-  uint64_t seed = 0;  ///< 0: random seed
+  /// Adaptive mode: a client-side send rate per service (SendRateLimiter), switched on by the
+  /// first throttling answer. false = standard mode (no client-side rate limit).
+  bool adaptive = true;
+  double min_send_rate = 0.5;  ///< requests/s the adaptive limiter never goes below
+  uint64_t seed = 0;           ///< 0: random seed
 };
 
-/// AWS "standard" retry mode: full-jitter exponential backoff with a cap, and a per-client retry
-/// quota (token bucket) so a sick endpoint is not hammered. Thread-safe; one per service client
-/// (a sync shares one between its Athena and S3 clients). Every retry decision of this project
+/// What the retries of a sync cost, for its summary: retries by operation and error code and the
+/// time spent waiting (backoff, quota waits and the adaptive send rate). Thread-safe and cheap
+/// (one short lock per retry or wait). May be shared by several policies (debug's summary).
+class RetryStats {
+ public:
+  struct Snapshot {
+    int64_t retries = 0;
+    std::map<std::string, int64_t> by_code;       ///< retries per error code
+    std::map<std::string, int64_t> by_operation;  ///< retries per operation
+    std::chrono::milliseconds backoff_waited{0};  ///< slept between attempts (and quota waits)
+    std::chrono::milliseconds rate_waited{0};     ///< waited for the adaptive send rate
+    int64_t throttled = 0;                        ///< throttling answers seen
+    std::chrono::milliseconds waited() const { return backoff_waited + rate_waited; }
+  };
+
+  void RecordRetry(std::string_view operation, std::string_view code,
+                   std::chrono::milliseconds delay);
+  void RecordRateWait(std::chrono::milliseconds waited);
+  void RecordThrottle();
+  Snapshot Take() const;
+  /// "Retries: 37 (ThrottlingException 30, InternalServerException 7) waited 12.3 s", or
+  /// "Retries: 0" when nothing was retried. Codes by count, most first.
+  static std::string SummaryLine(const Snapshot& snapshot);
+
+ private:
+  mutable std::mutex mutex_;
+  Snapshot totals_;
+};
+
+/// The client-side send rate of AWS SDKs' adaptive retry mode (botocore retries/adaptive.py,
+/// throttling.py, bucket.py; spec athena-wire.md §6): off until the first throttling answer, then
+/// every request takes a token from a bucket filled at a rate that CUBIC drops to 0.7 x the
+/// measured send rate on each throttling answer and grows back (cubically in the time since) on
+/// success, capped at 2 x the measured send rate and never below min_send_rate. Waiting is done on
+/// the injected clock. Thread-safe: every request of a sync to one service shares one.
+class SendRateLimiter {
+ public:
+  explicit SendRateLimiter(double min_rate = 0.5);
+
+  /// Takes a send token, sleeping on `clock` until there is one; returns how long it waited.
+  /// Throws common::CancelledError when cancelled while waiting.
+  std::chrono::milliseconds Acquire(common::Clock& clock, const common::CancellationToken* cancel);
+  /// A response arrived at `now` (throttling or not; transport failures are not responses).
+  void OnResponse(bool throttled, common::SystemTimePoint now);
+
+  bool enabled() const;
+  double fill_rate() const;      ///< requests/s while enabled
+  double measured_rate() const;  ///< smoothed send rate (0.5 s buckets, smoothing 0.8)
+
+ private:
+  void Refill(double now);
+  void SetRate(double rate, double now);
+  double MeasureLocked(double now);
+
+  const double min_rate_;
+  mutable std::mutex mutex_;
+  bool enabled_ = false;
+  double fill_rate_ = 0;
+  double max_capacity_ = 1;
+  double capacity_ = 0;  ///< may go below 0: tokens promised to requests still waiting
+  double last_refill_ = 0;
+  // CUBIC
+  double w_max_ = 0;
+  double k_ = 0;
+  double last_throttle_ = 0;
+  // measured send rate
+  double measured_ = 0;
+  double bucket_start_ = -1;
+  int64_t bucket_count_ = 0;
+};
+
+/// AWS retry modes in one policy: "standard" (full-jitter exponential backoff with a cap, a
+/// per-client retry quota so a sick endpoint is not hammered) plus "adaptive" (a client-side send
+/// rate per service that throttling lowers, SendRateLimiter). A call retries until it succeeds, a
+/// non-retryable error, its deadline (max_retry_time) or an attempt limit of its own; throttling
+/// takes no quota tokens (the send rate and the backoff pace it), so a throttling storm cannot
+/// drain the budget that guards against an endpoint that is down. Thread-safe; one per sync,
+/// shared by its Athena and S3 clients and all its tables. Every retry decision of this project
 /// goes through it: ServiceClient's requests, and through RetryAttempts the loops above it.
 class RetryPolicy {
  public:
-  explicit RetryPolicy(RetryOptions options = {});
+  explicit RetryPolicy(RetryOptions options = {}, std::shared_ptr<RetryStats> stats = nullptr);
 
-  /// Decides whether attempt number `attempt` (1-based) that failed with `failure` may be retried;
-  /// when yes returns the delay to sleep and takes tokens from the quota.
-  std::optional<std::chrono::milliseconds> OnFailure(int attempt, FailureClass failure);
-  /// The same for an operation with an attempt limit of its own (query_max_attempts) instead of
-  /// options().max_attempts.
+  /// Decides whether attempt number `attempt` (1-based) that failed with `failure`, `elapsed`
+  /// after the call's first attempt started, may be retried; when yes returns the delay to sleep
+  /// (clipped to the call's deadline) and takes tokens from the quota (not for throttling).
+  std::optional<std::chrono::milliseconds> OnFailure(
+      int attempt, FailureClass failure,
+      std::chrono::milliseconds elapsed = std::chrono::milliseconds::zero());
+  /// The same for an operation with an attempt limit of its own (query_max_attempts; 0 = the
+  /// policy's) instead of options().max_attempts.
   std::optional<std::chrono::milliseconds> OnFailure(int attempt, FailureClass failure,
+                                                     std::chrono::milliseconds elapsed,
                                                      int max_attempts);
   /// Records a success; `retried_class` is the class of the last retried failure, if any.
   void OnSuccess(std::optional<FailureClass> retried_class);
@@ -62,20 +153,33 @@ class RetryPolicy {
   /// requests of the sync (the other tables) retry transient failures with.
   std::optional<std::chrono::milliseconds> OnQuotaWait(int wait, std::chrono::milliseconds waited);
 
+  /// The adaptive send rate of `service` ("athena", "s3", ...), shared by every client of the
+  /// service using this policy; nullptr in standard mode (options().adaptive false).
+  SendRateLimiter* Limiter(std::string_view service);
+  /// Counts a retry (and its delay) in stats() and logs it at debug level.
+  void RecordRetry(std::string_view operation, std::string_view code, int attempt,
+                   std::chrono::milliseconds delay);
+  RetryStats& stats() { return *stats_; }
+
   int available_tokens() const;
   const RetryOptions& options() const { return options_; }
 
  private:
+  std::chrono::milliseconds Jitter(double ceiling_ms);
+
   RetryOptions options_;
+  std::shared_ptr<RetryStats> stats_;
   mutable std::mutex mutex_;
   int tokens_;
   std::mt19937_64 rng_;
+  std::map<std::string, std::unique_ptr<SendRateLimiter>, std::less<>> limiters_;
 };
 
 /// The attempts of one operation retried above ServiceClient, where a ServiceClient request
 /// cannot retry by itself: a download whose body broke after some bytes (resumed from the first
 /// missing byte), a query Athena failed as retryable (resubmitted). Each retry is decided by the
-/// policy (attempt limit, backoff, quota); the backoff is slept on `clock`.
+/// policy (attempt limit, deadline counted from construction, backoff, quota); the backoff is
+/// slept on `clock`, and counted in the policy's stats.
 class RetryAttempts {
  public:
   /// `what` names the operation in the cancellation message; `max_attempts` 0 = the policy's.
@@ -84,10 +188,10 @@ class RetryAttempts {
 
   /// 1-based number of the attempt under way.
   int attempt() const { return attempt_; }
-  /// The attempt under way failed with `failure`: when the policy allows another, sleeps its
-  /// backoff, moves to the next attempt and returns true; false otherwise. Throws
-  /// common::CancelledError when cancelled while waiting.
-  bool Retry(FailureClass failure);
+  /// The attempt under way failed with `failure` (`code` names it in the stats and the log):
+  /// when the policy allows another, sleeps its backoff, moves to the next attempt and returns
+  /// true; false otherwise. Throws common::CancelledError when cancelled while waiting.
+  bool Retry(FailureClass failure, std::string_view code = "Transient");
   /// The operation succeeded: after retries, refunds the quota as the policy says (the requests
   /// themselves were counted by their ServiceClient).
   void Succeeded();
@@ -95,8 +199,8 @@ class RetryAttempts {
   /// while the policy's max_quota_wait, counted on the clock from the first such call, is not used
   /// up, sleeps the policy's quota backoff (OnQuotaWait) and returns true to try again — the same
   /// attempt, attempt() does not move. Returns false once the wait is over. Throws
-  /// common::CancelledError when cancelled while waiting.
-  bool WaitForQuota();
+  /// common::CancelledError when cancelled while waiting. `code` names the refusal in the stats.
+  bool WaitForQuota(std::string_view code = "TooManyRequestsException");
   /// How long this operation has waited for a quota so far (0 before the first WaitForQuota).
   std::chrono::milliseconds quota_waited() const;
 
@@ -106,6 +210,7 @@ class RetryAttempts {
   const common::CancellationToken* cancel_;
   std::string what_;
   int max_attempts_;
+  common::SystemTimePoint started_;
   int attempt_ = 1;
   std::optional<FailureClass> retried_;
   int quota_waits_ = 0;

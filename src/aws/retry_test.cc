@@ -87,7 +87,8 @@ TEST(RetryPolicyTest, QuotaExhaustionStopsRetries) {
   while (policy.OnFailure(2, FailureClass::kTransient).has_value()) ++retries;
   EXPECT_EQ(retries, 100);  // 500 tokens / 5
   EXPECT_EQ(policy.available_tokens(), 0);
-  EXPECT_FALSE(policy.OnFailure(1, FailureClass::kThrottling).has_value());
+  // Throttling takes no tokens: it is still retried with the bucket empty.
+  EXPECT_TRUE(policy.OnFailure(1, FailureClass::kThrottling).has_value());
 
   // Timeouts cost 10: with 9 tokens left there is no timeout retry, but a transient one.
   RetryPolicy partial(options);
@@ -111,12 +112,16 @@ TEST(RetryPolicyTest, SuccessRefundsAndNeverExceedsTheQuota) {
   policy.OnSuccess(FailureClass::kTimeout);  // refunds what the retry took
   EXPECT_EQ(policy.available_tokens(), 500);
 
-  ASSERT_TRUE(policy.OnFailure(1, FailureClass::kThrottling));
+  ASSERT_TRUE(policy.OnFailure(1, FailureClass::kTransient));
   ASSERT_TRUE(policy.OnFailure(2, FailureClass::kTransient));
   EXPECT_EQ(policy.available_tokens(), 490);
   policy.OnSuccess(FailureClass::kTransient);  // the last retry's cost
   EXPECT_EQ(policy.available_tokens(), 495);
   policy.OnSuccess(std::nullopt);  // success without retry: +1
+  EXPECT_EQ(policy.available_tokens(), 496);
+  ASSERT_TRUE(policy.OnFailure(1, FailureClass::kThrottling));  // free
+  EXPECT_EQ(policy.available_tokens(), 496);
+  policy.OnSuccess(FailureClass::kThrottling);  // took nothing, refunds nothing
   EXPECT_EQ(policy.available_tokens(), 496);
 }
 
@@ -155,10 +160,12 @@ TEST(RetryPolicyTest, AnOperationMayHaveItsOwnAttemptLimit) {
   RetryOptions options = Seeded();
   options.max_attempts = 5;
   RetryPolicy policy(options);
-  EXPECT_TRUE(policy.OnFailure(1, FailureClass::kTransient, 2).has_value());
-  EXPECT_FALSE(policy.OnFailure(2, FailureClass::kTransient, 2).has_value());
-  EXPECT_TRUE(policy.OnFailure(7, FailureClass::kTransient, 10).has_value());
-  EXPECT_FALSE(policy.OnFailure(1, FailureClass::kNonRetryable, 10).has_value());
+  const milliseconds zero(0);
+  EXPECT_TRUE(policy.OnFailure(1, FailureClass::kTransient, zero, 2).has_value());
+  EXPECT_FALSE(policy.OnFailure(2, FailureClass::kTransient, zero, 2).has_value());
+  EXPECT_TRUE(policy.OnFailure(7, FailureClass::kTransient, zero, 10).has_value());
+  EXPECT_FALSE(policy.OnFailure(1, FailureClass::kNonRetryable, zero, 10).has_value());
+  EXPECT_FALSE(policy.OnFailure(5, FailureClass::kTransient, zero, 0).has_value());  // policy's 5
 }
 
 TEST(RetryAttemptsTest, SleepsThePolicysBackoffUpToTheLimitAndRefundsOnSuccess) {
@@ -260,6 +267,163 @@ TEST(RetryAttemptsTest, QuotaWaitsCountTheClockFromTheFirstAndKeepTheAttempt) {
   } catch (const common::CancelledError& e) {
     EXPECT_STREQ(e.what(), "submitting the Athena query cancelled while waiting for capacity");
   }
+}
+
+TEST(RetryPolicyTest, ByDefaultACallRetriesUntilItsDeadlineNotAFixedAttemptCount) {
+  RetryOptions options = Seeded(5);
+  options.max_retry_time = milliseconds(60'000);
+  RetryPolicy policy(options);
+  EXPECT_EQ(RetryOptions{}.max_attempts, 0);
+  EXPECT_EQ(RetryOptions{}.max_retry_time, milliseconds(5 * 60 * 1000));
+  // Attempt 50 is still retried while the deadline is not reached ...
+  EXPECT_TRUE(policy.OnFailure(50, FailureClass::kThrottling, milliseconds(1'000)).has_value());
+  // ... the last backoff is clipped to what is left of it ...
+  for (int i = 0; i < 50; ++i) {
+    const auto last = policy.OnFailure(20, FailureClass::kThrottling, milliseconds(59'990));
+    ASSERT_TRUE(last.has_value());
+    EXPECT_LE(last->count(), 10);
+  }
+  // ... and once it is reached there is no retry, whatever the class.
+  EXPECT_FALSE(policy.OnFailure(2, FailureClass::kThrottling, milliseconds(60'000)).has_value());
+  EXPECT_FALSE(policy.OnFailure(2, FailureClass::kTransient, milliseconds(61'000)).has_value());
+}
+
+TEST(RetryPolicyTest, AThrottlingStormDoesNotDrainTheQuota) {
+  RetryPolicy policy(Seeded());
+  for (int i = 0; i < 10'000; ++i) {
+    ASSERT_TRUE(policy.OnFailure(1 + i % 8, FailureClass::kThrottling).has_value());
+  }
+  EXPECT_EQ(policy.available_tokens(), 500);
+  // The quota still guards against an endpoint that is down: 100 transient retries, then none.
+  int retries = 0;
+  while (policy.OnFailure(1, FailureClass::kTransient).has_value()) ++retries;
+  EXPECT_EQ(retries, 100);
+}
+
+TEST(RetryAttemptsTest, RetriesUntilTheDeadlineCountedFromConstruction) {
+  RetryOptions options = Seeded(8);
+  options.max_retry_time = milliseconds(30'000);
+  RetryPolicy policy(options);
+  common::FakeClock clock;
+  RetryAttempts attempts(policy, clock, nullptr, "S3 GetObject of s3://b/k");
+  clock.Advance(milliseconds(5'000));  // the first attempt itself took time
+  int retries = 0;
+  while (attempts.Retry(FailureClass::kTransient, "BodyBroken")) ++retries;
+  EXPECT_GT(retries, 5);
+  int64_t slept = 0;
+  for (auto sleep : clock.sleeps()) slept += sleep.count();
+  EXPECT_EQ(slept, 25'000);  // exactly the rest of the deadline
+  const RetryStats::Snapshot stats = policy.stats().Take();
+  EXPECT_EQ(stats.retries, retries);
+  EXPECT_EQ(stats.by_code.at("BodyBroken"), retries);
+  EXPECT_EQ(stats.by_operation.at("S3 GetObject of s3://b/k"), retries);
+  EXPECT_EQ(stats.backoff_waited.count(), 25'000);
+}
+
+TEST(RetryStatsTest, CountsByCodeAndOperationAndSummarizes) {
+  RetryStats stats;
+  EXPECT_EQ(RetryStats::SummaryLine(stats.Take()), "Retries: 0");
+  for (int i = 0; i < 30; ++i)
+    stats.RecordRetry("athena GetQueryResults", "ThrottlingException", milliseconds(300));
+  for (int i = 0; i < 7; ++i)
+    stats.RecordRetry("athena StartQueryExecution", "InternalServerException", milliseconds(100));
+  stats.RecordRateWait(milliseconds(2'600));
+  stats.RecordRateWait(milliseconds(0));
+  const RetryStats::Snapshot s = stats.Take();
+  EXPECT_EQ(s.retries, 37);
+  EXPECT_EQ(s.by_operation.at("athena GetQueryResults"), 30);
+  EXPECT_EQ(s.by_operation.at("athena StartQueryExecution"), 7);
+  EXPECT_EQ(s.backoff_waited.count(), 9'700);
+  EXPECT_EQ(s.waited().count(), 12'300);
+  EXPECT_EQ(RetryStats::SummaryLine(s),
+            "Retries: 37 (ThrottlingException 30, InternalServerException 7) waited 12.3 s "
+            "(send rate 2.6 s)");
+}
+
+common::SystemTimePoint At(common::FakeClock& clock) {
+  return clock.Now();
+}
+
+/// `count` successful responses, one every `gap` on `clock`, each after taking a send token.
+void SendSuccesses(SendRateLimiter& limiter, common::FakeClock& clock, int count,
+                   milliseconds gap) {
+  for (int i = 0; i < count; ++i) {
+    limiter.Acquire(clock, nullptr);
+    clock.Advance(gap);
+    limiter.OnResponse(false, At(clock));
+  }
+}
+
+TEST(SendRateLimiterTest, OffUntilTheFirstThrottleThenDropsAndRecovers) {
+  common::FakeClock clock;
+  SendRateLimiter limiter(0.5);
+  // 20 requests/s for 3 s: no throttling, no limit, no waiting.
+  SendSuccesses(limiter, clock, 60, milliseconds(50));
+  EXPECT_FALSE(limiter.enabled());
+  EXPECT_TRUE(clock.sleeps().empty());
+  EXPECT_NEAR(limiter.measured_rate(), 20, 2);
+
+  // A throttling answer: the rate drops to 0.7 x the measured rate.
+  const double measured = limiter.measured_rate();
+  limiter.OnResponse(true, At(clock));
+  EXPECT_TRUE(limiter.enabled());
+  EXPECT_NEAR(limiter.fill_rate(), 0.7 * measured, 0.01);
+
+  // More throttling keeps dropping it, never below the floor.
+  double previous = limiter.fill_rate();
+  for (int i = 0; i < 30; ++i) {
+    clock.Advance(milliseconds(10));
+    limiter.OnResponse(true, At(clock));
+    EXPECT_LE(limiter.fill_rate(), previous + 1e-9);
+    previous = limiter.fill_rate();
+  }
+  EXPECT_DOUBLE_EQ(limiter.fill_rate(), 0.5);
+
+  // Requests now wait for the bucket, on the injected clock: up to 2 s each at 0.5/s.
+  const size_t sleeps_before = clock.sleeps().size();
+  const milliseconds waited = limiter.Acquire(clock, nullptr);
+  EXPECT_GT(waited.count(), 500);  // less what refilled since the throttles
+  EXPECT_EQ(clock.sleeps().size(), sleeps_before + 1);
+
+  // Successes let it grow back (CUBIC), up to 2 x the measured rate.
+  const auto recovering = clock.Now();
+  while (clock.Now() - recovering < std::chrono::seconds(60)) {
+    limiter.Acquire(clock, nullptr);
+    clock.Advance(milliseconds(20));
+    limiter.OnResponse(false, At(clock));
+  }
+  EXPECT_GT(limiter.fill_rate(), 10);
+  EXPECT_LE(limiter.fill_rate(), 2 * limiter.measured_rate() + 1e-9);
+}
+
+TEST(SendRateLimiterTest, ConcurrentRequestsQueueAtTheFillRate) {
+  common::FakeClock clock;
+  SendRateLimiter limiter(2.0);
+  limiter.OnResponse(true, At(clock));  // throttled before any rate was measured: the floor
+  ASSERT_DOUBLE_EQ(limiter.fill_rate(), 2.0);
+  // Ten requests asking at the same instant are spaced 0.5 s apart (tokens taken into debt).
+  std::vector<int64_t> waits;
+  const auto now = clock.Now();
+  for (int i = 0; i < 10; ++i) {
+    clock.Set(now);
+    waits.push_back(limiter.Acquire(clock, nullptr).count());
+  }
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(waits[i], 500 * (i + 1)) << i;
+
+  common::CancellationToken cancel;
+  cancel.Cancel();
+  EXPECT_THROW(limiter.Acquire(clock, &cancel), common::CancelledError);
+}
+
+TEST(RetryPolicyTest, OneSendRateLimiterPerServiceAndNoneInStandardMode) {
+  RetryPolicy adaptive(Seeded());
+  ASSERT_NE(adaptive.Limiter("athena"), nullptr);
+  EXPECT_EQ(adaptive.Limiter("athena"), adaptive.Limiter("athena"));
+  EXPECT_NE(adaptive.Limiter("athena"), adaptive.Limiter("s3"));
+  RetryOptions options = Seeded();
+  options.adaptive = false;
+  RetryPolicy standard(options);
+  EXPECT_EQ(standard.Limiter("athena"), nullptr);
 }
 
 }  // namespace

@@ -206,7 +206,9 @@ int64_t S3Client::DownloadRange(const std::string& bucket, const std::string& ke
       break;
     } catch (const common::TransientError&) {
       // The body broke midway (or came back short): one more attempt, from the first missing byte.
-      if (abandoned || received == before || !attempts.Retry(FailureClass::kTransient)) throw;
+      if (abandoned || received == before ||
+          !attempts.Retry(FailureClass::kTransient, "BodyBroken"))
+        throw;
     } catch (const AwsError& e) {
       // A resumed read to the end that starts exactly at the end of the object: nothing was left.
       if (last >= 0 || e.http_status() != 416 || received == 0) throw;

@@ -85,13 +85,13 @@ class S3Client {
                               int64_t last, const BodyCallback& on_body);
   /// Like GetObjectRange, resuming a transfer that breaks after delivering some bytes: the rest is
   /// asked for again from the first missing byte, each resumed request one more attempt under the
-  /// service's RetryPolicy (its attempt limit, backoff and quota). A request that delivers nothing
-  /// has had the ServiceClient's own retries: its error ends the download. A body shorter than the
-  /// range asked for counts as broken; a body longer than it is a common::ProtocolError (nothing
-  /// past `last` is passed on). With `last` < 0 a resumed request that starts exactly at the end of
-  /// the object (416) completes the download. `on_body` returning false abandons the download (the
-  /// transfer's error is thrown). Returns the bytes delivered. Throws like GetObjectRange;
-  /// common::CancelledError when `cancel` fires while waiting to resume.
+  /// service's RetryPolicy (its per-call deadline, backoff and quota). A request that delivers
+  /// nothing has had the ServiceClient's own retries: its error ends the download. A body shorter
+  /// than the range asked for counts as broken; a body longer than it is a common::ProtocolError
+  /// (nothing past `last` is passed on). With `last` < 0 a resumed request that starts exactly at
+  /// the end of the object (416) completes the download. `on_body` returning false abandons the
+  /// download (the transfer's error is thrown). Returns the bytes delivered. Throws like
+  /// GetObjectRange; common::CancelledError when `cancel` fires while waiting to resume.
   int64_t DownloadRange(const std::string& bucket, const std::string& key, int64_t first,
                         int64_t last, const BodyCallback& on_body,
                         const common::CancellationToken* cancel = nullptr);

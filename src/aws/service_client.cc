@@ -220,11 +220,17 @@ HttpResponse ServiceClient::Send(std::string_view operation, HttpRequest request
     };
   }
 
+  // One retry loop, decided by the policy: until success, a non-retryable error or the call's
+  // deadline (RetryOptions::max_retry_time, counted from now). Each attempt first waits for the
+  // service's adaptive send rate (once something was throttled).
+  SendRateLimiter* limiter = retry_->Limiter(endpoint_.service);
+  const common::SystemTimePoint started = clock_.Now();
   std::optional<FailureClass> retried;
   for (int attempt = 1;; ++attempt) {
     if (cancel_ != nullptr && cancel_->IsCancelled()) {
       throw common::CancelledError(fmt::format("{} {} cancelled", endpoint_.service, operation));
     }
+    if (limiter != nullptr) retry_->stats().RecordRateWait(limiter->Acquire(clock_, cancel_));
     HttpRequest attempt_request = request;
     Credentials credentials = credentials_->GetCredentials();
     signer_.Sign(attempt_request, credentials, clock_.Now());
@@ -239,19 +245,26 @@ HttpResponse ServiceClient::Send(std::string_view operation, HttpRequest request
                                                                    : FailureClass::kTransient;
       transport_failure = error.what();
     }
+    const auto elapsed =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now() - started);
 
     std::optional<std::chrono::milliseconds> delay;
+    std::string code;
     if (response) {
       if (response->status >= 200 && response->status < 300) {
+        if (limiter != nullptr) limiter->OnResponse(false, clock_.Now());
         retry_->OnSuccess(retried);
         return std::move(*response);
       }
-      std::string code;
       std::string message;
       error_parser_(*response, code, message);
       failure = ClassifyAwsError(response->status, code);
+      if (failure == FailureClass::kThrottling) retry_->stats().RecordThrottle();
+      if (limiter != nullptr) {
+        limiter->OnResponse(failure == FailureClass::kThrottling, clock_.Now());
+      }
       if (failure != FailureClass::kNonRetryable && failure != FailureClass::kNone) {
-        delay = retry_->OnFailure(attempt, failure);
+        delay = retry_->OnFailure(attempt, failure, elapsed);
       }
       if (!delay) {
         throw AwsError(AwsError::KindFor(response->status, code), endpoint_.service,
@@ -259,7 +272,8 @@ HttpResponse ServiceClient::Send(std::string_view operation, HttpRequest request
                        RequestIdOf(*response));
       }
     } else {
-      if (delivered == 0) delay = retry_->OnFailure(attempt, failure);
+      code = failure == FailureClass::kTimeout ? "Timeout" : "ConnectionError";
+      if (delivered == 0) delay = retry_->OnFailure(attempt, failure, elapsed);
       if (!delay) {
         std::string partial =
             delivered == 0 ? std::string()
@@ -269,6 +283,7 @@ HttpResponse ServiceClient::Send(std::string_view operation, HttpRequest request
                                                  partial));
       }
     }
+    retry_->RecordRetry(fmt::format("{} {}", endpoint_.service, operation), code, attempt, *delay);
     retried = failure;
     if (clock_.SleepFor(*delay, cancel_)) {
       throw common::CancelledError(

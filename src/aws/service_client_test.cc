@@ -60,6 +60,7 @@ RetryOptions TestRetryOptions(int max_attempts = 5) {
   options.throttle_base_delay = std::chrono::milliseconds(500);
   options.max_delay = std::chrono::milliseconds(20'000);
   options.seed = 12345;
+  options.adaptive = false;  // standard mode; the adaptive send rate has tests of its own
   return options;
 }
 
@@ -167,6 +168,67 @@ TEST_F(ServiceClientTest, ThrottlingIsRetried) {
   EXPECT_EQ(attempts.load(), 2);
   ASSERT_EQ(clock_.sleeps().size(), 1u);
   ExpectSleepsWithinBackoff(std::chrono::milliseconds(500));
+}
+
+TEST_F(ServiceClientTest, AThrottlingStormIsRiddenOutWithinTheDeadlineWithoutQuotaTokens) {
+  LocalHttpServer server;
+  std::atomic<int> attempts{0};
+  server.server().Post("/", [&](const httplib::Request&, httplib::Response& res) {
+    if (++attempts <= 30) {
+      JsonError(res, 400, "ThrottlingException", "Rate exceeded");
+      return;
+    }
+    res.set_content("{}", "application/x-amz-json-1.1");
+  });
+  server.Start();
+
+  RetryOptions options = TestRetryOptions(0);  // no attempt limit: the deadline bounds the call
+  options.adaptive = true;
+  options.quota_tokens = 20;  // would last 4 transient retries; throttling takes none
+  auto policy = std::make_shared<RetryPolicy>(options);
+  ServiceClient client(
+      ServiceEndpoint{"athena", "us-east-1", Url::Parse(server.url())}, credentials_,
+      [] { return MakeCurlTransport(); }, policy, clock_, ParseJsonError);
+  const auto start = clock_.Now();
+  EXPECT_EQ(client.Send("GetQueryResults", JsonRequest("GetQueryResults")).status, 200);
+  EXPECT_EQ(attempts.load(), 31);
+  EXPECT_EQ(policy->available_tokens(), 20);
+  EXPECT_LE(clock_.Now() - start, options.max_retry_time);
+  const RetryStats::Snapshot stats = policy->stats().Take();
+  EXPECT_EQ(stats.retries, 30);
+  EXPECT_EQ(stats.by_code.at("ThrottlingException"), 30);
+  EXPECT_EQ(stats.by_operation.at("athena GetQueryResults"), 30);
+  EXPECT_EQ(stats.throttled, 30);
+  EXPECT_GT(stats.rate_waited.count(), 0);  // the adaptive send rate made requests wait
+  ASSERT_NE(policy->Limiter("athena"), nullptr);
+  EXPECT_TRUE(policy->Limiter("athena")->enabled());
+  EXPECT_FALSE(policy->Limiter("s3")->enabled());  // one send rate per service
+  int64_t slept = 0;
+  for (auto sleep : clock_.sleeps()) slept += sleep.count();
+  EXPECT_EQ(slept, (stats.backoff_waited + stats.rate_waited).count());
+}
+
+TEST_F(ServiceClientTest, RetriesStopAtTheCallsDeadline) {
+  LocalHttpServer server;
+  std::atomic<int> attempts{0};
+  server.server().Post("/", [&](const httplib::Request&, httplib::Response& res) {
+    ++attempts;
+    JsonError(res, 400, "ThrottlingException", "Rate exceeded");
+  });
+  server.Start();
+
+  RetryOptions options = TestRetryOptions(0);
+  options.max_retry_time = std::chrono::milliseconds(60'000);
+  const auto start = clock_.Now();
+  try {
+    Client(server.url(), options)->Send("GetQueryResults", JsonRequest("GetQueryResults"));
+    FAIL() << "expected AwsError";
+  } catch (const AwsError& error) {
+    EXPECT_EQ(error.code(), "ThrottlingException");
+  }
+  // Far more than the old 5 attempts, and exactly up to the deadline (the last backoff clipped).
+  EXPECT_GT(attempts.load(), 8);
+  EXPECT_EQ(clock_.Now() - start, options.max_retry_time);
 }
 
 TEST_F(ServiceClientTest, ConnectionResetIsRetried) {

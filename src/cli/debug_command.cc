@@ -11,6 +11,7 @@
 #include <optional>
 #include <sstream>
 
+#include "aws/retry.h"
 #include "cli/signals.h"
 #include "common/error.h"
 #include "connector/background_sink.h"
@@ -34,7 +35,8 @@ std::string ReadFile(const std::filesystem::path& path, std::string_view what) {
   return buffer.str();
 }
 
-void PrintSummary(std::ostream& out, const connector::SyncCounters& c) {
+void PrintSummary(std::ostream& out, const connector::SyncCounters& c,
+                  const aws::RetryStats& retries) {
   out << "SYNC PROGRESS:\n";
   out << fmt::format("{:<16}| {}\n", "Operation", "Calls");
   out << fmt::format("{:-<16}+{:-<12}\n", "", "");
@@ -44,6 +46,12 @@ void PrintSummary(std::ostream& out, const connector::SyncCounters& c) {
   out << fmt::format("{:<16}| {}\n", "Truncates", c.truncates);
   out << fmt::format("{:<16}| {}\n", "SchemaChanges", c.schema_changes);
   out << fmt::format("{:<16}| {}\n", "Checkpoints", c.checkpoints);
+  // What throttling and transient errors cost (setup tests, catalog calls and the sync).
+  const aws::RetryStats::Snapshot r = retries.Take();
+  out << aws::RetryStats::SummaryLine(r) << "\n";
+  for (const auto& [operation, count] : r.by_operation) {
+    out << fmt::format("  {:<40}| {} retries\n", operation, count);
+  }
 }
 
 }  // namespace
@@ -108,6 +116,8 @@ int RunDebug(const DebugOptions& options, std::ostream& out, std::ostream& err) 
     local.tables = options.tables;
     local.excluded_columns = options.excluded_columns;
     local.cancel = &cancel;
+    const auto retry_stats = std::make_shared<aws::RetryStats>();
+    local.service.environment.retry_stats = retry_stats;
     local.print = [&out](const std::string& line) { out << line << "\n" << std::flush; };
     const bool show_progress = options.progress && isatty(STDERR_FILENO) == 1;
     if (show_progress) {
@@ -150,14 +160,14 @@ int RunDebug(const DebugOptions& options, std::ostream& out, std::ostream& err) 
       if (cost) out << "Athena: " << cost->Describe() << "\n";
     }
     if (!result.ok) {
-      PrintSummary(out, counters);
+      PrintSummary(out, counters, *retry_stats);
       out << "Sync FAILED: " << result.message << "\n";
       if (!result.error_kind) return 1;
       return ExitCodeFor(common::Error(*result.error_kind, result.message));
     }
     out << fmt::format("Synced {} rows in {:.2f} s ({:.0f} rows/s)\n", counters.upserts, seconds,
                        seconds > 0 ? counters.upserts / seconds : 0.0);
-    PrintSummary(out, counters);
+    PrintSummary(out, counters, *retry_stats);
     out << "Sync SUCCEEDED\n";
     return 0;
   } catch (const std::exception& e) {

@@ -350,6 +350,35 @@ const std::vector<ConfigField>& ConfigFields() {
        K::kText,
        {},
        ""},
+      {"retry_max_seconds",
+       "Retry time per AWS call (s)",
+       "How long one Athena or S3 call keeps retrying throttling and transient errors (backoff "
+       "with jitter, and a client-side send rate that slows down when AWS throttles) before the "
+       "sync fails (1-3600).",
+       false,
+       "300",
+       K::kText,
+       {},
+       ""},
+      {"retry_mode",
+       "Retry mode",
+       "adaptive (default): like the AWS SDKs' adaptive mode, all requests to a service slow down "
+       "to a client-side send rate once AWS throttles, and speed up again as calls succeed. "
+       "standard: backoff only.",
+       false,
+       "adaptive",
+       K::kDropdown,
+       {"adaptive", "standard"},
+       ""},
+      {"retry_base_delay_ms",
+       "Retry backoff base (ms)",
+       "First backoff ceiling of a transient error (throttling: 5x); it doubles per attempt up to "
+       "20 s (1-10000). Lower only for tests against an emulator.",
+       false,
+       "100",
+       K::kText,
+       {},
+       ""},
       {"max_parallel_tables",
        "Tables in parallel",
        "How many tables are synced at once (1-32): their Athena queries run and their results are "
@@ -766,6 +795,21 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
   if (!get("query_max_attempts").empty()) {
     config.query_max_attempts =
         static_cast<int>(ParsePositiveInt("query_max_attempts", get("query_max_attempts"), 1, 10));
+  }
+  const std::string retry_mode = get("retry_mode");
+  if (retry_mode == "standard") {
+    config.retry_adaptive = false;
+  } else if (!retry_mode.empty() && retry_mode != "adaptive") {
+    throw common::ConfigError(fmt::format(
+        "configuration key 'retry_mode' must be one of adaptive, standard; got '{}'", retry_mode));
+  }
+  if (!get("retry_base_delay_ms").empty()) {
+    config.retry_base_delay_ms = static_cast<int>(
+        ParsePositiveInt("retry_base_delay_ms", get("retry_base_delay_ms"), 1, 10'000));
+  }
+  if (!get("retry_max_seconds").empty()) {
+    config.retry_max_seconds =
+        static_cast<int>(ParsePositiveInt("retry_max_seconds", get("retry_max_seconds"), 1, 3600));
   }
   if (!get("max_parallel_tables").empty()) {
     config.max_parallel_tables = static_cast<int>(

@@ -107,6 +107,9 @@ struct Config {
   double price_per_tb_usd = 5.0;  ///< Athena's price per TB scanned, for the cost in the logs
   int result_reuse_minutes = 0;   ///< > 0: Athena may reuse an identical query's result this old
   int64_t max_bytes_scanned_per_sync = 0;  ///< 0 = no cap; else tables that would pass it skip
+  bool retry_adaptive = true;     ///< retry_mode adaptive (client-side send rate) or standard
+  int retry_max_seconds = 300;    ///< how long one AWS call retries (RetryOptions::max_retry_time)
+  int retry_base_delay_ms = 100;  ///< RetryOptions::base_delay; throttle_base_delay is 5x
 
   /// The transport's time and size bounds of this configuration (CA bundle included).
   aws::HttpTransportOptions TransportOptions() const;

@@ -107,6 +107,46 @@ TEST(ConfigTest, MaxParallelTablesDefaultsToFourAndAllowsOneToThirtyTwo) {
   }
 }
 
+TEST(ConfigTest, RetryMaxSecondsDefaultsToFiveMinutesAndAllowsOneToAnHour) {
+  EXPECT_EQ(Config::Parse(ExampleKeys()).retry_max_seconds, 300);
+  auto values = ExampleKeys();
+  for (const auto& [text, parsed] :
+       std::vector<std::pair<std::string, int>>{{"1", 1}, {" 30 ", 30}, {"3600", 3600}}) {
+    values["retry_max_seconds"] = text;
+    EXPECT_EQ(Config::Parse(values).retry_max_seconds, parsed) << text;
+  }
+  for (const char* bad : {"0", "3601", "-5", "1.5", "five"}) {
+    values["retry_max_seconds"] = bad;
+    EXPECT_EQ(ErrorOf(values),
+              std::string("configuration key 'retry_max_seconds' must be an integer between 1 "
+                          "and 3600, got '") +
+                  bad + "'");
+  }
+}
+
+TEST(ConfigTest, RetryBaseDelayDefaultsToOneHundredMilliseconds) {
+  EXPECT_EQ(Config::Parse(ExampleKeys()).retry_base_delay_ms, 100);
+  auto values = ExampleKeys();
+  values["retry_base_delay_ms"] = "5";
+  EXPECT_EQ(Config::Parse(values).retry_base_delay_ms, 5);
+  values["retry_base_delay_ms"] = "0";
+  EXPECT_EQ(ErrorOf(values),
+            "configuration key 'retry_base_delay_ms' must be an integer between 1 and 10000, got "
+            "'0'");
+}
+
+TEST(ConfigTest, RetryModeIsAdaptiveOrStandard) {
+  EXPECT_TRUE(Config::Parse(ExampleKeys()).retry_adaptive);
+  auto values = ExampleKeys();
+  values["retry_mode"] = "standard";
+  EXPECT_FALSE(Config::Parse(values).retry_adaptive);
+  values["retry_mode"] = "adaptive";
+  EXPECT_TRUE(Config::Parse(values).retry_adaptive);
+  values["retry_mode"] = "legacy";
+  EXPECT_EQ(ErrorOf(values),
+            "configuration key 'retry_mode' must be one of adaptive, standard; got 'legacy'");
+}
+
 TEST(ConfigTest, UnknownKeysAreReportedWithASuggestion) {
   auto values = ExampleKeys();
   values["region"] = "us-east-1";

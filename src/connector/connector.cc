@@ -64,6 +64,19 @@ const TableSelection* Selection::Find(const std::string& schema, const std::stri
   return it != tables.end() ? &it->second : nullptr;
 }
 
+namespace {
+
+aws::RetryOptions RetryOptionsOf(const Config& config) {
+  aws::RetryOptions options;
+  options.max_retry_time = std::chrono::seconds(config.retry_max_seconds);
+  options.adaptive = config.retry_adaptive;
+  options.base_delay = std::chrono::milliseconds(config.retry_base_delay_ms);
+  options.throttle_base_delay = 5 * options.base_delay;
+  return options;
+}
+
+}  // namespace
+
 struct Connector::Impl {
   Config& config;
   common::Clock& clock;
@@ -71,14 +84,17 @@ struct Connector::Impl {
   std::function<void(const SyncProgress&)> on_progress;
   std::function<void(const QueryCost&)> on_cost;
   std::shared_ptr<aws::CredentialsProvider> credentials;
-  std::shared_ptr<aws::RetryPolicy> retry = std::make_shared<aws::RetryPolicy>();
+  /// One retry policy for everything this connector calls (setup tests, catalog, every table of
+  /// a sync): one retry quota and one adaptive send rate per service.
+  std::shared_ptr<aws::RetryPolicy> retry;
 
   Impl(Config& c, ConnectorEnvironment& env)
       : config(c),
         clock(env.clock != nullptr ? *env.clock : common::SystemClock::Instance()),
         transports(env.transports),
         on_progress(env.on_progress),
-        on_cost(env.on_cost) {
+        on_cost(env.on_cost),
+        retry(std::make_shared<aws::RetryPolicy>(RetryOptionsOf(c), env.retry_stats)) {
     if (!transports) {
       transports = aws::CurlTransportFactory(config.TransportOptions());
     }
@@ -209,6 +225,11 @@ std::vector<TableSchema> Connector::DiscoverSchema(const common::CancellationTok
 void Connector::Sync(const std::string& state_json, const Selection* selection,
                      RecordSink& unserialized_sink, const common::CancellationToken& sync_cancel) {
   SyncState state = SyncState::Parse(state_json);
+  // The retries of this sync (catalog calls included) in one line, whether it succeeds or fails.
+  struct LogRetries {
+    aws::RetryPolicy& retry;
+    ~LogRetries() { spdlog::info("{}", aws::RetryStats::SummaryLine(retry.stats().Take())); }
+  } log_retries{*impl_->retry};
   // Up to max_parallel_tables tables at once; everything below waits on the scheduler's token, so
   // the first failing table (or the sync's own cancellation) stops the others.
   ParallelTables parallel(config_.max_parallel_tables, sync_cancel);

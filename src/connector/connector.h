@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "aws/http.h"
+#include "aws/retry.h"
 #include "common/clock.h"
 #include "common/value.h"
 #include "connector/config.h"
@@ -62,6 +63,9 @@ struct ConnectorEnvironment {
   std::function<void(const SyncProgress&)> on_progress;
   /// Called once at the end of each sync (also a failed one) with the queries it ran.
   std::function<void(const QueryCost&)> on_cost;
+  /// Where the retries of this connector's calls are counted; empty = its own. `debug` shares one
+  /// across its setup tests and sync to print them in its summary.
+  std::shared_ptr<aws::RetryStats> retry_stats;
 };
 
 /// The one sync core, shared by `debug` and the gRPC server: discovers the schema, runs setup
