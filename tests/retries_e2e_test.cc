@@ -70,6 +70,7 @@ TEST_P(RetriesE2eTest, EveryFetcherRidesOutFaultsWithExactRows) {
   std::vector<std::optional<std::string>> want;
   {
     AthenaLocal clean({.seeds = {RetrySeeds().string()}, .extra_args = {}});
+    std::filesystem::create_directories(dir.path() / "clean");
     const auto config = clean.WriteConfiguration(dir.path() / "clean", Overrides("api"));
     const auto work = dir.path() / "clean" / "files";
     const ProcessResult run = Debug(config, work);
@@ -86,6 +87,7 @@ TEST_P(RetriesE2eTest, EveryFetcherRidesOutFaultsWithExactRows) {
                                      "--drop-rate",     "0.05"};
   faults.insert(faults.end(), {"--fault-seed", std::to_string(c.seed)});
   AthenaLocal athena({.seeds = {RetrySeeds().string()}, .extra_args = faults});
+  std::filesystem::create_directories(dir.path() / "faulty");
   const auto config = athena.WriteConfiguration(dir.path() / "faulty", Overrides(c.fetcher));
   const auto work = dir.path() / "faulty" / "files";
   const ProcessResult run = Debug(config, work);
