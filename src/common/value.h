@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ac::common {
@@ -71,6 +72,14 @@ struct ColumnSchema {
 
 /// A destination table: name, columns in order, primary-key columns flagged.
 struct TableSchema {
+  TableSchema() = default;
+  /// `{name, columns}` (the connection's schema) or `{name, columns, schema}`.
+  TableSchema(std::string table_name, std::vector<ColumnSchema> table_columns,
+              std::string schema_name = "")
+      : name(std::move(table_name)),
+        columns(std::move(table_columns)),
+        schema(std::move(schema_name)) {}
+
   std::string name;
   std::vector<ColumnSchema> columns;
   std::string schema;  ///< destination schema; "" = the connection's (Fivetran's without_schema)
