@@ -69,6 +69,25 @@ inline int UnusedLocalPort() {
   return ntohs(addr.sin_port);
 }
 
+/// A listening TCP socket on 127.0.0.1 at a free port (set in `port`); throws naming `what`.
+inline int ListenOnLoopback(const char* what, int& port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(fd, 16) != 0) {
+    ::close(fd);
+    throw std::runtime_error(std::string("cannot bind a ") + what + " test server on 127.0.0.1");
+  }
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  port = ntohs(addr.sin_port);
+  return fd;
+}
+
 /// A one-thread TCP server: for each connection it reads one request (headers + Content-Length
 /// body), writes whatever `respond(index, request)` returns, and closes the connection. Responses
 /// that are cut short simulate a connection reset mid-response.
@@ -77,20 +96,7 @@ class RawSocketServer {
   using Responder = std::function<std::string(int connection_index, const std::string& request)>;
 
   explicit RawSocketServer(Responder respond) : respond_(std::move(respond)) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        ::listen(listen_fd_, 16) != 0) {
-      throw std::runtime_error("cannot bind a raw test server on 127.0.0.1");
-    }
-    socklen_t len = sizeof(addr);
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    listen_fd_ = ListenOnLoopback("raw", port_);
     thread_ = std::thread([this] { Run(); });
   }
   ~RawSocketServer() {
@@ -201,20 +207,7 @@ class ScriptedSocketServer {
   using Script = std::function<void(Connection& connection)>;
 
   explicit ScriptedSocketServer(Script script) : script_(std::move(script)) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        ::listen(listen_fd_, 16) != 0) {
-      throw std::runtime_error("cannot bind a scripted test server on 127.0.0.1");
-    }
-    socklen_t len = sizeof(addr);
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    listen_fd_ = ListenOnLoopback("scripted", port_);
     acceptor_ = std::thread([this] { Accept(); });
   }
   ~ScriptedSocketServer() {
