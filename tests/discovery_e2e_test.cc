@@ -206,7 +206,7 @@ TEST_F(DiscoveryE2eTest, TheBillIsPrintedAndReusedResultsAreFree) {
   const ProcessResult again = Debug(work);
   ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
   EXPECT_THAT(again.out, HasSubstr("Athena: 6 queries, 0 B scanned, 0 B billed, $0.0000"));
-  EXPECT_THAT(again.err, HasSubstr("(a reused result: nothing scanned)"));
+  EXPECT_THAT(again.err, HasSubstr("; a reused result: nothing scanned)"));
 }
 
 TEST_F(DiscoveryE2eTest, TablesThatWouldPassTheScanCapAreSkippedWholeWithAWarning) {

@@ -78,6 +78,8 @@ std::string AthenaClient::StartQueryExecution(const StartQueryRequest& request) 
         {"ResultReuseByAgeConfiguration",
          {{"Enabled", true}, {"MaxAgeInMinutes", request.result_reuse_minutes}}}};
   }
+  if (!request.execution_parameters.empty())
+    body["ExecutionParameters"] = request.execution_parameters;
   const json reply = ParseJson(Call("StartQueryExecution", body.dump()), "StartQueryExecution");
   std::string id = StringOr(reply, "QueryExecutionId");
   if (id.empty())
@@ -99,6 +101,11 @@ QueryExecution AthenaClient::GetQueryExecution(const std::string& query_executio
   out.query = StringOr(q, "Query");
   out.statement_type = StringOr(q, "StatementType");
   out.substatement_type = StringOr(q, "SubstatementType");
+  if (const auto params = q.find("ExecutionParameters"); params != q.end() && params->is_array()) {
+    for (const auto& p : *params) {
+      if (p.is_string()) out.execution_parameters.push_back(p.get<std::string>());
+    }
+  }
   if (const auto rc = q.find("ResultConfiguration"); rc != q.end() && rc->is_object()) {
     out.output_location = StringOr(*rc, "OutputLocation");
     if (const auto enc = rc->find("EncryptionConfiguration");
@@ -288,6 +295,12 @@ TableMetadata ReadTableMetadata(const json& object) {
   };
   read_columns("Columns", out.columns);
   read_columns("PartitionKeys", out.partition_keys);
+  if (const auto params = object.find("Parameters");
+      params != object.end() && params->is_object()) {
+    for (const auto& [key, value] : params->items()) {
+      if (value.is_string()) out.parameters[key] = value.get<std::string>();
+    }
+  }
   return out;
 }
 

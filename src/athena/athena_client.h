@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,7 @@ struct QueryExecution {
   int64_t engine_execution_ms = 0;
   int64_t total_execution_ms = 0;
   bool reused_previous_result = false;
+  std::vector<std::string> execution_parameters;  ///< as submitted (ExecutionParameters)
 
   bool IsTerminal() const {
     return state == "SUCCEEDED" || state == "FAILED" || state == "CANCELLED";
@@ -55,6 +57,9 @@ struct StartQueryRequest {
   /// > 0: Athena may answer with the result of an identical query at most this old
   /// (ResultReuseConfiguration); a reused result scans, and costs, nothing.
   int result_reuse_minutes = 0;
+  /// Values of the statement's `?` placeholders, in order (ExecutionParameters): each is the SQL
+  /// literal text of its value (`'2026-12-01'`, `42`, `DATE '2026-12-01'`). Empty = not sent.
+  std::vector<std::string> execution_parameters;
 };
 
 /// One GetQueryResults page.
@@ -70,6 +75,9 @@ struct TableMetadata {
   std::string table_type;
   std::vector<Column> columns;         ///< declared types (Hive syntax parsed)
   std::vector<Column> partition_keys;  ///< appended after columns in SELECT *
+  /// Parameters (what the catalog keeps of the table: a Glue crawler's `sizeKey`, `recordCount`,
+  /// ...).
+  std::map<std::string, std::string> parameters;
 };
 
 /// Athena's JSON 1.1 API (only what the connector needs), over a signed, retrying ServiceClient.

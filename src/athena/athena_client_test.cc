@@ -71,12 +71,31 @@ TEST(AthenaClientTest, StartQueryExecutionSendsTokenContextAndOutputLocation) {
   EXPECT_GE(sent["ClientRequestToken"].get<std::string>().size(), 32u);
   EXPECT_FALSE(sent.contains("WorkGroup"));
   EXPECT_FALSE(sent.contains("ResultReuseConfiguration"));
+  EXPECT_FALSE(sent.contains("ExecutionParameters"));
 
   request.result_reuse_minutes = 90;
   client->StartQueryExecution(request);
   const nlohmann::json& reuse = fake->calls.at(1).second["ResultReuseConfiguration"];
   EXPECT_EQ(reuse["ResultReuseByAgeConfiguration"]["Enabled"], true);
   EXPECT_EQ(reuse["ResultReuseByAgeConfiguration"]["MaxAgeInMinutes"], 90);
+
+  request.execution_parameters = {"'2026-12-01'", "42"};
+  client->StartQueryExecution(request);
+  EXPECT_EQ(fake->calls.at(2).second["ExecutionParameters"],
+            nlohmann::json::array({"'2026-12-01'", "42"}));
+}
+
+TEST(AthenaClientTest, GetQueryExecutionReadsTheExecutionParameters) {
+  auto fake = std::make_shared<FakeAthena>();
+  fake->handlers["GetQueryExecution"] = [](const nlohmann::json&) {
+    return std::make_pair(
+        200, std::string(R"({"QueryExecution":{"QueryExecutionId":"q-1","Query":"SELECT ?",
+             "ExecutionParameters":["DATE '2026-12-01'"],"Status":{"State":"SUCCEEDED"}}})"));
+  };
+  common::FakeClock clock;
+  auto client = testing::MakeFakeClient(fake, clock);
+  const QueryExecution execution = client->GetQueryExecution("q-1");
+  EXPECT_EQ(execution.execution_parameters, std::vector<std::string>{"DATE '2026-12-01'"});
 }
 
 TEST(AthenaClientTest, ErrorsCarryTheAwsCodeAndMessage) {

@@ -11,9 +11,11 @@
 
 namespace ac::connector {
 
-athena::StartQueryRequest QueryRequest(const Config& config, const std::string& sql) {
+athena::StartQueryRequest QueryRequest(const Config& config, const std::string& sql,
+                                       std::vector<std::string> parameters) {
   athena::StartQueryRequest request;
   request.sql = sql;
+  request.execution_parameters = std::move(parameters);
   request.database = config.database;
   request.catalog = config.catalog;
   request.workgroup = config.workgroup;
@@ -22,8 +24,8 @@ athena::StartQueryRequest QueryRequest(const Config& config, const std::string& 
   return request;
 }
 
-std::vector<athena::Column> SourceTableColumns(athena::AthenaClient& client, const Config& config,
-                                               const TableConfig& table) {
+athena::TableMetadata SourceTableMetadata(athena::AthenaClient& client, const Config& config,
+                                          const TableConfig& table) {
   const std::string& database =
       table.source_database.empty() ? config.database : table.source_database;
   athena::TableMetadata metadata;
@@ -38,7 +40,12 @@ std::vector<athena::Column> SourceTableColumns(athena::AthenaClient& client, con
     }
     throw;
   }
-  return AllColumns(metadata);
+  return metadata;
+}
+
+std::vector<athena::Column> SourceTableColumns(athena::AthenaClient& client, const Config& config,
+                                               const TableConfig& table) {
+  return AllColumns(SourceTableMetadata(client, config, table));
 }
 
 std::vector<athena::Column> AllColumns(const athena::TableMetadata& metadata) {
@@ -72,6 +79,7 @@ std::vector<SourceTable> DiscoverTables(athena::AthenaClient& client, const Conf
       auto key = config.primary_keys.find(qualified);
       if (key == config.primary_keys.end()) key = config.primary_keys.find(metadata.name);
       if (key != config.primary_keys.end()) source.table.primary_key = key->second;
+      config.ApplyTableSettings(database, source.table);
       source.columns = AllColumns(metadata);
       names.insert(metadata.name);
       names.insert(qualified);
@@ -81,6 +89,12 @@ std::vector<SourceTable> DiscoverTables(athena::AthenaClient& client, const Conf
   for (const auto& [name, key] : config.primary_keys) {
     if (!names.count(name)) {
       spdlog::warn("primary_keys names table '{}', which no database of '{}' has", name,
+                   fmt::join(config.databases, ","));
+    }
+  }
+  for (const auto& [name, settings] : config.table_settings) {
+    if (!names.count(name)) {
+      spdlog::warn("table_settings names table '{}', which no database of '{}' has", name,
                    fmt::join(config.databases, ","));
     }
   }

@@ -13,8 +13,15 @@ namespace ac::connector {
 // A configured source as Athena sees it: the request that runs its SQL, the columns of a source
 // table, the destination schema of its result. Shared by schema discovery and the table syncs.
 
-/// The request that runs `sql` in the configured catalog, database, workgroup and staging location.
-athena::StartQueryRequest QueryRequest(const Config& config, const std::string& sql);
+/// The request that runs `sql` (with the values of its `?` placeholders) in the configured
+/// catalog, database, workgroup and staging location.
+athena::StartQueryRequest QueryRequest(const Config& config, const std::string& sql,
+                                       std::vector<std::string> parameters = {});
+
+/// A source table's metadata from GetTableMetadata. A table Athena does not know throws
+/// common::NotFoundError naming it.
+athena::TableMetadata SourceTableMetadata(athena::AthenaClient& client, const Config& config,
+                                          const TableConfig& table);
 
 /// Columns of a source table from GetTableMetadata (partition keys last, as SELECT * gives them).
 /// A table Athena does not know throws common::NotFoundError naming it.

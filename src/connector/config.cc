@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <optional>
 #include <set>
 
 #include "common/error.h"
@@ -143,9 +144,139 @@ std::map<std::string, std::vector<std::string>> ParsePrimaryKeys(const std::stri
   return keys;
 }
 
-// Keys of one table, shared by the top-level keys and the entries of `tables`.
-TableConfig ParseTable(const std::map<std::string, std::string>& values, const std::string& where) {
-  TableConfig table;
+/// The keys of a table's sync settings (top level, `tables` entries, `table_settings` entries).
+constexpr const char* kSyncSettingKeys[] = {"cursor_column", "strategy", "partition_column",
+                                            "partition_lookback", "delete_detection_every"};
+
+/// Reads the sync settings present in `values` over those of `table` (absent keys keep them) and
+/// checks that they fit together; `where` prefixes the messages ("tables[1]: ").
+void ParseSyncSettings(const std::map<std::string, std::string>& values, const std::string& where,
+                       TableConfig& table) {
+  auto get = [&](const char* key) -> std::optional<std::string> {
+    const auto it = values.find(key);
+    if (it == values.end()) return std::nullopt;
+    return std::string(Trim(it->second));
+  };
+  if (auto cursor = get("cursor_column")) {
+    table.cursor_column = *cursor;
+    if (!cursor->empty()) ValidateIdentifier("cursor_column", *cursor);
+  }
+  if (auto strategy = get("strategy"); strategy && !strategy->empty()) {
+    if (*strategy == "auto") {
+      table.strategy = SyncStrategy::kAuto;
+    } else if (*strategy == "partitions") {
+      table.strategy = SyncStrategy::kPartitions;
+    } else if (*strategy == "cursor") {
+      table.strategy = SyncStrategy::kCursor;
+    } else if (*strategy == "full_refresh") {
+      table.strategy = SyncStrategy::kFullRefresh;
+    } else {
+      throw ConfigError(fmt::format(
+          "{}configuration key 'strategy' must be one of auto, partitions, cursor, full_refresh; "
+          "got '{}'",
+          where, *strategy));
+    }
+  }
+  if (auto column = get("partition_column")) {
+    table.partition_column = *column;
+    if (!column->empty()) ValidateIdentifier("partition_column", *column);
+  }
+  if (auto lookback = get("partition_lookback"); lookback && !lookback->empty()) {
+    table.partition_lookback =
+        static_cast<int>(ParsePositiveInt("partition_lookback", *lookback, 0, 36500));
+  }
+  if (auto every = get("delete_detection_every"); every && !every->empty()) {
+    table.delete_detection_every =
+        static_cast<int>(ParsePositiveInt("delete_detection_every", *every, 0, 100000));
+  }
+}
+
+/// Checks that a table's settings fit together; `where` prefixes the messages ("tables[1]: ").
+void CheckSyncSettings(const TableConfig& table, const std::string& where) {
+  if (table.strategy == SyncStrategy::kCursor && table.cursor_column.empty()) {
+    throw ConfigError(
+        fmt::format("{}strategy 'cursor' needs 'cursor_column' (the column whose higher values "
+                    "mark new or changed rows)",
+                    where));
+  }
+  if (!table.query.empty() &&
+      (table.strategy == SyncStrategy::kPartitions || !table.partition_column.empty())) {
+    throw ConfigError(fmt::format(
+        "{}strategy 'partitions' and 'partition_column' need a 'source_table' (a query has no "
+        "partitions of its own)",
+        where));
+  }
+  if (table.delete_detection_every > 0 && table.primary_key.empty()) {
+    throw ConfigError(fmt::format(
+        "{}'delete_detection_every' needs a primary key (deleted rows are found by their keys)",
+        where));
+  }
+  if (table.delete_detection_every > 0 && table.strategy == SyncStrategy::kFullRefresh) {
+    throw ConfigError(fmt::format(
+        "{}'delete_detection_every' applies to incremental tables; a full refresh already "
+        "deletes what vanished",
+        where));
+  }
+}
+
+/// `table_settings`: a JSON object, table (or database.table) -> an object of sync settings
+/// (strings, or numbers for the counts).
+std::map<std::string, std::map<std::string, std::string>> ParseTableSettings(
+    const std::string& text) {
+  nlohmann::json object;
+  try {
+    object = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError(fmt::format("configuration key 'table_settings' is not valid JSON: {}",
+                                  common::JsonErrorWithoutInput(e)));
+  }
+  if (!object.is_object()) {
+    throw ConfigError(
+        "configuration key 'table_settings' must be a JSON object of table -> settings, e.g. "
+        "{\"orders\": {\"cursor_column\": \"updated_at\"}}");
+  }
+  std::map<std::string, std::map<std::string, std::string>> out;
+  for (const auto& [table, settings] : object.items()) {
+    ValidateIdentifier("table_settings", table);
+    if (!settings.is_object()) {
+      throw ConfigError(fmt::format(
+          "configuration key 'table_settings': the settings of table '{}' must be an object",
+          table));
+    }
+    std::map<std::string, std::string> entry;
+    for (const auto& [key, value] : settings.items()) {
+      if (std::find(std::begin(kSyncSettingKeys), std::end(kSyncSettingKeys), key) ==
+          std::end(kSyncSettingKeys)) {
+        throw ConfigError(fmt::format(
+            "configuration key 'table_settings': table '{}' has unknown setting '{}' (known: "
+            "cursor_column, strategy, partition_column, partition_lookback, "
+            "delete_detection_every)",
+            table, key));
+      }
+      if (value.is_string()) {
+        entry[key] = value.get<std::string>();
+      } else if (value.is_number_unsigned()) {
+        entry[key] = std::to_string(value.get<uint64_t>());
+      } else {
+        throw ConfigError(fmt::format(
+            "configuration key 'table_settings': table '{}' setting '{}' must be a string or a "
+            "non-negative integer",
+            table, key));
+      }
+    }
+    // Parsed once here so that a bad value is reported at configuration time.
+    TableConfig probe;
+    ParseSyncSettings(entry, fmt::format("table_settings '{}': ", table), probe);
+    out[table] = std::move(entry);
+  }
+  return out;
+}
+
+// Keys of one table, shared by the top-level keys and the entries of `tables`; sync settings not
+// given take those of `defaults` (the top-level keys).
+TableConfig ParseTable(const std::map<std::string, std::string>& values, const std::string& where,
+                       const TableConfig& defaults) {
+  TableConfig table = defaults;
   auto get = [&](const char* key) -> std::string {
     const auto it = values.find(key);
     return it == values.end() ? std::string() : std::string(Trim(it->second));
@@ -164,12 +295,55 @@ TableConfig ParseTable(const std::map<std::string, std::string>& values, const s
   table.primary_key =
       pk_it == values.end() ? std::vector<std::string>{"customer_id"} : SplitList(pk_it->second);
   for (const auto& column : table.primary_key) ValidateIdentifier("primary_key", column);
-  table.cursor_column = get("cursor_column");
-  if (!table.cursor_column.empty()) ValidateIdentifier("cursor_column", table.cursor_column);
+  ParseSyncSettings(values, where, table);
+  CheckSyncSettings(table, where);
   return table;
 }
 
 }  // namespace
+
+std::string_view SyncStrategyName(SyncStrategy strategy) {
+  switch (strategy) {
+    case SyncStrategy::kPartitions:
+      return "partitions";
+    case SyncStrategy::kCursor:
+      return "cursor";
+    case SyncStrategy::kFullRefresh:
+      return "full_refresh";
+    case SyncStrategy::kAuto:
+      break;
+  }
+  return "auto";
+}
+
+void Config::ApplyTableSettings(const std::string& database, TableConfig& table) const {
+  const std::string where = fmt::format("table '{}.{}': ", database, table.source_table);
+  const std::vector<std::string> primary_key = table.primary_key;
+  const std::string source_table = table.source_table;
+  const std::string destination_table = table.destination_table;
+  TableConfig merged = table_defaults;
+  merged.source_database = table.source_database;
+  merged.destination_schema = table.destination_schema;
+  merged.source_table = source_table;
+  merged.destination_table = destination_table;
+  merged.primary_key = primary_key;
+  auto settings = table_settings.find(database + "." + source_table);
+  if (settings == table_settings.end()) settings = table_settings.find(source_table);
+  const std::map<std::string, std::string> none;
+  const auto& own = settings != table_settings.end() ? settings->second : none;
+  ParseSyncSettings(own, where, merged);
+  // A default that cannot apply to this table is left out for it; the table's own entry is checked.
+  if (!own.count("delete_detection_every") && merged.primary_key.empty())
+    merged.delete_detection_every = 0;
+  if (!own.count("strategy") && merged.strategy == SyncStrategy::kCursor &&
+      merged.cursor_column.empty()) {
+    merged.strategy = SyncStrategy::kAuto;
+  }
+  if (!own.count("delete_detection_every") && merged.strategy == SyncStrategy::kFullRefresh)
+    merged.delete_detection_every = 0;
+  CheckSyncSettings(merged, where);
+  table = std::move(merged);
+}
 
 const std::vector<ConfigField>& ConfigFields() {
   using K = ConfigField::Kind;
@@ -289,6 +463,54 @@ const std::vector<ConfigField>& ConfigFields() {
        K::kText,
        {},
        ""},
+      {"strategy",
+       "Sync strategy",
+       "auto = partitions for a table partitioned by a date-like or integer key, else cursor when "
+       "a "
+       "cursor column is given, else full refresh. partitions = later syncs read only the "
+       "partitions from the last one seen less the lookback; cursor = rows at or past the last "
+       "cursor value; full_refresh = everything, every sync.",
+       false,
+       "auto",
+       K::kDropdown,
+       {"auto", "partitions", "cursor", "full_refresh"},
+       ""},
+      {"partition_column",
+       "Partition column",
+       "The partition key the partitions strategy follows (date-like, e.g. dt=2026-12-01, or "
+       "integer). Empty = the table's first partition key.",
+       false,
+       "",
+       K::kText,
+       {},
+       ""},
+      {"partition_lookback",
+       "Partition lookback",
+       "How far before the last partition seen a later sync starts reading, for late-arriving "
+       "rows: days for a date-like key, values for an integer key.",
+       false,
+       "2",
+       K::kText,
+       {},
+       ""},
+      {"partitions_per_query",
+       "Partitions per query",
+       "Most partitions one query reads: a first sync of a big partitioned table runs in chunks, "
+       "each checkpointed.",
+       false,
+       "50",
+       K::kText,
+       {},
+       ""},
+      {"delete_detection_every",
+       "Delete detection (every N syncs)",
+       "For incremental tables with a primary key: every N syncs read the key columns only and "
+       "delete at the destination the rows whose keys vanished at the source. 0 = never.",
+       false,
+       "0",
+       K::kText,
+       {},
+       ""},
       {"tables",
        "Tables",
        "* = all tables and views of the database (discovered from the catalog; pick them in the "
@@ -303,6 +525,16 @@ const std::vector<ConfigField>& ConfigFields() {
        "Primary keys (JSON)",
        "With tables = *: a JSON object of table -> key columns, e.g. {\"orders\": [\"order_id\"]}. "
        "Tables not listed are synced without a key (rows identified by _fivetran_id).",
+       false,
+       "",
+       K::kText,
+       {},
+       ""},
+      {"table_settings",
+       "Table settings (JSON)",
+       "With tables = *: a JSON object of table -> sync settings (cursor_column, strategy, "
+       "partition_column, partition_lookback, delete_detection_every), e.g. {\"orders\": "
+       "{\"cursor_column\": \"updated_at\"}}. Tables not listed take the settings above.",
        false,
        "",
        K::kText,
@@ -649,20 +881,28 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
   if (!config.s3_endpoint_url.empty()) ValidateEndpoint("s3_endpoint_url", config.s3_endpoint_url);
   config.ca_bundle = get("ca_bundle");
 
+  // The top-level sync settings are every table's defaults (a table's own entry overrides them).
+  ParseSyncSettings(values, "", config.table_defaults);
+  if (!get("partitions_per_query").empty()) {
+    config.partitions_per_query = static_cast<int>(
+        ParsePositiveInt("partitions_per_query", get("partitions_per_query"), 1, 10000));
+  }
   const std::string tables_json = get("tables");
   const std::string primary_keys_json = get("primary_keys");
   if (tables_json == "*") {
-    for (const char* key :
-         {"source_table", "query", "destination_table", "primary_key", "cursor_column"}) {
+    for (const char* key : {"source_table", "query", "destination_table", "primary_key",
+                            "cursor_column", "partition_column"}) {
       if (values.count(key)) {
         throw ConfigError(fmt::format(
             "configuration key '{}' cannot be combined with 'tables' = '*' (every table of the "
-            "database); use 'primary_keys' for keys",
+            "database); use 'primary_keys' for keys and 'table_settings' for cursors",
             key));
       }
     }
     config.discover_tables = true;
     if (!primary_keys_json.empty()) config.primary_keys = ParsePrimaryKeys(primary_keys_json);
+    if (!get("table_settings").empty())
+      config.table_settings = ParseTableSettings(get("table_settings"));
   } else if (config.databases.size() > 1) {
     throw ConfigError(fmt::format(
         "configuration key 'database_name' lists {} databases; several databases need 'tables' = "
@@ -672,9 +912,13 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
     throw ConfigError(
         "configuration key 'primary_keys' applies to 'tables' = '*' only; give 'primary_key' "
         "per table instead");
+  } else if (!get("table_settings").empty()) {
+    throw ConfigError(
+        "configuration key 'table_settings' applies to 'tables' = '*' only; give the settings in "
+        "each table entry instead");
   } else if (!tables_json.empty()) {
-    for (const char* key :
-         {"source_table", "query", "destination_table", "primary_key", "cursor_column"}) {
+    for (const char* key : {"source_table", "query", "destination_table", "primary_key",
+                            "cursor_column", "partition_column"}) {
       if (values.count(key)) {
         throw ConfigError(
             fmt::format("configuration key '{}' cannot be combined with 'tables'; put it inside "
@@ -698,13 +942,17 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
         throw ConfigError(fmt::format("configuration key 'tables': entry {} is not an object", i));
       std::map<std::string, std::string> entry;
       for (const auto& [key, value] : list[i].items()) {
-        if (key != "source_table" && key != "query" && key != "destination_table" &&
-            key != "primary_key" && key != "cursor_column") {
+        const bool setting = std::find(std::begin(kSyncSettingKeys), std::end(kSyncSettingKeys),
+                                       key) != std::end(kSyncSettingKeys);
+        if (!setting && key != "source_table" && key != "query" && key != "destination_table" &&
+            key != "primary_key") {
           throw ConfigError(
               fmt::format("configuration key 'tables': entry {} has unknown key '{}'", i, key));
         }
         if (value.is_string()) {
           entry[key] = value.get<std::string>();
+        } else if (setting && value.is_number_unsigned()) {
+          entry[key] = std::to_string(value.get<uint64_t>());
         } else if (key == "primary_key" && value.is_array()) {
           std::string joined;
           for (const auto& column : value) {
@@ -731,7 +979,7 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
         }
         entry["destination_table"] = entry["source_table"];
       }
-      TableConfig table = ParseTable(entry, where);
+      TableConfig table = ParseTable(entry, where, config.table_defaults);
       if (!destinations.insert(table.destination_table).second) {
         throw ConfigError(
             fmt::format("configuration key 'tables': destination table '{}' appears twice",
@@ -740,7 +988,7 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
       config.tables.push_back(std::move(table));
     }
   } else {
-    config.tables.push_back(ParseTable(values, ""));
+    config.tables.push_back(ParseTable(values, "", config.table_defaults));
   }
   if (!get("checkpoint_interval_rows").empty()) {
     config.checkpoint_interval_rows = ParsePositiveInt(

@@ -42,6 +42,17 @@ struct S3Location {
   static S3Location Parse(std::string_view uri, std::string_view key);
 };
 
+/// How a table's syncs choose what to read (`strategy`).
+enum class SyncStrategy {
+  /// Partitions when the source table is partitioned by a date-like or integer key, else cursor
+  /// when a cursor column is given, else full refresh.
+  kAuto,
+  kPartitions,   ///< later syncs read the partitions from the last one seen less the lookback
+  kCursor,       ///< later syncs read rows whose cursor column is at or past the last value seen
+  kFullRefresh,  ///< every sync reads everything (TRUNCATE, then upserts)
+};
+std::string_view SyncStrategyName(SyncStrategy strategy);
+
 /// One table to sync: a source (table or SELECT) and where it lands.
 struct TableConfig {
   std::string source_database;           ///< database of source_table; "" = Config::database
@@ -52,6 +63,14 @@ struct TableConfig {
   std::vector<std::string> primary_key;  ///< destination primary-key columns; empty = keyless
                                          ///< (Fivetran identifies rows by `_fivetran_id`)
   std::string cursor_column;             ///< optional: incremental sync on this monotonic column
+  SyncStrategy strategy = SyncStrategy::kAuto;
+  std::string partition_column;  ///< partitions: the key followed; "" = the first partition key
+  /// partitions: how far before the last partition seen a later sync starts reading (late rows),
+  /// in days for a date-like key, in values for an integer key.
+  int partition_lookback = 2;
+  /// > 0: every this many syncs the table's keys are read (key columns only) and keys that vanished
+  /// at the source are deleted at the destination; 0 = never (incremental tables only).
+  int delete_detection_every = 0;
 
   /// `destination_schema.destination_table`, or `destination_table` without a schema: the
   /// table's key in the state and the selection (as TableSchema::QualifiedName()).
@@ -91,6 +110,15 @@ struct Config {
   /// Discovered tables' primary keys (`primary_keys`: table or database.table -> key columns); a
   /// table not listed is keyless.
   std::map<std::string, std::vector<std::string>> primary_keys;
+  /// Discovered tables' sync settings (`table_settings`: table or database.table -> cursor_column,
+  /// strategy, partition_column, partition_lookback, delete_detection_every), applied by
+  /// DiscoverTables over the defaults.
+  std::map<std::string, std::map<std::string, std::string>> table_settings;
+  /// Defaults of every table's settings (the top-level keys of the same names).
+  TableConfig table_defaults;
+  /// partitions: at most this many partitions per query (a first sync of a big table runs in
+  /// chunks, each checkpointed, none near Athena's 30-minute limit).
+  int partitions_per_query = 50;
   int64_t checkpoint_interval_rows = 100'000;
   ResultFetcherKind result_fetcher = ResultFetcherKind::kAuto;
   int64_t s3_part_size_bytes = 4 << 20;  ///< chosen by measurement: see bench/README.md
@@ -115,6 +143,12 @@ struct Config {
   aws::HttpTransportOptions TransportOptions() const;
   /// What the result fetchers need of this configuration.
   results::ResultFetcherOptions FetcherOptions() const;
+
+  /// Gives a discovered `table` of `database` (source and destination names and primary key set)
+  /// its sync settings: the defaults, overridden by its `table_settings` entry (`database.table`,
+  /// else `table`). Throws common::ConfigError when they do not fit the table (e.g.
+  /// delete_detection_every without a primary key).
+  void ApplyTableSettings(const std::string& database, TableConfig& table) const;
 
   static Config Parse(const std::map<std::string, std::string>& values);
   /// The keys and values of a configuration.json document (a JSON object of strings); a syntax

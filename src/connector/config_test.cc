@@ -340,5 +340,94 @@ TEST(ConfigTest, ScanCapTakesASizeWithAUnit) {
   }
 }
 
+TEST(ConfigTest, SyncSettingsAtTheTopAreEveryTablesDefaults) {
+  auto values = ExampleKeys();
+  Config config = Config::Parse(values);
+  EXPECT_EQ(config.tables[0].strategy, SyncStrategy::kAuto);
+  EXPECT_EQ(config.tables[0].partition_lookback, 2);
+  EXPECT_EQ(config.tables[0].delete_detection_every, 0);
+  EXPECT_EQ(config.partitions_per_query, 50);
+
+  values["strategy"] = "partitions";
+  values["partition_column"] = "dt";
+  values["partition_lookback"] = "7";
+  values["partitions_per_query"] = "30";
+  values["delete_detection_every"] = "5";
+  config = Config::Parse(values);
+  EXPECT_EQ(config.tables[0].strategy, SyncStrategy::kPartitions);
+  EXPECT_EQ(config.tables[0].partition_column, "dt");
+  EXPECT_EQ(config.tables[0].partition_lookback, 7);
+  EXPECT_EQ(config.tables[0].delete_detection_every, 5);
+  EXPECT_EQ(config.partitions_per_query, 30);
+
+  // A `tables` entry overrides the defaults; numbers may be JSON numbers.
+  values = ExampleKeys();
+  values["partition_lookback"] = "3";
+  values["tables"] =
+      R"j([{"source_table": "a", "primary_key": "id"},
+           {"source_table": "b", "primary_key": "id", "partition_lookback": 1,
+            "strategy": "cursor", "cursor_column": "at", "delete_detection_every": 2}])j";
+  config = Config::Parse(values);
+  EXPECT_EQ(config.tables[0].partition_lookback, 3);
+  EXPECT_EQ(config.tables[1].partition_lookback, 1);
+  EXPECT_EQ(config.tables[1].strategy, SyncStrategy::kCursor);
+  EXPECT_EQ(config.tables[1].delete_detection_every, 2);
+}
+
+TEST(ConfigTest, SyncSettingsThatDoNotFitAreNamed) {
+  auto with = [](std::map<std::string, std::string> extra) {
+    auto values = ExampleKeys();
+    for (auto& [k, v] : extra) values[k] = v;
+    return ErrorOf(values);
+  };
+  EXPECT_THAT(with({{"strategy", "newest"}}), HasSubstr("'strategy' must be one of auto"));
+  EXPECT_THAT(with({{"strategy", "cursor"}}), HasSubstr("strategy 'cursor' needs 'cursor_column'"));
+  EXPECT_THAT(with({{"partition_lookback", "-1"}}), HasSubstr("'partition_lookback'"));
+  EXPECT_THAT(with({{"partitions_per_query", "0"}}), HasSubstr("'partitions_per_query'"));
+  EXPECT_THAT(with({{"query", "SELECT 1"}, {"source_table", ""}, {"strategy", "partitions"}}),
+              HasSubstr("need a 'source_table'"));
+  EXPECT_THAT(with({{"delete_detection_every", "3"}, {"primary_key", ""}}),
+              HasSubstr("'delete_detection_every' needs a primary key"));
+  EXPECT_THAT(with({{"delete_detection_every", "3"}, {"strategy", "full_refresh"}}),
+              HasSubstr("applies to incremental tables"));
+  EXPECT_THAT(with({{"table_settings", R"({"a": {}})"}}),
+              HasSubstr("'table_settings' applies to 'tables' = '*' only"));
+}
+
+TEST(ConfigTest, TableSettingsGiveDiscoveredTablesTheirOwn) {
+  auto values = ExampleKeys();
+  values["tables"] = "*";
+  values["delete_detection_every"] = "4";
+  values["table_settings"] =
+      R"j({"orders": {"cursor_column": "updated_at", "strategy": "cursor"},
+           "sales.events": {"partition_lookback": 10, "delete_detection_every": "0"}})j";
+  const Config config = Config::Parse(values);
+  TableConfig orders;
+  orders.source_table = "orders";
+  orders.destination_table = "orders";
+  orders.primary_key = {"id"};
+  config.ApplyTableSettings("sales", orders);
+  EXPECT_EQ(orders.strategy, SyncStrategy::kCursor);
+  EXPECT_EQ(orders.cursor_column, "updated_at");
+  EXPECT_EQ(orders.delete_detection_every, 4);  // the default
+  TableConfig events;
+  events.source_table = "events";
+  events.destination_table = "events";
+  config.ApplyTableSettings("sales", events);  // keyless: the default delete detection left out
+  EXPECT_EQ(events.partition_lookback, 10);
+  EXPECT_EQ(events.delete_detection_every, 0);
+  TableConfig keyless;
+  keyless.source_table = "clicks";
+  config.ApplyTableSettings("sales", keyless);
+  EXPECT_EQ(keyless.delete_detection_every, 0);
+
+  values["table_settings"] = R"({"orders": {"cursor": "x"}})";
+  EXPECT_THAT(ErrorOf(values), HasSubstr("table 'orders' has unknown setting 'cursor'"));
+  values["table_settings"] = R"({"orders": {"partition_lookback": "soon"}})";
+  EXPECT_THAT(ErrorOf(values), HasSubstr("'partition_lookback'"));
+  values["table_settings"] = R"({"orders": {"strategy": "cursor"}})";
+  EXPECT_EQ(ErrorOf(values), "");  // checked per table: the cursor may come with the table
+}
+
 }  // namespace
 }  // namespace ac::connector

@@ -112,11 +112,11 @@ std::string CursorLiteral(const std::string& type_text, const std::string& value
   }
 }
 
-std::string SqlFromCursor(const std::string& sql, const std::string& cursor_column,
-                          const std::string& cursor_type, const std::string& cursor_value) {
+std::string CursorCondition(const std::string& cursor_column, const std::string& cursor_type,
+                            const std::string& cursor_value, std::vector<std::string>& parameters) {
   // >= rather than >: rows sharing the boundary value are re-read; upserts by key make it harmless.
-  return fmt::format("SELECT * FROM ({}) WHERE {} >= {}", sql, QuoteIdentifier(cursor_column),
-                     CursorLiteral(cursor_type, cursor_value));
+  parameters.push_back(CursorLiteral(cursor_type, cursor_value));
+  return fmt::format("{} >= ?", QuoteIdentifier(cursor_column));
 }
 
 int CompareCursor(const common::Value& a, const common::Value& b) {

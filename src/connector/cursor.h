@@ -2,6 +2,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "athena/types.h"
 #include "athena/value_decoder.h"
@@ -16,10 +17,11 @@ namespace ac::connector {
 /// this connector did not write) for a value that is not of its type.
 std::string CursorLiteral(const std::string& type_text, const std::string& value);
 
-/// `sql` narrowed to the rows whose `cursor_column` is at or past the saved cursor value (of Athena
-/// type `cursor_type`): the query of an incremental sync.
-std::string SqlFromCursor(const std::string& sql, const std::string& cursor_column,
-                          const std::string& cursor_type, const std::string& cursor_value);
+/// The condition of an incremental read, `"<cursor_column>" >= ?`, with the literal of the saved
+/// cursor value (of Athena type `cursor_type`, CursorLiteral) appended to `parameters`: the value
+/// travels as an ExecutionParameter, never in the SQL text.
+std::string CursorCondition(const std::string& cursor_column, const std::string& cursor_type,
+                            const std::string& cursor_value, std::vector<std::string>& parameters);
 
 /// Orders two non-null decoded cursor values of the same type.
 int CompareCursor(const common::Value& a, const common::Value& b);

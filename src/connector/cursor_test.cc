@@ -81,9 +81,14 @@ TEST(CursorTest, EveryLiteralOfAnyInputIsOneTokenOfItsType) {
   }
 }
 
-TEST(CursorTest, SqlFromCursorKeepsTheRowsAtOrPastTheValue) {
-  EXPECT_EQ(SqlFromCursor("SELECT * FROM t", "changed at", "bigint", "7"),
-            "SELECT * FROM (SELECT * FROM t) WHERE \"changed at\" >= 7");
+TEST(CursorTest, CursorConditionPassesTheValueAsAParameter) {
+  std::vector<std::string> parameters{"'first'"};
+  EXPECT_EQ(CursorCondition("changed at", "bigint", "7", parameters), "\"changed at\" >= ?");
+  EXPECT_EQ(CursorCondition("day", "date", "2026-12-01", parameters), "\"day\" >= ?");
+  EXPECT_EQ(parameters, (std::vector<std::string>{"'first'", "7", "DATE '2026-12-01'"}));
+  // A forged value never becomes a parameter either.
+  EXPECT_THROW(CursorCondition("id", "bigint", "1 OR 1=1", parameters), common::ConfigError);
+  EXPECT_EQ(parameters.size(), 3u);
 }
 
 TEST(CursorTest, TrackerKeepsTheHighestValueFromItsSeed) {

@@ -150,6 +150,12 @@ SyncState SyncState::Parse(const std::string& state_json) {
     table.completed_at = Text(entry, "completed_at", where);
     table.pending_cursor_value = Text(entry, "pending_cursor_value", where);
     table.last_scanned_bytes = Count(entry, "last_scanned_bytes", where);
+    table.last_scanned_partitions = Count(entry, "last_scanned_partitions", where);
+    table.partition_column = Text(entry, "partition_column", where);
+    table.partition_type = Text(entry, "partition_type", where);
+    table.partition_value = Text(entry, "partition_value", where);
+    table.partition_done = Text(entry, "partition_done", where);
+    table.pending_partition_value = Text(entry, "pending_partition_value", where);
     if (const auto pos = entry.find("position"); pos != entry.end()) {
       const std::string at = where + ".position";
       if (!pos->is_object()) Invalid(at + " is not an object");
@@ -171,6 +177,10 @@ SyncState SyncState::Parse(const std::string& state_json) {
     // A cursor that is not a literal of its type would otherwise end up in the SQL.
     for (const std::string* cursor : {&table.cursor_value, &table.pending_cursor_value}) {
       if (!cursor->empty()) CursorLiteral(table.cursor_type, *cursor);
+    }
+    for (const std::string* value :
+         {&table.partition_value, &table.partition_done, &table.pending_partition_value}) {
+      if (!value->empty()) CursorLiteral(table.partition_type, *value);
     }
     state.tables[name] = std::move(table);
   }
@@ -200,6 +210,14 @@ std::string SyncState::ToJson() const {
       entry["position"] = std::move(position);
       if (!table.pending_cursor_value.empty())
         entry["pending_cursor_value"] = table.pending_cursor_value;
+      if (!table.partition_done.empty()) entry["partition_done"] = table.partition_done;
+      if (!table.pending_partition_value.empty())
+        entry["pending_partition_value"] = table.pending_partition_value;
+    }
+    if (!table.partition_column.empty()) {
+      entry["partition_column"] = table.partition_column;
+      entry["partition_type"] = table.partition_type;
+      if (!table.partition_value.empty()) entry["partition_value"] = table.partition_value;
     }
     if (!table.cursor_value.empty()) {
       entry["cursor_value"] = table.cursor_value;
@@ -207,6 +225,8 @@ std::string SyncState::ToJson() const {
     }
     if (!table.completed_at.empty()) entry["completed_at"] = table.completed_at;
     if (table.last_scanned_bytes != 0) entry["last_scanned_bytes"] = table.last_scanned_bytes;
+    if (table.last_scanned_partitions != 0)
+      entry["last_scanned_partitions"] = table.last_scanned_partitions;
     tables_json[name] = std::move(entry);
   }
   return json{{"version", kStateVersion}, {"tables", std::move(tables_json)}}.dump();

@@ -24,9 +24,20 @@ struct TableState {
   std::string cursor_type;   ///< incremental: Athena type of the cursor column
   std::string pending_cursor_value;  ///< incremental: highest cursor value delivered by the read in
                                      ///< progress
-  std::string completed_at;          ///< ISO-8601 UTC of the last completed sync
-  int64_t last_scanned_bytes = 0;    ///< what the query of the last completed sync scanned (the
-                                     ///< estimate of the next one, for max_bytes_scanned_per_sync)
+  /// Partition-incremental tables: the partition key whose values the syncs follow, its Athena
+  /// type, the highest value synced by the last completed sync (the next sync reads from it less
+  /// partition_lookback), the upper bound of the chunks a sync in progress has delivered (it goes
+  /// on past it), and the highest value the read in progress has delivered.
+  std::string partition_column;
+  std::string partition_type;
+  std::string partition_value;
+  std::string partition_done;
+  std::string pending_partition_value;
+  std::string completed_at;        ///< ISO-8601 UTC of the last completed sync
+  int64_t last_scanned_bytes = 0;  ///< what the queries of the last completed sync scanned (the
+                                   ///< estimate of the next one, for max_bytes_scanned_per_sync)
+  int64_t last_scanned_partitions = 0;  ///< partitions those queries read (partitions strategy:
+                                        ///< the estimate is per partition)
 };
 
 /// The connector's state JSON: `{"version":1,"tables":{"<destination>":{...}}}`. It names the

@@ -19,6 +19,7 @@
 #include "connector/config.h"
 #include "connector/connector.h"
 #include "connector/cursor.h"
+#include "connector/partitions.h"
 #include "connector/query_cost.h"
 #include "connector/record_sink.h"
 #include "connector/sync_state.h"
@@ -63,20 +64,24 @@ struct TableSyncServices {
 };
 
 /// The sync of one table, from the saved state to the final checkpoint:
-///  0. read the source table's columns from the catalog and write the SQL: only the selected
-///     columns (keys and cursor always), narrowed by the saved cursor of an incremental sync;
-///  1. resolve the start: a saved in-progress query of the same SQL that SUCCEEDED is read on from
-///     the saved position; one that failed, was cancelled, is gone, or whose result is gone is
-///     run again;
+///  0. read the source table's metadata (columns, partition keys) from the catalog, choose the
+///     strategy (partitions: list the partitions, plan the ranges to read, one query each; cursor;
+///     full refresh) and the columns to read (the selected ones; keys, cursor and partition key
+///     always);
+///  then for each read (one, or one per partition range):
+///  1. write its SQL (conditions on the partition key and the saved cursor, their values as
+///     ExecutionParameters) and resolve the start: a saved in-progress query of the same SQL and
+///     parameters that SUCCEEDED is read on from the saved position; one that failed, was
+///     cancelled, is gone, or whose result is gone is run again;
 ///  2. otherwise plan the fetch, run the query (its id checkpointed as soon as it exists; an UNLOAD
 ///     Athena rejects falls back to the plain query) and open the reader at the start;
 ///  3. define the destination table (the selected columns, never dropping a primary-key column)
-///  and,
-///     for a full refresh not yet truncated, truncate it;
-///  4. read and deliver the batches, tracking the cursor of an incremental sync and checkpointing
+///     and, for a full refresh not yet truncated, truncate it;
+///  4. read and deliver the batches, tracking the cursor and partition values and checkpointing
 ///     every checkpoint_interval_rows rows;
-///  5. finish: clean up what the fetcher left, save the table complete (with its new cursor) and
-///     checkpoint.
+///  5. clean up what the fetcher left; a partition range before the last is saved done
+///     (checkpointed: a killed sync goes on with the next range);
+///  6. finish: save the table complete (with its new cursor and partition values) and checkpoint.
 /// Throws common::Error on failure; the sink has then received everything up to the last
 /// checkpoint, and the saved state resumes the read. Other tables may sync at the same time on
 /// other threads: this one changes only its own entry of the state, under services.state_mutex.
@@ -90,8 +95,11 @@ class TableSync {
 
  private:
   // Steps of Run(), in order.
-  void ReadDeclaredColumns();
+  void ReadSourceMetadata();
+  void ChooseStrategy();
+  void PlanPartitionReads();
   void ChooseColumns();
+  bool NextRead();
   bool ResumeSavedRead();
   void StartOver();
   void PlanFetch();
@@ -99,17 +107,20 @@ class TableSync {
   void OpenReader();
   void DefineDestinationTable();
   void TruncateForFullRefresh();
-  void StartCursorTracking();
+  void StartTracking();
   void ReadAndDeliver();
+  void FinishRead();
   void Finish();
 
   // Parts of the steps.
   std::optional<athena::QueryExecution> SavedSucceededQuery();
+  bool UsesCursor() const;
   bool IsKeyOrCursor(const std::string& column) const;
   void OnQueryStarted(const std::string& query_execution_id);
   void CountQueryCost();
+  int64_t EstimateScanBytes() const;
   bool ReserveScanBudget();
-  void TrackCursor(const athena::RowBatch& rows, const common::ValueBatch& values);
+  void Track(const athena::RowBatch& rows, const common::ValueBatch& values);
   void Deliver(const common::ValueBatch& values);
   void Advance(size_t rows);
   /// Hands the whole state to the sink; the caller holds `lock` on services_.state_mutex.
@@ -120,25 +131,45 @@ class TableSync {
   const TableSelection* selection_;
   SyncState& state_;
   TableState& saved_;
-  const bool incremental_;
-  std::string sql_;       ///< the table's SELECT: selected columns, from the saved cursor
-  std::string sql_hash_;  ///< fingerprint of sql_, saved with the query running it
+  SyncStrategy strategy_ = SyncStrategy::kFullRefresh;  ///< resolved (never kAuto)
 
-  std::vector<athena::Column> declared_;  ///< declared types of a source table (none for a query)
-  bool resuming_ = false;                 ///< the read continues a saved query's result
+  athena::TableMetadata metadata_;         ///< a source table's (none for a query)
+  std::vector<athena::Column> declared_;   ///< declared types of a source table (none for a query)
+  std::vector<std::string> read_columns_;  ///< the columns the SQL names; empty = `*`
+
+  // Partitions strategy.
+  std::optional<PartitionKey> partition_;
+  std::vector<std::string> partition_values_;  ///< listed, sorted
+  std::vector<PartitionRange> ranges_;         ///< one read each; a single open range otherwise
+  size_t range_index_ = 0;                     ///< the read in progress
+
+  std::string sql_;                      ///< the read's SELECT
+  std::vector<std::string> parameters_;  ///< the read's ExecutionParameters
+  std::string sql_hash_;                 ///< fingerprint of sql_ and parameters_, saved with the
+                                         ///< query running them
+  bool resuming_ = false;                ///< the read continues a saved query's result
+  bool budget_checked_ = false;          ///< max_bytes_scanned_per_sync was asked (once a table)
   results::FetchPlan plan_;
   std::optional<athena::QueryExecution> execution_;
-  std::string query_cost_;     ///< what the query this sync ran scanned and costs, for the log
-  int64_t scan_reserved_ = 0;  ///< this table's share of SyncTotals::scan_reserved
+  QueryCost table_cost_;         ///< the queries this sync ran for the table
+  int64_t scan_estimate_ = 0;    ///< billed bytes reserved for the table up front
+  int64_t scan_reserved_ = 0;    ///< this table's share of SyncTotals::scan_reserved
+  int64_t scanned_bytes_ = 0;    ///< DataScannedInBytes of every read of this sync (resumed too)
+  int64_t partitions_read_ = 0;  ///< partitions the reads of this sync covered
+  int64_t rows_delivered_ = 0;   ///< rows this process delivered
+  std::vector<std::string> query_ids_;  ///< the queries read, for the final log line
   results::ResultPosition start_;
   std::unique_ptr<results::ResultReader> reader_;
 
+  bool defined_ = false;                 ///< the destination table was declared
   std::vector<athena::Column> columns_;  ///< the result's columns, declared types merged in
   common::TableSchema schema_;           ///< every result column
   common::TableSchema projected_;        ///< the selected columns: what the sink receives
   std::vector<size_t> projection_;       ///< index in schema_ of each projected_ column
   int cursor_index_ = -1;                ///< the cursor column in schema_ (incremental)
   std::optional<CursorTracker> cursor_;
+  int partition_index_ = -1;  ///< the partition column in schema_ (partitions)
+  std::optional<CursorTracker> partition_max_;
   common::ValueBatch projected_values_;
   int64_t rows_since_checkpoint_ = 0;
 };

@@ -28,7 +28,8 @@ struct ScriptedQuery {
   std::string sql;
   std::string state;  ///< SUCCEEDED, FAILED or CANCELLED
   std::string reason;
-  bool result_gone = false;  ///< GetQueryResults answers as for an expired result
+  bool result_gone = false;             ///< GetQueryResults answers as for an expired result
+  std::vector<std::string> parameters;  ///< ExecutionParameters
 };
 
 class TableSyncTest : public ::testing::Test {
@@ -61,8 +62,10 @@ class TableSyncTest : public ::testing::Test {
   std::pair<int, std::string> Start(const nlohmann::json& request) {
     std::lock_guard<std::mutex> lock(mutex_);
     started_sql_.push_back(request["QueryString"].get<std::string>());
+    started_parameters_.push_back(request.value("ExecutionParameters", std::vector<std::string>{}));
     const std::string id = "q-" + std::to_string(started_sql_.size());
     ScriptedQuery query{started_sql_.back(), "SUCCEEDED", "", false};
+    query.parameters = started_parameters_.back();
     if (fail_unload_ && query.sql.rfind("UNLOAD", 0) == 0) {
       query.state = "FAILED";
       query.reason = "NOT_SUPPORTED: Unsupported Hive type: time(3)";
@@ -82,6 +85,13 @@ class TableSyncTest : public ::testing::Test {
     nlohmann::json body = nlohmann::json::parse(
         athena::testing::ExecutionBody(id, it->second.state, false, it->second.reason));
     body["QueryExecution"]["Query"] = it->second.sql;
+    if (it->second.sql.rfind("SHOW", 0) == 0) {  // Athena: DDL, no header row, nothing scanned
+      body["QueryExecution"]["StatementType"] = "DDL";
+      body["QueryExecution"]["SubstatementType"] = "SHOW_PARTITIONS";
+      body["QueryExecution"]["Statistics"]["DataScannedInBytes"] = 0;
+    }
+    if (!it->second.parameters.empty())
+      body["QueryExecution"]["ExecutionParameters"] = it->second.parameters;
     return {200, body.dump()};
   }
 
@@ -91,6 +101,11 @@ class TableSyncTest : public ::testing::Test {
     if (it == queries_.end() || it->second.result_gone) {
       return {400, R"({"__type":"InvalidRequestException","Message":"Query has been purged"})"};
     }
+    if (it->second.sql.rfind("SHOW PARTITIONS", 0) == 0) {
+      std::vector<Row> lines;
+      for (const auto& line : partitions_) lines.push_back({line});
+      return {200, athena::testing::ResultsBody({{"partition", "string"}}, lines, false)};
+    }
     const std::string token = request.value("NextToken", "");
     const size_t page = token.empty() ? 0 : std::stoul(token.substr(1));
     const size_t first = std::min(rows_.size(), page * kPageRows);
@@ -98,7 +113,7 @@ class TableSyncTest : public ::testing::Test {
     const std::string next = last < rows_.size() ? "p" + std::to_string(page + 1) : "";
     const std::vector<Row> rows(rows_.begin() + static_cast<std::ptrdiff_t>(first),
                                 rows_.begin() + static_cast<std::ptrdiff_t>(last));
-    return {200, athena::testing::ResultsBody(kColumns, rows, token.empty(), next)};
+    return {200, athena::testing::ResultsBody(columns_, rows, token.empty(), next)};
   }
 
   ScriptedQuery& Query(const std::string& id) {
@@ -108,6 +123,10 @@ class TableSyncTest : public ::testing::Test {
   std::vector<std::string> StartedSql() {
     std::lock_guard<std::mutex> lock(mutex_);
     return started_sql_;
+  }
+  std::vector<std::vector<std::string>> StartedParameters() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return started_parameters_;
   }
 
   // Running a TableSync and reading what the sink received.
@@ -163,7 +182,7 @@ class TableSyncTest : public ::testing::Test {
     return Checkpoints().back();
   }
 
-  static inline const std::vector<std::pair<std::string, std::string>> kColumns = {
+  std::vector<std::pair<std::string, std::string>> columns_ = {
       {"id", "bigint"}, {"name", "varchar"}, {"updated", "bigint"}};
 
   Config config_;
@@ -179,6 +198,8 @@ class TableSyncTest : public ::testing::Test {
 
   std::mutex mutex_;
   std::vector<std::string> started_sql_;  ///< statements started, in order (query q-N is the Nth)
+  std::vector<std::vector<std::string>> started_parameters_;  ///< their ExecutionParameters
+  std::vector<std::string> partitions_;                       ///< SHOW PARTITIONS lines
   std::map<std::string, ScriptedQuery> queries_;  ///< by id; a query erased from here is unknown
   std::vector<Row> rows_ = {
       {"1", "a", "10"}, {"2", "b", "30"}, {"3", "c", "20"}, {"4", "d", "50"}, {"5", "e", "40"}};
@@ -287,12 +308,14 @@ TEST_F(TableSyncTest, IncrementalSyncFiltersFromTheSavedCursorAndKeepsIt) {
   EXPECT_EQ(Saved().cursor_type, "bigint");
   rows_ = {{"4", "d", "50"}, {"5", "e", "45"}};
   Sync(Checkpoints().back());
-  EXPECT_EQ(StartedSql().back(), "SELECT * FROM (SELECT * FROM events) WHERE \"updated\" >= 50");
+  // The saved value travels as an ExecutionParameter, never in the SQL text.
+  EXPECT_EQ(StartedSql().back(), "SELECT * FROM (SELECT * FROM events) WHERE \"updated\" >= ?");
+  EXPECT_EQ(StartedParameters().back(), std::vector<std::string>{"50"});
   EXPECT_EQ(Count("truncate"), 0);
   EXPECT_EQ(Saved().cursor_value, "50");  // nothing past the saved cursor
   rows_ = {};
   Sync(Checkpoints().back());
-  EXPECT_EQ(StartedSql().back(), "SELECT * FROM (SELECT * FROM events) WHERE \"updated\" >= 50");
+  EXPECT_EQ(StartedSql().back(), "SELECT * FROM (SELECT * FROM events) WHERE \"updated\" >= ?");
   EXPECT_EQ(Saved().cursor_value, "50");  // an empty result keeps it
   EXPECT_EQ(Saved().cursor_type, "bigint");
 }
@@ -356,6 +379,8 @@ class SourceTableSyncTest : public TableSyncTest {
   SourceTableSyncTest() {
     table_.query.clear();
     table_.source_table = "events";
+    table_.strategy =
+        SyncStrategy::kFullRefresh;  // partitioned by `updated`: see PartitionedTableSyncTest
     fake_->handlers["GetTableMetadata"] = [](const nlohmann::json& request) {
       EXPECT_EQ(request["TableName"], "events");
       return std::pair<int, std::string>{
@@ -409,6 +434,162 @@ TEST_F(SourceTableSyncTest, ANewSelectionIsANewQueryNotAResumeOfTheSavedOne) {
   EXPECT_THAT(WrittenIds(), ElementsAre(1, 2, 3, 4, 5));
 }
 
+/// A source table partitioned by a date-like string key `dt` (the partitions strategy).
+class PartitionedTableSyncTest : public TableSyncTest {
+ protected:
+  PartitionedTableSyncTest() {
+    table_.query.clear();
+    table_.source_table = "events";
+    config_.partitions_per_query = 2;
+    columns_ = {{"id", "bigint"}, {"name", "varchar"}, {"dt", "varchar"}};
+    partitions_ = {"dt=2026-12-01", "dt=2026-12-02", "dt=2026-12-03", "dt=2026-12-04",
+                   "dt=2026-12-05"};
+    rows_ = {{"1", "a", "2026-12-01"},
+             {"2", "b", "2026-12-02"},
+             {"3", "c", "2026-12-03"},
+             {"4", "d", "2026-12-04"},
+             {"5", "e", "2026-12-05"}};
+    fake_->handlers["GetTableMetadata"] = [this](const nlohmann::json&) {
+      return std::pair<int, std::string>{
+          200, R"({"TableMetadata":{"Name":"events","TableType":"EXTERNAL_TABLE","Columns":[)"
+               R"({"Name":"id","Type":"bigint"},{"Name":"name","Type":"string"}],)"
+               R"("PartitionKeys":[{"Name":"dt","Type":")" +
+                   key_type_ + R"("}]}})"};
+    };
+  }
+  /// The SELECTs started (the SHOW PARTITIONS listings left out), with their parameters.
+  std::vector<std::pair<std::string, std::vector<std::string>>> Selects() {
+    std::vector<std::pair<std::string, std::vector<std::string>>> out;
+    const auto sql = StartedSql();
+    const auto parameters = StartedParameters();
+    for (size_t i = 0; i < sql.size(); ++i) {
+      if (sql[i].rfind("SHOW PARTITIONS", 0) != 0) out.emplace_back(sql[i], parameters[i]);
+    }
+    return out;
+  }
+  using Params = std::vector<std::string>;
+  std::string key_type_ = "string";
+};
+
+TEST_F(PartitionedTableSyncTest, AFirstSyncReadsEveryPartitionInCheckpointedChunks) {
+  Sync();
+  EXPECT_EQ(StartedSql().front(), R"(SHOW PARTITIONS "sales"."events")");
+  const auto selects = Selects();
+  ASSERT_EQ(selects.size(), 3u);  // 5 partitions, 2 a query
+  EXPECT_EQ(selects[0].first, R"(SELECT * FROM "events" WHERE ("dt" <= ? OR "dt" IS NULL))");
+  EXPECT_EQ(selects[0].second, Params{"'2026-12-02'"});
+  EXPECT_EQ(selects[1].first, R"(SELECT * FROM "events" WHERE "dt" > ? AND "dt" <= ?)");
+  EXPECT_EQ(selects[1].second, (Params{"'2026-12-02'", "'2026-12-04'"}));
+  EXPECT_EQ(selects[2].first, R"(SELECT * FROM "events" WHERE "dt" > ?)");
+  EXPECT_EQ(selects[2].second, Params{"'2026-12-04'"});
+  EXPECT_EQ(Count("truncate"), 0);  // incremental
+  EXPECT_EQ(Count("define"), 1);
+  // Each chunk but the last is saved done when delivered.
+  std::vector<std::string> done;
+  for (const auto& checkpoint : Checkpoints()) {
+    const TableState table = SyncState::Parse(checkpoint).tables.at("events");
+    if (done.empty() || done.back() != table.partition_done) done.push_back(table.partition_done);
+  }
+  EXPECT_THAT(done, ElementsAre("", "2026-12-02", "2026-12-04", ""));
+  const TableState saved = Saved();
+  EXPECT_EQ(saved.status, TableState::Status::kComplete);
+  EXPECT_EQ(saved.partition_column, "dt");
+  EXPECT_EQ(saved.partition_value, "2026-12-05");
+  EXPECT_EQ(saved.last_scanned_partitions, 5);
+}
+
+TEST_F(PartitionedTableSyncTest, ALaterSyncReadsFromTheLastPartitionLessTheLookback) {
+  Sync();
+  partitions_.push_back("dt=2026-12-06");
+  rows_ = {{"6", "f", "2026-12-06"}, {"7", "g", "2026-12-04"}};  // a late row of 2026-12-04
+  table_.partition_lookback = 2;
+  config_.partitions_per_query = 10;
+  Sync(Checkpoints().back());
+  EXPECT_EQ(Selects().back().first, R"(SELECT * FROM "events" WHERE "dt" >= ?)");
+  EXPECT_EQ(Selects().back().second, Params{"'2026-12-03'"});  // 2026-12-05 less 2 days
+  EXPECT_THAT(WrittenIds(), ElementsAre(6, 7));
+  EXPECT_EQ(Saved().partition_value, "2026-12-06");
+  EXPECT_EQ(Saved().last_scanned_partitions, 4);  // 2026-12-03 .. 2026-12-06
+
+  // With a cursor too: both conditions, both values as parameters.
+  table_.cursor_column = "id";
+  Sync(Checkpoints().back());
+  EXPECT_EQ(Selects().back().first, R"(SELECT * FROM "events" WHERE "dt" >= ?)");
+  EXPECT_EQ(Saved().cursor_value, "7");
+  Sync(Checkpoints().back());
+  EXPECT_EQ(Selects().back().first, R"(SELECT * FROM "events" WHERE "dt" >= ? AND "id" >= ?)");
+  EXPECT_EQ(Selects().back().second, (Params{"'2026-12-04'", "7"}));
+}
+
+TEST_F(PartitionedTableSyncTest, AKilledFirstSyncGoesOnWithoutReadingTheDoneChunksAgain) {
+  // Pages of 2 rows; the scripted Athena answers every chunk with the 5 rows: 3 batches a chunk.
+  const std::string killed = StateAfterBatches(4);  // in the second chunk (q-3)
+  const TableState at_kill = SyncState::Parse(killed).tables.at("events");
+  EXPECT_EQ(at_kill.partition_done, "2026-12-02");
+  EXPECT_EQ(at_kill.query_execution_id, "q-3");
+  const size_t selects_before = Selects().size();
+  Sync(killed);
+  const auto selects = Selects();
+  // The second chunk's query is read on from its saved position; only the last chunk is new.
+  ASSERT_EQ(selects.size(), selects_before + 1);
+  EXPECT_EQ(selects.back().first, R"(SELECT * FROM "events" WHERE "dt" > ?)");
+  EXPECT_EQ(selects.back().second, Params{"'2026-12-04'"});
+  EXPECT_THAT(WrittenIds(), ElementsAre(3, 4, 5, 1, 2, 3, 4, 5));
+  EXPECT_EQ(Saved().status, TableState::Status::kComplete);
+  EXPECT_EQ(Saved().partition_value, "2026-12-05");
+}
+
+TEST_F(PartitionedTableSyncTest, ATamperedPartitionValueInTheStateNeverReachesAQuery) {
+  Sync();
+  SyncState state = SyncState::Parse(Checkpoints().back());
+  nlohmann::json doc = nlohmann::json::parse(state.ToJson());
+  const size_t started = StartedSql().size();
+  for (const char* forged : {"2026-12-01' OR '1'='1", "2026-12-01 UNION SELECT 1"}) {
+    doc["tables"]["events"]["partition_value"] = forged;
+    try {
+      Sync(doc.dump());
+      // A string key quotes whatever it is given: the value is a literal, never SQL.
+      const auto selects = Selects();
+      for (const auto& parameter : selects.back().second)
+        EXPECT_EQ(parameter.front(), '\'') << parameter;
+    } catch (const common::ConfigError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("reset the connection's state"));
+    }
+    for (const auto& sql : StartedSql()) EXPECT_EQ(sql.find("UNION"), std::string::npos) << sql;
+  }
+  EXPECT_GE(StartedSql().size(), started);
+}
+
+TEST_F(PartitionedTableSyncTest, AnIntegerKeyLooksBackByValues) {
+  key_type_ = "int";
+  partitions_ = {"dt=1", "dt=2", "dt=10"};
+  rows_ = {{"1", "a", "1"}, {"2", "b", "10"}};
+  columns_[2].second = "integer";
+  Sync();
+  EXPECT_EQ(Selects()[0].second, Params{"2"});  // sorted as numbers: 1, 2 | 10
+  EXPECT_EQ(Saved().partition_value, "10");
+  table_.partition_lookback = 3;
+  Sync(Checkpoints().back());
+  EXPECT_EQ(Selects().back().first, R"(SELECT * FROM "events" WHERE "dt" >= ?)");
+  EXPECT_EQ(Selects().back().second, Params{"7"});
+}
+
+TEST_F(PartitionedTableSyncTest, AKeyThatIsNotDateLikeFallsBackUnlessPartitionsAreAskedFor) {
+  partitions_ = {"dt=eu", "dt=us"};
+  rows_ = {{"1", "a", "eu"}};
+  Sync();  // auto: a full refresh
+  EXPECT_EQ(Selects().back().first, R"(SELECT * FROM "events")");
+  EXPECT_EQ(Count("truncate"), 1);
+  table_.strategy = SyncStrategy::kPartitions;
+  try {
+    Sync();
+    FAIL() << "strategy partitions on a key that is not date-like";
+  } catch (const common::ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("strategy 'partitions' cannot be used"));
+    EXPECT_THAT(e.what(), HasSubstr("not ISO dates"));
+  }
+}
+
 TEST_F(TableSyncTest, ATableThatWouldPassTheScanCapIsSkippedWholeWithAWarning) {
   constexpr int64_t kMb = int64_t{1} << 20;
   config_.max_bytes_scanned_per_sync = 25 * kMb;
@@ -424,7 +605,7 @@ TEST_F(TableSyncTest, ATableThatWouldPassTheScanCapIsSkippedWholeWithAWarning) {
   ASSERT_EQ(Count("warning"), 1);
   EXPECT_THAT(Kinds(), ElementsAre("warning"));  // nothing else: the table keeps its data
   EXPECT_THAT(sink_.calls[0].text, HasSubstr("table 'events' is skipped"));
-  EXPECT_THAT(sink_.calls[0].text, HasSubstr("30.0 MB (what its last sync scanned)"));
+  EXPECT_THAT(sink_.calls[0].text, HasSubstr("30.0 MB (from what its last sync scanned)"));
   EXPECT_THAT(sink_.calls[0].text, HasSubstr("max_bytes_scanned_per_sync 25.0 MB"));
 
   config_.max_bytes_scanned_per_sync = 0;  // no cap

@@ -87,9 +87,11 @@ size_t ResultFetcherFactory::BatchRows() const {
                                                  static_cast<int64_t>(kFetcherBatchRows)));
 }
 
-FetchPlan ResultFetcherFactory::Plan(const std::string& sql, const std::string& token) const {
+FetchPlan ResultFetcherFactory::Plan(const std::string& sql, const std::string& token,
+                                     std::vector<std::string> parameters) const {
   FetchPlan plan;
   plan.sql = sql;
+  plan.parameters = std::move(parameters);
   plan.fetcher = options_.fetcher;
   if (plan.fetcher != ResultFetcherKind::kUnload) return plan;
   if (!IsUnloadableQuery(sql)) {
@@ -121,6 +123,7 @@ std::optional<FetchPlan> ResultFetcherFactory::PlanAfterFailure(const FetchPlan&
   FetchPlan plan;
   plan.fetcher = ResultFetcherKind::kAuto;
   plan.sql = sql;
+  plan.parameters = failed.parameters;
   return plan;
 }
 
@@ -189,7 +192,8 @@ std::unique_ptr<ResultReader> ResultFetcherFactory::OpenAuto(
   return OpenApi(execution, start);
 }
 
-std::vector<athena::Column> ResultFetcherFactory::QueryColumns(const std::string& sql) {
+std::vector<athena::Column> ResultFetcherFactory::QueryColumns(
+    const std::string& sql, const std::vector<std::string>& parameters) {
   athena::QueryRunnerOptions runner_options;
   runner_options.max_attempts = options_.query_max_attempts;
   runner_options.timeout = std::chrono::minutes(options_.query_timeout_minutes);
@@ -200,6 +204,7 @@ std::vector<athena::Column> ResultFetcherFactory::QueryColumns(const std::string
   request.catalog = options_.catalog;
   request.workgroup = options_.workgroup;
   request.output_location = options_.staging;
+  request.execution_parameters = parameters;
   const athena::QueryExecution execution = runner.Run(request);
   athena::RowBatch rows;
   return athena_.GetQueryResults(execution.id, "", 1, execution.HasHeaderRow(), rows).columns;
@@ -221,7 +226,8 @@ std::unique_ptr<ResultReader> ResultFetcherFactory::OpenUnload(
           throw common::InternalError(
               fmt::format("query {} is not an UNLOAD this connector wrote", execution.id));
         }
-        return QueryColumns(inner);
+        return QueryColumns(
+            inner, plan.parameters.empty() ? execution.execution_parameters : plan.parameters);
       });
 }
 

@@ -24,6 +24,8 @@ struct FetchPlan {
   ResultFetcherKind fetcher = ResultFetcherKind::kApi;
   std::string sql;  ///< the statement to submit (an UNLOAD wrapper for the unload fetcher)
   std::string unload_prefix;  ///< unload: s3://.../unload/<token>/ the Parquet files go to
+  /// Values of the `?` placeholders of `sql` (ExecutionParameters), submitted with it.
+  std::vector<std::string> parameters;
 };
 
 /// True when `sql` is a query UNLOAD can wrap: it starts (after comments and parentheses) with
@@ -48,8 +50,10 @@ class ResultFetcherFactory {
                        const common::CancellationToken& cancel);
   ~ResultFetcherFactory();
 
-  /// The plan for `sql` (the table's SELECT); `token` names the unload folder uniquely.
-  FetchPlan Plan(const std::string& sql, const std::string& token) const;
+  /// The plan for `sql` (the table's SELECT) with the values of its `?` placeholders; `token`
+  /// names the unload folder uniquely.
+  FetchPlan Plan(const std::string& sql, const std::string& token,
+                 std::vector<std::string> parameters = {}) const;
   /// When the query of `failed` failed with `error` and a plan without UNLOAD may succeed (UNLOAD
   /// cannot express e.g. TIME columns or unnamed expressions), that plan for `sql` (logged in one
   /// line); nullopt otherwise.
@@ -71,9 +75,11 @@ class ResultFetcherFactory {
   std::unique_ptr<ResultReader> OpenUnload(const FetchPlan& plan,
                                            const athena::QueryExecution& execution,
                                            const ResultPosition& start);
-  /// Column names and types of `sql` from a `SELECT * FROM (...) LIMIT 0` query (submitted up to
-  /// query_max_attempts times, like every query).
-  std::vector<athena::Column> QueryColumns(const std::string& sql);
+  /// Column names and types of `sql` (with the values of its `?` placeholders) from a
+  /// `SELECT * FROM (...) LIMIT 0` query (submitted up to query_max_attempts times, like every
+  /// query).
+  std::vector<athena::Column> QueryColumns(const std::string& sql,
+                                           const std::vector<std::string>& parameters);
   size_t BatchRows() const;
 
   const ResultFetcherOptions options_;
