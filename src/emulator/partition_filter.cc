@@ -165,8 +165,11 @@ ScanFilters FiltersOfScan(const json& table_filters, const json& names) {
     if (!entry.is_object()) continue;
     const auto key = entry.find("key");
     const auto value = entry.find("value");
-    if (key == entry.end() || !key->is_number_unsigned() || value == entry.end()) continue;
-    const uint64_t column = key->get<uint64_t>();
+    if (key == entry.end() || !key->is_number_integer() || key->get<int64_t>() < 0 ||
+        value == entry.end()) {
+      continue;
+    }
+    const auto column = key->get<uint64_t>();
     if (column >= names.size() || !names[column].is_string()) continue;
     out[names[column].get<std::string>()] = PredicateOfTableFilter(*value);
   }

@@ -13,7 +13,7 @@
 //
 // Which partitions (partition pruning): a partitioned table is billed only for the partitions its
 // scans can read, decided by the table filters DuckDB's optimizer pushed down into each of its
-// scans in the optimized plan (partition_filter.h: comparisons, BETWEEN, IN, IS NULL, AND/OR on
+// scans in the optimized plan (partition_filter.h: comparisons, BETWEEN, IN, AND/OR on
 // the partition keys, literals and ExecutionParameters alike, UNLOAD's query too). A partition
 // counts unless a filter on one of its keys is proven false for its value. When the optimized plan
 // cannot be used for a table (see MergeScans: DuckDB could not serialize it, or its statistics
