@@ -544,6 +544,9 @@ json WorkGroupJson(Engine& engine) {
                  {"PublishCloudWatchMetricsEnabled", false},
                  {"RequesterPaysEnabled", false},
                  {"EngineVersion", EngineVersion()}};
+  if (engine.options().bytes_scanned_cutoff > 0) {
+    config["BytesScannedCutoffPerQuery"] = engine.options().bytes_scanned_cutoff;
+  }
   if (!engine.options().workgroup_output_location.empty()) {
     config["ResultConfiguration"] = {
         {"OutputLocation", engine.options().workgroup_output_location}};

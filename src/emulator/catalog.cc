@@ -126,6 +126,21 @@ void RegisterTable(duckdb_connection conn, const Statement& st, const std::strin
   }
 }
 
+void RegisterPartitionedTable(duckdb_connection conn, const std::string& db,
+                              const std::string& table,
+                              const std::vector<std::pair<std::string, std::string>>& keys) {
+  Statement st;
+  st.table = table;
+  for (const auto& [name, type] : keys) {
+    ColumnDefinition key;
+    key.name = name;
+    key.athena_type = type;
+    key.partition_key = true;
+    st.columns.push_back(std::move(key));
+  }
+  RegisterTable(conn, st, db);
+}
+
 void RegisterAddedColumn(duckdb_connection conn, const std::string& db, const std::string& table,
                          const ColumnDefinition& column) {
   InsertColumnRow(conn, db, table, column, false, 1000);

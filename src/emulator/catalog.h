@@ -62,6 +62,11 @@ std::vector<std::string> PartitionKeysOf(duckdb_connection conn, const std::stri
                                          const std::string& table);
 /// Records a created table (CREATE TABLE, CTAS) in the metadata, replacing what was recorded.
 void RegisterTable(duckdb_connection conn, const Statement& st, const std::string& db);
+/// Records a table created without DDL (a Hive-partitioned seed folder, hive_seed.h): its
+/// partition keys (name, Athena type) in order, replacing what was recorded.
+void RegisterPartitionedTable(duckdb_connection conn, const std::string& db,
+                              const std::string& table,
+                              const std::vector<std::pair<std::string, std::string>>& keys);
 /// Records a column ALTER TABLE ADD COLUMNS appended.
 void RegisterAddedColumn(duckdb_connection conn, const std::string& db, const std::string& table,
                          const ColumnDefinition& column);

@@ -9,8 +9,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include "emulator/duckdb_exec.h"
+#include "emulator/hive_seed.h"
 #include "emulator/result_columns.h"
 #include "emulator/sql_translate.h"
 
@@ -170,6 +172,61 @@ TEST_F(CatalogTest, AnalyzeSelectReadsTheLeftmostSelect) {
   EXPECT_EQ(shape.base_table, "t1");
   EXPECT_EQ(AnalyzeSelect(conn_, "SELECT * EXCLUDE (a) FROM t").items.at(0).cls, "STAR_MODIFIED");
   EXPECT_FALSE(AnalyzeSelect(conn_, "SELEC 1").valid);
+}
+
+// A Hive-partitioned seed folder's layout: keys from the folders, bigint only when every value
+// is an integer, and one clear error naming the path for each malformed layout.
+TEST_F(CatalogTest, HiveLayoutsAndTheirErrors) {
+  auto file = [&](const std::string& relative) {
+    fs::create_directories((dir_ / relative).parent_path());
+    std::ofstream(dir_ / relative) << "a\n1\n";
+  };
+  file("ok/dt=2026-12-01/hour=9/part-0.csv");
+  file("ok/dt=2026-12-02/hour=10/part-0.csv");
+  file("ok/dt=2026-12-02/hour=10/_SUCCESS");
+  const HiveLayout ok = ReadHiveLayout(dir_ / "ok");
+  EXPECT_EQ(ok.table, "ok");
+  EXPECT_EQ(ok.keys, (std::vector<std::string>{"dt", "hour"}));
+  EXPECT_EQ(ok.key_types, (std::vector<std::string>{"string", "bigint"}));
+  EXPECT_EQ(ok.files.size(), 2u);
+  EXPECT_TRUE(ok.csv);
+  Exec(conn_, HiveTableSql(ok));
+  RegisterPartitionedTable(conn_, "default", ok.table, {{"dt", "string"}, {"hour", "bigint"}});
+  EXPECT_EQ(PartitionKeysOf(conn_, "default", "ok"), (std::vector<std::string>{"dt", "hour"}));
+  const auto info = ReadTableInfo(conn_, "default", "ok", {});
+  ASSERT_TRUE(info.has_value());
+  ASSERT_EQ(info->columns.size(), 3u);
+  EXPECT_EQ(info->columns[2].name + " " + info->columns[2].hive_type, "hour bigint");
+
+  auto error_of = [&](const std::string& table) {
+    try {
+      ReadHiveLayout(dir_ / table);
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  file("flat/part-0.csv");
+  EXPECT_EQ(error_of("flat"),
+            "Hive-partitioned seed folder: " + (dir_ / "flat/part-0.csv").string() +
+                ": a data file must be inside partition folders "
+                "'<key>=<value>/'");
+  file("badname/2026-12-01/part-0.csv");
+  EXPECT_EQ(error_of("badname"),
+            "Hive-partitioned seed folder: " + (dir_ / "badname/2026-12-01").string() +
+                ": folder '2026-12-01' is not a partition folder "
+                "'<key>=<value>'");
+  file("mixed/dt=1/a.csv");
+  file("mixed/region=eu/b.csv");
+  EXPECT_NE(error_of("mixed").find("its partition folders differ from the first file's"),
+            std::string::npos);
+  file("kinds/dt=1/a.csv");
+  file("kinds/dt=1/b.json");
+  EXPECT_EQ(error_of("kinds"),
+            "Hive-partitioned seed folder: " + (dir_ / "kinds/dt=1/b.json").string() +
+                ": not a data file (.csv or .parquet)");
+  fs::create_directories(dir_ / "empty/dt=1");
+  EXPECT_NE(error_of("empty").find("no .csv or .parquet files"), std::string::npos);
 }
 
 TEST(ResultColumnsTest, MapsOutputsToSelectItems) {

@@ -10,6 +10,7 @@
 
 #include "athena_text/value_format.h"
 #include "emulator/duckdb_exec.h"
+#include "emulator/hive_seed.h"
 #include "emulator/query_log.h"
 #include "emulator/result_objects.h"
 #include "emulator/sql_translate.h"
@@ -189,11 +190,15 @@ void Engine::Seed(const fs::path& path) {
     ~ForgetSizes() { cache.InvalidateAll(); }
   } forget_sizes{scan_sizes_};
   std::vector<fs::path> files;
+  std::vector<fs::path> table_folders;
   if (fs::is_directory(path)) {
     for (const auto& entry : fs::directory_iterator(path)) {
+      const bool hidden = entry.path().filename().string().rfind('.', 0) == 0;
       if (entry.is_regular_file()) files.push_back(entry.path());
+      if (entry.is_directory() && !hidden) table_folders.push_back(entry.path());
     }
     std::sort(files.begin(), files.end());
+    std::sort(table_folders.begin(), table_folders.end());
   } else if (fs::is_regular_file(path)) {
     files.push_back(path);
   } else {
@@ -229,6 +234,24 @@ void Engine::Seed(const fs::path& path) {
       spdlog::info("seeded table default.{} from {}", table, file.string());
     }
   }
+  for (const auto& folder : table_folders) SeedHiveFolder(folder);
+}
+
+void Engine::SeedHiveFolder(const fs::path& folder) {
+  const HiveLayout layout = ReadHiveLayout(folder);
+  UseDatabase(meta_conn_, "default");
+  try {
+    Exec(meta_conn_, HiveTableSql(layout));
+    std::vector<std::pair<std::string, std::string>> keys;
+    for (size_t k = 0; k < layout.keys.size(); ++k) {
+      keys.emplace_back(layout.keys[k], layout.key_types[k]);
+    }
+    RegisterPartitionedTable(meta_conn_, "default", layout.table, keys);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("seed " + folder.string() + ": " + e.what());
+  }
+  spdlog::info("seeded partitioned table default.{} from {} ({} files)", layout.table,
+               folder.string(), layout.files.size());
 }
 
 // ---- query lifecycle --------------------------------------------------------------------------
@@ -515,6 +538,12 @@ void Engine::Run(Execution& exec, duckdb_connection conn) {
     FinishSucceeded(exec, ctx, st, outcome, started, planned);
   } catch (const QueryCancelled&) {
     Finish(exec, "CANCELLED", std::nullopt);
+  } catch (const ScanLimitExceeded& e) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      exec.info.data_scanned_bytes = e.cutoff();
+    }
+    Finish(exec, "FAILED", e.error());
   } catch (const StatementFailed& e) {
     Finish(exec, "FAILED", e.error());
   } catch (const SqlError& e) {
@@ -650,7 +679,27 @@ std::vector<std::string> Engine::ListTables(const std::string& database) {
 
 std::optional<TableInfo> Engine::GetTable(const std::string& database, const std::string& table) {
   std::lock_guard<std::mutex> lock(meta_mutex_);
-  return ReadTableInfo(meta_conn_, Lower(database), Lower(table), start_time_);
+  std::optional<TableInfo> info =
+      ReadTableInfo(meta_conn_, Lower(database), Lower(table), start_time_);
+  if (info && info->table_type == "EXTERNAL_TABLE") AddSizeParameters(*info, Lower(database));
+  return info;
+}
+
+void Engine::AddSizeParameters(TableInfo& info, const std::string& database) {
+  // The measurement DataScannedInBytes uses (kept until the table changes): a table's first
+  // catalog call measures it for its first query, and the other way round.
+  std::shared_ptr<const TableSizes> sizes;
+  try {
+    sizes = scan_sizes_.Get(meta_conn_, database, info.name);
+  } catch (const DuckDbError& e) {
+    spdlog::warn("table {}.{}: no size parameters: {}", database, info.name, e.what());
+    return;
+  }
+  const uint64_t rows = sizes->TotalRows();
+  const uint64_t bytes = sizes->TotalBytes();
+  info.parameters.emplace_back("recordCount", std::to_string(rows));
+  info.parameters.emplace_back("sizeKey", std::to_string(bytes));
+  info.parameters.emplace_back("averageRecordSize", std::to_string(rows ? bytes / rows : 0));
 }
 
 }  // namespace ac::emulator

@@ -56,6 +56,9 @@ class ApiError : public std::runtime_error {
   std::string athena_code_;
 };
 
+/// Athena's smallest BytesScannedCutoffPerQuery (10 MB).
+constexpr uint64_t kMinBytesScannedCutoff = 10000000;
+
 struct EngineOptions {
   std::filesystem::path data_dir;
   int workers = 4;
@@ -67,6 +70,9 @@ struct EngineOptions {
   std::string time_zone = "UTC";
   /// When set, every query execution reaching a final state appends a line here (query_log.h).
   std::filesystem::path query_log;
+  /// Workgroup primary's BytesScannedCutoffPerQuery (0 = none, else >= kMinBytesScannedCutoff):
+  /// a statement whose DataScannedInBytes would exceed it fails before it runs.
+  uint64_t bytes_scanned_cutoff = 0;
 };
 
 struct StartQueryRequest {
@@ -120,7 +126,8 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  /// Loads a .sql file or a directory of .sql/.csv/.parquet files. Throws std::runtime_error.
+  /// Loads a .sql file or a directory of .sql/.csv/.parquet files and Hive-partitioned table
+  /// folders (hive_seed.h). Throws std::runtime_error.
   void Seed(const std::filesystem::path& path);
 
   /// StartQueryExecution: validates, deduplicates by ClientRequestToken, reuses results, queues.
@@ -181,6 +188,11 @@ class Engine {
   /// (so whoever sees it final finds its line written) and wakes WaitFinished.
   void OnFinished(const QueryExecutionInfo& info);
   void ExecuteSeedStatement(const std::string& sql);
+  /// Glue crawler's size parameters of a table (recordCount, sizeKey = the bytes of a full read,
+  /// averageRecordSize), from ScanSizeCache. Called with meta_mutex_ held.
+  void AddSizeParameters(TableInfo& info, const std::string& database);
+  /// Creates default.<folder name> from a Hive-partitioned folder (hive_seed.h).
+  void SeedHiveFolder(const std::filesystem::path& folder);
   /// Throws InvalidRequestException (MALFORMED_QUERY) when DuckDB cannot parse the statement.
   void CheckParses(const std::string& duckdb_sql, const std::string& athena_sql);
 

@@ -4,7 +4,7 @@
 //                [--access-key-id ID --secret-access-key KEY] [--region us-east-1]
 //                [--latency-ms N] [--throttle-rate R] [--error-rate R] [--drop-rate R]
 //                [--bandwidth-mbps N] [--query-delay-ms N] [--fault-seed N] [--log-level LEVEL]
-//                [--query-log PATH]
+//                [--query-log PATH] [--bytes-scanned-cutoff N]
 
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   std::string workgroup_output_location;
   int workers = 4;
   std::string query_log;
+  uint64_t bytes_scanned_cutoff = 0;
 
   app.add_option("--host", host, "Address to listen on")->capture_default_str();
   app.add_option("--port", port, "Port (0 picks a free one)")->capture_default_str();
@@ -104,6 +105,20 @@ int main(int argc, char** argv) {
                  "Append one JSON line per query execution reaching a final state (id, sql as "
                  "received, execution_parameters, catalog, database, workgroup, state, "
                  "statement_type, data_scanned_bytes, submitted_at, completed_at)");
+  app.add_option("--bytes-scanned-cutoff", bytes_scanned_cutoff,
+                 "Workgroup 'primary''s BytesScannedCutoffPerQuery in bytes (0 = none, else at "
+                 "least 10000000): a query that would scan more fails")
+      ->check([](const std::string& text) -> std::string {
+        const bool digits =
+            !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+        if (!digits) return "must be a number of bytes";
+        if (text.size() > 19) return "is too large";
+        const uint64_t n = std::stoull(text);
+        return n == 0 || n >= ac::emulator::kMinBytesScannedCutoff
+                   ? std::string()
+                   : "must be 0 (none) or at least 10000000 bytes (Athena's minimum)";
+      })
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   auto logger = spdlog::stderr_color_mt("athena-local");
@@ -136,6 +151,7 @@ int main(int argc, char** argv) {
     engine_options.workgroup_output_location = workgroup_output_location;
     engine_options.time_zone = time_zone;
     engine_options.query_log = query_log;
+    engine_options.bytes_scanned_cutoff = bytes_scanned_cutoff;
     ac::emulator::Engine engine(engine_options);
     for (const auto& seed : seeds) engine.Seed(seed);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 
 #include "emulator/catalog.h"
@@ -44,6 +45,9 @@ void CollectScans(const json& node, std::vector<TableRead>& out) {
             }
           }
         }
+        const auto filters = node.find("table_filters");
+        read.scans.push_back(filters != node.end() ? FiltersOfScan(*filters, *names)
+                                                   : ScanFilters{});
         out.push_back(std::move(read));
       }
     }
@@ -149,6 +153,7 @@ std::vector<TableRead> MergeScans(const std::vector<TableRead>& bound,
   struct Columns {
     size_t scans = 0;
     std::set<std::string> columns;
+    std::vector<ScanFilters> filters;
   };
   auto group = [](const std::vector<TableRead>& scans) {
     std::map<Key, Columns> out;
@@ -156,6 +161,7 @@ std::vector<TableRead> MergeScans(const std::vector<TableRead>& bound,
       Columns& c = out[{scan.database, scan.table}];
       ++c.scans;
       c.columns.insert(scan.columns.begin(), scan.columns.end());
+      c.filters.insert(c.filters.end(), scan.scans.begin(), scan.scans.end());
     }
     return out;
   };
@@ -171,6 +177,7 @@ std::vector<TableRead> MergeScans(const std::vector<TableRead>& bound,
       // Never more than bound: the optimizer adds only row ids (late materialization).
       std::set_intersection(o->second.columns.begin(), o->second.columns.end(), b.columns.begin(),
                             b.columns.end(), std::inserter(read.columns, read.columns.end()));
+      read.scans = o->second.filters;
     }
     out.push_back(std::move(read));
   }
@@ -202,8 +209,38 @@ ReadAnalysis AnalyzeReads(duckdb_connection conn, const std::string& duckdb_sql)
 }
 
 uint64_t TableSizes::BytesOf(const std::set<std::string>& columns) const {
+  return BytesOf(columns, {});
+}
+
+bool TableSizes::Reads(const Partition& partition, const std::vector<ScanFilters>& scans) const {
+  if (scans.empty() || partition_keys.empty()) return true;
+  std::vector<std::optional<std::string>> values;
+  for (const auto& value : partition.values) {
+    values.push_back(value == kHiveDefaultPartition ? std::nullopt
+                                                    : std::optional<std::string>(value));
+  }
+  return PartitionRead(scans, partition_keys, values);
+}
+
+uint64_t TableSizes::TotalRows() const {
+  uint64_t total = 0;
+  for (const auto& partition : partitions) total += partition.rows;
+  return total;
+}
+
+uint64_t TableSizes::TotalBytes() const {
   uint64_t total = 0;
   for (const auto& partition : partitions) {
+    for (const auto& [column, bytes] : partition.column_bytes) total += bytes;
+  }
+  return total;
+}
+
+uint64_t TableSizes::BytesOf(const std::set<std::string>& columns,
+                             const std::vector<ScanFilters>& scans) const {
+  uint64_t total = 0;
+  for (const auto& partition : partitions) {
+    if (!Reads(partition, scans)) continue;
     for (const auto& column : columns) {
       const auto it = partition.column_bytes.find(column);
       if (it != partition.column_bytes.end()) total += it->second;
@@ -295,7 +332,7 @@ uint64_t ScanSizeCache::BytesRead(duckdb_connection conn, const std::vector<Tabl
   uint64_t total = 0;
   for (const auto& read : reads) {
     if (read.columns.empty()) continue;  // count(*): no column read
-    total += Get(conn, read.database, read.table)->BytesOf(read.columns);
+    total += Get(conn, read.database, read.table)->BytesOf(read.columns, read.scans);
   }
   return total;
 }

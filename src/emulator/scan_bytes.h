@@ -11,8 +11,16 @@
 // included) and optimized (columns that only a `SELECT *` of a subquery, view or CTE exposed and
 // nothing uses are gone), see MergeScans.
 //
+// Which partitions (partition pruning): a partitioned table is billed only for the partitions its
+// scans can read, decided by the table filters DuckDB's optimizer pushed down into each of its
+// scans in the optimized plan (partition_filter.h: comparisons, BETWEEN, IN, AND/OR on
+// the partition keys, literals and ExecutionParameters alike, UNLOAD's query too). A partition
+// counts unless a filter on one of its keys is proven false for its value. When the optimized plan
+// cannot be used for a table (see MergeScans: DuckDB could not serialize it, or its statistics
+// dropped a scan of the table), every partition counts: unprunable = read, as in Athena.
+//
 // A column's stored size: a deterministic measure of its uncompressed columnar bytes, measured
-// once per table (ScanSizeCache) and per partition (so that partition pruning can be added):
+// once per table (ScanSizeCache) and per partition:
 // fixed-width types = width x non-NULL rows; varchar, varbinary = the sum of the values' octets;
 // any other type (array, map, row, ...) = the sum of the octets of its text form. Partition keys
 // cost nothing (they live in the path, not in the files).
@@ -29,6 +37,8 @@
 #include <utility>
 #include <vector>
 
+#include "emulator/partition_filter.h"
+
 namespace ac::emulator {
 
 /// One table a statement reads, with the columns it reads (DuckDB's names, as the table has them).
@@ -36,6 +46,9 @@ struct TableRead {
   std::string database;  ///< lower-case
   std::string table;     ///< lower-case
   std::set<std::string> columns;
+  /// The pushed-down filters of each scan of the table (optimized plan); empty when unknown, then
+  /// every partition is read. Not part of ==, which compares what is read of which table.
+  std::vector<ScanFilters> scans;
 
   bool operator==(const TableRead& other) const {
     return database == other.database && table == other.table && columns == other.columns;
@@ -52,6 +65,8 @@ std::vector<TableRead> ScansOfPlan(std::string_view plan_json);
 /// could plan the statement, of the optimized one. A table takes the columns of its optimized
 /// scans, unless the optimizer dropped some of its scans (fewer scans of it than bound, e.g. a
 /// branch DuckDB's statistics prove empty: Athena still reads it), then those of its bound scans.
+/// `scans` (the partition filters) are the optimized scans' when their columns are used, else
+/// empty.
 std::vector<TableRead> MergeScans(const std::vector<TableRead>& bound,
                                   const std::vector<TableRead>* optimized);
 
@@ -77,6 +92,14 @@ struct TableSizes {
 
   /// The bytes of `columns` summed over every partition (partition keys and unknown names: 0).
   uint64_t BytesOf(const std::set<std::string>& columns) const;
+  /// The same over the partitions scans with these filters read (PartitionRead; empty: all).
+  uint64_t BytesOf(const std::set<std::string>& columns,
+                   const std::vector<ScanFilters>& scans) const;
+  /// Whether scans with these filters read `partition`.
+  bool Reads(const Partition& partition, const std::vector<ScanFilters>& scans) const;
+  /// Rows and bytes of every column (a full read), for the catalog's recordCount and sizeKey.
+  uint64_t TotalRows() const;
+  uint64_t TotalBytes() const;
 };
 
 /// Measures `db`.`table` on `conn` with one aggregate query (grouped by its partition keys, as

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <sstream>
 #include <utility>
 
 #include "emulator/catalog.h"
@@ -227,7 +228,103 @@ TEST_F(ScanBytesTest, PartitionedTablesAreMeasuredPerPartitionAndKeysCostNothing
   EXPECT_EQ(sizes.partitions[2].values, (std::vector<std::string>{"__HIVE_DEFAULT_PARTITION__"}));
   EXPECT_EQ(sizes.BytesOf({"id", "payload", "dt"}), 4 * 4 + 8u);
   EXPECT_EQ(Scanned("SELECT dt FROM events"), 0u);
-  EXPECT_EQ(Scanned("SELECT payload FROM events WHERE dt = '2024-01-02'"), 8u);
+  // Pruned: only partition 2024-01-02's payload ('c') is read.
+  EXPECT_EQ(Scanned("SELECT payload FROM events WHERE dt = '2024-01-02'"), 1u);
+}
+
+// events: 5 daily partitions of 10 rows, id (4 octets) and payload ('xxxx', 4 octets) each.
+constexpr uint64_t kDay = 10 * 4 + 10 * 4;
+
+TEST_F(ScanBytesTest, PartitionPruningBillsOnlyThePartitionsThePredicatesSelect) {
+  Run("CREATE EXTERNAL TABLE events (id int, payload varchar) PARTITIONED BY (dt string)");
+  Exec(conn_,
+       "INSERT INTO \"default\".events SELECT i::INTEGER, 'xxxx', "
+       "strftime(DATE '2026-12-01' + (i // 10)::INTEGER, '%Y-%m-%d') FROM range(50) t(i)");
+  const std::string star = "SELECT id, payload FROM events";
+  EXPECT_EQ(Scanned(star), 5 * kDay);
+  EXPECT_EQ(Scanned(star + " WHERE dt = '2026-12-03'"), kDay);
+  EXPECT_EQ(Scanned(star + " WHERE dt > '2026-12-03'"), 2 * kDay);
+  EXPECT_EQ(Scanned(star + " WHERE dt >= '2026-12-03'"), 3 * kDay);
+  EXPECT_EQ(Scanned(star + " WHERE dt < '2026-12-02'"), kDay);
+  EXPECT_EQ(Scanned(star + " WHERE dt <= '2026-12-02'"), 2 * kDay);
+  EXPECT_EQ(Scanned(star + " WHERE dt BETWEEN '2026-12-02' AND '2026-12-04'"), 3 * kDay);
+  EXPECT_EQ(Scanned(star + " WHERE dt IN ('2026-12-01', '2026-12-05')"), 2 * kDay);
+  EXPECT_EQ(Scanned(star + " WHERE dt = '2026-12-01' OR dt = '2026-12-02'"), 2 * kDay);
+  // With other predicates (the columns they read count, in the selected partitions only).
+  EXPECT_EQ(Scanned("SELECT payload FROM events WHERE dt = '2026-12-03' AND id > 3"), kDay);
+  EXPECT_EQ(Scanned("SELECT payload FROM events WHERE id > 3 AND dt >= '2026-12-04' AND "
+                    "payload <> 'y'"),
+            2 * kDay);
+  // Each scan of the table reads its own partitions; the table is billed for their union.
+  EXPECT_EQ(Scanned("SELECT id FROM events WHERE dt = '2026-12-01' UNION ALL "
+                    "SELECT id FROM events WHERE dt = '2026-12-02'"),
+            2 * 40u);
+  // A view's filter prunes like the query's.
+  Run("CREATE VIEW first_days AS SELECT * FROM events WHERE dt < '2026-12-03'");
+  EXPECT_EQ(Scanned("SELECT id, payload FROM first_days"), 2 * kDay);
+  // What cannot be proven to exclude a partition reads it: a function of the key, an OR with
+  // another column.
+  EXPECT_EQ(Scanned(star + " WHERE substr(dt, 9, 2) = '03'"), 5 * kDay);
+  EXPECT_EQ(Scanned(star + " WHERE dt = '2026-12-01' OR id = 42"), 5 * kDay);
+  // The key costs nothing; count(*) reads no column.
+  EXPECT_EQ(Scanned("SELECT dt FROM events WHERE dt = '2026-12-01'"), 0u);
+  EXPECT_EQ(Scanned("SELECT count(*) FROM events WHERE dt = '2026-12-01'"), 0u);
+}
+
+TEST_F(ScanBytesTest, PartitionPruningOnIntegerAndDateKeysAndTheDefaultPartition) {
+  Run("CREATE EXTERNAL TABLE hits (n int) PARTITIONED BY (hour bigint, day date)");
+  Exec(conn_,
+       "INSERT INTO \"default\".hits VALUES (1, 9, DATE '2026-01-01'), (2, 10, DATE "
+       "'2026-01-01'), (3, 10, DATE '2026-01-02'), (4, NULL, DATE '2026-01-02')");
+  EXPECT_EQ(Scanned("SELECT n FROM hits"), 16u);
+  // Integers compare as numbers ('9' < '10'), not as text.
+  EXPECT_EQ(Scanned("SELECT n FROM hits WHERE hour >= 10"), 8u);
+  EXPECT_EQ(Scanned("SELECT n FROM hits WHERE hour < 10"), 4u);
+  EXPECT_EQ(Scanned("SELECT n FROM hits WHERE day = DATE '2026-01-02'"), 8u);
+  EXPECT_EQ(Scanned("SELECT n FROM hits WHERE day = DATE '2026-01-02' AND hour = 10"), 4u);
+  // The default partition (NULL key) matches no comparison. DuckDB does not push IS [NOT] NULL
+  // down into the scan: those read every partition.
+  EXPECT_EQ(Scanned("SELECT n FROM hits WHERE hour > 0"), 12u);
+  EXPECT_EQ(Scanned("SELECT n FROM hits WHERE hour IS NULL"), 16u);
+}
+
+TEST(PartitionFilterTest, TableFiltersAsDuckDbSerializesThem) {
+  using json = nlohmann::json;
+  auto varchar = [](const char* v) {
+    return json{
+        {"type", {{"id", "VARCHAR"}, {"type_info", nullptr}}}, {"is_null", false}, {"value", v}};
+  };
+  const json between = {
+      {"filter_type", "CONJUNCTION_AND"},
+      {"child_filters", json::array({{{"filter_type", "CONSTANT_COMPARISON"},
+                                      {"comparison_type", "COMPARE_GREATERTHANOREQUALTO"},
+                                      {"constant", varchar("b")}},
+                                     {{"filter_type", "CONSTANT_COMPARISON"},
+                                      {"comparison_type", "COMPARE_LESSTHANOREQUALTO"},
+                                      {"constant", varchar("d")}}})}};
+  const ColumnPredicate p = PredicateOfTableFilter(between);
+  EXPECT_FALSE(MayMatch(p, std::string("a")));
+  EXPECT_TRUE(MayMatch(p, std::string("b")));
+  EXPECT_TRUE(MayMatch(p, std::string("d")));
+  EXPECT_FALSE(MayMatch(p, std::string("e")));
+  EXPECT_FALSE(MayMatch(p, std::nullopt));
+  const json in = {
+      {"filter_type", "OPTIONAL_FILTER"},
+      {"child_filter", {{"filter_type", "IN_FILTER"}, {"values", json::array({varchar("x")})}}}};
+  EXPECT_TRUE(MayMatch(PredicateOfTableFilter(in), std::string("x")));
+  EXPECT_FALSE(MayMatch(PredicateOfTableFilter(in), std::string("y")));
+  // Shapes it does not read may match anything.
+  EXPECT_TRUE(
+      MayMatch(PredicateOfTableFilter({{"filter_type", "EXPRESSION_FILTER"}}), std::string("y")));
+  EXPECT_TRUE(MayMatch(PredicateOfTableFilter({{"filter_type", "DYNAMIC_FILTER"}}), std::nullopt));
+  // Keys name columns by their index into the scan's names.
+  const ScanFilters filters = FiltersOfScan(
+      {{"filters", json::array({{{"key", 1}, {"value", between}}})}}, json::array({"a", "dt"}));
+  ASSERT_EQ(filters.count("dt"), 1u);
+  EXPECT_TRUE(PartitionRead({filters}, {"dt"}, {std::string("c")}));
+  EXPECT_FALSE(PartitionRead({filters}, {"dt"}, {std::string("z")}));
+  EXPECT_TRUE(PartitionRead({filters, ScanFilters{}}, {"dt"}, {std::string("z")}));
+  EXPECT_TRUE(PartitionRead({}, {"dt"}, {std::string("z")}));
 }
 
 TEST_F(ScanBytesTest, PlansDuckDbCannotMakeAreReportedNotGuessed) {
@@ -364,6 +461,171 @@ TEST_F(EngineScanTest, QueryLogHasOneLinePerFinishedExecution) {
   EXPECT_EQ(lines[1]["state"], "FAILED");
   EXPECT_FALSE(lines[1].contains("execution_parameters"));
   EXPECT_NE(lines[1]["error"].get<std::string>().find("nope"), std::string::npos);
+}
+
+// ---- a Hive-partitioned seed folder: catalog, partition listing, pruning, the cutoff ----------
+
+// sales/dt=2026-12-0{1,2,3}/region={eu,us}/part-0.csv written by DuckDB's COPY ... PARTITION_BY as
+// Parquet: 60 rows, id (integer) and amount (double) each, 10 rows per partition.
+class PartitionedSeedTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = TestDir("partitioned-seed-test");
+    fs::create_directories(dir_ / "seed");
+    duckdb_database db = nullptr;
+    duckdb_connection conn = nullptr;
+    ASSERT_EQ(duckdb_open(nullptr, &db), DuckDBSuccess);
+    ASSERT_EQ(duckdb_connect(db, &conn), DuckDBSuccess);
+    Exec(conn,
+         "COPY (SELECT i::INTEGER AS id, (i * 1.5)::DOUBLE AS amount, "
+         "strftime(DATE '2026-12-01' + (i // 20)::INTEGER, '%Y-%m-%d') AS dt, "
+         "CASE WHEN i % 20 < 10 THEN 'eu' ELSE 'us' END AS region FROM range(60) t(i)) "
+         "TO " +
+             QuoteLiteral((dir_ / "seed" / "sales").string()) +
+             " (FORMAT parquet, PARTITION_BY (dt, region))");
+    duckdb_disconnect(&conn);
+    duckdb_close(&db);
+    // hits/hour=N/part-0.csv: an integer key; and a plain CSV table next to them.
+    for (int hour : {7, 8, 10}) {
+      fs::create_directories(dir_ / "seed" / "hits" / ("hour=" + std::to_string(hour)));
+      std::ofstream(dir_ / "seed" / "hits" / ("hour=" + std::to_string(hour)) / "part-0.csv")
+          << "page,ms\n/a,1\n/b,2\n";
+    }
+    std::ofstream(dir_ / "seed" / "plain.csv") << "x\n1\n";
+    EngineOptions options;
+    options.data_dir = dir_ / "data";
+    options.workers = 2;
+    options.workgroup_output_location = "s3://results/";
+    options.bytes_scanned_cutoff = kMinBytesScannedCutoff;
+    engine_ = std::make_unique<Engine>(options);
+    engine_->Seed(dir_ / "seed");
+  }
+  void TearDown() override {
+    engine_.reset();
+    fs::remove_all(dir_);
+  }
+  QueryExecutionInfo RunQuery(const std::string& sql, std::vector<std::string> params = {}) {
+    StartQueryRequest request;
+    request.query = sql;
+    request.execution_parameters = std::move(params);
+    request.client_request_token = "token-" + std::to_string(++tokens_) + std::string(32, 'x');
+    const std::string id = engine_->StartQuery(request);
+    auto info = engine_->WaitFinished(id, std::chrono::seconds(60));
+    if (!info) throw std::runtime_error("query " + id + " did not finish");
+    return *info;
+  }
+  // The result file of a finished query, whole.
+  std::string Result(const QueryExecutionInfo& info) {
+    std::ifstream in(engine_->buckets().ObjectPath(info.result_bucket, info.result_key));
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  std::map<std::string, std::string> Parameters(const TableInfo& table) {
+    return {table.parameters.begin(), table.parameters.end()};
+  }
+
+  fs::path dir_;
+  std::unique_ptr<Engine> engine_;
+  int tokens_ = 0;
+};
+
+constexpr uint64_t kSalesPartition = 10 * 4 + 10 * 8;  // id + amount of one partition
+
+TEST_F(PartitionedSeedTest, FolderBecomesAPartitionedTableInTheCatalog) {
+  const auto sales = engine_->GetTable("default", "sales");
+  ASSERT_TRUE(sales.has_value());
+  std::vector<std::string> columns, keys;
+  for (const auto& c : sales->columns) {
+    (c.partition_key ? keys : columns).push_back(c.name + " " + c.hive_type);
+  }
+  EXPECT_EQ(columns, (std::vector<std::string>{"id int", "amount double"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"dt string", "region string"}));
+  // Columns, then the partition keys, as SELECT * gives them.
+  EXPECT_EQ(sales->columns.back().name, "region");
+  EXPECT_EQ(Parameters(*sales)["recordCount"], "60");
+  EXPECT_EQ(Parameters(*sales)["sizeKey"], std::to_string(6 * kSalesPartition));
+  const auto hits = engine_->GetTable("default", "hits");
+  ASSERT_TRUE(hits.has_value());
+  EXPECT_EQ(hits->columns.back().name + " " + hits->columns.back().hive_type, "hour bigint");
+  EXPECT_TRUE(hits->columns.back().partition_key);
+  EXPECT_TRUE(engine_->GetTable("default", "plain").has_value());
+  const QueryExecutionInfo star = RunQuery("SELECT * FROM sales ORDER BY id LIMIT 1");
+  ASSERT_EQ(star.state, "SUCCEEDED") << star.state_change_reason;
+  EXPECT_EQ(Result(star),
+            "\"id\",\"amount\",\"dt\",\"region\"\n\"0\",\"0.0\",\"2026-12-01\",\"eu\"\n");
+}
+
+TEST_F(PartitionedSeedTest, PartitionsTableAndShowPartitionsListThemForFree) {
+  const QueryExecutionInfo table =
+      RunQuery("SELECT * FROM \"default\".\"sales$partitions\" ORDER BY dt, region");
+  ASSERT_EQ(table.state, "SUCCEEDED") << table.state_change_reason;
+  EXPECT_EQ(table.data_scanned_bytes, 0u);
+  EXPECT_EQ(Result(table),
+            "\"dt\",\"region\"\n\"2026-12-01\",\"eu\"\n\"2026-12-01\",\"us\"\n"
+            "\"2026-12-02\",\"eu\"\n\"2026-12-02\",\"us\"\n\"2026-12-03\",\"eu\"\n"
+            "\"2026-12-03\",\"us\"\n");
+  const QueryExecutionInfo typed =
+      RunQuery("SELECT max(p.hour) + 1 AS nxt FROM \"hits$partitions\" p");
+  ASSERT_EQ(typed.state, "SUCCEEDED") << typed.state_change_reason;
+  EXPECT_EQ(Result(typed), "\"nxt\"\n\"11\"\n");  // a bigint key is a number
+  const QueryExecutionInfo show = RunQuery("SHOW PARTITIONS sales");
+  ASSERT_EQ(show.state, "SUCCEEDED") << show.state_change_reason;
+  EXPECT_EQ(show.data_scanned_bytes, 0u);
+  EXPECT_EQ(Result(show),
+            "dt=2026-12-01/region=eu\ndt=2026-12-01/region=us\ndt=2026-12-02/region=eu\n"
+            "dt=2026-12-02/region=us\ndt=2026-12-03/region=eu\ndt=2026-12-03/region=us\n");
+  const QueryExecutionInfo unpartitioned = RunQuery("SELECT * FROM \"plain$partitions\"");
+  EXPECT_EQ(unpartitioned.state, "FAILED");
+  EXPECT_EQ(unpartitioned.state_change_reason,
+            "TABLE_NOT_FOUND: line 1:1: Table 'awsdatacatalog.default.plain$partitions' does not "
+            "exist");
+  EXPECT_EQ(RunQuery("SHOW PARTITIONS plain").state, "FAILED");
+}
+
+TEST_F(PartitionedSeedTest, PrunedScansWithLiteralsParametersAndUnload) {
+  EXPECT_EQ(RunQuery("SELECT id, amount FROM sales").data_scanned_bytes, 6 * kSalesPartition);
+  EXPECT_EQ(RunQuery("SELECT id, amount FROM sales WHERE dt = '2026-12-02'").data_scanned_bytes,
+            2 * kSalesPartition);
+  const QueryExecutionInfo param = RunQuery(
+      "SELECT id, amount FROM sales WHERE dt >= ? AND region = ?", {"'2026-12-02'", "'us'"});
+  ASSERT_EQ(param.state, "SUCCEEDED") << param.state_change_reason;
+  EXPECT_EQ(param.data_scanned_bytes, 2 * kSalesPartition);
+  const QueryExecutionInfo unload = RunQuery(
+      "UNLOAD (SELECT id FROM sales WHERE dt BETWEEN '2026-12-02' AND '2026-12-03' AND region "
+      "IN ('eu')) TO 's3://results/unload/' WITH (format = 'PARQUET')");
+  ASSERT_EQ(unload.state, "SUCCEEDED") << unload.state_change_reason;
+  EXPECT_EQ(unload.data_scanned_bytes, 2 * 10 * 4u);
+  EXPECT_EQ(RunQuery("SELECT ms FROM hits WHERE hour > 7").data_scanned_bytes, 2 * 2 * 8u);
+}
+
+TEST(BytesScannedCutoffTest, AQueryAboveTheCutoffFailsAsAthenaReportsIt) {
+  const fs::path dir = TestDir("cutoff-test");
+  std::ofstream(dir / "seed.sql") << "CREATE TABLE big AS SELECT repeat('x', 1000) AS s FROM "
+                                     "range(11000) t(i);\n";
+  EngineOptions options;
+  options.data_dir = dir / "data";
+  options.workgroup_output_location = "s3://results/";
+  options.bytes_scanned_cutoff = kMinBytesScannedCutoff;
+  {
+    Engine engine(options);
+    engine.Seed(dir / "seed.sql");
+    StartQueryRequest request;
+    request.query = "SELECT s FROM big";
+    request.client_request_token = std::string(40, 'c');
+    auto info = engine.WaitFinished(engine.StartQuery(request), std::chrono::seconds(60));
+    ASSERT_TRUE(info.has_value());
+    EXPECT_EQ(info->state, "FAILED");
+    EXPECT_EQ(info->state_change_reason, "Bytes scanned limit was exceeded");
+    ASSERT_TRUE(info->error.has_value());
+    EXPECT_EQ(info->error->category, 2);
+    EXPECT_EQ(info->data_scanned_bytes, kMinBytesScannedCutoff);
+    request.query = "SELECT s FROM big LIMIT 0";  // the same column: still over
+    request.client_request_token = std::string(40, 'd');
+    EXPECT_EQ(engine.WaitFinished(engine.StartQuery(request), std::chrono::seconds(60))->state,
+              "FAILED");
+  }
+  fs::remove_all(dir);
 }
 
 TEST(QueryLogTest, TimesAreIsoUtcWithMilliseconds) {

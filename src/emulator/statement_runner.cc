@@ -9,6 +9,7 @@
 #include "emulator/catalog.h"
 #include "emulator/duckdb_exec.h"
 #include "emulator/engine.h"
+#include "emulator/partition_listing.h"
 #include "emulator/result_columns.h"
 #include "emulator/scan_bytes.h"
 
@@ -110,6 +111,11 @@ StatementFailed StatementFailed::TableNotFound(const std::string& db, const std:
                                    " 'awsdatacatalog." + db + "." + table + "' does not exist");
 }
 
+// Athena's StateChangeReason for a query stopped by the workgroup's per-query data usage control
+// (as clients log it, e.g. dbt-labs/dbt-adapters#1221).
+ScanLimitExceeded::ScanLimitExceeded(uint64_t cutoff)
+    : StatementFailed(1000, "Bytes scanned limit was exceeded"), cutoff_(cutoff) {}
+
 void ThrowIfCancelled(const RunContext& ctx) {
   if (ctx.cancel->load()) throw QueryCancelled();
 }
@@ -205,8 +211,9 @@ StatementOutcome StatementRunner::RunKind() {
 // ---- row-returning and DML statements ---------------------------------------------------------
 
 StatementOutcome StatementRunner::Query() {
-  const uint64_t scanned = BytesScannedBy(st_.duckdb_sql);
-  StatementOutcome outcome = WriteQueryResult(st_.duckdb_sql);
+  const std::string sql = WithPartitionsTables(st_.duckdb_sql);
+  const uint64_t scanned = BytesScannedBy(sql);
+  StatementOutcome outcome = WriteQueryResult(sql);
   outcome.data_scanned_bytes = scanned;
   return outcome;
 }
@@ -408,6 +415,7 @@ StatementOutcome StatementRunner::ShowDatabases() {
 StatementOutcome StatementRunner::DescribeTable() {
   auto table = ReadTableInfo(ctx_.conn, db_, st_.table, engine_.start_time());
   if (!table) throw StatementFailed::TableNotFound(db_, st_.table);
+  if (st_.kind == Statement::Kind::kShowPartitions) return ShowPartitions();
   std::vector<std::string> lines;
   if (st_.kind == Statement::Kind::kShowColumns) {
     for (const auto& c : table->columns) lines.push_back(Pad20(c.name));
@@ -430,7 +438,16 @@ StatementOutcome StatementRunner::DescribeTable() {
     lines.push_back("  's3://athena-local/" + db_ + "/" + table->name + "'");
     return TextResult({StringColumn("createtab_stmt")}, lines);
   }
-  return TextResult({StringColumn("partition")}, lines);
+  return ShowPartitions();
+}
+
+StatementOutcome StatementRunner::ShowPartitions() {
+  const auto sizes = PartitionedSizes(db_, st_.table);
+  if (!sizes) {
+    throw StatementFailed(1000, "FAILED: SemanticException [Error 10241]: Table " + st_.table +
+                                    " is not a partitioned table");
+  }
+  return TextResult({StringColumn("partition")}, PartitionNames(*sizes));
 }
 
 // ---- data scanned -----------------------------------------------------------------------------
@@ -442,11 +459,50 @@ uint64_t StatementRunner::BytesScannedBy(const std::string& duckdb_sql) {
     scan_error_ = analysis.error;
     return 0;
   }
-  return engine_.scan_sizes().BytesRead(ctx_.conn, analysis.reads);
+  const uint64_t scanned = engine_.scan_sizes().BytesRead(ctx_.conn, analysis.reads);
+  const uint64_t cutoff = engine_.options().bytes_scanned_cutoff;
+  if (cutoff > 0 && scanned > cutoff) throw ScanLimitExceeded(cutoff);
+  return scanned;
 }
 
 void StatementRunner::TableChanged() {
   engine_.scan_sizes().Invalidate(db_, st_.table);
+}
+
+// ---- partition metadata -----------------------------------------------------------------------
+
+std::shared_ptr<const TableSizes> StatementRunner::PartitionedSizes(const std::string& db,
+                                                                    const std::string& table) {
+  std::string type;
+  if (!TableExistsIn(ctx_.conn, db, table, &type) || type == "VIEW") return nullptr;
+  if (PartitionKeysOf(ctx_.conn, db, table).empty()) return nullptr;
+  auto sizes = engine_.scan_sizes().Get(ctx_.conn, db, table);
+  return sizes->partition_keys.empty() ? nullptr : sizes;
+}
+
+std::string StatementRunner::WithPartitionsTables(const std::string& sql) {
+  const std::vector<PartitionsTableRef> refs = FindPartitionsTables(sql);
+  if (refs.empty()) return sql;
+  std::string out = sql;
+  for (auto it = refs.rbegin(); it != refs.rend(); ++it) {
+    const std::string db = it->database.empty() ? ctx_.database : it->database;
+    const auto sizes = PartitionedSizes(db, it->table);
+    if (!sizes) throw StatementFailed::TableNotFound(db, it->table + "$partitions");
+    std::vector<std::string> types;
+    for (const auto& key : sizes->partition_keys) {
+      Rows rows =
+          QueryRows(ctx_.conn, std::string("SELECT data_type FROM information_schema.columns WHERE "
+                                           "table_catalog = '") +
+                                   kCatalog + "' AND lower(table_schema) = " + QuoteLiteral(db) +
+                                   " AND lower(table_name) = " + QuoteLiteral(it->table) +
+                                   " AND column_name = " + QuoteLiteral(key));
+      types.push_back(rows.empty() || !rows[0][0] ? "VARCHAR" : *rows[0][0]);
+    }
+    std::string replacement = PartitionsSubquery(*sizes, types);
+    if (!it->has_alias) replacement += " AS " + QuoteIdentifier(it->table + "$partitions");
+    out.replace(it->begin, it->end - it->begin, replacement);
+  }
+  return out;
 }
 
 // ---- results ----------------------------------------------------------------------------------

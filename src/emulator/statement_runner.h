@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -15,6 +16,7 @@
 
 #include "emulator/result_columns.h"
 #include "emulator/result_objects.h"
+#include "emulator/scan_bytes.h"
 #include "emulator/sql_errors.h"
 #include "emulator/sql_translate.h"
 
@@ -44,6 +46,18 @@ class StatementFailed : public std::runtime_error {
 
  private:
   AthenaErrorInfo error_;
+};
+
+/// Thrown when a statement would scan more than the workgroup's BytesScannedCutoffPerQuery: the
+/// execution fails as Athena's does ("Bytes scanned limit was exceeded"), reporting the cutoff as
+/// its DataScannedInBytes (Athena stops reading there).
+class ScanLimitExceeded : public StatementFailed {
+ public:
+  explicit ScanLimitExceeded(uint64_t cutoff);
+  uint64_t cutoff() const { return cutoff_; }
+
+ private:
+  uint64_t cutoff_;
 };
 
 /// A query execution as the worker running it sees it.
@@ -108,10 +122,19 @@ class StatementRunner {
   StatementOutcome DescribeTable();  ///< SHOW COLUMNS, DESCRIBE, SHOW CREATE TABLE, SHOW PARTITIONS
 
   /// DataScannedInBytes of a statement reading what `duckdb_sql` reads (scan_bytes.h), measured
-  /// before it runs. When DuckDB cannot plan it, 0 and scan_error_ says why.
+  /// before it runs. When DuckDB cannot plan it, 0 and scan_error_ says why. Throws
+  /// ScanLimitExceeded above the workgroup's cutoff.
   uint64_t BytesScannedBy(const std::string& duckdb_sql);
   /// Forgets the stored sizes of the table the statement changed.
   void TableChanged();
+  /// `sql` with its `"db"."t$partitions"` references replaced by the partitions of t
+  /// (partition_listing.h). Throws TABLE_NOT_FOUND for a table that is missing or unpartitioned.
+  std::string WithPartitionsTables(const std::string& sql);
+  /// The measured sizes of a partitioned table; nullptr when it is missing or unpartitioned.
+  std::shared_ptr<const TableSizes> PartitionedSizes(const std::string& db,
+                                                     const std::string& table);
+  /// SHOW PARTITIONS.
+  StatementOutcome ShowPartitions();
 
   /// Streams the query's rows into <id>.csv (header line first) and writes its metadata.
   StatementOutcome WriteQueryResult(std::string sql);

@@ -888,3 +888,84 @@ def test_views_and_partition_keys_in_table_metadata(catalog_server):
     single = athena.get_table_metadata(CatalogName="AwsDataCatalog", DatabaseName="sales",
                                        TableName="recent")["TableMetadata"]
     assert single["TableType"] == "VIRTUAL_VIEW" and single["Columns"] == view["Columns"]
+
+
+# ---- partitioned tables: a Hive-partitioned seed folder, partition listing, pruning, the cutoff ---
+
+SALES_DAYS = ("2026-12-01", "2026-12-02", "2026-12-03", "2026-12-04")
+SALES_PARTITION_BYTES = 10 * 8 + 10 * 8  # id (bigint) and amount (double) of 10 rows
+
+
+@pytest.fixture(scope="module")
+def partitioned_server(tmp_path_factory):
+    """sales/dt=<day>/part-0.csv (4 partitions of 10 rows) and an 11 MB table, with a 10 MB
+    bytes-scanned cutoff."""
+    folder = tmp_path_factory.mktemp("partitioned")
+    for day in SALES_DAYS:
+        (folder / "sales" / ("dt=" + day)).mkdir(parents=True)
+        rows = "".join("%d,%d.5\n" % (int(day[-2:]) * 100 + i, i) for i in range(10))
+        (folder / "sales" / ("dt=" + day) / "part-0.csv").write_text("id,amount\n" + rows)
+    (folder / "big.sql").write_text(
+        "CREATE TABLE big AS SELECT repeat('x', 1000) AS s FROM range(11000) t(i);\n")
+    with AthenaLocal(seeds=[str(folder)],
+                     extra_args=["--bytes-scanned-cutoff", "10000000"]) as server:
+        yield server
+
+
+def test_seed_folder_partitioned_table_in_the_catalog(partitioned_server):
+    athena = partitioned_server.client("athena")
+    table = athena.get_table_metadata(CatalogName="AwsDataCatalog", DatabaseName="default",
+                                      TableName="sales")["TableMetadata"]
+    assert table["Columns"] == [{"Name": "id", "Type": "bigint"},
+                                {"Name": "amount", "Type": "double"}]
+    assert table["PartitionKeys"] == [{"Name": "dt", "Type": "string"}]
+    assert table["Parameters"]["recordCount"] == "40"
+    assert table["Parameters"]["sizeKey"] == str(4 * SALES_PARTITION_BYTES)
+    listed = athena.list_table_metadata(CatalogName="AwsDataCatalog", DatabaseName="default",
+                                        Expression="sales")["TableMetadataList"]
+    assert listed[0]["PartitionKeys"] == table["PartitionKeys"]
+    # SELECT * gives the columns, then the partition keys.
+    qid, execution = run_query(athena, "SELECT * FROM sales WHERE id = 101")
+    assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"]
+    assert all_rows(athena, qid) == [["id", "amount", "dt"], ["101", "1.5", "2026-12-01"]]
+
+
+def test_partitions_table_and_show_partitions_scan_nothing(partitioned_server):
+    athena = partitioned_server.client("athena")
+    qid, execution = run_query(athena, 'SELECT * FROM "default"."sales$partitions" ORDER BY dt')
+    assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"]
+    assert execution["Statistics"]["DataScannedInBytes"] == 0
+    assert all_rows(athena, qid) == [["dt"]] + [[day] for day in SALES_DAYS]
+    qid, execution = run_query(athena, "SHOW PARTITIONS sales")
+    assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"]
+    assert execution["Statistics"]["DataScannedInBytes"] == 0
+    assert all_rows(athena, qid) == [["dt=" + day] for day in SALES_DAYS]
+    _, failed = run_query(athena, 'SELECT * FROM "big$partitions"')
+    assert failed["Status"]["State"] == "FAILED"
+    assert failed["Status"]["StateChangeReason"].startswith("TABLE_NOT_FOUND: ")
+
+
+def test_data_scanned_is_pruned_to_the_partitions_selected(partitioned_server):
+    athena = partitioned_server.client("athena")
+    _, full = run_query(athena, "SELECT id, amount FROM sales")
+    assert full["Statistics"]["DataScannedInBytes"] == 4 * SALES_PARTITION_BYTES
+    _, literal = run_query(athena, "SELECT id, amount FROM sales WHERE dt = '2026-12-02'")
+    assert literal["Statistics"]["DataScannedInBytes"] == SALES_PARTITION_BYTES
+    qid, param = run_query(athena, "SELECT id FROM sales WHERE dt >= ? AND amount > 0",
+                           ExecutionParameters=["'2026-12-03'"])
+    assert param["Status"]["State"] == "SUCCEEDED", param["Status"]
+    assert param["Statistics"]["DataScannedInBytes"] == 2 * SALES_PARTITION_BYTES
+    assert len(all_rows(athena, qid)) == 1 + 2 * 10
+
+
+def test_bytes_scanned_cutoff_fails_the_query(partitioned_server):
+    athena = partitioned_server.client("athena")
+    config = athena.get_work_group(WorkGroup="primary")["WorkGroup"]["Configuration"]
+    assert config["BytesScannedCutoffPerQuery"] == 10000000
+    _, failed = run_query(athena, "SELECT s FROM big")
+    assert failed["Status"]["State"] == "FAILED"
+    assert failed["Status"]["StateChangeReason"] == "Bytes scanned limit was exceeded"
+    assert failed["Status"]["AthenaError"]["ErrorCategory"] == 2
+    assert failed["Statistics"]["DataScannedInBytes"] == 10000000
+    with pytest.raises(RuntimeError):
+        AthenaLocal(extra_args=["--bytes-scanned-cutoff", "9999999"]).start()
