@@ -151,6 +151,8 @@ SyncState SyncState::Parse(const std::string& state_json) {
     table.pending_cursor_value = Text(entry, "pending_cursor_value", where);
     table.last_scanned_bytes = Count(entry, "last_scanned_bytes", where);
     table.last_scanned_partitions = Count(entry, "last_scanned_partitions", where);
+    table.key_check_query_id = Text(entry, "key_check_query_id", where);
+    table.syncs_since_key_check = Count(entry, "syncs_since_key_check", where);
     table.partition_column = Text(entry, "partition_column", where);
     table.partition_type = Text(entry, "partition_type", where);
     table.partition_value = Text(entry, "partition_value", where);
@@ -227,6 +229,10 @@ std::string SyncState::ToJson() const {
     if (table.last_scanned_bytes != 0) entry["last_scanned_bytes"] = table.last_scanned_bytes;
     if (table.last_scanned_partitions != 0)
       entry["last_scanned_partitions"] = table.last_scanned_partitions;
+    if (!table.key_check_query_id.empty()) {
+      entry["key_check_query_id"] = table.key_check_query_id;
+      entry["syncs_since_key_check"] = table.syncs_since_key_check;
+    }
     tables_json[name] = std::move(entry);
   }
   return json{{"version", kStateVersion}, {"tables", std::move(tables_json)}}.dump();

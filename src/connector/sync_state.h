@@ -33,6 +33,10 @@ struct TableState {
   std::string partition_value;
   std::string partition_done;
   std::string pending_partition_value;
+  /// delete_detection_every: the last key check's query (its sorted result is the key set the next
+  /// check compares with) and the syncs completed since it.
+  std::string key_check_query_id;
+  int64_t syncs_since_key_check = 0;
   std::string completed_at;        ///< ISO-8601 UTC of the last completed sync
   int64_t last_scanned_bytes = 0;  ///< what the queries of the last completed sync scanned (the
                                    ///< estimate of the next one, for max_bytes_scanned_per_sync)

@@ -12,6 +12,7 @@
 #include "common/crypto.h"
 #include "common/error.h"
 #include "connector/athena_source.h"
+#include "connector/key_check.h"
 #include "connector/partitions.h"
 
 namespace ac::connector {
@@ -125,6 +126,7 @@ void TableSync::Run() {
     ReadAndDeliver();
     FinishRead();
   }
+  CheckDeletedKeysIfDue();
   Finish();
 }
 
@@ -339,6 +341,8 @@ void TableSync::StartOver() {
   fresh.partition_column = saved_.partition_column;
   fresh.partition_type = saved_.partition_type;
   fresh.partition_value = saved_.partition_value;
+  fresh.key_check_query_id = saved_.key_check_query_id;
+  fresh.syncs_since_key_check = saved_.syncs_since_key_check;
   if (saved_.status == TableState::Status::kInProgress) {
     fresh.partition_done = saved_.partition_done;
     fresh.pending_partition_value = saved_.pending_partition_value;
@@ -367,7 +371,7 @@ void TableSync::RunQuery() {
     execution_ = services_.runner.Run(QueryRequest(services_.config, plan_.sql, plan_.parameters),
                                       on_started);
   }
-  CountQueryCost();
+  CountQueryCost(*execution_);
 }
 
 /// What this sync's reads of the table are expected to scan: from its last sync (per partition for
@@ -433,10 +437,10 @@ bool TableSync::ReserveScanBudget() {
 
 /// Adds the query just run to the sync's Athena bill (the per-table line tells it too) and settles
 /// the table's reservation: the larger of the estimate and what its queries billed so far.
-void TableSync::CountQueryCost() {
-  table_cost_.Add(execution_->data_scanned_bytes, execution_->reused_previous_result);
+void TableSync::CountQueryCost(const athena::QueryExecution& execution) {
+  table_cost_.Add(execution.data_scanned_bytes, execution.reused_previous_result);
   std::lock_guard<std::mutex> lock(services_.totals.cost_mutex);
-  services_.totals.cost.Add(execution_->data_scanned_bytes, execution_->reused_previous_result);
+  services_.totals.cost.Add(execution.data_scanned_bytes, execution.reused_previous_result);
   const int64_t share = std::max(table_cost_.billed_bytes, scan_estimate_);
   services_.totals.scan_reserved += share - scan_reserved_;
   scan_reserved_ = share;
@@ -612,6 +616,28 @@ void TableSync::FinishRead() {
   ++range_index_;
 }
 
+/// delete_detection_every: the first sync takes the keys (the set later checks compare with), then
+/// every N syncs the keys gone since the last check are deleted at the destination.
+void TableSync::CheckDeletedKeysIfDue() {
+  const int every = table_.delete_detection_every;
+  if (every <= 0 || strategy_ == SyncStrategy::kFullRefresh) return;
+  if (!saved_.key_check_query_id.empty() && saved_.syncs_since_key_check + 1 < every) return;
+  const KeyCheckResult check =
+      CheckDeletedKeys(services_, table_, projected_, saved_.key_check_query_id);
+  CountQueryCost(check.execution);
+  key_check_query_id_ = check.execution.id;
+  if (check.compared) {
+    spdlog::info(
+        "Table '{}': key check {}: {} keys now, {} at the previous check; {} gone, deleted at the "
+        "destination",
+        table_.QualifiedDestination(), check.execution.id, check.keys, check.previous_keys,
+        check.deleted);
+  } else {
+    spdlog::info("Table '{}': key check {}: {} keys taken; the next check compares with them",
+                 table_.QualifiedDestination(), check.execution.id, check.keys);
+  }
+}
+
 /// Saves the table complete, with the highest cursor and partition values delivered.
 void TableSync::Finish() {
   {
@@ -638,8 +664,14 @@ void TableSync::Finish() {
     saved_.pending_partition_value.clear();
     saved_.last_scanned_partitions = partitions_read_;
   }
+  if (!key_check_query_id_.empty()) {
+    saved_.key_check_query_id = key_check_query_id_;
+    saved_.syncs_since_key_check = 0;
+  } else if (!saved_.key_check_query_id.empty()) {
+    ++saved_.syncs_since_key_check;
+  }
   saved_.completed_at = NowIso8601(services_.clock);
-  if (!table_cost_.queries == 0) saved_.last_scanned_bytes = scanned_bytes_;
+  if (table_cost_.queries > 0) saved_.last_scanned_bytes = scanned_bytes_;
   Checkpoint(lock);
   const std::string cost =
       table_cost_.queries == 0

@@ -81,7 +81,9 @@ struct TableSyncServices {
 ///     every checkpoint_interval_rows rows;
 ///  5. clean up what the fetcher left; a partition range before the last is saved done
 ///     (checkpointed: a killed sync goes on with the next range);
-///  6. finish: save the table complete (with its new cursor and partition values) and checkpoint.
+///  6. every delete_detection_every syncs, check the keys: keys gone since the last check are
+///     deleted at the destination (key_check.h);
+///  7. finish: save the table complete (with its new cursor and partition values) and checkpoint.
 /// Throws common::Error on failure; the sink has then received everything up to the last
 /// checkpoint, and the saved state resumes the read. Other tables may sync at the same time on
 /// other threads: this one changes only its own entry of the state, under services.state_mutex.
@@ -110,6 +112,7 @@ class TableSync {
   void StartTracking();
   void ReadAndDeliver();
   void FinishRead();
+  void CheckDeletedKeysIfDue();
   void Finish();
 
   // Parts of the steps.
@@ -117,7 +120,7 @@ class TableSync {
   bool UsesCursor() const;
   bool IsKeyOrCursor(const std::string& column) const;
   void OnQueryStarted(const std::string& query_execution_id);
-  void CountQueryCost();
+  void CountQueryCost(const athena::QueryExecution& execution);
   int64_t EstimateScanBytes() const;
   bool ReserveScanBudget();
   void Track(const athena::RowBatch& rows, const common::ValueBatch& values);
@@ -158,6 +161,7 @@ class TableSync {
   int64_t partitions_read_ = 0;  ///< partitions the reads of this sync covered
   int64_t rows_delivered_ = 0;   ///< rows this process delivered
   std::vector<std::string> query_ids_;  ///< the queries read, for the final log line
+  std::string key_check_query_id_;      ///< the key check this sync ran ("" = none)
   results::ResultPosition start_;
   std::unique_ptr<results::ResultReader> reader_;
 

@@ -30,6 +30,7 @@ struct ScriptedQuery {
   std::string reason;
   bool result_gone = false;             ///< GetQueryResults answers as for an expired result
   std::vector<std::string> parameters;  ///< ExecutionParameters
+  std::vector<int64_t> keys;            ///< a key check's result: keys_ when it started
 };
 
 class TableSyncTest : public ::testing::Test {
@@ -66,6 +67,7 @@ class TableSyncTest : public ::testing::Test {
     const std::string id = "q-" + std::to_string(started_sql_.size());
     ScriptedQuery query{started_sql_.back(), "SUCCEEDED", "", false};
     query.parameters = started_parameters_.back();
+    query.keys = keys_;
     if (fail_unload_ && query.sql.rfind("UNLOAD", 0) == 0) {
       query.state = "FAILED";
       query.reason = "NOT_SUPPORTED: Unsupported Hive type: time(3)";
@@ -105,6 +107,11 @@ class TableSyncTest : public ::testing::Test {
       std::vector<Row> lines;
       for (const auto& line : partitions_) lines.push_back({line});
       return {200, athena::testing::ResultsBody({{"partition", "string"}}, lines, false)};
+    }
+    if (it->second.sql.find(" ORDER BY ") != std::string::npos) {  // a key check: keys_ only
+      std::vector<Row> keys;
+      for (const int64_t key : it->second.keys) keys.push_back({std::to_string(key)});
+      return {200, athena::testing::ResultsBody({{"id", "bigint"}}, keys, true)};
     }
     const std::string token = request.value("NextToken", "");
     const size_t page = token.empty() ? 0 : std::stoul(token.substr(1));
@@ -200,6 +207,7 @@ class TableSyncTest : public ::testing::Test {
   std::vector<std::string> started_sql_;  ///< statements started, in order (query q-N is the Nth)
   std::vector<std::vector<std::string>> started_parameters_;  ///< their ExecutionParameters
   std::vector<std::string> partitions_;                       ///< SHOW PARTITIONS lines
+  std::vector<int64_t> keys_ = {1, 2, 3, 4, 5};  ///< a key check's result (sorted)
   std::map<std::string, ScriptedQuery> queries_;  ///< by id; a query erased from here is unknown
   std::vector<Row> rows_ = {
       {"1", "a", "10"}, {"2", "b", "30"}, {"3", "c", "20"}, {"4", "d", "50"}, {"5", "e", "40"}};
@@ -432,6 +440,66 @@ TEST_F(SourceTableSyncTest, ANewSelectionIsANewQueryNotAResumeOfTheSavedOne) {
   ASSERT_EQ(StartedSql().size(), 2u);
   EXPECT_EQ(StartedSql()[1], R"(SELECT "id", "updated" FROM "events")");
   EXPECT_THAT(WrittenIds(), ElementsAre(1, 2, 3, 4, 5));
+}
+
+/// The ids of every delete written, in order.
+std::vector<int64_t> DeletedIds(const testing::RecordingSink& sink) {
+  std::vector<int64_t> ids;
+  for (const auto& call : sink.calls) {
+    if (call.kind != "write" || call.type != RecordType::kDelete) continue;
+    for (const auto& row : call.rows) ids.push_back(row[0].integer);
+  }
+  return ids;
+}
+
+TEST_F(TableSyncTest, AKeyCheckDeletesTheKeysGoneSinceThePreviousOne) {
+  table_.cursor_column = "updated";
+  table_.delete_detection_every = 2;
+  Sync();  // the first sync takes the keys
+  EXPECT_THAT(StartedSql().back(),
+              HasSubstr(R"(SELECT "id" FROM (SELECT * FROM events) WHERE "id" IS NOT NULL)"
+                        R"( ORDER BY "id")"));
+  const std::string first_check = Saved().key_check_query_id;
+  EXPECT_EQ(first_check, "q-2");
+  EXPECT_TRUE(DeletedIds(sink_).empty());
+
+  keys_ = {1, 3, 5, 6};  // 2 and 4 deleted at the source, 6 added
+  rows_ = {};
+  Sync(Checkpoints().back());  // 1 sync since the check: not due
+  EXPECT_EQ(StartedSql().size(), 3u);
+  EXPECT_EQ(Saved().syncs_since_key_check, 1);
+  Sync(Checkpoints().back());  // due: compared with q-2
+  EXPECT_EQ(StartedSql().size(), 5u);
+  EXPECT_THAT(DeletedIds(sink_), ElementsAre(2, 4));
+  // The deletes go before the checkpoint that records the new check.
+  const auto kinds = Kinds();
+  EXPECT_EQ(kinds.back(), "checkpoint");
+  EXPECT_EQ(Saved().key_check_query_id, "q-5");
+  EXPECT_EQ(Saved().syncs_since_key_check, 0);
+  for (const auto& call : sink_.calls) {
+    if (call.type != RecordType::kDelete) continue;
+    EXPECT_EQ(call.table.columns.size(), 3u);  // the destination table; non-key values NULL
+    EXPECT_TRUE(call.rows[0][1].is_null);
+  }
+
+  keys_ = {3, 1};  // not sorted: never a wrong delete
+  table_.delete_detection_every = 1;
+  EXPECT_THROW(Sync(Checkpoints().back()), common::ProtocolError);
+  EXPECT_TRUE(DeletedIds(sink_).empty());
+}
+
+TEST_F(TableSyncTest, AKeyCheckWhosePreviousResultIsGoneStartsAgain) {
+  table_.cursor_column = "updated";
+  table_.delete_detection_every = 1;
+  Sync();
+  Query("q-2").result_gone = true;
+  keys_ = {1};
+  Sync(Checkpoints().back());
+  EXPECT_TRUE(DeletedIds(sink_).empty());  // nothing to compare with: no delete, a new start
+  EXPECT_EQ(Saved().key_check_query_id, "q-4");
+  keys_ = {};
+  Sync(Checkpoints().back());
+  EXPECT_THAT(DeletedIds(sink_), ElementsAre(1));
 }
 
 /// A source table partitioned by a date-like string key `dt` (the partitions strategy).
