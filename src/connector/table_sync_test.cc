@@ -207,7 +207,7 @@ class TableSyncTest : public ::testing::Test {
   std::vector<std::string> started_sql_;  ///< statements started, in order (query q-N is the Nth)
   std::vector<std::vector<std::string>> started_parameters_;  ///< their ExecutionParameters
   std::vector<std::string> partitions_;                       ///< SHOW PARTITIONS lines
-  std::vector<int64_t> keys_ = {1, 2, 3, 4, 5};  ///< a key check's result (sorted)
+  std::vector<int64_t> keys_ = {1, 2, 3, 4, 5};               ///< a key check's result (sorted)
   std::map<std::string, ScriptedQuery> queries_;  ///< by id; a query erased from here is unknown
   std::vector<Row> rows_ = {
       {"1", "a", "10"}, {"2", "b", "30"}, {"3", "c", "20"}, {"4", "d", "50"}, {"5", "e", "40"}};

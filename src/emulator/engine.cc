@@ -182,6 +182,18 @@ void Engine::ExecuteSeedStatement(const std::string& sql) {
   }
 }
 
+namespace {
+
+bool HoldsPartitionFolders(const fs::path& folder) {
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    if (entry.is_directory() && entry.path().filename().string().find('=') != std::string::npos)
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 void Engine::Seed(const fs::path& path) {
   std::lock_guard<std::mutex> lock(meta_mutex_);
   // Seeding changes tables: forget their sizes once it is over, whether or not it succeeds.
@@ -195,7 +207,10 @@ void Engine::Seed(const fs::path& path) {
     for (const auto& entry : fs::directory_iterator(path)) {
       const bool hidden = entry.path().filename().string().rfind('.', 0) == 0;
       if (entry.is_regular_file()) files.push_back(entry.path());
-      if (entry.is_directory() && !hidden) table_folders.push_back(entry.path());
+      // A folder holding `<key>=<value>` folders is a partitioned table; any other folder (more
+      // seed files, e.g. tests/data/catalog/) is not read.
+      if (entry.is_directory() && !hidden && HoldsPartitionFolders(entry.path()))
+        table_folders.push_back(entry.path());
     }
     std::sort(files.begin(), files.end());
     std::sort(table_folders.begin(), table_folders.end());
