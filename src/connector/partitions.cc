@@ -161,7 +161,7 @@ std::optional<PartitionKey> ChoosePartitionKey(const TableConfig& table,
 
 std::vector<std::string> PartitionValuesOf(const std::vector<std::string>& lines,
                                            const std::string& column,
-                                           std::optional<PartitionKey::Kind> kind) {
+                                           std::optional<PartitionKey::Kind> kind, bool* has_null) {
   std::set<std::string> distinct;
   for (const auto& line : lines) {
     size_t start = 0;
@@ -173,7 +173,11 @@ std::vector<std::string> PartitionValuesOf(const std::vector<std::string>& lines
       if (equals != std::string_view::npos &&
           common::EqualsIgnoreCase(part.substr(0, equals), column)) {
         const std::string_view raw = part.substr(equals + 1);
-        if (raw != kNullPartition) distinct.insert(UnescapePartitionValue(raw));
+        if (raw != kNullPartition) {
+          distinct.insert(UnescapePartitionValue(raw));
+        } else if (has_null != nullptr) {
+          *has_null = true;
+        }
       }
       if (slash == std::string::npos) break;
       start = slash + 1;
@@ -206,7 +210,7 @@ std::string LookbackStart(const PartitionKey& key, const std::string& value, int
 
 std::vector<PartitionRange> PlanPartitionRanges(Kind kind, const std::vector<std::string>& values,
                                                 const std::string& from, const std::string& after,
-                                                int per_query) {
+                                                int per_query, bool has_null) {
   std::vector<std::string> selected;
   for (const auto& v : values) {
     if (!from.empty() && ComparePartitionValues(kind, v, from) < 0) continue;
@@ -214,10 +218,14 @@ std::vector<PartitionRange> PlanPartitionRanges(Kind kind, const std::vector<std
     selected.push_back(v);
   }
   std::vector<PartitionRange> ranges;
+  if (has_null && from.empty() && after.empty()) {
+    PartitionRange nulls;
+    nulls.nulls = true;
+    ranges.push_back(nulls);
+  }
   PartitionRange first;
   first.from = from;
   first.after = after;
-  first.with_nulls = from.empty() && after.empty();
   ranges.push_back(first);
   const size_t step = static_cast<size_t>(std::max(per_query, 1));
   for (size_t end = step; end < selected.size(); end += step) {
@@ -231,6 +239,7 @@ std::vector<PartitionRange> PlanPartitionRanges(Kind kind, const std::vector<std
 
 size_t CountInRange(Kind kind, const std::vector<std::string>& values,
                     const PartitionRange& range) {
+  if (range.nulls) return 0;
   return static_cast<size_t>(std::count_if(values.begin(), values.end(), [&](const auto& v) {
     return (range.from.empty() || ComparePartitionValues(kind, v, range.from) >= 0) &&
            (range.after.empty() || ComparePartitionValues(kind, v, range.after) > 0) &&
@@ -242,6 +251,7 @@ std::string RangeCondition(const PartitionKey& key, const PartitionRange& range,
                            std::vector<std::string>& parameters) {
   const std::string column = common::QuoteIdentifier(key.column);
   const std::string type = key.type.ToString();
+  if (range.nulls) return column + " IS NULL";
   std::vector<std::string> conditions;
   if (!range.from.empty()) {
     conditions.push_back(column + " >= ?");
@@ -256,9 +266,7 @@ std::string RangeCondition(const PartitionKey& key, const PartitionRange& range,
     parameters.push_back(CursorLiteral(type, range.through));
   }
   if (conditions.empty()) return {};
-  std::string condition = fmt::format("{}", fmt::join(conditions, " AND "));
-  if (range.with_nulls) condition = fmt::format("({} OR {} IS NULL)", condition, column);
-  return condition;
+  return fmt::format("{}", fmt::join(conditions, " AND "));
 }
 
 std::vector<std::string> ListPartitions(athena::AthenaClient& client, athena::QueryRunner& runner,

@@ -45,10 +45,12 @@ std::optional<PartitionKey> ChoosePartitionKey(const TableConfig& table,
 
 /// The distinct values of partition key `column` in `SHOW PARTITIONS` lines
 /// (`dt=2026-12-01/region=eu`; Hive's %XX escapes undone), NULL partitions
-/// (`__HIVE_DEFAULT_PARTITION__`) left out, sorted by `kind` (numerically for integers).
+/// (`__HIVE_DEFAULT_PARTITION__`) left out (`has_null` tells whether there is one), sorted by
+/// `kind` (numerically for integers).
 std::vector<std::string> PartitionValuesOf(const std::vector<std::string>& lines,
                                            const std::string& column,
-                                           std::optional<PartitionKey::Kind> kind);
+                                           std::optional<PartitionKey::Kind> kind,
+                                           bool* has_null = nullptr);
 
 /// True when every value starts with an ISO date (`2026-12-01`, `2026-12-01-13`, ...); false for
 /// an empty list.
@@ -64,21 +66,21 @@ std::string LookbackStart(const PartitionKey& key, const std::string& value, int
 /// One query's share of the partitions: values above `after` (exclusive) or from `from`
 /// (inclusive), up to `through` (inclusive); an empty bound is open.
 struct PartitionRange {
-  std::string from;         ///< inclusive lower bound ("" = none)
-  std::string after;        ///< exclusive lower bound ("" = none)
-  std::string through;      ///< inclusive upper bound ("" = none: the newest partitions, even those
-                            ///< that arrive while the sync runs)
-  bool with_nulls = false;  ///< the NULL partition too (a first sync reads everything)
+  std::string from;     ///< inclusive lower bound ("" = none)
+  std::string after;    ///< exclusive lower bound ("" = none)
+  std::string through;  ///< inclusive upper bound ("" = none: the newest partitions, even those
+                        ///< that arrive while the sync runs)
+  bool nulls = false;   ///< the NULL partition (`__HIVE_DEFAULT_PARTITION__`) alone
 };
 
 /// The ranges a sync reads, in order: `values` (sorted, of `kind`) from `from` (inclusive) or
 /// after `after` (exclusive), at most `per_query` partitions each; the last range is open above.
-/// With no lower bound (a first sync) the first range takes the NULL partition too. One open range
-/// when nothing is listed there yet.
+/// One open range when nothing is listed there yet. With no lower bound (a first sync) and a NULL
+/// partition (`has_null`), a range of its own reads it first.
 std::vector<PartitionRange> PlanPartitionRanges(PartitionKey::Kind kind,
                                                 const std::vector<std::string>& values,
                                                 const std::string& from, const std::string& after,
-                                                int per_query);
+                                                int per_query, bool has_null = false);
 
 /// How many of `values` a range selects (for the log line).
 size_t CountInRange(PartitionKey::Kind kind, const std::vector<std::string>& values,

@@ -74,7 +74,6 @@ TEST(PartitionsTest, RangesTakeAtMostPerQueryPartitionsAndTheLastIsOpen) {
   const std::vector<std::string> values = {"a1", "a2", "a3", "a4", "a5"};
   auto ranges = PlanPartitionRanges(Kind::kDate, values, "", "", 2);
   ASSERT_EQ(ranges.size(), 3u);
-  EXPECT_TRUE(ranges[0].with_nulls);
   EXPECT_EQ(ranges[0].through, "a2");
   EXPECT_EQ(ranges[1].after, "a2");
   EXPECT_EQ(ranges[1].through, "a4");
@@ -85,7 +84,6 @@ TEST(PartitionsTest, RangesTakeAtMostPerQueryPartitionsAndTheLastIsOpen) {
   ranges = PlanPartitionRanges(Kind::kDate, values, "a3", "", 2);
   ASSERT_EQ(ranges.size(), 2u);
   EXPECT_EQ(ranges[0].from, "a3");
-  EXPECT_FALSE(ranges[0].with_nulls);
   EXPECT_EQ(ranges[0].through, "a4");
 
   ranges = PlanPartitionRanges(Kind::kDate, values, "", "a5", 2);  // nothing listed past it
@@ -93,6 +91,14 @@ TEST(PartitionsTest, RangesTakeAtMostPerQueryPartitionsAndTheLastIsOpen) {
   EXPECT_EQ(ranges[0].after, "a5");
   EXPECT_EQ(ranges[0].through, "");
   EXPECT_EQ(PlanPartitionRanges(Kind::kDate, {}, "", "", 2).size(), 1u);
+
+  // A NULL partition (`__HIVE_DEFAULT_PARTITION__`): read by a first sync, in a range of its own.
+  ranges = PlanPartitionRanges(Kind::kDate, values, "", "", 10, /*has_null=*/true);
+  ASSERT_EQ(ranges.size(), 2u);
+  EXPECT_TRUE(ranges[0].nulls);
+  EXPECT_EQ(CountInRange(Kind::kDate, values, ranges[0]), 0u);
+  EXPECT_FALSE(ranges[1].nulls);
+  EXPECT_EQ(PlanPartitionRanges(Kind::kDate, values, "a3", "", 10, true).size(), 1u);
 }
 
 TEST(PartitionsTest, ConditionsCarryTheBoundsAsTypedParameters) {
@@ -106,10 +112,11 @@ TEST(PartitionsTest, ConditionsCarryTheBoundsAsTypedParameters) {
   parameters.clear();
   range = {};
   range.through = "2026-12-05";
-  range.with_nulls = true;
-  EXPECT_EQ(RangeCondition(Key("date", Kind::kDate), range, parameters),
-            R"(("dt" <= ? OR "dt" IS NULL))");
+  EXPECT_EQ(RangeCondition(Key("date", Kind::kDate), range, parameters), R"("dt" <= ?)");
   EXPECT_THAT(parameters, ElementsAre("DATE '2026-12-05'"));
+  range = {};
+  range.nulls = true;
+  EXPECT_EQ(RangeCondition(Key("date", Kind::kDate), range, parameters), R"("dt" IS NULL)");
   parameters.clear();
   EXPECT_EQ(RangeCondition(Key("date", Kind::kDate), PartitionRange{}, parameters), "");
   range = {};

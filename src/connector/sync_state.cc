@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "common/json_error.h"
 #include "connector/cursor.h"
+#include "connector/partitions.h"
 
 namespace ac::connector {
 namespace {
@@ -180,9 +181,17 @@ SyncState SyncState::Parse(const std::string& state_json) {
     for (const std::string* cursor : {&table.cursor_value, &table.pending_cursor_value}) {
       if (!cursor->empty()) CursorLiteral(table.cursor_type, *cursor);
     }
+    // Partition values: literals of their type; a string key's values are ISO dates (only a
+    // date-like string key is followed).
+    const athena::TypeId partition_type = athena::ParseDeclaredType(table.partition_type).id;
+    const bool string_key =
+        partition_type == athena::TypeId::kVarchar || partition_type == athena::TypeId::kChar;
     for (const std::string* value :
          {&table.partition_value, &table.partition_done, &table.pending_partition_value}) {
-      if (!value->empty()) CursorLiteral(table.partition_type, *value);
+      if (value->empty()) continue;
+      CursorLiteral(table.partition_type, *value);
+      if (string_key && !AllDateLike({*value}))
+        Invalid(fmt::format("{} has a partition value that is not an ISO date", where));
     }
     state.tables[name] = std::move(table);
   }

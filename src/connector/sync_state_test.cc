@@ -110,6 +110,40 @@ TEST(SyncStateTest, AForgedCursorIsRefusedBeforeAnyQuery) {
             "42");
 }
 
+TEST(SyncStateTest, AForgedPartitionValueIsRefusedBeforeAnyQuery) {
+  for (const char* forged :
+       {R"({"version": 1, "tables": {"t": {"status": "complete", "partition_column": "dt",
+            "partition_type": "varchar", "partition_value": "2026-12-01' OR '1'='1"}}})",
+        R"({"version": 1, "tables": {"t": {"status": "complete", "partition_column": "dt",
+            "partition_type": "varchar", "partition_value": "eu"}}})",
+        R"({"version": 1, "tables": {"t": {"status": "in_progress", "partition_column": "h",
+            "partition_type": "bigint", "partition_done": "5; DROP TABLE t"}}})"}) {
+    try {
+      SyncState::Parse(forged);
+      ADD_FAILURE() << forged;
+    } catch (const common::ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("reset the connection's state"), std::string::npos);
+      EXPECT_EQ(std::string(e.what()).find("OR"), std::string::npos) << e.what();
+      EXPECT_EQ(std::string(e.what()).find("DROP"), std::string::npos) << e.what();
+    }
+  }
+  const SyncState ok = SyncState::Parse(
+      R"({"version": 1, "tables": {"t": {"status": "in_progress", "partition_column": "dt",
+          "partition_type": "varchar", "partition_value": "2026-12-01",
+          "partition_done": "2026-12-03", "pending_partition_value": "2026-12-02",
+          "key_check_query_id": "q-1", "syncs_since_key_check": 2}}})");
+  const TableState& t = ok.tables.at("t");
+  EXPECT_EQ(t.partition_value, "2026-12-01");
+  EXPECT_EQ(t.partition_done, "2026-12-03");
+  EXPECT_EQ(t.key_check_query_id, "q-1");
+  EXPECT_EQ(t.syncs_since_key_check, 2);
+  // A round trip keeps them.
+  const TableState again = SyncState::Parse(ok.ToJson()).tables.at("t");
+  EXPECT_EQ(again.partition_done, "2026-12-03");
+  EXPECT_EQ(again.pending_partition_value, "2026-12-02");
+  EXPECT_EQ(again.syncs_since_key_check, 2);
+}
+
 // Forged and damaged states: one error kind (ConfigError) and one line for all, never quoting the
 // state, never a crash or an INTERNAL.
 TEST(SyncStateTest, UntrustedStatesAreRejectedWithOneClearError) {

@@ -154,7 +154,8 @@ void TableSync::ChooseStrategy() {
                                     PartitionValuesOf(lines, column, std::nullopt), why_not);
     if (partition_) {
       strategy_ = SyncStrategy::kPartitions;
-      partition_values_ = PartitionValuesOf(lines, partition_->column, partition_->kind);
+      partition_values_ =
+          PartitionValuesOf(lines, partition_->column, partition_->kind, &has_null_partition_);
       PlanPartitionReads();
       return;
     }
@@ -214,7 +215,7 @@ void TableSync::PlanPartitionReads() {
     why = "everything: a first sync";
   }
   ranges_ = PlanPartitionRanges(key.kind, partition_values_, from, after,
-                                services_.config.partitions_per_query);
+                                services_.config.partitions_per_query, has_null_partition_);
   size_t to_read = 0;
   for (const auto& range : ranges_) to_read += CountInRange(key.kind, partition_values_, range);
   spdlog::info("Table '{}': by partitions of '{}' ({}): reading {} of {} partitions ({}) in {} {}",

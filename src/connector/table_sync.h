@@ -143,6 +143,7 @@ class TableSync {
   // Partitions strategy.
   std::optional<PartitionKey> partition_;
   std::vector<std::string> partition_values_;  ///< listed, sorted
+  bool has_null_partition_ = false;            ///< listed: __HIVE_DEFAULT_PARTITION__
   std::vector<PartitionRange> ranges_;         ///< one read each; a single open range otherwise
   size_t range_index_ = 0;                     ///< the read in progress
 
