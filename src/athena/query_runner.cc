@@ -133,6 +133,17 @@ void QueryRunner::WaitForQueryQuota(aws::RetryAttempts& attempts, const aws::Aws
 void ThrowQueryFailure(const QueryExecution& execution) {
   const std::string& reason = !execution.state_change_reason.empty() ? execution.state_change_reason
                                                                      : execution.error.message;
+  if (Contains(reason, "Bytes scanned limit was exceeded")) {
+    // The workgroup's data usage control (BytesScannedCutoffPerQuery) stopped it; Athena reports
+    // it FAILED or CANCELLED depending on the engine.
+    throw common::QueryFailedError(fmt::format(
+        "Athena query {} was stopped by its workgroup's per-query data usage control "
+        "(BytesScannedCutoffPerQuery: {}): it would scan more than the workgroup allows one query. "
+        "Raise the workgroup's limit (Athena console: Workgroups, Data usage controls), deselect "
+        "columns the destination does not need, or read a partitioned table by partitions "
+        "(strategy partitions, a smaller partitions_per_query) so that each query scans less",
+        execution.id, reason));
+  }
   if (execution.state == "CANCELLED") {
     throw common::QueryFailedError(fmt::format("Athena query {} was cancelled{}{}", execution.id,
                                                reason.empty() ? "" : ": ", reason));

@@ -118,6 +118,34 @@ TEST(QueryRunnerTest, UserErrorsAreNotResubmittedAndReadLikeTheCause) {
   EXPECT_EQ(fake->Count("StartQueryExecution"), 1);
 }
 
+TEST(QueryRunnerTest, TheWorkgroupBytesCutoffSaysWhatToChange) {
+  for (const char* state : {"FAILED", "CANCELLED"}) {
+    auto fake = std::make_shared<FakeAthena>();
+    fake->handlers["StartQueryExecution"] = [](const nlohmann::json&) {
+      return std::make_pair(200, std::string(R"({"QueryExecutionId":"q-1"})"));
+    };
+    fake->handlers["GetQueryExecution"] = [state](const nlohmann::json&) {
+      nlohmann::json body = nlohmann::json::parse(ExecutionBody("q-1", state));
+      body["QueryExecution"]["Status"]["StateChangeReason"] =
+          "Query cancelled! : Bytes scanned limit was exceeded";
+      return std::make_pair(200, body.dump());
+    };
+    common::FakeClock clock;
+    common::CancellationToken cancel;
+    auto client = testing::MakeFakeClient(fake, clock, &cancel);
+    QueryRunner runner(*client, clock, cancel);
+    try {
+      runner.Run({.sql = "SELECT * FROM big"});
+      FAIL() << state;
+    } catch (const common::QueryFailedError& e) {
+      EXPECT_THAT(e.what(), ::testing::HasSubstr("BytesScannedCutoffPerQuery"));
+      EXPECT_THAT(e.what(), ::testing::HasSubstr("Raise the workgroup's limit"));
+      EXPECT_THAT(e.what(), ::testing::HasSubstr("strategy partitions"));
+    }
+    EXPECT_EQ(fake->Count("StartQueryExecution"), 1);  // never resubmitted
+  }
+}
+
 TEST(QueryRunnerTest, CancellationStopsTheRunningQuery) {
   auto fake = std::make_shared<FakeAthena>();
   common::CancellationToken cancel;
