@@ -18,7 +18,7 @@ export CC
 endif
 
 .PHONY: all deps build_dependencies configure build build_connector test demo bench sanitize bench-tables \
-        standalone-check format format-check clean
+        standalone-check format format-check clean bench-partitions
 
 all: build
 
@@ -53,6 +53,11 @@ bench: build
 # bytes a deselected column saves (bench/e2e/tables.sh).
 bench-tables: build
 	@bash bench/e2e/tables.sh $(BUILD_DIR)
+
+# A table of 365 daily partitions (10 M rows): the first sync, then the incremental sync after one
+# new day, bytes scanned from athena-local's query log (bench/e2e/partitions.sh).
+bench-partitions: build
+	@bash bench/e2e/partitions.sh $(BUILD_DIR)
 
 # Builds the connector as Fivetran does (build_dependencies, build_connector, clang-16) in its own
 # build dir, then runs it alone in a minimal Debian 12 root (debootstrap minbase, cached in .deps/):
