@@ -191,3 +191,39 @@ def test_a_tampered_state_cannot_change_the_query(sdk, stub, athena_logged):
         assert "reset the connection's state" in details
         assert forged not in details
         assert queries(athena_logged)[start:] == []  # refused before any query
+
+
+def test_debug_marks_deleted_keys_fivetran_deleted_in_the_warehouse(athena_logged, tmp_path):
+    """The local workflow: `debug` twice with a delete in between; `show` prints the warehouse."""
+    import subprocess
+
+    from test_grpc_python import connector_binary
+
+    athena = athena_logged.client("athena")
+    create_events(athena)
+    config_path = tmp_path / "configuration.json"
+    config_path.write_text(json.dumps(configuration(athena_logged, delete_detection_every="1")))
+    work = tmp_path / "files"
+
+    def debug():
+        run = subprocess.run([connector_binary(), "debug", "--configuration", str(config_path),
+                              "--working-dir", str(work), "--no-progress"],
+                             capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stdout + run.stderr
+        return run
+
+    debug()
+    _, execution = run_query(athena, "DELETE FROM events WHERE id IN (2005, 9010)")
+    assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"]
+    run = debug()
+    assert "key check" in run.stderr and "2 gone, deleted at the destination" in run.stderr
+    show = subprocess.run([connector_binary(), "show", "events", "--working-dir", str(work),
+                           "--limit", str(len(DAYS) * ROWS_PER_DAY + 10)],
+                          capture_output=True, text=True, timeout=120)
+    assert show.returncode == 0, show.stderr
+    lines = [l.split("|") for l in show.stdout.splitlines() if "|" in l]
+    header = [c.strip() for c in lines[0]]
+    rows = {int(r[header.index("id")]): r[header.index("_fivetran_deleted")].strip()
+            for r in lines[1:] if r[0].strip().isdigit()}
+    assert len(rows) == len(DAYS) * ROWS_PER_DAY
+    assert {k for k, deleted in rows.items() if deleted == "true"} == {2005, 9010}
