@@ -52,7 +52,7 @@ selects = [l for l in lines if l["sql"].startswith("SELECT")]
 scanned = sum(l["data_scanned_bytes"] for l in selects)
 billed = sum(max(10 << 20, -(-l["data_scanned_bytes"] // (1 << 20)) * (1 << 20)) for l in selects)
 print("%8.2f s  cpu %7.2f s  rss %5s MB  %d queries  %.2f MB scanned  %.0f MB billed"
-      % (float(sys.argv[3]), float(sys.argv[4]), sys.argv[5], len(selects), scanned / 1e6,
+      % (float(sys.argv[3]), float(sys.argv[4]), sys.argv[5], len(selects), scanned / (1 << 20),
          billed / (1 << 20)))
 open(sys.argv[1] + ".last", "w").write(str(scanned))
 EOF
