@@ -104,16 +104,20 @@ int64_t ParseByteSize(const std::string& text) {
   return static_cast<int64_t>(bytes);
 }
 
+/// The JSON value of configuration key `key`; a syntax error names its place, never the text.
+nlohmann::json ParseJsonKey(const char* key, const std::string& text) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError(fmt::format("configuration key '{}' is not valid JSON: {}", key,
+                                  common::JsonErrorWithoutInput(e)));
+  }
+}
+
 /// `primary_keys`: a JSON object, table name -> key columns (a list of strings, or one string of
 /// comma-separated names).
 std::map<std::string, std::vector<std::string>> ParsePrimaryKeys(const std::string& text) {
-  nlohmann::json object;
-  try {
-    object = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    throw ConfigError(fmt::format("configuration key 'primary_keys' is not valid JSON: {}",
-                                  common::JsonErrorWithoutInput(e)));
-  }
+  const nlohmann::json object = ParseJsonKey("primary_keys", text);
   if (!object.is_object()) {
     throw ConfigError(
         "configuration key 'primary_keys' must be a JSON object of table -> key columns, e.g. "
@@ -223,13 +227,7 @@ void CheckSyncSettings(const TableConfig& table, const std::string& where) {
 /// (strings, or numbers for the counts).
 std::map<std::string, std::map<std::string, std::string>> ParseTableSettings(
     const std::string& text) {
-  nlohmann::json object;
-  try {
-    object = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    throw ConfigError(fmt::format("configuration key 'table_settings' is not valid JSON: {}",
-                                  common::JsonErrorWithoutInput(e)));
-  }
+  const nlohmann::json object = ParseJsonKey("table_settings", text);
   if (!object.is_object()) {
     throw ConfigError(
         "configuration key 'table_settings' must be a JSON object of table -> settings, e.g. "
@@ -926,13 +924,7 @@ Config Config::Parse(const std::map<std::string, std::string>& values) {
                         key));
       }
     }
-    nlohmann::json list;
-    try {
-      list = nlohmann::json::parse(tables_json);
-    } catch (const nlohmann::json::exception& e) {
-      throw ConfigError(fmt::format("configuration key 'tables' is not valid JSON: {}",
-                                    common::JsonErrorWithoutInput(e)));
-    }
+    const nlohmann::json list = ParseJsonKey("tables", tables_json);
     if (!list.is_array() || list.empty())
       throw ConfigError("configuration key 'tables' must be a non-empty JSON list of objects");
     std::set<std::string> destinations;

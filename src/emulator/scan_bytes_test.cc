@@ -359,7 +359,30 @@ TEST(MergeScansTest, OptimizedColumnsUnlessTheOptimizerDroppedAScan) {
 
 // ---- the engine: Statistics.DataScannedInBytes and the query log ------------------------------
 
-class EngineScanTest : public ::testing::Test {
+/// An Engine over a temporary folder, and queries run to their end.
+class EngineTestBase : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    engine_.reset();
+    fs::remove_all(dir_);
+  }
+  QueryExecutionInfo RunQuery(const std::string& sql, std::vector<std::string> params = {}) {
+    StartQueryRequest request;
+    request.query = sql;
+    request.execution_parameters = std::move(params);
+    request.client_request_token = "token-" + std::to_string(++tokens_) + std::string(32, 'x');
+    const std::string id = engine_->StartQuery(request);
+    auto info = engine_->WaitFinished(id, std::chrono::seconds(60));
+    if (!info) throw std::runtime_error("query " + id + " did not finish");
+    return *info;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<Engine> engine_;
+  int tokens_ = 0;
+};
+
+class EngineScanTest : public EngineTestBase {
  protected:
   void SetUp() override {
     dir_ = TestDir("engine-scan-test");
@@ -375,30 +398,12 @@ class EngineScanTest : public ::testing::Test {
     engine_ = std::make_unique<Engine>(options);
     engine_->Seed(seed);
   }
-  void TearDown() override {
-    engine_.reset();
-    fs::remove_all(dir_);
-  }
-  QueryExecutionInfo RunQuery(const std::string& sql, std::vector<std::string> params = {}) {
-    StartQueryRequest request;
-    request.query = sql;
-    request.execution_parameters = std::move(params);
-    request.client_request_token = "token-" + std::to_string(++tokens_) + std::string(32, 'x');
-    const std::string id = engine_->StartQuery(request);
-    auto info = engine_->WaitFinished(id, std::chrono::seconds(60));
-    if (!info) throw std::runtime_error("query " + id + " did not finish");
-    return *info;
-  }
   std::vector<nlohmann::json> LogLines() {
     std::ifstream in(dir_ / "queries.jsonl");
     std::vector<nlohmann::json> lines;
     for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
     return lines;
   }
-
-  fs::path dir_;
-  std::unique_ptr<Engine> engine_;
-  int tokens_ = 0;
 };
 
 TEST_F(EngineScanTest, QueriesReportTheBytesOfTheColumnsTheyRead) {
@@ -467,7 +472,7 @@ TEST_F(EngineScanTest, QueryLogHasOneLinePerFinishedExecution) {
 
 // sales/dt=2026-12-0{1,2,3}/region={eu,us}/part-0.csv written by DuckDB's COPY ... PARTITION_BY as
 // Parquet: 60 rows, id (integer) and amount (double) each, 10 rows per partition.
-class PartitionedSeedTest : public ::testing::Test {
+class PartitionedSeedTest : public EngineTestBase {
  protected:
   void SetUp() override {
     dir_ = TestDir("partitioned-seed-test");
@@ -500,20 +505,6 @@ class PartitionedSeedTest : public ::testing::Test {
     engine_ = std::make_unique<Engine>(options);
     engine_->Seed(dir_ / "seed");
   }
-  void TearDown() override {
-    engine_.reset();
-    fs::remove_all(dir_);
-  }
-  QueryExecutionInfo RunQuery(const std::string& sql, std::vector<std::string> params = {}) {
-    StartQueryRequest request;
-    request.query = sql;
-    request.execution_parameters = std::move(params);
-    request.client_request_token = "token-" + std::to_string(++tokens_) + std::string(32, 'x');
-    const std::string id = engine_->StartQuery(request);
-    auto info = engine_->WaitFinished(id, std::chrono::seconds(60));
-    if (!info) throw std::runtime_error("query " + id + " did not finish");
-    return *info;
-  }
   // The result file of a finished query, whole.
   std::string Result(const QueryExecutionInfo& info) {
     std::ifstream in(engine_->buckets().ObjectPath(info.result_bucket, info.result_key));
@@ -524,10 +515,6 @@ class PartitionedSeedTest : public ::testing::Test {
   std::map<std::string, std::string> Parameters(const TableInfo& table) {
     return {table.parameters.begin(), table.parameters.end()};
   }
-
-  fs::path dir_;
-  std::unique_ptr<Engine> engine_;
-  int tokens_ = 0;
 };
 
 constexpr uint64_t kSalesPartition = 10 * 4 + 10 * 8;  // id + amount of one partition
