@@ -67,6 +67,9 @@ struct EngineOptions {
   std::string time_zone = "UTC";
   /// When set, every query execution reaching a final state appends a line here (query_log.h).
   std::filesystem::path query_log;
+  /// Above 0, UNLOAD writes Parquet files of about this many rows each (tests of multi-file
+  /// results); 0: files of up to 256 MB, as Athena.
+  int64_t unload_rows_per_file = 0;
 };
 
 struct StartQueryRequest {
