@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cctype>
+#include <map>
 #include <mutex>
 
 #include "athena/athena_client.h"
@@ -225,6 +226,14 @@ std::vector<TableSchema> Connector::DiscoverSchema(const common::CancellationTok
 void Connector::Sync(const std::string& state_json, const Selection* selection,
                      RecordSink& unserialized_sink, const common::CancellationToken& sync_cancel) {
   SyncState state = SyncState::Parse(state_json);
+  if (state.sync_id.empty()) {
+    state.sync_id = athena::NewClientRequestToken();
+  } else {
+    spdlog::info(
+        "Continuing sync {}, which was interrupted: the tables it completed are not synced "
+        "again",
+        state.sync_id);
+  }
   // The retries of this sync (catalog calls included) in one line, whether it succeeds or fails.
   struct LogRetries {
     aws::RetryPolicy& retry;
@@ -287,6 +296,7 @@ void Connector::Sync(const std::string& state_json, const Selection* selection,
     spdlog::info("Athena cost of this sync: {}", totals.cost.Describe());
     if (impl_->on_cost) impl_->on_cost(totals.cost);
   };
+  totals.tables_left = static_cast<int64_t>(jobs.size());
   try {
     parallel.Run(std::move(jobs));
   } catch (...) {
@@ -294,6 +304,18 @@ void Connector::Sync(const std::string& state_json, const Selection* selection,
     throw;
   }
   report_cost();
+  std::lock_guard<std::mutex> lock(state_mutex);
+  if (!state.sync_id.empty()) {
+    // No table's final checkpoint closed the sync (a table was skipped, or none ran): this one
+    // does.
+    state.sync_id.clear();
+    // Entries of tables that did nothing (skipped whole) stay out, as they were.
+    std::erase_if(state.tables, [](const auto& entry) {
+      return SyncState{{{entry.first, entry.second}}, ""}.ToJson() ==
+             SyncState{{{entry.first, TableState{}}}, ""}.ToJson();
+    });
+    sink.Checkpoint(state.ToJson());
+  }
 }
 
 }  // namespace ac::connector

@@ -125,6 +125,7 @@ SyncState SyncState::Parse(const std::string& state_json) {
   const auto tables = doc.find("tables");
   if (tables == doc.end() || !tables->is_object())
     Invalid("the saved state has no \"tables\" object");
+  state.sync_id = Text(doc, "sync_id", "the saved state");
   for (const auto& [name, entry] : tables->items()) {
     const std::string where = "table entry " + std::to_string(state.tables.size() + 1);
     if (!entry.is_object()) Invalid(where + " is not an object");
@@ -150,6 +151,7 @@ SyncState SyncState::Parse(const std::string& state_json) {
     table.completed_at = Text(entry, "completed_at", where);
     table.pending_cursor_value = Text(entry, "pending_cursor_value", where);
     table.last_scanned_bytes = Count(entry, "last_scanned_bytes", where);
+    table.completed_in_sync = Text(entry, "completed_in_sync", where);
     if (const auto pos = entry.find("position"); pos != entry.end()) {
       const std::string at = where + ".position";
       if (!pos->is_object()) Invalid(at + " is not an object");
@@ -207,9 +209,12 @@ std::string SyncState::ToJson() const {
     }
     if (!table.completed_at.empty()) entry["completed_at"] = table.completed_at;
     if (table.last_scanned_bytes != 0) entry["last_scanned_bytes"] = table.last_scanned_bytes;
+    if (!table.completed_in_sync.empty()) entry["completed_in_sync"] = table.completed_in_sync;
     tables_json[name] = std::move(entry);
   }
-  return json{{"version", kStateVersion}, {"tables", std::move(tables_json)}}.dump();
+  json doc{{"version", kStateVersion}, {"tables", std::move(tables_json)}};
+  if (!sync_id.empty()) doc["sync_id"] = sync_id;
+  return doc.dump();
 }
 
 }  // namespace ac::connector

@@ -85,6 +85,14 @@ TableSync::TableSync(const TableSyncServices& services, const TableConfig& table
 TableSync::~TableSync() = default;
 
 void TableSync::Run() {
+  if (saved_.status == TableState::Status::kComplete && !state_.sync_id.empty() &&
+      saved_.completed_in_sync == state_.sync_id) {
+    // The interrupted sync this one continues delivered the whole table already.
+    spdlog::info(
+        "Table '{}' was completed by this sync before it was interrupted; not synced again",
+        table_.QualifiedDestination());
+    return;
+  }
   ReadDeclaredColumns();
   ChooseColumns();
   resuming_ = ResumeSavedRead();
@@ -402,6 +410,8 @@ void TableSync::Finish() {
   saved_.completed_at = NowIso8601(services_.clock);
   if (!execution_->reused_previous_result)
     saved_.last_scanned_bytes = execution_->data_scanned_bytes;
+  saved_.completed_in_sync = state_.sync_id;
+  if (--services_.totals.tables_left == 0) state_.sync_id.clear();  // the sync is complete
   Checkpoint(lock);
   spdlog::info(
       "Table '{}' synced: {} rows from query {} ({})", table_.QualifiedDestination(),
