@@ -17,7 +17,7 @@ COMPILER_FLAGS += -DCMAKE_C_COMPILER=$(CC)
 export CC
 endif
 
-.PHONY: all deps build_dependencies configure build build_connector test demo bench sanitize bench-tables \
+.PHONY: all deps build_dependencies configure build build_connector test demo bench sanitize bench-tables bench-soak \
         standalone-check format format-check clean bench-partitions
 
 all: build
@@ -58,6 +58,12 @@ bench-tables: build
 # new day, bytes scanned from athena-local's query log (bench/e2e/partitions.sh).
 bench-partitions: build
 	@bash bench/e2e/partitions.sh $(BUILD_DIR)
+
+# Several tables (1.2 M rows) through the gRPC path under 28% mixed faults, the connector killed
+# (SIGKILL) at random points and restarted, 3 times: exact rows every run, wall time against a
+# fault-free run, peak RSS, retries (bench/soak/run.sh; SOAK_* variables there).
+bench-soak: build
+	@bash bench/soak/run.sh $(BUILD_DIR)
 
 # Builds the connector as Fivetran does (build_dependencies, build_connector, clang-16) in its own
 # build dir, then runs it alone in a minimal Debian 12 root (debootstrap minbase, cached in .deps/):

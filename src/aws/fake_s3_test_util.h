@@ -1,8 +1,9 @@
 #pragma once
 
 // Test helper: an in-memory S3 behind the HttpTransport interface (GetObject with Range,
-// HeadObject, ListObjectsV2, DeleteObject; path-style and virtual-hosted addressing), with fault
-// injection: bodies cut after some bytes, 403s, 503s. Test-only; included by *_test.cc.
+// HeadObject, ListObjectsV2, DeleteObject; If-Match on GET and HEAD: 412 when the ETag,
+// "etag-<size>", differs; path-style and virtual-hosted addressing), with fault injection: bodies
+// cut after some bytes, 403s, 503s. Test-only; included by *_test.cc.
 
 #include <algorithm>
 #include <atomic>
@@ -26,7 +27,8 @@ struct FakeS3Request {
   std::string host;
   std::string bucket;
   std::string key;
-  std::string range;  ///< the Range header as sent ("" when none)
+  std::string range;     ///< the Range header as sent ("" when none)
+  std::string if_match;  ///< the If-Match header as sent ("" when none)
   std::string query;
 };
 
@@ -114,6 +116,7 @@ class FakeS3Transport final : public HttpTransport {
       r.key = slash == std::string::npos ? std::string() : path.substr(slash + 1);
     }
     if (const std::string* range = FindHeader(request.headers, "Range")) r.range = *range;
+    if (const std::string* tag = FindHeader(request.headers, "If-Match")) r.if_match = *tag;
 
     std::function<int(const FakeS3Request&)> fail_with;
     std::function<size_t(const FakeS3Request&, size_t)> cut_after;
@@ -161,7 +164,17 @@ class FakeS3Transport final : public HttpTransport {
       }
       data = it->second;
     }
-    response.headers.emplace_back("ETag", "\"etag-" + std::to_string(data.size()) + "\"");
+    const std::string etag = "\"etag-" + std::to_string(data.size()) + "\"";
+    if (!r.if_match.empty() && r.if_match != etag) {
+      response.status = 412;
+      if (r.method != "HEAD") {
+        response.body =
+            "<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions "
+            "you specified did not hold</Message></Error>";
+      }
+      return response;
+    }
+    response.headers.emplace_back("ETag", etag);
     response.headers.emplace_back("x-amz-server-side-encryption", "AES256");
     if (r.method == "HEAD") {
       response.status = 200;

@@ -163,19 +163,21 @@ S3ObjectInfo S3Client::HeadObject(const std::string& bucket, const std::string& 
 }
 
 HttpResponse S3Client::GetObjectRange(const std::string& bucket, const std::string& key,
-                                      int64_t first, int64_t last, const BodyCallback& on_body) {
+                                      int64_t first, int64_t last, const BodyCallback& on_body,
+                                      const std::string& if_match) {
   ServiceClient* client = nullptr;
   HttpRequest request = ObjectRequest("GET", bucket, key, client);
   if (first > 0 || last >= 0) {
     request.headers.emplace_back("Range", last >= 0 ? fmt::format("bytes={}-{}", first, last)
                                                     : fmt::format("bytes={}-", first));
   }
+  if (!if_match.empty()) request.headers.emplace_back("If-Match", if_match);
   return client->Send("GetObject", std::move(request), on_body);
 }
 
 int64_t S3Client::DownloadRange(const std::string& bucket, const std::string& key, int64_t first,
                                 int64_t last, const BodyCallback& on_body,
-                                const common::CancellationToken* cancel) {
+                                const common::CancellationToken* cancel, const std::string& etag) {
   const int64_t wanted = last >= 0 ? last - first + 1 : -1;
   int64_t received = 0;
   bool abandoned = false;
@@ -198,7 +200,7 @@ int64_t S3Client::DownloadRange(const std::string& bucket, const std::string& ke
   while (true) {
     const int64_t before = received;
     try {
-      GetObjectRange(bucket, key, first + before, last, take);
+      GetObjectRange(bucket, key, first + before, last, take, etag);
       if (wanted >= 0 && received < wanted) {
         throw common::TransientError(fmt::format("{} returned {} of the {} bytes requested", what,
                                                  received - before, wanted - before));
@@ -210,6 +212,13 @@ int64_t S3Client::DownloadRange(const std::string& bucket, const std::string& ke
           !attempts.Retry(FailureClass::kTransient, "BodyBroken"))
         throw;
     } catch (const AwsError& e) {
+      if (e.http_status() == 412 && !etag.empty()) {
+        // Another version of the object: what was delivered (and what is left) do not match.
+        throw common::ProtocolError(fmt::format(
+            "{} failed: the object was replaced while it was being read (it is no longer ETag "
+            "{}: {}); none of the new version's bytes were used",
+            what, etag, e.what()));
+      }
       // A resumed read to the end that starts exactly at the end of the object: nothing was left.
       if (last >= 0 || e.http_status() != 416 || received == 0) throw;
       break;

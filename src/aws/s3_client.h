@@ -80,9 +80,12 @@ class S3Client {
   /// Streams bytes [first, last] (inclusive; `last` < 0 = to the end of the object) to `on_body`.
   /// Throws AwsError (e.g. InvalidRange 416, NoSuchKey 404, AccessDenied 403),
   /// common::TransientError when the transfer broke (after `on_body` may have received some bytes:
-  /// the caller re-requests the rest), common::CancelledError.
+  /// the caller re-requests the rest), common::CancelledError. With `if_match` (an ETag, quotes
+  /// included) the request sends `If-Match`: S3 answers 412 PreconditionFailed when the object is
+  /// no longer that version.
   HttpResponse GetObjectRange(const std::string& bucket, const std::string& key, int64_t first,
-                              int64_t last, const BodyCallback& on_body);
+                              int64_t last, const BodyCallback& on_body,
+                              const std::string& if_match = "");
   /// Like GetObjectRange, resuming a transfer that breaks after delivering some bytes: the rest is
   /// asked for again from the first missing byte, each resumed request one more attempt under the
   /// service's RetryPolicy (its per-call deadline, backoff and quota). A request that delivers
@@ -92,9 +95,16 @@ class S3Client {
   /// the end of the object (416) completes the download. `on_body` returning false abandons the
   /// download (the transfer's error is thrown). Returns the bytes delivered. Throws like
   /// GetObjectRange; common::CancelledError when `cancel` fires while waiting to resume.
+  ///
+  /// `etag` (as HeadObject gave it, or as a saved position recorded it): every request, the first
+  /// and each resumed one, sends `If-Match: <etag>`, so the bytes delivered all come from that
+  /// version of the object. An object replaced meanwhile (412 PreconditionFailed) is a
+  /// common::ProtocolError saying so, never retried: the bytes already delivered belong to a
+  /// version that no longer exists, and the caller must start over (run the query again).
   int64_t DownloadRange(const std::string& bucket, const std::string& key, int64_t first,
                         int64_t last, const BodyCallback& on_body,
-                        const common::CancellationToken* cancel = nullptr);
+                        const common::CancellationToken* cancel = nullptr,
+                        const std::string& etag = "");
   /// The whole object as a string (small objects: manifests, .txt results).
   std::string GetObject(const std::string& bucket, const std::string& key);
 

@@ -215,6 +215,50 @@ TEST_F(S3ClientTest, DownloadRangeResumesFromTheFirstMissingByte) {
   EXPECT_LT(clock_.sleeps()[1].count(), 200);
 }
 
+TEST_F(S3ClientTest, DownloadRangeSendsIfMatchOnEveryRequestWhenGivenAnEtag) {
+  S3Client s3(MakeFakeS3Service(fake_, clock_), true);
+  fake_->Put("b", "k", std::string(1000, 'a'));  // the fake's ETag: "etag-1000"
+  fake_->chunk_bytes = 100;
+  fake_->cut_after = [](const testing::FakeS3Request& r, size_t) -> size_t {
+    return r.range == "bytes=0-999" ? 300 : SIZE_MAX;
+  };
+  std::string got;
+  EXPECT_EQ(s3.DownloadRange("b", "k", 0, 999, AppendTo(got), nullptr, "\"etag-1000\""), 1000);
+  EXPECT_EQ(got, std::string(1000, 'a'));
+  const auto requests = fake_->Requests();
+  ASSERT_EQ(requests.size(), 2u);
+  for (const auto& request : requests) EXPECT_EQ(request.if_match, "\"etag-1000\"");
+  EXPECT_EQ(requests[1].range, "bytes=300-999");  // the resumed request carries it too
+
+  // Without an ETag, no If-Match.
+  got.clear();
+  EXPECT_EQ(s3.DownloadRange("b", "k", 0, 999, AppendTo(got)), 1000);
+  EXPECT_EQ(fake_->Requests().back().if_match, "");
+}
+
+TEST_F(S3ClientTest, DownloadRangeOfAnObjectReplacedMidwayFailsWithNoByteOfTheNewVersion) {
+  S3Client s3(MakeFakeS3Service(fake_, clock_), true);
+  fake_->Put("b", "k", std::string(1000, 'a'));
+  fake_->chunk_bytes = 100;
+  fake_->cut_after = [this](const testing::FakeS3Request& r, size_t) -> size_t {
+    if (r.range != "bytes=0-999") return SIZE_MAX;
+    fake_->Put("b", "k", std::string(2000, 'b'));  // replaced while the first body streams
+    return 300;
+  };
+  std::string got;
+  try {
+    s3.DownloadRange("b", "k", 0, 999, AppendTo(got), nullptr, "\"etag-1000\"");
+    FAIL() << "no throw";
+  } catch (const common::ProtocolError& e) {
+    EXPECT_NE(std::string(e.what()).find("the object was replaced while it was being read"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("PreconditionFailed"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(got, std::string(300, 'a'));  // the old version's first bytes only
+  EXPECT_EQ(fake_->Count("GET"), 2);      // a 412 is not retried
+}
+
 TEST_F(S3ClientTest, DownloadRangeResumesAsOftenAsThePolicyAllowsAttempts) {
   S3Client s3(MakeFakeS3Service(fake_, clock_), true);  // RetryOptions: 5 attempts
   fake_->Put("b", "k", std::string(1000, 'a'));

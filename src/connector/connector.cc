@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cctype>
+#include <map>
 #include <mutex>
 
 #include "athena/athena_client.h"
@@ -225,6 +226,14 @@ std::vector<TableSchema> Connector::DiscoverSchema(const common::CancellationTok
 void Connector::Sync(const std::string& state_json, const Selection* selection,
                      RecordSink& unserialized_sink, const common::CancellationToken& sync_cancel) {
   SyncState state = SyncState::Parse(state_json);
+  if (state.sync_id.empty()) {
+    state.sync_id = athena::NewClientRequestToken();
+  } else {
+    spdlog::info(
+        "Continuing sync {}, which was interrupted: the tables it completed are not synced "
+        "again",
+        state.sync_id);
+  }
   // The retries of this sync (catalog calls included) in one line, whether it succeeds or fails.
   struct LogRetries {
     aws::RetryPolicy& retry;
@@ -287,13 +296,44 @@ void Connector::Sync(const std::string& state_json, const Selection* selection,
     spdlog::info("Athena cost of this sync: {}", totals.cost.Describe());
     if (impl_->on_cost) impl_->on_cost(totals.cost);
   };
+  // Closes the sync in the state: the next one reads every table again.
+  auto close_sync = [&] {
+    std::lock_guard<std::mutex> lock(state_mutex);
+    if (state.sync_id.empty()) return;
+    state.sync_id.clear();
+    // Entries of tables that did nothing (skipped whole) stay out, as they were.
+    std::erase_if(state.tables, [](const auto& entry) {
+      return SyncState{{{entry.first, entry.second}}, ""}.ToJson() ==
+             SyncState{{{entry.first, TableState{}}}, ""}.ToJson();
+    });
+    sink.Checkpoint(state.ToJson());
+  };
+  totals.tables_left = static_cast<int64_t>(jobs.size());
   try {
     parallel.Run(std::move(jobs));
+  } catch (const common::CancelledError&) {
+    report_cost();  // interrupted: the next sync continues this one
+    throw;
+  } catch (const common::Error& e) {
+    report_cost();
+    // Failed: the sync is over, so a table that keeps failing never keeps the others from being
+    // synced again. Every table keeps its position (a resumed read goes on from it).
+    try {
+      close_sync();
+    } catch (const common::Error& closing) {
+      spdlog::warn(
+          "The failed sync could not be closed in the state ({}); the next sync "
+          "continues it",
+          closing.what());
+    }
+    throw;
   } catch (...) {
     report_cost();
     throw;
   }
   report_cost();
+  // No table's final checkpoint closed the sync (a table was skipped, or none ran): this one does.
+  close_sync();
 }
 
 }  // namespace ac::connector

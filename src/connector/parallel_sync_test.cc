@@ -326,6 +326,43 @@ TEST_F(ParallelSyncTest, TheFirstFailingTableStopsTheOthersAndIsWhatTheSyncThrow
   }
 }
 
+TEST_F(ParallelSyncTest, AnInterruptedSyncContinuesWithoutTheTablesItCompleted) {
+  Configure(3, 6, 1);  // one table after the other, 3 batches each
+  std::atomic<int> batches{0};
+  on_progress_ = [&](const SyncProgress&) {
+    if (++batches == 5) cancel_->Cancel();  // t0 complete, t1 under way, t2 not started
+  };
+  EXPECT_THROW(Sync(), common::CancelledError);
+  const std::string saved_json = Checkpoints().back();
+  const SyncState saved = SyncState::Parse(saved_json);
+  ASSERT_FALSE(saved.sync_id.empty());
+  ASSERT_EQ(saved.tables.at("t0").status, TableState::Status::kComplete);
+  EXPECT_EQ(saved.tables.at("t0").completed_in_sync, saved.sync_id);
+  ASSERT_EQ(saved.tables.at("t1").status, TableState::Status::kInProgress);
+  const int64_t t1_from = saved.tables.at("t1").position.rows_read;
+  const int queries_before = fake_->Count("StartQueryExecution");
+
+  // The next sync continues the interrupted one: t0 is not read again, t1 resumes, t2 runs.
+  on_progress_ = nullptr;
+  cancel_ = std::make_unique<common::CancellationToken>();
+  Sync(saved_json);
+  const auto written = WrittenIds();
+  EXPECT_EQ(written.count("t0"), 0u);
+  EXPECT_EQ(written.at("t1"), Ids("t1", static_cast<size_t>(t1_from), RowCount("t1")));
+  EXPECT_EQ(written.at("t2"), Ids("t2", 0, RowCount("t2")));
+  EXPECT_EQ(fake_->Count("StartQueryExecution") - queries_before, 1);  // t2's only
+  const SyncState done = SyncState::Parse(Checkpoints().back());
+  EXPECT_TRUE(done.sync_id.empty());  // closed: the sync completed every table
+  for (const auto& [table, entry] : done.tables)
+    EXPECT_EQ(entry.status, TableState::Status::kComplete) << table;
+
+  // The sync after a completed one reads every table again.
+  Sync(Checkpoints().back());
+  for (const char* table : {"t0", "t1", "t2"})
+    EXPECT_EQ(WrittenIds().at(table), Ids(table, 0, RowCount(table))) << table;
+  EXPECT_TRUE(SyncState::Parse(Checkpoints().back()).sync_id.empty());
+}
+
 TEST_F(ParallelSyncTest, ACancelledSyncResumesEveryTableWhereItStoodWithoutRunningSavedQueries) {
   Configure(5, 9, 3);  // 5 batches per table
   gate_ = 3;

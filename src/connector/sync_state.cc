@@ -126,6 +126,7 @@ SyncState SyncState::Parse(const std::string& state_json) {
   const auto tables = doc.find("tables");
   if (tables == doc.end() || !tables->is_object())
     Invalid("the saved state has no \"tables\" object");
+  state.sync_id = Text(doc, "sync_id", "the saved state");
   for (const auto& [name, entry] : tables->items()) {
     const std::string where = "table entry " + std::to_string(state.tables.size() + 1);
     if (!entry.is_object()) Invalid(where + " is not an object");
@@ -159,6 +160,7 @@ SyncState SyncState::Parse(const std::string& state_json) {
     table.partition_value = Text(entry, "partition_value", where);
     table.partition_done = Text(entry, "partition_done", where);
     table.pending_partition_value = Text(entry, "pending_partition_value", where);
+    table.completed_in_sync = Text(entry, "completed_in_sync", where);
     if (const auto pos = entry.find("position"); pos != entry.end()) {
       const std::string at = where + ".position";
       if (!pos->is_object()) Invalid(at + " is not an object");
@@ -242,9 +244,12 @@ std::string SyncState::ToJson() const {
       entry["key_check_query_id"] = table.key_check_query_id;
       entry["syncs_since_key_check"] = table.syncs_since_key_check;
     }
+    if (!table.completed_in_sync.empty()) entry["completed_in_sync"] = table.completed_in_sync;
     tables_json[name] = std::move(entry);
   }
-  return json{{"version", kStateVersion}, {"tables", std::move(tables_json)}}.dump();
+  json doc{{"version", kStateVersion}, {"tables", std::move(tables_json)}};
+  if (!sync_id.empty()) doc["sync_id"] = sync_id;
+  return doc.dump();
 }
 
 }  // namespace ac::connector

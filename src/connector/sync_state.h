@@ -42,13 +42,21 @@ struct TableState {
                                    ///< estimate of the next one, for max_bytes_scanned_per_sync)
   int64_t last_scanned_partitions = 0;  ///< partitions those queries read (partitions strategy:
                                         ///< the estimate is per partition)
+  std::string completed_at;          ///< ISO-8601 UTC of the last completed sync
+  int64_t last_scanned_bytes = 0;    ///< what the query of the last completed sync scanned (the
+                                     ///< estimate of the next one, for max_bytes_scanned_per_sync)
+  std::string completed_in_sync;     ///< SyncState::sync_id of the sync that completed the table
 };
 
-/// The connector's state JSON: `{"version":1,"tables":{"<destination>":{...}}}`. It names the
-/// query execution id and the position in its result, so a sync killed halfway resumes by reading
-/// the rest of the same result.
+/// The connector's state JSON: `{"version":1,"tables":{"<destination>":{...}}[,"sync_id":"..."]}`.
+/// It names the query execution id and the position in its result, so a sync killed halfway resumes
+/// by reading the rest of the same result.
 struct SyncState {
   std::map<std::string, TableState> tables;
+  /// The sync under way ("" once a sync has completed every table): an Update that finds one
+  /// continues that sync after an interruption (a kill, a failed table) — the tables it completed
+  /// are not synced again, the others resume from their saved position.
+  std::string sync_id;
 
   /// Largest state accepted (checked before parsing). The connector writes a few hundred bytes
   /// per table.

@@ -42,6 +42,22 @@ TEST(SyncStateTest, RoundTripsAnInProgressTable) {
   EXPECT_EQ(b.pending_cursor_value, "2024-01-01 00:00:00.000");
 }
 
+TEST(SyncStateTest, RoundTripsTheSyncUnderWayAndTheSyncThatCompletedATable) {
+  SyncState state;
+  state.sync_id = "sync-7";
+  state.tables["orders"].status = TableState::Status::kComplete;
+  state.tables["orders"].completed_in_sync = "sync-7";
+  state.tables["lines"].status = TableState::Status::kInProgress;
+  const SyncState back = SyncState::Parse(state.ToJson());
+  EXPECT_EQ(back.sync_id, "sync-7");
+  EXPECT_EQ(back.tables.at("orders").completed_in_sync, "sync-7");
+  EXPECT_EQ(back.tables.at("lines").completed_in_sync, "");
+  // No sync under way: no member at all.
+  state.sync_id.clear();
+  EXPECT_EQ(state.ToJson().find("\"sync_id\""), std::string::npos);
+  EXPECT_THROW(SyncState::Parse(R"({"version":1,"tables":{},"sync_id":5})"), common::ConfigError);
+}
+
 TEST(SyncStateTest, CompleteTableKeepsCursorNotPosition) {
   SyncState state;
   TableState& t = state.tables["orders"];

@@ -108,6 +108,14 @@ TableSync::TableSync(const TableSyncServices& services, const TableConfig& table
 TableSync::~TableSync() = default;
 
 void TableSync::Run() {
+  if (saved_.status == TableState::Status::kComplete && !state_.sync_id.empty() &&
+      saved_.completed_in_sync == state_.sync_id) {
+    // The interrupted sync this one continues delivered the whole table already.
+    spdlog::info(
+        "Table '{}' was completed by this sync before it was interrupted; not synced again",
+        table_.QualifiedDestination());
+    return;
+  }
   ReadSourceMetadata();
   ChooseStrategy();
   ChooseColumns();
@@ -673,6 +681,8 @@ void TableSync::Finish() {
   }
   saved_.completed_at = NowIso8601(services_.clock);
   if (table_cost_.queries > 0) saved_.last_scanned_bytes = scanned_bytes_;
+  saved_.completed_in_sync = state_.sync_id;
+  if (--services_.totals.tables_left == 0) state_.sync_id.clear();  // the sync is complete
   Checkpoint(lock);
   const std::string cost =
       table_cost_.queries == 0

@@ -39,6 +39,9 @@ struct SyncTotals {
   int64_t scan_reserved = 0;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::mutex progress_mutex;  ///< on_progress is called by one table at a time
+  /// Tables of this sync still to complete (under the state mutex): the last one to complete
+  /// closes the sync (SyncState::sync_id) in its final checkpoint.
+  int64_t tables_left = 0;
 };
 
 /// What the tables of one sync share; all owned by the caller and outliving every TableSync. The

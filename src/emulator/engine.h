@@ -73,6 +73,9 @@ struct EngineOptions {
   /// Workgroup primary's BytesScannedCutoffPerQuery (0 = none, else >= kMinBytesScannedCutoff):
   /// a statement whose DataScannedInBytes would exceed it fails before it runs.
   uint64_t bytes_scanned_cutoff = 0;
+  /// Above 0, UNLOAD writes Parquet files of about this many rows each (tests of multi-file
+  /// results); 0: files of up to 256 MB, as Athena.
+  int64_t unload_rows_per_file = 0;
 };
 
 struct StartQueryRequest {

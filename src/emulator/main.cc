@@ -4,7 +4,7 @@
 //                [--access-key-id ID --secret-access-key KEY] [--region us-east-1]
 //                [--latency-ms N] [--throttle-rate R] [--error-rate R] [--drop-rate R]
 //                [--bandwidth-mbps N] [--query-delay-ms N] [--fault-seed N] [--log-level LEVEL]
-//                [--query-log PATH] [--bytes-scanned-cutoff N]
+//                [--query-log PATH] [--bytes-scanned-cutoff N] [--unload-rows-per-file N]
 
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   int workers = 4;
   std::string query_log;
   uint64_t bytes_scanned_cutoff = 0;
+  int64_t unload_rows_per_file = 0;
 
   app.add_option("--host", host, "Address to listen on")->capture_default_str();
   app.add_option("--port", port, "Port (0 picks a free one)")->capture_default_str();
@@ -119,6 +120,9 @@ int main(int argc, char** argv) {
                    : "must be 0 (none) or at least 10000000 bytes (Athena's minimum)";
       })
       ->capture_default_str();
+  app.add_option("--unload-rows-per-file", unload_rows_per_file,
+                 "UNLOAD writes Parquet files of about this many rows (0: up to 256 MB a file)")
+      ->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
 
   auto logger = spdlog::stderr_color_mt("athena-local");
@@ -152,6 +156,7 @@ int main(int argc, char** argv) {
     engine_options.time_zone = time_zone;
     engine_options.query_log = query_log;
     engine_options.bytes_scanned_cutoff = bytes_scanned_cutoff;
+    engine_options.unload_rows_per_file = unload_rows_per_file;
     ac::emulator::Engine engine(engine_options);
     for (const auto& seed : seeds) engine.Seed(seed);
 

@@ -275,6 +275,12 @@ StatementOutcome StatementRunner::CreateTableAsSelect() {
   return outcome;
 }
 
+/// The COPY option that splits an UNLOAD's output into files.
+static std::string FileSplitOption(int64_t rows_per_file) {
+  if (rows_per_file <= 0) return ", FILE_SIZE_BYTES '256MB'";
+  return ", ROW_GROUP_SIZE " + std::to_string(rows_per_file) + ", ROW_GROUPS_PER_FILE 1";
+}
+
 StatementOutcome StatementRunner::Unload() {
   const UnloadSpec& unload = st_.unload;
   std::string target_bucket, target_prefix;
@@ -304,8 +310,8 @@ StatementOutcome StatementRunner::Unload() {
   try {
     QueryRows(ctx_.conn,
               "COPY (" + unload.select_sql + ") TO " + QuoteLiteral(temp_dir.string()) + " (" +
-                  *options + ", FILE_SIZE_BYTES '256MB', FILENAME_PATTERN " +
-                  QuoteLiteral(ctx_.id + "_{i}") + ")",
+                  *options + FileSplitOption(engine_.options().unload_rows_per_file) +
+                  ", FILENAME_PATTERN " + QuoteLiteral(ctx_.id + "_{i}") + ")",
               &written);
   } catch (...) {
     std::error_code ec;

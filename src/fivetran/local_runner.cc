@@ -504,20 +504,23 @@ LocalSyncResult RunLocalSync(const LocalSyncOptions& options, connector::RecordS
 
   std::unique_ptr<Server> server;
   try {
-    ServerOptions server_options;
-    server_options.listen = options.use_tcp;
-    server_options.host = "127.0.0.1";
-    server_options.port = 0;
-    server_options.json_logs = false;
-    server_options.service = options.service;
-    server = Server::Start(server_options);
+    if (options.target.empty()) {
+      ServerOptions server_options;
+      server_options.listen = options.use_tcp;
+      server_options.host = "127.0.0.1";
+      server_options.port = 0;
+      server_options.json_logs = false;
+      server_options.service = options.service;
+      server = Server::Start(server_options);
+    }
     std::shared_ptr<grpc::Channel> channel;
-    if (options.use_tcp) {
+    if (!options.target.empty() || options.use_tcp) {
       grpc::ChannelArguments args;
       args.SetMaxReceiveMessageSize(kMaxMessageBytes);
       args.SetMaxSendMessageSize(kMaxMessageBytes);
-      channel = grpc::CreateCustomChannel(fmt::format("127.0.0.1:{}", server->port()),
-                                          grpc::InsecureChannelCredentials(), args);
+      channel = grpc::CreateCustomChannel(
+          options.target.empty() ? fmt::format("127.0.0.1:{}", server->port()) : options.target,
+          grpc::InsecureChannelCredentials(), args);
     } else {
       channel = server->InProcessChannel();
     }

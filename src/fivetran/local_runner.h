@@ -27,6 +27,9 @@ struct LocalSyncOptions {
   /// Columns to leave out, as `table.column`; unknown ones fail the run.
   std::vector<std::string> excluded_columns;
   bool use_tcp = false;  ///< loopback TCP port instead of an in-process channel
+  /// `host:port` of a connector server already running (e.g. another process): no server is
+  /// started in-process and `use_tcp`/`service` are unused.
+  std::string target;
   /// Console lines in the tester's words ("[<label>]: PASSED"); null = silent.
   std::function<void(const std::string&)> print;
   /// Cancels the run (e.g. SIGINT of `debug`): the Update call is cancelled and with it the sync.
@@ -55,7 +58,8 @@ struct LocalSyncResult {
   int64_t records_messages = 0;  ///< `records` batches received
 };
 
-/// Plays Fivetran's side of the protocol against this connector's own server, started in-process:
+/// Plays Fivetran's side of the protocol against this connector's own server, started in-process
+/// (or the one at `target`):
 /// ConfigurationForm, Test (each offered test, when run_tests), Schema, then Update(configuration,
 /// state_json, selection of every table and column, or of `tables` without `excluded_columns`) —
 /// applying every streamed message to `sink`: records (consecutive ones of a table/type grouped

@@ -83,6 +83,7 @@ void S3ResultReader::Start(std::optional<aws::S3ObjectInfo> head) {
   file_size_ = head->size;
   CheckSavedPosition(*head);
   position_.etag = head->etag;
+  etag_ = head->etag;
   if (EndsWith(file_.key, ".txt")) {
     ReadTextResult();
     return;
@@ -188,7 +189,7 @@ void S3ResultReader::DownloadPart(size_t index) {
           buffer.append(chunk.data(), chunk.size());
           return true;
         },
-        cancel_);
+        cancel_, etag_);
   } catch (...) {
     ReturnBuffer(std::move(buffer));
     throw;

@@ -35,8 +35,11 @@ struct S3ResultReaderOptions {
 ///
 /// A range whose body breaks after some bytes is re-requested from where it stopped
 /// (S3Client::DownloadRange: each resumed request is one more attempt under the S3 client's
-/// RetryPolicy). Position: byte offset of the next record and rows read; a resumed reader starts
-/// its ranges at that offset with a parser that expects no header. A zero-length file has no rows;
+/// RetryPolicy). Every ranged GET sends `If-Match` with HeadObject's ETag (checked against the
+/// saved one on a resume), so a file replaced while it is read fails the read (ProtocolError)
+/// instead of mixing two versions' rows. Position: byte offset of the next record and rows read; a
+/// resumed reader starts its ranges at that offset with a parser that expects no header. A
+/// zero-length file has no rows;
 /// `.txt` results (DDL/UTILITY) are read whole with ParseAthenaTextResult.
 ///
 /// The constructor waits for the first part, so an unreadable file (AccessDenied, a missing KMS
@@ -89,6 +92,7 @@ class S3ResultReader final : public ResultReader {
   S3ResultReaderOptions options_;
   const common::CancellationToken* cancel_;
   int64_t file_size_ = 0;
+  std::string etag_;  ///< HeadObject's ETag: every ranged GET sends If-Match with it
   bool has_header_ = true;
 
   std::vector<Part> parts_;  ///< never resized once the downloads run

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "athena/fake_athena_test_util.h"
@@ -316,6 +317,53 @@ TEST_F(S3ResultReaderTest, PositionsCarryTheETagOfTheFileRead) {
   ResultPosition end = reader->position();
   auto resumed = Open("q.csv", {}, end);
   EXPECT_FALSE(resumed->Next(batch));
+}
+
+TEST_F(S3ResultReaderTest, EveryRangedGetSendsIfMatchAndAReplacedFileFailsWithoutMixingRows) {
+  const Rows first = SampleRows(200);
+  const std::string csv = Csv(first);
+  fake_->Put("results", "q.csv", csv);
+  const std::string etag = "\"etag-" + std::to_string(csv.size()) + "\"";
+  Rows other = SampleRows(300);
+  for (auto& row : other) row[1] = "other";
+  // The file is replaced by another version once its third part has been sent.
+  std::atomic<int> gets{0};
+  fake_->cut_after = [&](const aws::testing::FakeS3Request&, size_t) -> size_t {
+    if (++gets == 3) fake_->Put("results", "q.csv", Csv(other));
+    return SIZE_MAX;
+  };
+  S3ResultReaderOptions options;
+  options.part_size_bytes = 512;
+  options.concurrency = 1;
+  options.max_batch_rows = 5;
+  auto reader = Open("q.csv", options);
+  Rows got;
+  std::string error;
+  try {
+    RowBatch batch;
+    while (reader->Next(batch)) {
+      for (size_t r = 0; r < batch.num_rows(); ++r) {
+        std::vector<std::string> row;
+        for (size_t c = 0; c < batch.num_columns(); ++c)
+          row.push_back(batch.is_null(r, c) ? std::string(kNull) : std::string(batch.cell(r, c)));
+        got.push_back(std::move(row));
+      }
+    }
+  } catch (const common::ProtocolError& e) {
+    error = e.what();
+  }
+  reader.reset();
+  EXPECT_NE(error.find("the object was replaced while it was being read"), std::string::npos)
+      << error;
+  ASSERT_LT(got.size(), first.size());
+  EXPECT_EQ(got, Rows(first.begin(), first.begin() + static_cast<ptrdiff_t>(got.size())));
+  int ranged = 0;
+  for (const auto& request : fake_->Requests()) {
+    if (request.method != "GET") continue;
+    ++ranged;
+    EXPECT_EQ(request.if_match, etag) << request.range;
+  }
+  EXPECT_GE(ranged, 4);
 }
 
 TEST_F(S3ResultReaderTest, AccessDeniedFailsInTheConstructor) {

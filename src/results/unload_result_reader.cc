@@ -85,6 +85,7 @@ UnloadResultReader::UnloadResultReader(
   position_.fetcher = "unload";
   options_.concurrency = std::max(options_.concurrency, 1);
   options_.max_batch_rows = std::max<size_t>(options_.max_batch_rows, 1);
+  if (position_.file_rows_done > 0) resume_etag_ = position_.etag;
   const std::set<std::string> done(position_.files_done.begin(), position_.files_done.end());
   if (!position_.at_end) {
     for (auto& uri : files) {
@@ -120,7 +121,7 @@ UnloadResultReader::UnloadResultReader(
     }
     downloads_.Start(files_.size(), options_.concurrency,
                      static_cast<size_t>(options_.concurrency) + 1,
-                     [this](size_t index) { Download(files_[index]); });
+                     [this](size_t index) { Download(index); });
     // The first file's schema gives the columns (and an unreadable result fails here).
     downloads_.Wait(0);
     std::unique_ptr<ParquetScan> first = OpenScan(files_[0]);
@@ -151,11 +152,20 @@ void UnloadResultReader::StopThreads() {
   }
 }
 
-void UnloadResultReader::Download(const File& file) {
+void UnloadResultReader::Download(size_t index) {
+  File& file = files_[index];
   std::unique_ptr<std::FILE, FileCloser> out(std::fopen(file.local.c_str(), "wb"));
   if (!out) throw common::InternalError(fmt::format("cannot write {}", file.local.string()));
   // The size first: the download is bounded by it (a body that does not end is an error).
-  const int64_t size = s3_.HeadObject(file.uri.bucket, file.uri.key).size;
+  const aws::S3ObjectInfo head = s3_.HeadObject(file.uri.bucket, file.uri.key);
+  if (index == 0 && !resume_etag_.empty() && !head.etag.empty() && head.etag != resume_etag_) {
+    // Rows of this file were delivered from another version: skipping them in this one is wrong.
+    throw common::ProtocolError(fmt::format(
+        "the saved position does not match UNLOAD file {}: its ETag is {}, the state saved {}",
+        file.uri.ToString(), head.etag, resume_etag_));
+  }
+  file.etag = index == 0 && !resume_etag_.empty() ? resume_etag_ : head.etag;
+  const int64_t size = head.size;
   if (size == 0) return;
   s3_.DownloadRange(
       file.uri.bucket, file.uri.key, 0, size - 1,
@@ -166,7 +176,7 @@ void UnloadResultReader::Download(const File& file) {
         }
         return true;
       },
-      cancel_);
+      cancel_, file.etag);
   if (std::fflush(out.get()) != 0)
     throw common::InternalError(fmt::format("cannot write {}", file.local.string()));
 }
@@ -205,6 +215,7 @@ void UnloadResultReader::ReaderLoop(std::unique_ptr<ParquetScan> scan) {
               duckdb_column_count(&scan->result), columns_.size()));
         }
       }
+      at.etag = files_[index].etag;
       // Rows of this file read before a resume are skipped.
       int64_t skip = index == 0 ? at.file_rows_done : 0;
       at.file_rows_done = 0;

@@ -38,11 +38,14 @@ std::vector<aws::S3Uri> ListUnloadFiles(aws::S3Client& s3, const athena::QueryEx
 /// to Athena's text cells (ParquetCellConverter), so values decode exactly as with the other
 /// fetchers. Local files are removed once read, the folder when the reader goes. A download whose
 /// body breaks midway continues where it stopped (S3Client::DownloadRange, under the S3 client's
-/// RetryPolicy).
+/// RetryPolicy); every request of a file sends `If-Match` with its HeadObject ETag, so a file
+/// replaced meanwhile fails the read (ProtocolError) instead of mixing two versions.
 ///
 /// Position: `files_done` (file names fully read), `file_rows_done` (rows already read from the
-/// next file), `rows_read`. Columns come from the first file's Parquet schema; when the UNLOAD
-/// wrote no file (or all are done), from `columns_without_files`.
+/// next file), `etag` (that file's ETag: a resume inside a file checks the file is still that
+/// version, else ProtocolError from the constructor), `rows_read`. Columns come from the first
+/// file's Parquet schema; when the UNLOAD wrote no file (or all are done), from
+/// `columns_without_files`.
 class UnloadResultReader final : public ResultReader {
  public:
   UnloadResultReader(aws::S3Client& s3, std::vector<aws::S3Uri> files, ResultPosition start,
@@ -59,6 +62,7 @@ class UnloadResultReader final : public ResultReader {
     aws::S3Uri uri;
     std::string name;  ///< last path segment: the id kept in files_done
     std::filesystem::path local;
+    std::string etag;  ///< HeadObject's, set by Download (read after downloads_.Wait)
   };
   /// A streaming DuckDB query over one local Parquet file.
   struct ParquetScan {
@@ -68,7 +72,7 @@ class UnloadResultReader final : public ResultReader {
     ~ParquetScan();
   };
 
-  void Download(const File& file);
+  void Download(size_t index);
   std::unique_ptr<ParquetScan> OpenScan(const File& file);
   void ReaderLoop(std::unique_ptr<ParquetScan> first);
   void StopThreads();
@@ -77,6 +81,9 @@ class UnloadResultReader final : public ResultReader {
   ResultPosition position_;
   UnloadReaderOptions options_;
   const common::CancellationToken* cancel_;
+  /// ETag of the file a resumed read is inside of (the saved position's; "" otherwise): the file
+  /// must still be that version.
+  std::string resume_etag_;
   std::vector<athena::Column> columns_;
   std::filesystem::path temp_dir_;
   duckdb_database database_ = nullptr;

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
 
 #include "athena_text/value_format.h"
@@ -190,6 +192,85 @@ TEST_F(UnloadResultReaderTest, BrokenDownloadsContinueWhereTheyStopped) {
   for (const auto& request : fake_->Requests())
     resumed += request.range.rfind("bytes=700-", 0) == 0;
   EXPECT_EQ(resumed, 4);
+}
+
+TEST_F(UnloadResultReaderTest, EveryDownloadSendsIfMatchAndPositionsCarryTheFilesETag) {
+  WriteFiles(3, 130);
+  fake_->chunk_bytes = 512;
+  fake_->cut_after = [](const aws::testing::FakeS3Request& r, size_t) -> size_t {
+    return r.range.rfind("bytes=0-", 0) == 0 ? 700 : SIZE_MAX;  // every download resumes once
+  };
+  std::vector<ResultPosition> positions;
+  auto reader = Open({}, 50, 2);
+  EXPECT_EQ(ReadAll(*reader, &positions), expected_);
+  std::map<std::string, std::string> etags;  // key -> the fake's ETag ("etag-<size>")
+  {
+    std::lock_guard<std::mutex> lock(fake_->mutex);
+    for (const auto& [name, data] : fake_->objects)
+      etags[name.substr(name.find('/') + 1)] = "\"etag-" + std::to_string(data.size()) + "\"";
+  }
+  int downloads = 0;
+  for (const auto& request : fake_->Requests()) {
+    if (request.method != "GET" || request.key.find("unload/tok/") == std::string::npos) continue;
+    ++downloads;
+    EXPECT_EQ(request.if_match, etags[request.key]) << request.key << " " << request.range;
+  }
+  EXPECT_EQ(downloads, 6);  // 3 files, each resumed once
+  for (const auto& p : positions) {
+    if (p.file_rows_done == 0) continue;
+    const std::string file = "staging/unload/tok/q1_" + std::to_string(p.files_done.size());
+    EXPECT_EQ(p.etag, etags[file]) << p.rows_read;
+  }
+}
+
+TEST_F(UnloadResultReaderTest, AResumeInsideAFileThatWasReplacedFailsInTheConstructor) {
+  WriteFiles(2, 130);
+  std::vector<ResultPosition> positions;
+  {
+    auto reader = Open({}, 50, 2);
+    ReadAll(*reader, &positions);
+  }
+  ResultPosition inside_second;
+  for (const auto& p : positions) {
+    if (p.files_done.size() == 1 && p.file_rows_done > 0) inside_second = p;
+  }
+  ASSERT_GT(inside_second.file_rows_done, 0);
+  // The same file resumes; another version of it (another ETag) does not.
+  EXPECT_EQ(ReadAll(*Open(inside_second, 50, 2)).size(),
+            static_cast<size_t>(260 - inside_second.rows_read));
+  fake_->Put("results", "staging/unload/tok/q1_1",
+             ParquetOf("SELECT CAST(j AS BIGINT) AS id, 'x' AS s, 0.5::DOUBLE AS d FROM range(7) "
+                       "t(j)",
+                       scratch_.path));
+  try {
+    Open(inside_second, 50, 2);
+    FAIL() << "no throw";
+  } catch (const common::ProtocolError& e) {
+    EXPECT_NE(std::string(e.what()).find("the saved position does not match UNLOAD file "
+                                         "s3://results/staging/unload/tok/q1_1"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST_F(UnloadResultReaderTest, AFileReplacedWhileItDownloadsFailsTheRead) {
+  WriteFiles(1, 300);
+  const std::string other =
+      ParquetOf("SELECT CAST(j AS BIGINT) AS id FROM range(5) t(j)", scratch_.path);
+  fake_->chunk_bytes = 512;
+  fake_->cut_after = [&](const aws::testing::FakeS3Request& r, size_t) -> size_t {
+    if (r.range.rfind("bytes=0-", 0) != 0) return SIZE_MAX;
+    fake_->Put("results", r.key, other);  // replaced while its first body streams
+    return 700;
+  };
+  try {
+    Open();
+    FAIL() << "no throw";
+  } catch (const common::ProtocolError& e) {
+    EXPECT_NE(std::string(e.what()).find("the object was replaced while it was being read"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST_F(UnloadResultReaderTest, AMissingFileFailsInTheConstructorAsNotFound) {
