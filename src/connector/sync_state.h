@@ -42,10 +42,7 @@ struct TableState {
                                    ///< estimate of the next one, for max_bytes_scanned_per_sync)
   int64_t last_scanned_partitions = 0;  ///< partitions those queries read (partitions strategy:
                                         ///< the estimate is per partition)
-  std::string completed_at;          ///< ISO-8601 UTC of the last completed sync
-  int64_t last_scanned_bytes = 0;    ///< what the query of the last completed sync scanned (the
-                                     ///< estimate of the next one, for max_bytes_scanned_per_sync)
-  std::string completed_in_sync;     ///< SyncState::sync_id of the sync that completed the table
+  std::string completed_in_sync;        ///< SyncState::sync_id of the sync that completed the table
 };
 
 /// The connector's state JSON: `{"version":1,"tables":{"<destination>":{...}}[,"sync_id":"..."]}`.
