@@ -226,6 +226,11 @@ std::vector<TableSchema> Connector::DiscoverSchema(const common::CancellationTok
 void Connector::Sync(const std::string& state_json, const Selection* selection,
                      RecordSink& unserialized_sink, const common::CancellationToken& sync_cancel) {
   SyncState state = SyncState::Parse(state_json);
+  // The state as it came, without a sync under way: a failed sync that changed nothing from it
+  // need not be closed.
+  SyncState closed_input = state;
+  closed_input.sync_id.clear();
+  const std::string closed_input_json = closed_input.ToJson();
   if (state.sync_id.empty()) {
     state.sync_id = athena::NewClientRequestToken();
   } else {
@@ -297,7 +302,7 @@ void Connector::Sync(const std::string& state_json, const Selection* selection,
     if (impl_->on_cost) impl_->on_cost(totals.cost);
   };
   // Closes the sync in the state: the next one reads every table again.
-  auto close_sync = [&] {
+  auto close_sync = [&](bool only_if_changed) {
     std::lock_guard<std::mutex> lock(state_mutex);
     if (state.sync_id.empty()) return;
     state.sync_id.clear();
@@ -306,7 +311,9 @@ void Connector::Sync(const std::string& state_json, const Selection* selection,
       return SyncState{{{entry.first, entry.second}}, ""}.ToJson() ==
              SyncState{{{entry.first, TableState{}}}, ""}.ToJson();
     });
-    sink.Checkpoint(state.ToJson());
+    const std::string closed = state.ToJson();
+    if (only_if_changed && closed == closed_input_json) return;
+    sink.Checkpoint(closed);
   };
   totals.tables_left = static_cast<int64_t>(jobs.size());
   try {
@@ -319,7 +326,7 @@ void Connector::Sync(const std::string& state_json, const Selection* selection,
     // Failed: the sync is over, so a table that keeps failing never keeps the others from being
     // synced again. Every table keeps its position (a resumed read goes on from it).
     try {
-      close_sync();
+      close_sync(/*only_if_changed=*/true);
     } catch (const common::Error& closing) {
       spdlog::warn(
           "The failed sync could not be closed in the state ({}); the next sync "
@@ -333,7 +340,7 @@ void Connector::Sync(const std::string& state_json, const Selection* selection,
   }
   report_cost();
   // No table's final checkpoint closed the sync (a table was skipped, or none ran): this one does.
-  close_sync();
+  close_sync(/*only_if_changed=*/false);
 }
 
 }  // namespace ac::connector

@@ -363,6 +363,20 @@ TEST_F(ParallelSyncTest, AnInterruptedSyncContinuesWithoutTheTablesItCompleted) 
   EXPECT_TRUE(SyncState::Parse(Checkpoints().back()).sync_id.empty());
 }
 
+TEST_F(ParallelSyncTest, AFailedSyncIsClosedSoTheNextReadsEveryTableAgain) {
+  Configure(3, 6, 1);  // one after the other: t0 completes, then t1 fails
+  failing_ = {"t1"};
+  EXPECT_THROW(Sync(), common::NotFoundError);
+  const SyncState failed = SyncState::Parse(Checkpoints().back());
+  EXPECT_TRUE(failed.sync_id.empty());  // closed: no table waits for t1 to be fixed
+  EXPECT_EQ(failed.tables.at("t0").status, TableState::Status::kComplete);
+
+  failing_.clear();
+  Sync(Checkpoints().back());
+  for (const char* table : {"t0", "t1", "t2"})
+    EXPECT_EQ(WrittenIds().at(table), Ids(table, 0, RowCount(table))) << table;
+}
+
 TEST_F(ParallelSyncTest, ACancelledSyncResumesEveryTableWhereItStoodWithoutRunningSavedQueries) {
   Configure(5, 9, 3);  // 5 batches per table
   gate_ = 3;
