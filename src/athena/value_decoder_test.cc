@@ -245,6 +245,17 @@ TEST(ValueDecoderTest, Dates) {
   EXPECT_NE(DecodeError("date", ""), "");
 }
 
+// Found by tests/fuzz/value_decoder (value_decoder/crash-year-overflow): a year of more digits
+// than int64_t holds overflowed (undefined behaviour) before it was refused for its length.
+TEST(ValueDecoderTest, YearsOfTooManyDigitsAreRefusedWithoutOverflow) {
+  const std::string year(70, '7');
+  EXPECT_NE(DecodeError("timestamp", year + "2024-01-02 03:04:05.123"), "");
+  EXPECT_NE(DecodeError("timestamp", year + "-01-02 03:04:05"), "");
+  EXPECT_NE(DecodeError("date", "-" + year + "-01-02"), "");
+  EXPECT_NE(DecodeError("timestamp with time zone", year + "-01-02 03:04:05 UTC"), "");
+  EXPECT_NE(DecodeError("date", "1234567890-01-01"), "");  // ten digits: one too many
+}
+
 TEST(ValueDecoderTest, TimestampsWithAnyFraction) {
   common::ValueBatch batch;
   auto v = DecodeColumn(ParseDeclaredType("timestamp"),
