@@ -17,8 +17,8 @@ COMPILER_FLAGS += -DCMAKE_C_COMPILER=$(CC)
 export CC
 endif
 
-.PHONY: all deps build_dependencies configure build build_connector test demo bench sanitize bench-tables bench-soak \
-        standalone-check format format-check clean bench-partitions
+.PHONY: all deps build_dependencies configure build build_connector test demo bench sanitize fuzz \
+        fuzz-build bench-tables bench-soak bench-partitions standalone-check format format-check clean
 
 all: build
 
@@ -72,8 +72,22 @@ standalone-check: build
 	@bash scripts/standalone_check.sh $(BUILD_DIR)
 
 # Address + undefined-behaviour sanitizer build and test run, in its own build dir.
+SANITIZER_ENV = UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 sanitize:
-	@$(MAKE) test BUILD_DIR=build/Sanitize CMAKE_FLAGS="-DSANITIZE=address,undefined -DCMAKE_BUILD_TYPE=RelWithDebInfo"
+	@$(SANITIZER_ENV) $(MAKE) test BUILD_DIR=build/Sanitize \
+	  CMAKE_FLAGS="-DSANITIZE=address,undefined -DCMAKE_BUILD_TYPE=RelWithDebInfo"
+
+# libFuzzer targets (tests/fuzz/) with clang-16, ASan and UBSan in build/Fuzz; each runs
+# FUZZ_SECONDS from its seed corpus (new entries in build/Fuzz/fuzz-corpus/); fails on any crash.
+FUZZ_BUILD_DIR ?= build/Fuzz
+FUZZ_SECONDS ?= 60
+fuzz-build: deps
+	@cmake -S . -B $(FUZZ_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAC_BUILD_TESTS=OFF \
+	  -DAC_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++-16 -DCMAKE_C_COMPILER=clang-16 $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(FUZZ_BUILD_DIR) --target ac_fuzzers -j $(JOBS)
+
+fuzz: fuzz-build
+	@bash scripts/fuzz.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS)
 
 # The one code style (.clang-format, clang-format 16): `make format` rewrites the C++ sources,
 # `make format-check` (run by CI) lists files that differ and fails.

@@ -7,9 +7,10 @@ set -euo pipefail
 # the static archives the connector links (gRPC, protobuf, OpenSSL, zlib), header-only libraries, the tz database that is embedded in
 # the binary, the tools that fetch and build DuckDB/libcurl/simdjson from source
 # (scripts/build_static_deps.sh), debootstrap for `make standalone-check`, and the real peers the
-# tests use (boto3, grpcio).
+# tests use (boto3, grpcio). libclang-rt-16-dev: clang's sanitizer and libFuzzer runtimes (make fuzz).
 APT_PACKAGES=(
   build-essential dpkg-dev cmake ninja-build pkg-config git ca-certificates clang-16 lld-16
+  libclang-rt-16-dev
   clang-format-16
   libssl-dev zlib1g-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc

@@ -2,6 +2,8 @@
 
 #include <cctype>
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <limits>
 
 #include "common/strings.h"
@@ -90,6 +92,19 @@ bool IsJsonNumber(std::string_view t) {
   }
   return i == n;
 }
+
+namespace {
+
+/// A JSON number a double holds (what JSON readers such as DuckDB's and nlohmann's accept): the
+/// grammar allows `1E999`, which they refuse as an overflow. Only texts with an exponent, or long
+/// enough to pass 1.8E308, need the conversion.
+bool IsFiniteJsonNumber(std::string_view text) {
+  if (!IsJsonNumber(text)) return false;
+  if (text.size() < 300 && text.find_first_of("eE") == std::string_view::npos) return true;
+  return std::isfinite(std::strtod(std::string(text).c_str(), nullptr));
+}
+
+}  // namespace
 
 bool ComplexJsonWriter::Spend() {
   return --budget_ >= 0;
@@ -235,7 +250,7 @@ bool ComplexJsonWriter::Scalar(TypeId id, std::string_view text, std::string& ou
       return true;
     case TypeId::kReal:
     case TypeId::kDouble:
-      if (IsJsonNumber(text)) {
+      if (IsFiniteJsonNumber(text)) {
         out.append(text);
         return true;
       }
@@ -245,7 +260,7 @@ bool ComplexJsonWriter::Scalar(TypeId id, std::string_view text, std::string& ou
       }
       return false;
     case TypeId::kDecimal:
-      if (!IsJsonNumber(text)) return false;
+      if (!IsFiniteJsonNumber(text)) return false;
       out.append(text);
       return true;
     case TypeId::kUnknown:
@@ -259,7 +274,7 @@ bool ComplexJsonWriter::Scalar(TypeId id, std::string_view text, std::string& ou
 }
 
 void ComplexJsonWriter::Infer(std::string_view text, std::string& out) {
-  if (text == "null" || text == "true" || text == "false" || IsJsonNumber(text)) {
+  if (text == "null" || text == "true" || text == "false" || IsFiniteJsonNumber(text)) {
     out.append(text);
   } else {
     AppendJsonString(out, text);

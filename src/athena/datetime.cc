@@ -39,7 +39,9 @@ bool ParseDateAt(std::string_view text, size_t& pos, int64_t& days) {
   const size_t year_start = p;
   int64_t year = 0;
   while (p < text.size() && IsDigit(text[p])) {
-    year = year * 10 + (text[p] - '0');
+    // Digits past the limit are only counted (the year is refused below): accumulating them
+    // would overflow int64_t.
+    if (p - year_start < kMaxYearDigits) year = year * 10 + (text[p] - '0');
     ++p;
   }
   const size_t year_digits = p - year_start;

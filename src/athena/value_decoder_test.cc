@@ -245,6 +245,17 @@ TEST(ValueDecoderTest, Dates) {
   EXPECT_NE(DecodeError("date", ""), "");
 }
 
+// Found by tests/fuzz/value_decoder (value_decoder/crash-year-overflow): a year of more digits
+// than int64_t holds overflowed (undefined behaviour) before it was refused for its length.
+TEST(ValueDecoderTest, YearsOfTooManyDigitsAreRefusedWithoutOverflow) {
+  const std::string year(70, '7');
+  EXPECT_NE(DecodeError("timestamp", year + "2024-01-02 03:04:05.123"), "");
+  EXPECT_NE(DecodeError("timestamp", year + "-01-02 03:04:05"), "");
+  EXPECT_NE(DecodeError("date", "-" + year + "-01-02"), "");
+  EXPECT_NE(DecodeError("timestamp with time zone", year + "-01-02 03:04:05 UTC"), "");
+  EXPECT_NE(DecodeError("date", "1234567890-01-01"), "");  // ten digits: one too many
+}
+
 TEST(ValueDecoderTest, TimestampsWithAnyFraction) {
   common::ValueBatch batch;
   auto v = DecodeColumn(ParseDeclaredType("timestamp"),
@@ -484,6 +495,18 @@ TEST(ComplexValueTest, StringsAreEscapedAndUnicodeKept) {
   EXPECT_EQ(DecodeJson("array(varchar)", "[a\xff, \xc3]"),
             nlohmann::json::array({"a\xEF\xBF\xBD", "\xEF\xBF\xBD"}));
   EXPECT_EQ(DecodeJson("map(varchar, varchar)", "{k\"ey=v}"), J(R"({"k\"ey":"v"})"));
+}
+
+// Found by tests/fuzz/complex_json (complex_json/crash-number-overflow): `2E5174` fits JSON's
+// number grammar but no double, and JSON readers (DuckDB's, nlohmann's) refuse it; such a text
+// is a string, and a double element that is none falls back to the inferred reading.
+TEST(ComplexValueTest, NumbersPastDoubleRangeAreStrings) {
+  EXPECT_EQ(DecodeJson(TypeFromColumnInfo("row", 0, 0), "{n=0, te=2E5174}"),
+            J(R"({"n":0,"te":"2E5174"})"));
+  EXPECT_EQ(DecodeJson(TypeFromColumnInfo("array", 0, 0), "[1E308, -1E309, 2e-3]"),
+            J(R"([1E308,"-1E309",2e-3])"));
+  EXPECT_EQ(DecodeJson("array(double)", "[1.5, 1E999]"), J(R"([1.5,"1E999"])"));
+  EXPECT_EQ(DecodeJson("array(decimal(10,2))", "[1.50, 2.00]"), J("[1.50,2.00]"));
 }
 
 TEST(ComplexValueTest, MalformedComplexValuesFail) {

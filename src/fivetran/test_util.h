@@ -49,8 +49,10 @@ inline void AppendAllTypesRow(common::ValueBatch& batch, int64_t i, bool nulls =
   if (nulls) return;
   for (size_t c = 1; c < table.columns.size(); ++c) row[c].is_null = false;
   row[1].boolean = i % 2 == 0;
-  row[2].int32 = static_cast<int32_t>(-i);
-  row[3].int32 = static_cast<int32_t>(i * 1000);
+  // Wrapping (unsigned) arithmetic: callers pass edge values such as INT64_MIN, whose negation
+  // or product overflows int64_t (UBSan, make sanitize); the low 32 bits are what is kept.
+  row[2].int32 = static_cast<int32_t>(0 - static_cast<uint64_t>(i));
+  row[3].int32 = static_cast<int32_t>(static_cast<uint64_t>(i) * 1000u);
   row[4].text = batch.Store(std::to_string(i) + ".25");
   row[5].float32 = 1.5f * static_cast<float>(i);
   row[6].float64 = 0.1 * static_cast<double>(i);
