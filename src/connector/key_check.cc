@@ -40,7 +40,7 @@ class KeyStream {
   bool valid() const { return valid_; }
   const common::Value& at(size_t column) const { return values_.at(row_, column); }
 
-  /// Moves to the next row whose key has no NULL; false at the end.
+  /// Moves to the next distinct key without a NULL; false at the end.
   bool Advance() {
     if (valid_) Remember();
     while (true) {
@@ -54,7 +54,7 @@ class KeyStream {
         if (!valid_) continue;
       }
       if (HasNull()) continue;
-      CheckOrder();
+      if (!IsPastLast()) continue;  // a key the source holds twice counts once
       ++count_;
       return true;
     }
@@ -78,17 +78,20 @@ class KeyStream {
     }
     has_last_ = true;
   }
-  void CheckOrder() const {
-    if (!has_last_) return;
+  /// True when the current key sorts after the previous one; false when it equals it; throws when
+  /// it sorts before it (a result not in key order).
+  bool IsPastLast() const {
+    if (!has_last_) return true;
     for (size_t c = 0; c < width(); ++c) {
       const int order = CompareCursor(last_.at(0, c), values_.at(row_, c));
-      if (order < 0) return;
+      if (order < 0) return true;
       if (order > 0) {
         throw common::ProtocolError(
             fmt::format("the key check of {} is not sorted by key (row {}): no delete was sent",
                         what_, count_ + 1));
       }
     }
+    return false;
   }
 
   std::unique_ptr<results::ResultReader> reader_;

@@ -482,6 +482,14 @@ TEST_F(TableSyncTest, AKeyCheckDeletesTheKeysGoneSinceThePreviousOne) {
     EXPECT_TRUE(call.rows[0][1].is_null);
   }
 
+  keys_ = {1, 1, 3, 5, 5, 6};  // a key held twice at the source is one key: nothing deleted
+  table_.delete_detection_every = 1;
+  Sync(Checkpoints().back());
+  EXPECT_TRUE(DeletedIds(sink_).empty());
+  keys_ = {1, 3, 6};
+  Sync(Checkpoints().back());
+  EXPECT_THAT(DeletedIds(sink_), ElementsAre(5));
+
   keys_ = {3, 1};  // not sorted: never a wrong delete
   table_.delete_detection_every = 1;
   EXPECT_THROW(Sync(Checkpoints().back()), common::ProtocolError);
