@@ -25,4 +25,8 @@ std::string QuoteIdentifier(std::string_view name) {
   return Quote(name, '"');
 }
 
+std::string QuoteDdlIdentifier(std::string_view name) {
+  return Quote(name, '`');
+}
+
 }  // namespace ac::common

@@ -12,5 +12,8 @@ namespace ac::common {
 std::string QuoteLiteral(std::string_view text);
 /// A delimited identifier: "a""b".
 std::string QuoteIdentifier(std::string_view name);
+/// An identifier of Athena's Hive DDL statements (SHOW PARTITIONS, ...), which take backticks:
+/// `a``b`.
+std::string QuoteDdlIdentifier(std::string_view name);
 
 }  // namespace ac::common

@@ -28,5 +28,11 @@ TEST(SqlQuoteTest, IdentifierDoublesDoubleQuotesOnly) {
   EXPECT_EQ(QuoteIdentifier("it's.`x`"), R"("it's.`x`")");  // no other escapes
 }
 
+TEST(SqlQuoteTest, DdlIdentifierDoublesBackticksOnly) {
+  EXPECT_EQ(QuoteDdlIdentifier("events"), "`events`");
+  EXPECT_EQ(QuoteDdlIdentifier("we`ird"), "`we``ird`");
+  EXPECT_EQ(QuoteDdlIdentifier(R"(a"b's)"), R"(`a"b's`)");
+}
+
 }  // namespace
 }  // namespace ac::common

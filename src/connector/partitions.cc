@@ -273,8 +273,9 @@ std::vector<std::string> ListPartitions(athena::AthenaClient& client, athena::Qu
                                         const Config& config, const TableConfig& table) {
   const std::string& database =
       table.source_database.empty() ? config.database : table.source_database;
-  const std::string sql = fmt::format("SHOW PARTITIONS {}.{}", common::QuoteIdentifier(database),
-                                      common::QuoteIdentifier(table.source_table));
+  // A Hive DDL statement in Athena: identifiers in backticks (double quotes would be strings).
+  const std::string sql = fmt::format("SHOW PARTITIONS {}.{}", common::QuoteDdlIdentifier(database),
+                                      common::QuoteDdlIdentifier(table.source_table));
   athena::StartQueryRequest request = QueryRequest(config, sql);
   request.result_reuse_minutes = 0;  // the partitions of now
   const athena::QueryExecution execution = runner.Run(request);

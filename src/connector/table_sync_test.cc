@@ -549,7 +549,7 @@ class PartitionedTableSyncTest : public TableSyncTest {
 
 TEST_F(PartitionedTableSyncTest, AFirstSyncReadsEveryPartitionInCheckpointedChunks) {
   Sync();
-  EXPECT_EQ(StartedSql().front(), R"(SHOW PARTITIONS "sales"."events")");
+  EXPECT_EQ(StartedSql().front(), "SHOW PARTITIONS `sales`.`events`");
   const auto selects = Selects();
   ASSERT_EQ(selects.size(), 3u);  // 5 partitions, 2 a query
   EXPECT_EQ(selects[0].first, R"(SELECT * FROM "events" WHERE "dt" <= ?)");

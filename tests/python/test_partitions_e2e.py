@@ -85,7 +85,7 @@ def test_first_sync_in_chunks_resumes_without_rescanning_done_chunks(sdk, stub, 
     assert not of_kind(messages, "truncate")  # incremental: nothing is soft-deleted
     first = queries(athena_logged)[start:]
     assert [e["sql"] for e in first if e["sql"].startswith("SHOW")] == [
-        'SHOW PARTITIONS "default"."events"']
+        'SHOW PARTITIONS `default`.`events`']
     chunks = selects(first)
     assert len(chunks) == 3  # 10 partitions, 4 a query
     assert chunks[0]["execution_parameters"] == ["'%s'" % DAYS[3]]
