@@ -208,7 +208,7 @@ std::optional<TableInfo> ReadTableInfo(duckdb_connection conn, const std::string
   const idx_t n = duckdb_prepared_statement_column_count(stmt);
   for (idx_t c = 0; c < n; ++c) {
     TableColumnInfo col;
-    col.name = duckdb_prepared_statement_column_name(stmt, c);
+    col.name = PreparedColumnName(stmt, c);
     auto d = declared.find(Lower(col.name));
     duckdb_logical_type t = duckdb_prepared_statement_column_logical_type(stmt, c);
     col.hive_type = HiveTypeName(t, d == declared.end() ? DeclaredType{} : d->second.first);

@@ -24,6 +24,13 @@ void QueryInto(duckdb_connection conn, const std::string& sql, duckdb_result* r)
 
 }  // namespace
 
+std::string PreparedColumnName(duckdb_prepared_statement stmt, idx_t column) {
+  const char* name = duckdb_prepared_statement_column_name(stmt, column);
+  std::string out = name != nullptr ? name : "";
+  duckdb_free(const_cast<char*>(name));
+  return out;
+}
+
 void Exec(duckdb_connection conn, const std::string& sql) {
   duckdb_result r;
   QueryInto(conn, sql, &r);

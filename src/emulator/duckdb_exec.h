@@ -26,6 +26,10 @@ class DuckDbError : public std::runtime_error {
 using Cell = std::optional<std::string>;
 using Rows = std::vector<std::vector<Cell>>;
 
+/// The name of result column `column` of a prepared statement (DuckDB allocates it for the caller;
+/// this frees it).
+std::string PreparedColumnName(duckdb_prepared_statement stmt, idx_t column);
+
 /// Runs a statement and discards its result. Throws DuckDbError.
 void Exec(duckdb_connection conn, const std::string& sql);
 

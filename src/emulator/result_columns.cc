@@ -95,7 +95,7 @@ ResultColumns DescribeResultColumns(duckdb_connection conn, duckdb_prepared_stat
   }
   ResultColumns out;
   for (idx_t c = 0; c < ncols; ++c) {
-    std::string name = duckdb_prepared_statement_column_name(stmt, c);
+    std::string name = PreparedColumnName(stmt, c);
     DeclaredType d;
     const int item = item_of[c];
     if (item >= 0) {

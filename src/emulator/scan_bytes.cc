@@ -264,7 +264,7 @@ TableSizes MeasureTable(duckdb_connection conn, const std::string& db, const std
   std::map<std::string, std::string> by_lower;  // lower-case name -> name
   const idx_t n = duckdb_prepared_statement_column_count(stmt);
   for (idx_t c = 0; c < n; ++c) {
-    const std::string name = duckdb_prepared_statement_column_name(stmt, c);
+    const std::string name = PreparedColumnName(stmt, c);
     by_lower[Lower(name)] = name;
     duckdb_logical_type type = duckdb_prepared_statement_column_logical_type(stmt, c);
     columns.push_back(name);

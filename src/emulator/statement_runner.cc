@@ -45,7 +45,7 @@ duckdb_prepared_statement PrepareFormattable(duckdb_connection conn, std::string
   std::vector<std::string> duck_names;
   bool unsupported = false;
   for (idx_t c = 0; c < ncols; ++c) {
-    duck_names.emplace_back(duckdb_prepared_statement_column_name(stmt, c));
+    duck_names.emplace_back(PreparedColumnName(stmt, c));
     duckdb_logical_type t = duckdb_prepared_statement_column_logical_type(stmt, c);
     unsupported |= !IsFormattableType(t);
     duckdb_destroy_logical_type(&t);
