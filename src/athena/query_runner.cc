@@ -25,19 +25,29 @@ QueryRunner::QueryRunner(AthenaClient& client, common::Clock& clock,
 QueryExecution QueryRunner::Wait(const std::string& query_execution_id) {
   auto delay = options_.poll_initial;
   const common::SystemTimePoint started = clock_.Now();
+  // An interrupted sync stops its query: Athena would otherwise run (and bill) it to the end.
+  auto stop = [&] {
+    try {
+      client_.StopQueryExecution(query_execution_id);
+      spdlog::info("Stopped Athena query {} (sync interrupted)", query_execution_id);
+    } catch (const std::exception& e) {
+      spdlog::warn("Could not stop Athena query {}: {}", query_execution_id, e.what());
+    }
+  };
   while (true) {
-    QueryExecution execution = client_.GetQueryExecution(query_execution_id);
+    QueryExecution execution;
+    try {
+      execution = client_.GetQueryExecution(query_execution_id);
+    } catch (const common::CancelledError&) {
+      stop();  // interrupted during the poll itself
+      throw;
+    }
     if (execution.IsTerminal()) return execution;
     if (options_.timeout.count() > 0 && clock_.Now() - started >= options_.timeout) {
       StopAfterTimeout(execution);
     }
     if (clock_.SleepFor(delay, &cancel_) || cancel_.IsCancelled()) {
-      try {
-        client_.StopQueryExecution(query_execution_id);
-        spdlog::info("Stopped Athena query {} (sync interrupted)", query_execution_id);
-      } catch (const std::exception& e) {
-        spdlog::warn("Could not stop Athena query {}: {}", query_execution_id, e.what());
-      }
+      stop();
       throw common::CancelledError(fmt::format("interrupted while Athena query {} was {}",
                                                query_execution_id, execution.state));
     }

@@ -166,6 +166,27 @@ TEST(QueryRunnerTest, CancellationStopsTheRunningQuery) {
   ASSERT_EQ(fake->Count("StopQueryExecution"), 1);
 }
 
+TEST(QueryRunnerTest, CancellationDuringAPollStillStopsTheQuery) {
+  auto fake = std::make_shared<FakeAthena>();
+  common::CancellationToken cancel;
+  fake->handlers["StartQueryExecution"] = [&cancel](const nlohmann::json&) {
+    cancel.Cancel();  // interrupted before the first poll: GetQueryExecution itself is cancelled
+    return std::make_pair(200, std::string(R"({"QueryExecutionId":"q-1"})"));
+  };
+  fake->handlers["GetQueryExecution"] = [](const nlohmann::json&) {
+    return std::make_pair(200, ExecutionBody("q-1", "RUNNING"));
+  };
+  fake->handlers["StopQueryExecution"] = [](const nlohmann::json&) {
+    return std::make_pair(200, std::string("{}"));
+  };
+  common::FakeClock clock;
+  auto client = testing::MakeFakeClient(fake, clock, &cancel);
+  QueryRunner runner(*client, clock, cancel);
+  EXPECT_THROW(runner.Run({.sql = "SELECT 1"}), common::CancelledError);
+  EXPECT_EQ(fake->Count("GetQueryExecution"), 0);
+  EXPECT_EQ(fake->Count("StopQueryExecution"), 1);  // never left running (and billing)
+}
+
 // A query that stays RUNNING forever: after the query deadline it is stopped and the run fails
 // naming the limit (fake clock: no real waiting).
 TEST(QueryRunnerTest, AQueryRunningPastItsDeadlineIsStoppedAndFailsNamingTheLimit) {
