@@ -108,15 +108,21 @@ def work():
     shutil.rmtree(path, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def right(work):
-    """athena-local accepting the secret: requests logged, queries logged."""
-    query_log = os.path.join(work, "right-queries.jsonl")
+def logged_athena_local(work, name, secret):
+    """athena-local that accepts ACCESS_KEY_ID with `secret`; requests and queries logged."""
+    query_log = os.path.join(work, name + "-queries.jsonl")
     server = AthenaLocal(seeds=[EXAMPLES], extra_args=[
-        "--access-key-id", ACCESS_KEY_ID, "--secret-access-key", SECRET,
+        "--access-key-id", ACCESS_KEY_ID, "--secret-access-key", secret,
         "--log-level", "debug", "--query-log", query_log])
     server.start()
     server.query_log = query_log
+    return server
+
+
+@pytest.fixture(scope="module")
+def right(work):
+    """athena-local accepting the secret."""
+    server = logged_athena_local(work, "right", SECRET)
     yield server
     server.stop()
 
@@ -124,12 +130,7 @@ def right(work):
 @pytest.fixture(scope="module")
 def wrong(work):
     """athena-local with the same access key id and another secret."""
-    query_log = os.path.join(work, "wrong-queries.jsonl")
-    server = AthenaLocal(seeds=[EXAMPLES], extra_args=[
-        "--access-key-id", ACCESS_KEY_ID, "--secret-access-key", OTHER_SECRET,
-        "--log-level", "debug", "--query-log", query_log])
-    server.start()
-    server.query_log = query_log
+    server = logged_athena_local(work, "wrong", OTHER_SECRET)
     yield server
     server.stop()
 
