@@ -65,7 +65,9 @@ class TableSyncTest : public ::testing::Test {
     started_sql_.push_back(request["QueryString"].get<std::string>());
     started_parameters_.push_back(request.value("ExecutionParameters", std::vector<std::string>{}));
     const std::string id = "q-" + std::to_string(started_sql_.size());
-    ScriptedQuery query{started_sql_.back(), "SUCCEEDED", "", false};
+    ScriptedQuery query;
+    query.sql = started_sql_.back();
+    query.state = "SUCCEEDED";
     query.parameters = started_parameters_.back();
     query.keys = keys_;
     if (fail_unload_ && query.sql.rfind("UNLOAD", 0) == 0) {

@@ -43,6 +43,14 @@ namespace ac::emulator {
 
 /// One table a statement reads, with the columns it reads (DuckDB's names, as the table has them).
 struct TableRead {
+  TableRead() = default;
+  TableRead(std::string database_name, std::string table_name, std::set<std::string> read_columns,
+            std::vector<ScanFilters> scan_filters = {})
+      : database(std::move(database_name)),
+        table(std::move(table_name)),
+        columns(std::move(read_columns)),
+        scans(std::move(scan_filters)) {}
+
   std::string database;  ///< lower-case
   std::string table;     ///< lower-case
   std::set<std::string> columns;
