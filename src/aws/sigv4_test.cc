@@ -613,7 +613,7 @@ TEST(SigV4Test, SignReplacesStaleHeadersOnReSigning) {
   signer.Sign(request, with_token, kSuiteTime);
   EXPECT_EQ(*FindHeader(request.headers, "x-amz-security-token"), "token1");
   // Retried later with long-term keys: no stale token, one Authorization, one X-Amz-Date.
-  Credentials long_term{"AKIAKEY", common::Secret("secret"), {}, std::nullopt, "test"};
+  Credentials long_term{"TESTKEYID", common::Secret("secret"), {}, std::nullopt, "test"};
   const SigningResult result = signer.Sign(request, long_term, kSuiteTime + std::chrono::hours(1));
   EXPECT_EQ(FindHeader(request.headers, "x-amz-security-token"), nullptr);
   EXPECT_EQ(result.signed_headers, "host;x-amz-content-sha256;x-amz-date");

@@ -29,7 +29,7 @@ _ALPHABET = string.ascii_letters + string.digits + "+/"
 # 40 characters, like an AWS secret access key; a session token of a few hundred.
 SECRET = "SECRETfeedface" + "".join(_RNG.choice(_ALPHABET) for _ in range(26))
 TOKEN = "TOKENdeadbeef" + "".join(_RNG.choice(_ALPHABET) for _ in range(250))
-ACCESS_KEY_ID = "AKIASOAKTESTKEY00001"  # not a secret
+ACCESS_KEY_ID = "TESTKEYIDSOAK00001"  # not a secret, and not shaped like an AWS key id
 OTHER_SECRET = "athena-local-accepts-only-this-other-secret"
 PIECE = 8
 
@@ -184,7 +184,7 @@ def test_failing_syncs(wrong, work, case):
     outputs = Outputs()
     folder = os.path.join(work, "debug-" + case)
     os.makedirs(folder)
-    overrides = {"aws_access_key_id": "AKIAUNKNOWNKEYID0002"} if case == "unknown-key" else {}
+    overrides = {"aws_access_key_id": "TESTKEYIDUNKNOWN02"} if case == "unknown-key" else {}
     config = _write_config(os.path.join(folder, "configuration.json"),
                            _configuration(wrong.endpoint, **overrides))
     files = os.path.join(folder, "files")
