@@ -6,7 +6,10 @@
 #
 # Usage: bench/e2e/faults.sh <build dir>
 # Environment: FAULT_ROWS (default 300000), FAULT_SEEDS (default "1 2 3"), FAULT_FETCHERS
-#   (default "api s3 unload auto"), FAULT_ARGS (default the 35% mix above).
+#   (default "api s3 unload auto"), FAULT_ARGS (default the 35% mix above), FAULT_BASE_ARGS
+#   (athena-local options of every run, fault-free included; e.g. "--latency-ms 50" for
+#   Athena-like response times; default none), FAULT_LOG_LEVEL
+#   (e.g. debug: each run's connector log is then printed after its line).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -33,7 +36,7 @@ run() {  # fetcher, athena-local fault arguments
   local dir; dir="$(mktemp -d "${WORK}/run.XXXXXX")"
   # shellcheck disable=SC2086
   "${ATHENA_LOCAL}" --port 0 --port-file "${dir}/port" --data-dir "${dir}/data" \
-    --seed "${WORK}/seed" $2 --log-level warn > "${dir}/athena-local.log" 2>&1 &
+    --seed "${WORK}/seed" ${FAULT_BASE_ARGS:-} $2 --log-level warn > "${dir}/athena-local.log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 600); do [ -s "${dir}/port" ] && break; sleep 0.1; done
   local port; port="$(cat "${dir}/port")"
@@ -46,13 +49,14 @@ run() {  # fetcher, athena-local fault arguments
 JSON
   local start end rc=0
   start="$(date +%s.%N)"
-  "${CONNECTOR}" debug --configuration "${dir}/configuration.json" --working-dir "${dir}/files" \
+  "${CONNECTOR}" --log-level "${FAULT_LOG_LEVEL:-info}" debug --configuration "${dir}/configuration.json" --working-dir "${dir}/files" \
     --no-progress > "${dir}/out.log" 2> "${dir}/err.log" || rc=$?
   end="$(date +%s.%N)"
   kill "${pid}"; wait "${pid}" 2> /dev/null || true
   printf '%-7s %-22s exit %d  %6.1f s  %s | %s\n' "$1" "${3}" "${rc}" \
     "$(echo "${end} - ${start}" | bc)" "$(grep -o 'Synced [0-9]* rows' "${dir}/out.log" || true)" \
     "$(grep -m1 -e '^Retries' -e 'FAILED' "${dir}/out.log" | cut -c1-160 || true)"
+  if [ -n "${FAULT_LOG_LEVEL:-}" ]; then sed 's/^/    /' "${dir}/err.log"; fi
   rm -rf "${dir}"
 }
 

@@ -3,7 +3,9 @@
 //
 // * Classification: ClassifyAwsError (aws_error.cc), the one place AWS error codes are read.
 // * Backoff: full jitter, delay = rand[0,1) x min(base x 2^(attempt-1), max_delay), with base =
-//   throttle_base_delay for throttling and base_delay otherwise.
+//   throttle_base_delay for throttling and base_delay otherwise; in adaptive mode a call's first
+//   throttled attempt uses base_delay and throttle_base_delay starts at its second (the send rate
+//   paces a throttled service; the call's own backoff only keeps one call from spinning).
 // * Bound: a per-call deadline (max_retry_time from the first attempt; the last backoff is clipped
 //   to it) instead of a fixed attempt count; max_attempts only where a caller sets one (STS,
 //   query resubmissions: query_max_attempts).
@@ -13,10 +15,10 @@
 //   the budget that guards against an endpoint that is down). A success without retries refunds
 //   1 token; a success after retries refunds the cost of the last retry. The bucket never exceeds
 //   quota_tokens.
-// * Adaptive send rate (SendRateLimiter, one per service): off until the first throttling answer;
-//   then CUBIC: on throttling rate = 0.7 x min(measured rate, current rate); on success rate =
-//   0.4 (t - K)^3 + Wmax with K = cbrt(Wmax (1 - 0.7) / 0.4), t the time since the last throttle;
-//   capped at 2 x the measured send rate (0.5 s buckets, smoothing 0.8), at least min_send_rate.
+// * Adaptive send rate (SendRateLimiter, one per service): off until a throttling answer while
+//   the client sends at least 5 requests/s; then a probe at two lowered rates tells whether the
+//   throttling follows the send rate. If it does, CUBIC (one decrease per round of answers); if it
+//   does not, no limit (see retry.h).
 // * Quota waits (above the requests, e.g. StartQueryExecution while Athena's active-query quota is
 //   full): the throttling backoff without attempt limit or tokens, bounded by max_quota_wait.
 
@@ -26,6 +28,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <vector>
 
@@ -109,7 +112,9 @@ std::string RetryStats::SummaryLine(const Snapshot& s) {
 
 // ---- SendRateLimiter
 
-SendRateLimiter::SendRateLimiter(double min_rate) : min_rate_(min_rate > 0 ? min_rate : 0.5) {}
+SendRateLimiter::SendRateLimiter(double min_rate, std::string service)
+    : min_rate_(min_rate > 0 ? min_rate : 0.5),
+      service_(service.empty() ? std::string("service") : std::move(service)) {}
 
 double SendRateLimiter::MeasureLocked(double now) {
   const double bucket = std::floor(now / kRateBucketSeconds) * kRateBucketSeconds;
@@ -134,8 +139,102 @@ void SendRateLimiter::Refill(double now) {
 void SendRateLimiter::SetRate(double rate, double now) {
   Refill(now);
   fill_rate_ = std::max(rate, min_rate_);
-  max_capacity_ = std::max(rate, 1.0);
+  max_capacity_ = std::max(fill_rate_, 1.0);
   capacity_ = std::min(capacity_, max_capacity_);
+}
+
+double SendRateLimiter::RecentThrottledShare() const {
+  if (recent_count_ == 0) return 0;
+  const uint32_t mask = recent_count_ >= 32 ? ~0u : ((1u << recent_count_) - 1);
+  return static_cast<double>(std::popcount(recent_throttled_ & mask)) / recent_count_;
+}
+
+double SendRateLimiter::RecentRate() const {
+  if (recent_count_ < 2) return 0;
+  const int newest = (recent_next_ + kRoundResponses - 1) % kRoundResponses;
+  const int oldest = recent_count_ < kRoundResponses ? 0 : recent_next_;
+  const double span = recent_at_[newest] - recent_at_[oldest];
+  return span > 0 ? (recent_count_ - 1) / span : 0;
+}
+
+void SendRateLimiter::StartProbe(double rate, double now) {
+  const bool was_enabled = mode_ == Mode::kProbing || mode_ == Mode::kAdapting;
+  mode_ = Mode::kProbing;
+  if (!was_enabled) {
+    last_refill_ = now;
+    capacity_ = 0;
+  }
+  SetRate(rate, now);
+  round_ = Round{now, 0, 0};
+}
+
+void SendRateLimiter::Adapt(double now) {
+  mode_ = Mode::kAdapting;
+  // CUBIC from the rate reached: Wmax such that the curve starts at the current rate.
+  w_max_ = fill_rate_ / kCubicBeta;
+  k_ = std::cbrt(w_max_ * (1 - kCubicBeta) / kCubicScale);
+  last_decrease_ = now;
+  responses_since_decrease_ = 0;
+}
+
+void SendRateLimiter::StandDown(double share) {
+  mode_ = Mode::kStoodDown;
+  ambient_share_ = share;
+}
+
+std::string SendRateLimiter::CloseRound(double now) {
+  const Round round = round_;
+  const double duration = std::max(now - round.start, 1e-3);
+  const double rate = round.responses / duration;
+  const double share =
+      round.responses > 0 ? static_cast<double>(round.throttled) / round.responses : 0;
+  if (round.responses < kMinRoundResponses) {
+    StandDown(share);
+    return fmt::format(
+        "{}: throttled while sending {:.1f} requests/s, too few for the rate to be the cause; no "
+        "client-side send rate (calls back off on their own)",
+        service_, rate);
+  }
+  if (round.throttled == 0) {
+    Adapt(now);
+    return fmt::format(
+        "{}: throttling stopped at {:.1f} requests/s; the send rate adapts from there", service_,
+        fill_rate_);
+  }
+  if (round_number_ == 1) {
+    first_round_rate_ = rate;
+    first_round_responses_ = round.responses;
+    first_round_throttled_ = round.throttled;
+    round_number_ = 2;
+    StartProbe(kCubicBeta * rate, now);
+    return {};
+  }
+  // Second round: under a rate quota the succeeding share grows by the rate ratio (about 1/0.7);
+  // under throttling that ignores the rate it stays where it was.
+  const double first_share =
+      static_cast<double>(first_round_throttled_) / std::max(first_round_responses_, 1);
+  const double combined = static_cast<double>(first_round_throttled_ + round.throttled) /
+                          (first_round_responses_ + round.responses);
+  if (rate > 0.85 * first_round_rate_) {
+    StandDown(combined);
+    return fmt::format(
+        "{}: a lower send rate limit did not lower the actual rate ({:.1f} -> {:.1f} requests/s); "
+        "no client-side send rate",
+        service_, first_round_rate_, rate);
+  }
+  const double expected_gain = first_round_rate_ / rate;
+  if ((1 - share) >= (1 - first_share) * (1 + 0.5 * (expected_gain - 1))) {
+    Adapt(now);
+    return fmt::format(
+        "{}: throttling follows the send rate ({:.0f}% of answers at {:.1f} requests/s, {:.0f}% at "
+        "{:.1f}); the send rate adapts",
+        service_, 100 * first_share, first_round_rate_, 100 * share, rate);
+  }
+  StandDown(combined);
+  return fmt::format(
+      "{}: throttling does not follow the send rate ({:.0f}% of answers at {:.1f} requests/s, "
+      "{:.0f}% at {:.1f}); no client-side send rate, calls back off on their own",
+      service_, 100 * first_share, first_round_rate_, 100 * share, rate);
 }
 
 std::chrono::milliseconds SendRateLimiter::Acquire(common::Clock& clock,
@@ -143,7 +242,9 @@ std::chrono::milliseconds SendRateLimiter::Acquire(common::Clock& clock,
   double wait_seconds = 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (!enabled_) return std::chrono::milliseconds::zero();
+    if (mode_ != Mode::kProbing && mode_ != Mode::kAdapting) {
+      return std::chrono::milliseconds::zero();
+    }
     Refill(Seconds(clock.Now()));
     // Take the token now, into debt if need be: requests waiting at the same time queue up, each
     // one token interval after the previous.
@@ -160,32 +261,75 @@ std::chrono::milliseconds SendRateLimiter::Acquire(common::Clock& clock,
 
 void SendRateLimiter::OnResponse(bool throttled, common::SystemTimePoint at) {
   const double now = Seconds(at);
-  std::lock_guard<std::mutex> lock(mutex_);
-  const double measured = MeasureLocked(now);
-  double rate = 0;
-  if (throttled) {
-    const double current = enabled_ ? std::min(measured, fill_rate_) : measured;
-    w_max_ = current;
-    k_ = std::cbrt(w_max_ * (1 - kCubicBeta) / kCubicScale);
-    last_throttle_ = now;
-    rate = current * kCubicBeta;
-    if (!enabled_) {
-      enabled_ = true;
-      last_refill_ = now;
-      capacity_ = 0;
+  std::string change;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const double measured = MeasureLocked(now);
+    const double recent_share = RecentThrottledShare();
+    const bool recent_full = recent_count_ >= kRoundResponses;
+    recent_throttled_ = (recent_throttled_ << 1) | (throttled ? 1u : 0u);
+    recent_count_ = std::min(recent_count_ + 1, kRoundResponses);
+    recent_at_[recent_next_] = now;
+    recent_next_ = (recent_next_ + 1) % kRoundResponses;
+    switch (mode_) {
+      case Mode::kOff:
+      case Mode::kStoodDown: {
+        const double sending = RecentRate();
+        if (!throttled || sending < kEngageRate) break;
+        if (mode_ == Mode::kStoodDown &&
+            (!recent_full || recent_share < ambient_share_ + kReengageMargin)) {
+          break;
+        }
+        round_number_ = 1;
+        StartProbe(kCubicBeta * sending, now);
+        change = fmt::format(
+            "{}: throttled at {:.1f} requests/s; probing whether a lower send rate helps", service_,
+            sending);
+        break;
+      }
+      case Mode::kProbing:
+        ++round_.responses;
+        if (throttled) ++round_.throttled;
+        if ((round_.responses >= kRoundResponses && now - round_.start >= kRoundMinSeconds) ||
+            now - round_.start >= kRoundSeconds) {
+          change = CloseRound(now);
+        }
+        break;
+      case Mode::kAdapting: {
+        ++responses_since_decrease_;
+        double rate = 0;
+        if (throttled) {
+          // One decrease per round: the answers to requests sent before the last decrease say
+          // nothing about the rate since.
+          if (responses_since_decrease_ < kRoundResponses && now - last_decrease_ < kRoundSeconds) {
+            break;
+          }
+          const double current = std::min(measured, fill_rate_);
+          w_max_ = current;
+          k_ = std::cbrt(w_max_ * (1 - kCubicBeta) / kCubicScale);
+          last_decrease_ = now;
+          responses_since_decrease_ = 0;
+          rate = current * kCubicBeta;
+        } else {
+          const double t = now - last_decrease_ - k_;
+          rate = kCubicScale * t * t * t + w_max_;
+        }
+        SetRate(std::min(rate, 2 * measured), now);
+        break;
+      }
     }
-  } else {
-    if (!enabled_) return;
-    const double t = now - last_throttle_ - k_;
-    rate = kCubicScale * t * t * t + w_max_;
   }
-  rate = std::min(rate, 2 * measured);
-  SetRate(rate, now);
+  if (!change.empty()) spdlog::info("{}", change);
+}
+
+SendRateLimiter::Mode SendRateLimiter::mode() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return mode_;
 }
 
 bool SendRateLimiter::enabled() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return enabled_;
+  return mode_ == Mode::kProbing || mode_ == Mode::kAdapting;
 }
 
 double SendRateLimiter::fill_rate() const {
@@ -196,6 +340,11 @@ double SendRateLimiter::fill_rate() const {
 double SendRateLimiter::measured_rate() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return measured_;
+}
+
+double SendRateLimiter::ambient_throttle_share() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return ambient_share_;
 }
 
 // ---- RetryPolicy
@@ -231,8 +380,18 @@ std::optional<std::chrono::milliseconds> RetryPolicy::OnFailure(int attempt, Fai
   const int cost = throttling                          ? 0
                    : failure == FailureClass::kTimeout ? options_.timeout_retry_cost
                                                        : options_.retry_cost;
-  const double ceiling_ms = BackoffCeiling(
-      throttling ? options_.throttle_base_delay : options_.base_delay, attempt, options_.max_delay);
+  // In adaptive mode the send rate paces a throttled service: a call's first throttled attempt
+  // backs off like a transient failure, and the throttling base applies from its second.
+  double ceiling_ms = 0;
+  if (!throttling) {
+    ceiling_ms = BackoffCeiling(options_.base_delay, attempt, options_.max_delay);
+  } else if (options_.adaptive) {
+    ceiling_ms = attempt == 1 ? BackoffCeiling(options_.base_delay, 1, options_.max_delay)
+                              : BackoffCeiling(options_.throttle_base_delay, attempt - 1,
+                                               options_.max_delay);
+  } else {
+    ceiling_ms = BackoffCeiling(options_.throttle_base_delay, attempt, options_.max_delay);
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (tokens_ < cost) return std::nullopt;
@@ -266,8 +425,8 @@ SendRateLimiter* RetryPolicy::Limiter(std::string_view service) {
   auto it = limiters_.find(service);
   if (it == limiters_.end()) {
     it = limiters_
-             .emplace(std::string(service),
-                      std::make_unique<SendRateLimiter>(options_.min_send_rate))
+             .emplace(std::string(service), std::make_unique<SendRateLimiter>(
+                                                options_.min_send_rate, std::string(service)))
              .first;
   }
   return it->second.get();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -31,9 +32,12 @@ struct RetryOptions {
   /// Per-call deadline: no retry starts once a call has been retrying this long (counted from its
   /// first attempt, backoff and send-rate waits included); the last backoff is clipped to it.
   std::chrono::milliseconds max_retry_time{5 * 60 * 1000};
-  std::chrono::milliseconds base_delay{100};           ///< backoff base for transient errors
-  std::chrono::milliseconds throttle_base_delay{500};  ///< backoff base for throttling
-  std::chrono::milliseconds max_delay{20'000};         ///< cap of one backoff
+  std::chrono::milliseconds base_delay{100};  ///< backoff base for transient errors
+  /// Backoff base for throttling. In adaptive mode a call's first throttled attempt backs off
+  /// from base_delay instead (the send rate paces a throttled service) and this base applies from
+  /// its second attempt on.
+  std::chrono::milliseconds throttle_base_delay{500};
+  std::chrono::milliseconds max_delay{20'000};  ///< cap of one backoff
   int quota_tokens = 500;  ///< retry budget per client (transient errors only; throttling is free)
   /// Longest a throttled operation waits above its requests for a service quota to free up
   /// (OnQuotaWait: Athena's active-query quota), counted from its first throttled answer.
@@ -77,14 +81,41 @@ class RetryStats {
 };
 
 /// The client-side send rate of AWS SDKs' adaptive retry mode (botocore retries/adaptive.py,
-/// throttling.py, bucket.py; spec athena-wire.md §6): off until the first throttling answer, then
-/// every request takes a token from a bucket filled at a rate that CUBIC drops to 0.7 x the
-/// measured send rate on each throttling answer and grows back (cubically in the time since) on
-/// success, capped at 2 x the measured send rate and never below min_send_rate. Waiting is done on
-/// the injected clock. Thread-safe: every request of a sync to one service shares one.
+/// throttling.py, bucket.py; spec athena-wire.md §6), made to tell apart throttling that follows
+/// the send rate (an API rate quota: slowing down helps) from throttling that does not (other
+/// clients of the account, a sick service, athena-local's random faults: slowing down only costs
+/// time). Thread-safe: every request of a sync to one service shares one.
+///
+/// * kOff: no limit. A throttling answer while this client sends at least kEngageRate requests/s
+///   (over its last kRoundResponses answers) starts a probe; below that the client is too quiet
+///   for its rate to be the cause, and the calls' own backoff handles it.
+/// * kProbing: two rounds (kRoundResponses answers and kRoundMinSeconds, or kRoundSeconds, each)
+///   with the rate held, first at 0.7 x that rate, then at 0.7 x the first round's rate. If the
+///   share of answers that succeed grows as the rate falls (under a rate quota it grows by the rate
+///   ratio; under rate-independent throttling it stays put), or throttling stops: kAdapting. If it
+///   does not, or the client sent too little to tell (fewer than kMinRoundResponses in a round), or
+///   the lower limit did not lower the actual rate: kStoodDown.
+/// * kAdapting: CUBIC as botocore's: on throttling the rate drops to 0.7 x min(measured, current),
+///   at most once per round (as TCP reduces once per window, not once per lost packet); on
+///   success it grows back, rate = 0.4 (t - K)^3 + Wmax, K = cbrt(Wmax (1 - 0.7) / 0.4), t the
+///   time since the last decrease; capped at 2 x the measured rate, never below min_send_rate.
+/// * kStoodDown: no limit; the throttled share seen while probing is remembered, and only a
+///   clearly higher share over the last kRoundResponses answers (by kReengageMargin) probes
+///   again.
+/// Waiting is done on the injected clock.
 class SendRateLimiter {
  public:
-  explicit SendRateLimiter(double min_rate = 0.5);
+  enum class Mode { kOff, kProbing, kAdapting, kStoodDown };
+
+  static constexpr double kEngageRate = 5;         ///< requests/s below which nothing engages
+  static constexpr int kRoundResponses = 20;       ///< answers per probing round, at least
+  static constexpr double kRoundMinSeconds = 1;    ///< shortest probing round
+  static constexpr double kRoundSeconds = 3;       ///< longest probing round
+  static constexpr int kMinRoundResponses = 6;     ///< fewer in a round: too quiet to tell
+  static constexpr double kReengageMargin = 0.25;  ///< throttled share above the remembered one
+
+  /// `service` names the limiter in its log lines ("athena", "s3").
+  explicit SendRateLimiter(double min_rate = 0.5, std::string service = {});
 
   /// Takes a send token, sleeping on `clock` until there is one; returns how long it waited.
   /// Throws common::CancelledError when cancelled while waiting.
@@ -92,18 +123,37 @@ class SendRateLimiter {
   /// A response arrived at `now` (throttling or not; transport failures are not responses).
   void OnResponse(bool throttled, common::SystemTimePoint now);
 
-  bool enabled() const;
+  Mode mode() const;
+  bool enabled() const;          ///< requests wait for tokens (kProbing or kAdapting)
   double fill_rate() const;      ///< requests/s while enabled
   double measured_rate() const;  ///< smoothed send rate (0.5 s buckets, smoothing 0.8)
+  /// The throttled share of answers the last probe saw (what kStoodDown tolerates).
+  double ambient_throttle_share() const;
 
  private:
+  struct Round {
+    double start = 0;
+    int responses = 0;
+    int throttled = 0;
+  };
+
   void Refill(double now);
   void SetRate(double rate, double now);
   double MeasureLocked(double now);
+  void StartProbe(double rate, double now);
+  /// Ends the probing round under way; returns the log line of a change of mode, if any.
+  std::string CloseRound(double now);
+  void Adapt(double now);
+  void StandDown(double share);
+  double RecentThrottledShare() const;
+  /// Answers per second over the last kRoundResponses answers (0 before there are two): the
+  /// current send rate, which the smoothed measured rate follows only with a lag.
+  double RecentRate() const;
 
   const double min_rate_;
+  const std::string service_;
   mutable std::mutex mutex_;
-  bool enabled_ = false;
+  Mode mode_ = Mode::kOff;
   double fill_rate_ = 0;
   double max_capacity_ = 1;
   double capacity_ = 0;  ///< may go below 0: tokens promised to requests still waiting
@@ -111,7 +161,20 @@ class SendRateLimiter {
   // CUBIC
   double w_max_ = 0;
   double k_ = 0;
-  double last_throttle_ = 0;
+  double last_decrease_ = 0;
+  int responses_since_decrease_ = 0;
+  // probing
+  int round_number_ = 0;
+  Round round_;
+  double first_round_rate_ = 0;
+  int first_round_responses_ = 0;
+  int first_round_throttled_ = 0;
+  double ambient_share_ = 0;
+  // the last kRoundResponses answers: throttled or not (newest in bit 0) and when they arrived
+  uint32_t recent_throttled_ = 0;
+  int recent_count_ = 0;
+  std::array<double, kRoundResponses> recent_at_{};
+  int recent_next_ = 0;
   // measured send rate
   double measured_ = 0;
   double bucket_start_ = -1;

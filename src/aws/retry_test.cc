@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -51,6 +52,7 @@ TEST(RetryPolicyTest, ThrottlingUsesItsOwnBaseAndTheCapHolds) {
   options.max_attempts = 100;
   options.quota_tokens = 1'000'000;
   options.max_delay = milliseconds(3'000);
+  options.adaptive = false;  // standard mode: the throttling base from the first retry
   RetryPolicy policy(options);
   int64_t largest_first = 0;
   for (int i = 0; i < 500; ++i) {
@@ -63,6 +65,26 @@ TEST(RetryPolicyTest, ThrottlingUsesItsOwnBaseAndTheCapHolds) {
     EXPECT_LT(late->count(), 3'000);
   }
   EXPECT_GT(largest_first, 100);  // beyond the transient base: the throttling base is used
+}
+
+TEST(RetryPolicyTest, InAdaptiveModeTheThrottlingBaseStartsAtACallsSecondThrottle) {
+  RetryOptions options = Seeded(11);
+  options.max_attempts = 100;
+  RetryPolicy policy(options);  // adaptive by default
+  int64_t largest_first = 0;
+  int64_t largest_second = 0;
+  for (int i = 0; i < 500; ++i) {
+    const auto first = policy.OnFailure(1, FailureClass::kThrottling);
+    const auto second = policy.OnFailure(2, FailureClass::kThrottling);
+    ASSERT_TRUE(first.has_value() && second.has_value());
+    EXPECT_LT(first->count(), 100);   // base_delay: the send rate paces the service
+    EXPECT_LT(second->count(), 500);  // throttle_base_delay x 2^0
+    largest_first = std::max<int64_t>(largest_first, first->count());
+    largest_second = std::max<int64_t>(largest_second, second->count());
+  }
+  EXPECT_GT(largest_first, 50);
+  EXPECT_GT(largest_second, 250);
+  EXPECT_EQ(policy.available_tokens(), 500);  // still free of quota tokens
 }
 
 TEST(RetryPolicyTest, AttemptsLimitCountsTheFirstAttempt) {
@@ -340,75 +362,156 @@ TEST(RetryStatsTest, CountsByCodeAndOperationAndSummarizes) {
             "(send rate 2.6 s)");
 }
 
-common::SystemTimePoint At(common::FakeClock& clock) {
-  return clock.Now();
-}
-
-/// `count` successful responses, one every `gap` on `clock`, each after taking a send token.
-void SendSuccesses(SendRateLimiter& limiter, common::FakeClock& clock, int count,
-                   milliseconds gap) {
-  for (int i = 0; i < count; ++i) {
-    limiter.Acquire(clock, nullptr);
-    clock.Advance(gap);
-    limiter.OnResponse(false, At(clock));
+/// A service's per-account rate quota: a token bucket of `rate` requests/s and `burst` tokens,
+/// full at first; a request finding it empty is throttled and takes nothing.
+class QuotaBucket {
+ public:
+  QuotaBucket(double rate, double burst) : rate_(rate), burst_(burst), tokens_(burst) {}
+  bool Throttles(common::SystemTimePoint at) {
+    const double now = std::chrono::duration<double>(at.time_since_epoch()).count();
+    if (last_ > 0) tokens_ = std::min(burst_, tokens_ + (now - last_) * rate_);
+    last_ = now;
+    if (tokens_ < 1) return true;
+    tokens_ -= 1;
+    return false;
   }
+
+ private:
+  double rate_, burst_, tokens_, last_ = 0;
+};
+
+struct Simulated {
+  int responses = 0;
+  int throttled = 0;
+  int late_responses = 0;  ///< in the last quarter of the run
+  int late_throttled = 0;
+  milliseconds waited{0};
+};
+
+/// A client sending one request at a time, one `round_trip` each, as fast as `limiter` lets it,
+/// for `duration` of `clock`; `throttles` answers each request.
+Simulated Simulate(SendRateLimiter& limiter, common::FakeClock& clock, milliseconds round_trip,
+                   milliseconds duration,
+                   const std::function<bool(common::SystemTimePoint)>& throttles) {
+  Simulated result;
+  const auto start = clock.Now();
+  while (clock.Now() - start < duration) {
+    result.waited += limiter.Acquire(clock, nullptr);
+    clock.Advance(round_trip);
+    const bool throttled = throttles(clock.Now());
+    limiter.OnResponse(throttled, clock.Now());
+    ++result.responses;
+    result.throttled += throttled ? 1 : 0;
+    if (clock.Now() - start >= duration * 3 / 4) {
+      ++result.late_responses;
+      result.late_throttled += throttled ? 1 : 0;
+    }
+  }
+  return result;
 }
 
-TEST(SendRateLimiterTest, OffUntilTheFirstThrottleThenDropsAndRecovers) {
+TEST(SendRateLimiterTest, AQuietClientIsNeverLimited) {
   common::FakeClock clock;
-  SendRateLimiter limiter(0.5);
-  // 20 requests/s for 3 s: no throttling, no limit, no waiting.
-  SendSuccesses(limiter, clock, 60, milliseconds(50));
-  EXPECT_FALSE(limiter.enabled());
+  SendRateLimiter limiter(0.5, "athena");
+  // 2 requests/s, every third throttled: below kEngageRate the calls' own backoff is enough.
+  int n = 0;
+  const Simulated run = Simulate(limiter, clock, milliseconds(500), milliseconds(60'000),
+                                 [&n](common::SystemTimePoint) { return ++n % 3 == 0; });
+  EXPECT_EQ(run.throttled, run.responses / 3);
+  EXPECT_EQ(limiter.mode(), SendRateLimiter::Mode::kOff);
+  EXPECT_EQ(run.waited.count(), 0);
   EXPECT_TRUE(clock.sleeps().empty());
-  EXPECT_NEAR(limiter.measured_rate(), 20, 2);
+}
 
-  // A throttling answer: the rate drops to 0.7 x the measured rate.
-  const double measured = limiter.measured_rate();
-  limiter.OnResponse(true, At(clock));
+TEST(SendRateLimiterTest, UnderARateQuotaTheSendRateSettlesNearTheQuota) {
+  common::FakeClock clock;
+  SendRateLimiter limiter(0.5, "athena");
+  QuotaBucket quota(10, 10);  // 10 requests/s, burst 10
+  // The client could send 100 requests/s: without a limit 90% of its requests would be throttled.
+  const Simulated run =
+      Simulate(limiter, clock, milliseconds(10), milliseconds(60'000),
+               [&quota](common::SystemTimePoint now) { return quota.Throttles(now); });
+  EXPECT_EQ(limiter.mode(), SendRateLimiter::Mode::kAdapting);
   EXPECT_TRUE(limiter.enabled());
-  EXPECT_NEAR(limiter.fill_rate(), 0.7 * measured, 0.01);
+  // Over the last 15 s: at most 1 request in 4 throttled, and the quota used, not starved.
+  EXPECT_LT(run.late_throttled * 4, run.late_responses);
+  const double late_goodput = (run.late_responses - run.late_throttled) / 15.0;
+  EXPECT_GT(late_goodput, 6);
+  EXPECT_LE(late_goodput, 10.5);
+  EXPECT_GT(run.waited.count(), 30'000);  // most of the minute was spent pacing, not hammering
+}
 
-  // More throttling keeps dropping it, never below the floor.
-  double previous = limiter.fill_rate();
-  for (int i = 0; i < 30; ++i) {
-    clock.Advance(milliseconds(10));
-    limiter.OnResponse(true, At(clock));
-    EXPECT_LE(limiter.fill_rate(), previous + 1e-9);
-    previous = limiter.fill_rate();
+TEST(SendRateLimiterTest, ThrottlingThatIgnoresTheRateStandsTheLimiterDown) {
+  common::FakeClock clock;
+  SendRateLimiter limiter(0.5, "athena");
+  // Every fifth answer throttled whatever the rate (a sick service, other clients of the account,
+  // athena-local's random faults): slowing down would only cost time.
+  int n = 0;
+  const Simulated run = Simulate(limiter, clock, milliseconds(20), milliseconds(60'000),
+                                 [&n](common::SystemTimePoint) { return ++n % 5 == 0; });
+  EXPECT_EQ(limiter.mode(), SendRateLimiter::Mode::kStoodDown);
+  EXPECT_FALSE(limiter.enabled());
+  EXPECT_NEAR(limiter.ambient_throttle_share(), 0.2, 0.05);
+  // The probe costs a couple of seconds of the minute; an AIMD limiter reacting to every
+  // throttle would have sent at its floor for most of it.
+  EXPECT_LT(run.waited.count(), 5'000);
+  EXPECT_GT(run.responses, 2'600);  // of the 3,000 an unlimited client sends in 60 s
+
+  // A clearly higher share (throttling that may now follow the rate) probes again.
+  n = 0;
+  Simulate(limiter, clock, milliseconds(20), milliseconds(1'000),
+           [&n](common::SystemTimePoint) { return ++n % 4 != 0; });
+  EXPECT_EQ(limiter.mode(), SendRateLimiter::Mode::kProbing);
+}
+
+TEST(SendRateLimiterTest, AdaptingDecreasesOncePerRoundAndRecovers) {
+  common::FakeClock clock;
+  SendRateLimiter limiter(0.5, "s3");
+  QuotaBucket quota(20, 20);
+  Simulate(limiter, clock, milliseconds(10), milliseconds(20'000),
+           [&quota](common::SystemTimePoint now) { return quota.Throttles(now); });
+  ASSERT_EQ(limiter.mode(), SendRateLimiter::Mode::kAdapting);
+  // A burst of throttling answers (requests sent before the decrease) lowers the rate once.
+  limiter.OnResponse(true, clock.Now());
+  const double lowered = limiter.fill_rate();
+  for (int i = 0; i < 10; ++i) {
+    clock.Advance(milliseconds(5));
+    limiter.OnResponse(true, clock.Now());
   }
-  EXPECT_DOUBLE_EQ(limiter.fill_rate(), 0.5);
-
-  // Requests now wait for the bucket, on the injected clock: up to 2 s each at 0.5/s.
-  const size_t sleeps_before = clock.sleeps().size();
-  const milliseconds waited = limiter.Acquire(clock, nullptr);
-  EXPECT_GT(waited.count(), 500);  // less what refilled since the throttles
-  EXPECT_EQ(clock.sleeps().size(), sleeps_before + 1);
-
+  EXPECT_DOUBLE_EQ(limiter.fill_rate(), lowered);
   // Successes let it grow back (CUBIC), up to 2 x the measured rate.
   const auto recovering = clock.Now();
-  while (clock.Now() - recovering < std::chrono::seconds(60)) {
+  while (clock.Now() - recovering < std::chrono::seconds(30)) {
     limiter.Acquire(clock, nullptr);
-    clock.Advance(milliseconds(20));
-    limiter.OnResponse(false, At(clock));
+    clock.Advance(milliseconds(10));
+    limiter.OnResponse(false, clock.Now());
   }
-  EXPECT_GT(limiter.fill_rate(), 10);
+  EXPECT_GT(limiter.fill_rate(), lowered);
   EXPECT_LE(limiter.fill_rate(), 2 * limiter.measured_rate() + 1e-9);
 }
 
 TEST(SendRateLimiterTest, ConcurrentRequestsQueueAtTheFillRate) {
   common::FakeClock clock;
-  SendRateLimiter limiter(2.0);
-  limiter.OnResponse(true, At(clock));  // throttled before any rate was measured: the floor
-  ASSERT_DOUBLE_EQ(limiter.fill_rate(), 2.0);
-  // Ten requests asking at the same instant are spaced 0.5 s apart (tokens taken into debt).
+  SendRateLimiter limiter(0.5, "s3");
+  // 20 requests/s, then a throttle: probing at 0.7 x the measured rate.
+  for (int i = 0; i < 60; ++i) {
+    clock.Advance(milliseconds(50));
+    limiter.OnResponse(false, clock.Now());
+  }
+  limiter.OnResponse(true, clock.Now());
+  ASSERT_EQ(limiter.mode(), SendRateLimiter::Mode::kProbing);
+  const double rate = limiter.fill_rate();
+  ASSERT_NEAR(rate, 0.7 * 20, 1.5);
+  // Ten requests asking at the same instant are spaced 1/rate apart (tokens taken into debt).
   std::vector<int64_t> waits;
   const auto now = clock.Now();
   for (int i = 0; i < 10; ++i) {
     clock.Set(now);
     waits.push_back(limiter.Acquire(clock, nullptr).count());
   }
-  for (int i = 0; i < 10; ++i) EXPECT_EQ(waits[i], 500 * (i + 1)) << i;
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_NEAR(static_cast<double>(waits[i]), 1000.0 * (i + 1) / rate, 1.0) << i;
+  }
 
   common::CancellationToken cancel;
   cancel.Cancel();

@@ -199,10 +199,11 @@ TEST_F(ServiceClientTest, AThrottlingStormIsRiddenOutWithinTheDeadlineWithoutQuo
   EXPECT_EQ(stats.by_code.at("ThrottlingException"), 30);
   EXPECT_EQ(stats.by_operation.at("athena GetQueryResults"), 30);
   EXPECT_EQ(stats.throttled, 30);
-  EXPECT_GT(stats.rate_waited.count(), 0);  // the adaptive send rate made requests wait
+  // One call throttled again and again is paced by its own backoff: it sends far too little for
+  // a client-side send rate to help, so the limiter probed and stood down (or never engaged).
   ASSERT_NE(policy->Limiter("athena"), nullptr);
-  EXPECT_TRUE(policy->Limiter("athena")->enabled());
-  EXPECT_FALSE(policy->Limiter("s3")->enabled());  // one send rate per service
+  EXPECT_FALSE(policy->Limiter("athena")->enabled());
+  EXPECT_EQ(policy->Limiter("s3")->mode(), SendRateLimiter::Mode::kOff);  // one per service
   int64_t slept = 0;
   for (auto sleep : clock_.sleeps()) slept += sleep.count();
   EXPECT_EQ(slept, (stats.backoff_waited + stats.rate_waited).count());
