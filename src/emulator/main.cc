@@ -90,15 +90,19 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--drop-rate", drop_rate, "Probability of closing the connection mid-response")
       ->check(CLI::Range(0.0, 1.0));
-  app.add_option("--rate-limit", rate_limit,
-                 "Requests/s each API action (GetQueryResults, GetObject, ...) allows, as AWS's "
-                 "per-action token buckets: a request finding its bucket empty gets "
-                 "ThrottlingException (Athena) / SlowDown (S3) and takes no token (0 = off)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
+  auto* rate_limit_opt =
+      app.add_option(
+             "--rate-limit", rate_limit,
+             "Requests/s each API action (GetQueryResults, GetObject, ...) allows, as AWS's "
+             "per-action token buckets: a request finding its bucket empty gets "
+             "ThrottlingException (Athena) / SlowDown (S3) and takes no token (0 = off)")
+          ->check(CLI::NonNegativeNumber)
+          ->capture_default_str();
   app.add_option("--rate-burst", rate_burst,
-                 "Capacity of each --rate-limit bucket, full at start (default: max(1, RPS))")
-      ->check(CLI::PositiveNumber);
+                 "Capacity of each --rate-limit bucket, full at start (default: max(1, RPS), "
+                 "rounded down)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000000}))
+      ->needs(rate_limit_opt);
   app.add_option("--bandwidth-mbps", bandwidth_mbps, "Per-connection S3 body bandwidth (Mbit/s)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--query-delay-ms", query_delay_ms,
