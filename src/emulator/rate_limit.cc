@@ -43,7 +43,7 @@ bool RateLimiter::TryAcquire(std::string_view action) {
   const auto now = clock_();  // read under the lock: each bucket sees its time move forward
   auto it = actions_.find(action);
   if (it == actions_.end()) {
-    it = actions_.emplace(std::string(action), Action{TokenBucket(rate_, capacity_, now)}).first;
+    it = actions_.emplace(std::string(action), Action{TokenBucket(rate_, capacity_, now), 0}).first;
   }
   if (it->second.bucket.TryTake(now)) return true;
   ++it->second.throttled;

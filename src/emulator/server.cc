@@ -445,7 +445,7 @@ void Server::Handle(const httplib::Request& req, httplib::Response& res) {
   const std::string request_id = NewRequestId(s3);
   const std::string label = s3 ? req.target.substr(0, req.target.find('?')) : route.operation;
   const IncomingRequest incoming = IncomingRequestOf(req);
-  RequestFaults faults{faults_.Next()};
+  RequestFaults faults{faults_.Next(), ThrottleCause::kNone};
   requests_.fetch_add(1, std::memory_order_relaxed);
 
   const std::string error_code = s3 ? ServeS3(route, incoming, faults, request_id, label, res)
