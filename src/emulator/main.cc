@@ -3,7 +3,8 @@
 //   athena-local [--host 127.0.0.1] [--port N] [--port-file PATH] [--data-dir DIR] [--seed PATH]...
 //                [--access-key-id ID --secret-access-key KEY] [--region us-east-1]
 //                [--latency-ms N] [--throttle-rate R] [--error-rate R] [--drop-rate R]
-//                [--bandwidth-mbps N] [--query-delay-ms N] [--fault-seed N] [--log-level LEVEL]
+//                [--rate-limit RPS] [--rate-burst N] [--bandwidth-mbps N] [--query-delay-ms N]
+//                [--fault-seed N] [--log-level LEVEL]
 //                [--query-log PATH] [--bytes-scanned-cutoff N] [--unload-rows-per-file N]
 
 #include <signal.h>
@@ -19,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include "emulator/engine.h"
@@ -52,6 +54,8 @@ int main(int argc, char** argv) {
   std::string region = "us-east-1";
   int64_t latency_ms = 0;
   double throttle_rate = 0, error_rate = 0, drop_rate = 0, bandwidth_mbps = 0;
+  double rate_limit = 0;
+  int64_t rate_burst = 0;
   int64_t query_delay_ms = 0;
   std::string time_zone = "UTC";
   uint64_t fault_seed = 0;
@@ -86,6 +90,19 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--drop-rate", drop_rate, "Probability of closing the connection mid-response")
       ->check(CLI::Range(0.0, 1.0));
+  auto* rate_limit_opt =
+      app.add_option(
+             "--rate-limit", rate_limit,
+             "Requests/s each API action (GetQueryResults, GetObject, ...) allows, as AWS's "
+             "per-action token buckets: a request finding its bucket empty gets "
+             "ThrottlingException (Athena) / SlowDown (S3) and takes no token (0 = off)")
+          ->check(CLI::NonNegativeNumber)
+          ->capture_default_str();
+  app.add_option("--rate-burst", rate_burst,
+                 "Capacity of each --rate-limit bucket, full at start (default: max(1, RPS), "
+                 "rounded down)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000000}))
+      ->needs(rate_limit_opt);
   app.add_option("--bandwidth-mbps", bandwidth_mbps, "Per-connection S3 body bandwidth (Mbit/s)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--query-delay-ms", query_delay_ms,
@@ -171,11 +188,26 @@ int main(int argc, char** argv) {
     server_options.faults.drop_rate = drop_rate;
     server_options.faults.bandwidth_mbps = bandwidth_mbps;
     server_options.faults.seed = fault_seed;
+    server_options.rate_limit.rate = rate_limit;
+    server_options.rate_limit.burst = rate_burst;
     ac::emulator::Server server(engine, server_options);
+    // What was injected, logged once when athena-local stops (when it injects anything).
+    const bool injects = throttle_rate > 0 || error_rate > 0 || drop_rate > 0 || rate_limit > 0;
+    std::once_flag summary_once;
+    const auto log_summary = [&] {
+      if (!injects) return;
+      std::call_once(summary_once, [&] {
+        spdlog::info("faults: {}", ac::emulator::FormatFaultStats(server.Stats()));
+      });
+    };
     const int bound = server.Bind();
     if (!port_file.empty()) WritePortFile(port_file, bound);
     spdlog::info("listening on http://{}:{} (data dir {}, region {})", host, bound, data_dir,
                  region);
+    if (rate_limit > 0) {
+      ac::emulator::RateLimiter limits(server_options.rate_limit);
+      spdlog::info("rate limit: {} requests/s per action, burst {}", limits.rate(), limits.burst());
+    }
 
     std::atomic<bool> listening_done{false};
     std::thread signal_thread([&] {
@@ -190,6 +222,7 @@ int main(int argc, char** argv) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
       if (listening_done) return;
+      log_summary();
       engine.Shutdown();
       if (temp_data_dir) {
         std::error_code ec;
@@ -201,6 +234,7 @@ int main(int argc, char** argv) {
     });
     server.Listen();
     listening_done = true;
+    log_summary();
     engine.Shutdown();
     // Wake the signal thread if the server stopped on its own.
     pthread_kill(signal_thread.native_handle(), SIGTERM);

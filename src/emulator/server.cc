@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <thread>
@@ -262,8 +263,11 @@ std::string AthenaErrorCode(const ApiReply& reply) {
   return body.substr(p + 10, body.find('"', p + 10) - p - 10);
 }
 
-Route RouteRequest(std::string_view method, std::string_view target, std::string_view host,
-                   const std::string* amz_target) {
+namespace {
+
+// RouteRequest but the action.
+Route RouteOf(std::string_view method, std::string_view target, std::string_view host,
+              const std::string* amz_target) {
   Route route;
   if (amz_target != nullptr) {
     route.kind = Route::Kind::kAthena;
@@ -314,12 +318,56 @@ Route RouteRequest(std::string_view method, std::string_view target, std::string
   return route;
 }
 
+}  // namespace
+
+std::string S3OperationName(std::string_view method, std::string_view bucket, std::string_view key,
+                            std::string_view query) {
+  if (bucket.empty()) {
+    if (method == "GET") return "ListBuckets";
+  } else if (key.empty()) {
+    if (method == "PUT") return "CreateBucket";
+    if (method == "HEAD") return "HeadBucket";
+    if (method == "DELETE") return "DeleteBucket";
+    if (method == "GET") {
+      const auto params = ParseQueryString(query);
+      const auto param = [&](std::string_view name) {
+        return std::find_if(params.begin(), params.end(),
+                            [&](const auto& p) { return p.first == name; });
+      };
+      if (param("location") != params.end()) return "GetBucketLocation";
+      const auto list_type = param("list-type");
+      return list_type != params.end() && list_type->second == "2" ? "ListObjectsV2"
+                                                                   : "ListObjects";
+    }
+  } else {
+    if (method == "GET") return "GetObject";
+    if (method == "HEAD") return "HeadObject";
+    if (method == "PUT") return "PutObject";
+    if (method == "DELETE") return "DeleteObject";
+  }
+  return "S3." + std::string(method);
+}
+
+Route RouteRequest(std::string_view method, std::string_view target, std::string_view host,
+                   const std::string* amz_target) {
+  Route route = RouteOf(method, target, host, amz_target);
+  if (route.kind == Route::Kind::kAthena) {
+    route.action = route.operation;
+  } else {
+    const size_t q = target.find('?');
+    route.action = S3OperationName(method, route.bucket, route.key,
+                                   q == std::string_view::npos ? "" : target.substr(q + 1));
+  }
+  return route;
+}
+
 Server::Server(Engine& engine, ServerOptions options)
     : options_(std::move(options)),
       athena_(engine),
       s3_(engine.buckets()),
       verifier_(options_.credentials, options_.region),
       faults_(options_.faults),
+      rate_limiter_(options_.rate_limit),
       http_(std::make_unique<httplib::Server>()) {
   const int threads = options_.http_threads;
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
@@ -361,6 +409,29 @@ void Server::Stop() {
   http_->stop();
 }
 
+FaultStats Server::Stats() const {
+  FaultStats stats;
+  stats.requests = requests_.load();
+  stats.random_throttles = random_throttles_.load();
+  stats.rate_throttles = rate_throttles_.load();
+  stats.rate_throttles_by_action = rate_limiter_.Throttled();
+  stats.errors = errors_.load();
+  stats.drops = drops_.load();
+  return stats;
+}
+
+std::string FormatFaultStats(const FaultStats& stats) {
+  std::string rate;
+  for (const auto& [action, n] : stats.rate_throttles_by_action) {
+    rate += (rate.empty() ? ": " : ", ") + action + " " + std::to_string(n);
+  }
+  return std::to_string(stats.requests) + " requests; throttled " +
+         std::to_string(stats.random_throttles + stats.rate_throttles) + " (rate " +
+         std::to_string(stats.rate_throttles) + rate + "; random " +
+         std::to_string(stats.random_throttles) + "); errors " + std::to_string(stats.errors) +
+         "; dropped " + std::to_string(stats.drops);
+}
+
 void Server::Handle(const httplib::Request& req, httplib::Response& res) {
   const auto t0 = std::chrono::steady_clock::now();
   // httplib would otherwise apply Range itself; S3 handles it.
@@ -374,28 +445,33 @@ void Server::Handle(const httplib::Request& req, httplib::Response& res) {
   const std::string request_id = NewRequestId(s3);
   const std::string label = s3 ? req.target.substr(0, req.target.find('?')) : route.operation;
   const IncomingRequest incoming = IncomingRequestOf(req);
-  const FaultDecision fault = faults_.Next();
+  RequestFaults faults{faults_.Next(), ThrottleCause::kNone};
+  requests_.fetch_add(1, std::memory_order_relaxed);
 
-  const std::string error_code = s3 ? ServeS3(route, incoming, fault, request_id, label, res)
-                                    : ServeAthena(route, incoming, fault, request_id, label, res);
+  const std::string error_code = s3 ? ServeS3(route, incoming, faults, request_id, label, res)
+                                    : ServeAthena(route, incoming, faults, request_id, label, res);
+  if (faults.drawn.drop) drops_.fetch_add(1, std::memory_order_relaxed);
 
   const auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
           .count();
   if (spdlog::should_log(spdlog::level::debug)) {
-    spdlog::debug("{} {} {} {}{}{}ms{}", req.method, s3 ? "s3" : "athena", label, res.status,
-                  error_code.empty() ? " " : " " + error_code + " ", ms,
-                  fault.drop ? " (dropped)" : "");
+    const char* throttled = faults.throttled == ThrottleCause::kRate     ? " (rate limit)"
+                            : faults.throttled == ThrottleCause::kRandom ? " (random throttle)"
+                                                                         : "";
+    spdlog::debug("{} {} {} {}{}{}ms{}{}", req.method, s3 ? "s3" : "athena", label, res.status,
+                  error_code.empty() ? " " : " " + error_code + " ", ms, throttled,
+                  faults.drawn.drop ? " (dropped)" : "");
   }
 }
 
 std::string Server::ServeAthena(const Route& route, const IncomingRequest& incoming,
-                                const FaultDecision& fault, const std::string& request_id,
+                                RequestFaults& faults, const std::string& request_id,
                                 const std::string& label, httplib::Response& res) {
   ApiReply reply;
   std::string error_code;
   try {
-    reply = ReplyToAthena(route, incoming, fault);
+    reply = ReplyToAthena(route, incoming, faults);
     error_code = AthenaErrorCode(reply);
     res.set_header("x-amzn-RequestId", request_id);
   } catch (const std::exception& e) {
@@ -405,18 +481,18 @@ std::string Server::ServeAthena(const Route& route, const IncomingRequest& incom
   DelayResponse();
   res.status = reply.status;
   const std::shared_ptr<BodySource> source = TextBody(std::move(reply.body));
-  source->drop = fault.drop;
+  source->drop = faults.drawn.drop;
   SetBody(res, reply.content_type, source);
   return error_code;
 }
 
 std::string Server::ServeS3(const Route& route, const IncomingRequest& incoming,
-                            const FaultDecision& fault, const std::string& request_id,
+                            RequestFaults& faults, const std::string& request_id,
                             const std::string& label, httplib::Response& res) {
   S3Reply reply;
   std::string error_code;
   try {
-    reply = ReplyToS3(route, incoming, fault, request_id);
+    reply = ReplyToS3(route, incoming, faults, request_id);
     error_code = reply.error_code;
     res.set_header("x-amz-request-id", request_id);
     res.set_header("x-amz-id-2", common::Base64Encode(request_id + "athena-local"));
@@ -426,36 +502,53 @@ std::string Server::ServeS3(const Route& route, const IncomingRequest& incoming,
     reply = S3InternalError(request_id);
   }
   DelayResponse();
-  SendS3Reply(incoming.method, std::move(reply), request_id, fault.drop,
+  SendS3Reply(incoming.method, std::move(reply), request_id, faults.drawn.drop,
               options_.faults.bandwidth_mbps, res);
   return error_code;
 }
 
+bool Server::Throttled(const Route& route, RequestFaults& faults) {
+  if (faults.drawn.throttle) {
+    faults.throttled = ThrottleCause::kRandom;
+    random_throttles_.fetch_add(1, std::memory_order_relaxed);
+  } else if (!rate_limiter_.TryAcquire(route.action)) {
+    faults.throttled = ThrottleCause::kRate;
+    rate_throttles_.fetch_add(1, std::memory_order_relaxed);
+  }
+  return faults.throttled != ThrottleCause::kNone;
+}
+
 ApiReply Server::ReplyToAthena(const Route& route, const IncomingRequest& incoming,
-                               const FaultDecision& fault) {
+                               RequestFaults& faults) {
   const AuthResult auth = verifier_.Verify(incoming, "athena");
   if (!auth.ok()) return AthenaAuthErrorReply(auth);
   if (!route.target_prefix_error.empty()) {
     return AthenaErrorReply(400, "com.amazon.coral.service#UnknownOperationException", "");
   }
-  if (fault.throttle) return AthenaErrorReply(400, "ThrottlingException", "Rate exceeded");
-  if (fault.error) {
+  if (Throttled(route, faults)) {
+    return AthenaErrorReply(400, "ThrottlingException", "Rate exceeded");
+  }
+  if (faults.drawn.error) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
     return AthenaErrorReply(500, "InternalServerException", "Internal service error");
   }
   return athena_.Handle(route.operation, incoming.body);
 }
 
 S3Reply Server::ReplyToS3(const Route& route, const IncomingRequest& incoming,
-                          const FaultDecision& fault, const std::string& request_id) {
+                          RequestFaults& faults, const std::string& request_id) {
   const AuthResult auth = verifier_.Verify(incoming, "s3");
   if (!auth.ok()) return S3AuthErrorReply(auth, request_id, options_.region);
   if (route.bad_path) {
     return S3ErrorReply(400, "InvalidURI", "Couldn't parse the specified URI.", request_id);
   }
-  if (fault.throttle) {
+  if (Throttled(route, faults)) {
     return S3ErrorReply(503, "SlowDown", "Please reduce your request rate.", request_id);
   }
-  if (fault.error) return S3InternalError(request_id);
+  if (faults.drawn.error) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    return S3InternalError(request_id);
+  }
   S3Request r;
   r.method = incoming.method;
   r.bucket = route.bucket;

@@ -60,6 +60,28 @@ TEST(RouteTest, S3VirtualHosted) {
   EXPECT_EQ(r.bucket, "bkt");
 }
 
+TEST(RouteTest, ActionNamesTheApiCall) {
+  const std::string target = "AmazonAthena.GetQueryResults";
+  EXPECT_EQ(RouteRequest("POST", "/", "127.0.0.1:4510", &target).action, "GetQueryResults");
+  const auto action = [](const char* method, const char* target, const char* host = "h:1") {
+    return RouteRequest(method, target, host, nullptr).action;
+  };
+  EXPECT_EQ(action("GET", "/"), "ListBuckets");
+  EXPECT_EQ(action("PUT", "/b"), "CreateBucket");
+  EXPECT_EQ(action("HEAD", "/b"), "HeadBucket");
+  EXPECT_EQ(action("DELETE", "/b/"), "DeleteBucket");
+  EXPECT_EQ(action("GET", "/b?location"), "GetBucketLocation");
+  EXPECT_EQ(action("GET", "/b?list-type=2&prefix=x"), "ListObjectsV2");
+  EXPECT_EQ(action("GET", "/b?prefix=x"), "ListObjects");
+  EXPECT_EQ(action("GET", "/b/k?x-id=GetObject"), "GetObject");
+  EXPECT_EQ(action("HEAD", "/b/k"), "HeadObject");
+  EXPECT_EQ(action("PUT", "/b/dir/k"), "PutObject");
+  EXPECT_EQ(action("DELETE", "/b/k"), "DeleteObject");
+  EXPECT_EQ(action("GET", "/k", "b.s3.localhost:4510"), "GetObject");
+  EXPECT_EQ(action("GET", "/?list-type=2", "b.s3.localhost:4510"), "ListObjectsV2");
+  EXPECT_EQ(action("POST", "/b/k?uploads"), "S3.POST");
+}
+
 // ---- SigV4 verification
 // ---------------------------------------------------------------------------
 
@@ -382,6 +404,21 @@ TEST(ServerRepliesTest, S3AuthErrorsCarryS3Details) {
     EXPECT_EQ(reply.status, expected.first) << expected.second;
     EXPECT_EQ(reply.error_code, expected.second);
   }
+}
+
+TEST(ServerRepliesTest, FaultStatsLineCountsThrottlesByCause) {
+  FaultStats stats;
+  EXPECT_EQ(FormatFaultStats(stats),
+            "0 requests; throttled 0 (rate 0; random 0); errors 0; dropped 0");
+  stats.requests = 120;
+  stats.random_throttles = 4;
+  stats.rate_throttles = 9;
+  stats.rate_throttles_by_action = {{"GetQueryExecution", 7}, {"GetObject", 2}};
+  stats.errors = 3;
+  stats.drops = 1;
+  EXPECT_EQ(FormatFaultStats(stats),
+            "120 requests; throttled 13 (rate 9: GetObject 2, GetQueryExecution 7; random 4); "
+            "errors 3; dropped 1");
 }
 
 TEST(ServerRepliesTest, AthenaErrorCodeOnlyForErrors) {

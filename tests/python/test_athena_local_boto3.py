@@ -4,6 +4,8 @@ response with the official service model, so a shape mistake fails here."""
 
 import datetime
 import json
+import re
+import signal
 import threading
 import time
 import types
@@ -683,6 +685,108 @@ def test_fault_injection_is_deterministic_for_a_seed():
     first = outcomes(3)
     assert first == outcomes(3)
     assert "ok" in first and "ThrottlingException" in first
+
+
+def outcome(call, **kwargs):
+    """'ok', or the error code of a call (made once by a client of retries=0)."""
+    try:
+        call(**kwargs)
+        return "ok"
+    except ClientError as e:
+        return e.response["Error"]["Code"]
+
+
+def stopped_log(server):
+    """athena-local's log once it stopped (SIGTERM), with its fault summary."""
+    server.process.send_signal(signal.SIGTERM)
+    server.process.wait(timeout=10)
+    return server.log()
+
+
+def test_rate_limit_throttles_a_fast_client_per_action():
+    # 1 request/s per action, bursts of 2: the bucket starts full, then a client sending as fast as
+    # loopback allows finds it empty. Without the limit, 10 sequential calls would have to take
+    # 8 s to get through; each call's own count bounds what the refill let through.
+    with AthenaLocal(extra_args=["--rate-limit", "1", "--rate-burst", "2"]) as server:
+        athena = server.client("athena", retries=0)
+        s3 = server.client("s3", retries=0)
+        s3.create_bucket(Bucket="rate")  # CreateBucket: a bucket of its own
+        started = time.monotonic()
+        listed = [outcome(athena.list_databases, CatalogName="AwsDataCatalog")
+                  for _ in range(10)]
+        objects = [outcome(s3.list_objects_v2, Bucket="rate") for _ in range(10)]
+        elapsed = time.monotonic() - started
+        for seen, code in ((listed, "ThrottlingException"), (objects, "SlowDown")):
+            assert seen[:2] == ["ok", "ok"], seen  # the burst
+            assert set(seen) == {"ok", code}, seen
+            assert seen.count("ok") <= 2 + int(elapsed) + 1, (seen, elapsed)
+        # ListDatabases' empty bucket throttles no other action.
+        assert outcome(athena.get_work_group, WorkGroup="primary") == "ok"
+        assert outcome(s3.put_object, Bucket="rate", Key="k", Body=b"x") == "ok"
+        # The errors are the services' own, as the random throttle answers them.
+        with pytest.raises(ClientError) as e:
+            for _ in range(3):
+                athena.get_work_group(WorkGroup="primary")
+        assert error_code(e) == "ThrottlingException"
+        assert e.value.response["Error"]["Message"] == "Rate exceeded"
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        with pytest.raises(ClientError) as e:
+            for _ in range(3):
+                s3.get_object(Bucket="rate", Key="k")
+        assert error_code(e) == "SlowDown"
+        assert e.value.response["Error"]["Message"] == "Please reduce your request rate."
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+        log = stopped_log(server)
+    # The summary counts the throttles by cause, and the rate ones by action.
+    rate_listed = listed.count("ThrottlingException")
+    rate_objects = objects.count("SlowDown")
+    summary = re.search(r"faults: (\d+) requests; throttled (\d+) \(rate (\d+): (.*); random 0\)",
+                        log)
+    assert summary, log
+    throttled = rate_listed + rate_objects + 2
+    assert int(summary.group(2)) == int(summary.group(3)) == throttled
+    assert summary.group(4) == "GetObject 1, GetWorkGroup 1, ListDatabases %d, ListObjectsV2 %d" % (
+        rate_listed, rate_objects)
+
+
+def test_rate_limit_lets_a_client_below_the_rate_through():
+    # 20 requests/s, no burst to speak of: a client pausing 0.1 s between calls (2 tokens'
+    # worth) is never throttled, whatever the machine's load (each call starts after the last
+    # one's answer, so the server sees them at least 0.1 s apart).
+    with AthenaLocal(extra_args=["--rate-limit", "20", "--rate-burst", "1"]) as server:
+        athena = server.client("athena", retries=0)
+        s3 = server.client("s3", retries=0)
+        seen = []
+        for _ in range(8):
+            seen.append(outcome(athena.list_databases, CatalogName="AwsDataCatalog"))
+            time.sleep(0.1)
+            seen.append(outcome(s3.list_buckets))
+            time.sleep(0.1)
+        assert set(seen) == {"ok"}, seen
+        log = stopped_log(server)
+    assert "faults: 16 requests; throttled 0 (rate 0; random 0); errors 0; dropped 0" in log, log
+
+
+def test_rate_limit_leaves_the_random_faults_as_they_were():
+    def outcomes(*extra):
+        args = ["--throttle-rate", "0.4", "--error-rate", "0.2", "--fault-seed", "5", *extra]
+        with AthenaLocal(extra_args=args) as server:
+            athena = server.client("athena", retries=0)
+            return [outcome(athena.list_databases, CatalogName="AwsDataCatalog")
+                    for _ in range(16)]
+
+    random_only = outcomes()
+    assert {"ok", "ThrottlingException", "InternalServerException"} <= set(random_only)
+    # A limit no client here reaches changes nothing; the same seed draws the same faults.
+    assert outcomes("--rate-limit", "1000", "--rate-burst", "1000") == random_only
+    # A tight one throttles requests the random throttle let through, and only those (the 500s
+    # drawn come after the limit, as a throttled call never reaches the service). The random
+    # throttles take no token, so the first 3 calls they let through get one.
+    both = outcomes("--rate-limit", "1", "--rate-burst", "3")
+    assert all(b in (r, "ThrottlingException") for r, b in zip(random_only, both)), both
+    reached = [(r, b) for r, b in zip(random_only, both) if r != "ThrottlingException"]
+    assert all(r == b for r, b in reached[:3]), both
+    assert any(b == "ThrottlingException" for _, b in reached), both
 
 
 def test_dropped_connections_truncate_s3_bodies():
