@@ -158,13 +158,11 @@ double SendRateLimiter::RecentRate() const {
 }
 
 void SendRateLimiter::StartProbe(double rate, double now) {
-  const bool was_enabled = mode_ == Mode::kProbing || mode_ == Mode::kAdapting;
   mode_ = Mode::kProbing;
-  if (!was_enabled) {
-    last_refill_ = now;
-    capacity_ = 0;
-  }
   SetRate(rate, now);
+  // No burst inside a round: its actual rate must be the rate it probes.
+  last_refill_ = now;
+  capacity_ = std::min(capacity_, 0.0);
   round_ = Round{now, 0, 0};
 }
 

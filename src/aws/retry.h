@@ -107,7 +107,10 @@ class SendRateLimiter {
  public:
   enum class Mode { kOff, kProbing, kAdapting, kStoodDown };
 
-  static constexpr double kEngageRate = 5;         ///< requests/s below which nothing engages
+  /// Requests/s below which nothing engages: the smallest per-account rate quota of the Athena
+  /// APIs is 5/s (the list APIs; StartQueryExecution 20/s, GetQueryResults 100/s: spec
+  /// athena-wire.md), S3 allows thousands per prefix.
+  static constexpr double kEngageRate = 5;
   static constexpr int kRoundResponses = 20;       ///< answers per probing round, at least
   static constexpr double kRoundMinSeconds = 1;    ///< shortest probing round
   static constexpr double kRoundSeconds = 3;       ///< longest probing round

@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "aws/quota_bucket_test_util.h"
 #include "common/error.h"
 
 namespace ac::aws {
@@ -362,23 +363,7 @@ TEST(RetryStatsTest, CountsByCodeAndOperationAndSummarizes) {
             "(send rate 2.6 s)");
 }
 
-/// A service's per-account rate quota: a token bucket of `rate` requests/s and `burst` tokens,
-/// full at first; a request finding it empty is throttled and takes nothing.
-class QuotaBucket {
- public:
-  QuotaBucket(double rate, double burst) : rate_(rate), burst_(burst), tokens_(burst) {}
-  bool Throttles(common::SystemTimePoint at) {
-    const double now = std::chrono::duration<double>(at.time_since_epoch()).count();
-    if (last_ > 0) tokens_ = std::min(burst_, tokens_ + (now - last_) * rate_);
-    last_ = now;
-    if (tokens_ < 1) return true;
-    tokens_ -= 1;
-    return false;
-  }
-
- private:
-  double rate_, burst_, tokens_, last_ = 0;
-};
+using testing::QuotaBucket;
 
 struct Simulated {
   int responses = 0;
@@ -472,6 +457,7 @@ TEST(SendRateLimiterTest, AdaptingDecreasesOncePerRoundAndRecovers) {
            [&quota](common::SystemTimePoint now) { return quota.Throttles(now); });
   ASSERT_EQ(limiter.mode(), SendRateLimiter::Mode::kAdapting);
   // A burst of throttling answers (requests sent before the decrease) lowers the rate once.
+  clock.Advance(milliseconds(static_cast<int64_t>(SendRateLimiter::kRoundSeconds * 1000)));
   limiter.OnResponse(true, clock.Now());
   const double lowered = limiter.fill_rate();
   for (int i = 0; i < 10; ++i) {

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "aws/aws_error.h"
+#include "aws/quota_bucket_test_util.h"
 #include "aws/test_http_server.h"
 #include "common/error.h"
 
@@ -168,6 +169,58 @@ TEST_F(ServiceClientTest, ThrottlingIsRetried) {
   EXPECT_EQ(attempts.load(), 2);
   ASSERT_EQ(clock_.sleeps().size(), 1u);
   ExpectSleepsWithinBackoff(std::chrono::milliseconds(500));
+}
+
+TEST_F(ServiceClientTest, UnderAnApiRateQuotaTheAdaptiveSendRateKeepsThrottlingLow) {
+  // GetQueryResults behind a per-account quota of 10 requests/s (burst 10), on the fake clock;
+  // each answer takes 10 ms, so a client alone could page at 100 requests/s. 300 pages in each
+  // retry mode.
+  struct Outcome {
+    int throttled = 0;
+    std::chrono::milliseconds elapsed{0};
+    SendRateLimiter::Mode mode = SendRateLimiter::Mode::kOff;
+  };
+  auto page_through = [this](bool adaptive) {
+    testing::QuotaBucket quota(10, 10);
+    std::atomic<int> throttled{0};
+    LocalHttpServer server;
+    server.server().Post("/", [&](const httplib::Request&, httplib::Response& res) {
+      clock_.Advance(std::chrono::milliseconds(10));
+      if (quota.Throttles(clock_.Now())) {
+        ++throttled;
+        JsonError(res, 400, "ThrottlingException", "Rate exceeded");
+        return;
+      }
+      res.set_content("{}", "application/x-amz-json-1.1");
+    });
+    server.Start();
+    RetryOptions options = TestRetryOptions(0);
+    options.adaptive = adaptive;
+    auto policy = std::make_shared<RetryPolicy>(options);
+    ServiceClient client(
+        ServiceEndpoint{"athena", "us-east-1", Url::Parse(server.url())}, credentials_,
+        [] { return MakeCurlTransport(); }, policy, clock_, ParseJsonError);
+    const auto start = clock_.Now();
+    for (int page = 0; page < 300; ++page) {
+      EXPECT_EQ(client.Send("GetQueryResults", JsonRequest("GetQueryResults")).status, 200);
+    }
+    Outcome outcome;
+    outcome.throttled = throttled.load();
+    outcome.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now() - start);
+    if (adaptive) outcome.mode = policy->Limiter("athena")->mode();
+    return outcome;
+  };
+  const Outcome standard = page_through(false);
+  const Outcome adaptive = page_through(true);
+  // The quota bounds both to about 30 s; the adaptive send rate keeps to it with clearly fewer
+  // throttled requests than backoff alone meets (measured: 50 against 95), and is not slower.
+  EXPECT_EQ(adaptive.mode, SendRateLimiter::Mode::kAdapting);
+  EXPECT_GE(adaptive.elapsed.count(), 28'000);
+  EXPECT_LE(adaptive.elapsed.count(), standard.elapsed.count() * 13 / 10);
+  EXPECT_LT(adaptive.throttled * 4, standard.throttled * 3)
+      << "adaptive " << adaptive.throttled << " in " << adaptive.elapsed.count() << " ms, standard "
+      << standard.throttled << " in " << standard.elapsed.count() << " ms";
+  EXPECT_LT(adaptive.throttled, 75);
 }
 
 TEST_F(ServiceClientTest, AThrottlingStormIsRiddenOutWithinTheDeadlineWithoutQuotaTokens) {

@@ -27,7 +27,9 @@ namespace ac::aws::testing {
 /// httplib server bound to 127.0.0.1 on a free port. Register handlers on server(), then Start().
 class LocalHttpServer {
  public:
-  LocalHttpServer() = default;
+  // No Nagle delay on the answers: a test sending hundreds of requests must not wait for delayed
+  // ACKs (the connector's curl transport sets TCP_NODELAY too).
+  LocalHttpServer() { server_.set_tcp_nodelay(true); }
   ~LocalHttpServer() { Stop(); }
   LocalHttpServer(const LocalHttpServer&) = delete;
   LocalHttpServer& operator=(const LocalHttpServer&) = delete;

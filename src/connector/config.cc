@@ -593,8 +593,9 @@ const std::vector<ConfigField>& ConfigFields() {
       {"retry_mode",
        "Retry mode",
        "adaptive (default): like the AWS SDKs' adaptive mode, all requests to a service slow down "
-       "to a client-side send rate once AWS throttles, and speed up again as calls succeed. "
-       "standard: backoff only.",
+       "to a client-side send rate when AWS throttles them for their rate, and speed up again as "
+       "calls succeed; throttling that a lower rate does not reduce is left to each call's "
+       "backoff. standard: backoff only.",
        false,
        "adaptive",
        K::kDropdown,
