@@ -8,7 +8,8 @@
 # Environment: FAULT_ROWS (default 300000), FAULT_SEEDS (default "1 2 3"), FAULT_FETCHERS
 #   (default "api s3 unload auto"), FAULT_ARGS (default the 35% mix above), FAULT_BASE_ARGS
 #   (athena-local options of every run, fault-free included; e.g. "--latency-ms 50" for
-#   Athena-like response times; default none), FAULT_LOG_LEVEL
+#   Athena-like response times; default none), FAULT_RETRY_MODE (the connector's retry_mode,
+#   default adaptive), FAULT_LOG_LEVEL
 #   (e.g. debug: each run's connector log is then printed after its line).
 set -euo pipefail
 
@@ -45,7 +46,7 @@ run() {  # fetcher, athena-local fault arguments
  "database_name": "default", "s3_staging_dir": "s3://athena-results/staging/",
  "athena_endpoint_url": "http://127.0.0.1:${port}", "s3_endpoint_url": "http://127.0.0.1:${port}",
  "source_table": "bench_rows", "destination_table": "bench_rows", "primary_key": "id",
- "result_fetcher": "$1"}
+ "result_fetcher": "$1", "retry_mode": "${FAULT_RETRY_MODE:-adaptive}"}
 JSON
   local start end rc=0
   start="$(date +%s.%N)"

@@ -279,6 +279,7 @@ void SendRateLimiter::OnResponse(bool throttled, common::SystemTimePoint at) {
           break;
         }
         round_number_ = 1;
+        capacity_ = 0;  // no debt left from an earlier probe
         StartProbe(kCubicBeta * sending, now);
         change = fmt::format(
             "{}: throttled at {:.1f} requests/s; probing whether a lower send rate helps", service_,
