@@ -383,9 +383,11 @@ void Server::Handle(const httplib::Request& req, httplib::Response& res) {
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
           .count();
   if (spdlog::should_log(spdlog::level::debug)) {
-    spdlog::debug("{} {} {} {}{}{}ms{}", req.method, s3 ? "s3" : "athena", label, res.status,
+    // A ranged GET names its range (tests count the bytes a reader asked for).
+    const std::string range = s3 && req.has_header("Range") ? req.get_header_value("Range") : "";
+    spdlog::debug("{} {} {} {}{}{}ms{}{}", req.method, s3 ? "s3" : "athena", label, res.status,
                   error_code.empty() ? " " : " " + error_code + " ", ms,
-                  fault.drop ? " (dropped)" : "");
+                  fault.drop ? " (dropped)" : "", range.empty() ? "" : " range=" + range);
   }
 }
 
