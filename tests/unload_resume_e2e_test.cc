@@ -162,6 +162,7 @@ TEST(UnloadResumeE2eTest, AKillInsideAFileCostsAtMostOneCheckpointIntervalAndNoD
   const auto stale = downloads / "athena-connector-unload-00000000-dead-beef-0000-000000000000";
   std::filesystem::create_directories(stale);
   std::ofstream(stale / "f-x.parquet") << "partial";
+  std::ofstream(stale / ".lock") << "";
 
   const size_t log_before = athena.log().size();
   const size_t queries_before = ReadFile(query_log).size();

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 
 #include "common/error.h"
@@ -46,6 +47,19 @@ int LockFolder(const std::filesystem::path& dir) {
     return -1;
   }
   return fd;
+}
+
+/// Older connectors' folders (`<prefix>XXXXXX`, mkdtemp) have no lock file: one is taken for a
+/// live read when it or a file in it was written within the last hour.
+bool RecentlyWritten(const std::filesystem::path& dir) {
+  const auto cutoff = std::filesystem::file_time_type::clock::now() - std::chrono::hours(1);
+  std::error_code ec;
+  if (std::filesystem::last_write_time(dir, ec) > cutoff && !ec) return true;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::error_code time_error;
+    if (entry.last_write_time(time_error) > cutoff && !time_error) return true;
+  }
+  return false;
 }
 
 uint64_t Fnv1a64(std::string_view text) {
@@ -138,6 +152,9 @@ int RemoveStaleUnloadDownloads(const std::filesystem::path& root,
     std::error_code status_error;
     const auto type = it->symlink_status(status_error).type();
     if (status_error || type != std::filesystem::file_type::directory) continue;
+    if (!std::filesystem::exists(it->path() / kLockName) && RecentlyWritten(it->path())) {
+      continue;  // an older connector's folder (no lock to tell): maybe a live read
+    }
     const int fd = LockFolder(it->path());
     if (fd < 0) continue;  // a live reader holds it (or it is not ours to touch)
     std::error_code remove_error;

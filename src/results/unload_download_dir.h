@@ -43,7 +43,8 @@ class UnloadDownloadDir {
 
 /// Removes the download folders under `root` (UnloadDownloadRoot) that belong to no query in
 /// `keep` (the queries a sync's state still reads) and that no live reader holds: leftovers of
-/// syncs that were killed, or whose query was replaced. Folders of other names are left alone.
+/// syncs that were killed, or whose query was replaced. Folders of other names are left alone, and
+/// so are folders without a lock file (an older connector's) written to within the last hour.
 /// Returns how many were removed; errors (a folder that cannot be removed) are ignored.
 int RemoveStaleUnloadDownloads(const std::filesystem::path& root,
                                const std::set<std::string>& keep);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <chrono>
 #include <fstream>
 
 namespace ac::results {
@@ -66,6 +67,16 @@ TEST(UnloadDownloadDirTest, StaleFoldersGoKeptAndHeldOnesStay) {
     fs::create_directories(root.path / name / "sub");
     Touch(root.path / name / "sub" / "f-1.parquet");
   }
+  // Left by readers of this connector (killed: the lock file is there, nobody holds it).
+  Touch(root.path / Folder("kept") / ".lock");
+  Touch(root.path / Folder("stale") / ".lock");
+  // An older connector's folders have no lock: one written to within the hour may be live.
+  fs::create_directories(root.path / Folder("r4E5c6"));
+  Touch(root.path / Folder("r4E5c6") / "000001.parquet");
+  for (const auto& old : {root.path / Folder("x1Y2z3"), root.path / Folder("x1Y2z3") / "sub",
+                          root.path / Folder("x1Y2z3") / "sub" / "f-1.parquet"}) {
+    fs::last_write_time(old, fs::file_time_type::clock::now() - std::chrono::hours(2));
+  }
   Touch(root.path / Folder("a-file"));  // not a folder: left alone
   auto live = std::make_unique<UnloadDownloadDir>(root.path, "live");
   Touch(live->path() / "f-2.parquet");
@@ -76,6 +87,7 @@ TEST(UnloadDownloadDirTest, StaleFoldersGoKeptAndHeldOnesStay) {
   EXPECT_FALSE(fs::exists(root.path / Folder("x1Y2z3")));
   EXPECT_TRUE(fs::exists(root.path / "other" / "sub" / "f-1.parquet"));
   EXPECT_TRUE(fs::exists(root.path / Folder("a-file")));
+  EXPECT_TRUE(fs::exists(root.path / Folder("r4E5c6") / "000001.parquet"));
   EXPECT_TRUE(fs::exists(live->path() / "f-2.parquet"));  // held by a live reader
 
   live.reset();  // as a killed process: the folder stays, unlocked

@@ -143,8 +143,8 @@ UnloadResultReader::UnloadResultReader(
   } catch (const common::ProtocolError&) {
     // The result cannot be read from here (the position's file was replaced, a file is not
     // Parquet): what was downloaded is of no use to anyone.
+    discard_downloads_ = true;
     StopThreads();
-    if (dir_) dir_->Remove();
     throw;
   } catch (...) {
     StopThreads();
@@ -165,7 +165,7 @@ void UnloadResultReader::StopThreads() {
   if (database_ != nullptr) duckdb_close(&database_);
   // An unfinished read keeps the query's folder for the read that resumes it (a private folder
   // goes with its UnloadDownloadDir).
-  if (dir_ && finished_.load()) dir_->Remove();
+  if (dir_ && (finished_.load() || discard_downloads_)) dir_->Remove();
   dir_.reset();
 }
 

@@ -103,6 +103,8 @@ class UnloadResultReader final : public ResultReader {
   std::unique_ptr<UnloadDownloadDir> dir_;
   /// Set by the reader thread once every file is read (the folder is then removed).
   std::atomic<bool> finished_{false};
+  /// The constructor failed with a ProtocolError: nothing downloaded is of use (the folder goes).
+  bool discard_downloads_ = false;
   duckdb_database database_ = nullptr;
   duckdb_connection connection_ = nullptr;
   std::unique_ptr<ParquetCellConverter> converter_;

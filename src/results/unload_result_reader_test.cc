@@ -343,8 +343,9 @@ TEST_F(UnloadResultReaderTest, AResumedReadDownloadsOnlyTheMissingBytesOfAPartly
   EXPECT_EQ(ranges, std::vector<std::string>{"bytes=700-" + std::to_string(ObjectSize(0) - 1)});
   EXPECT_EQ(BytesRequested(1, before), ObjectSize(1));
   for (const auto& r : fake_->Requests()) {
-    if (r.method == "GET" && r.key.find("unload/tok/q1_0") != std::string::npos)
+    if (r.method == "GET" && r.key.find("unload/tok/q1_0") != std::string::npos) {
       EXPECT_EQ(r.if_match, "\"etag-" + std::to_string(ObjectSize(0)) + "\"");
+    }
   }
 }
 
