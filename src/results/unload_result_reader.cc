@@ -203,7 +203,8 @@ void UnloadResultReader::Download(size_t index) {
     }
   }
   if (have > 0 && have == size) {
-    spdlog::debug("UNLOAD file {} is already downloaded ({} bytes)", file.uri.ToString(), size);
+    spdlog::info("UNLOAD file {} is already downloaded ({} bytes): not downloading it again",
+                 file.uri.ToString(), size);
     return;
   }
   if (have > 0) {
