@@ -2,13 +2,19 @@
 // of the second table's multi-file UNLOAD after the first table completed, resumes where its last
 // checkpoint stands: the resumed run delivers exactly the second table's rows after that
 // checkpoint (none twice, none of the completed table), runs no query, never downloads a file the
-// checkpoint lists as done, and the warehouse ends with every row once.
+// checkpoint lists as done, downloads of the files it had on disk (<working-dir>/downloads) only
+// the bytes that were missing, removes a stale download folder and leaves none, and the warehouse
+// ends with every row once.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
@@ -48,6 +54,23 @@ std::vector<std::string> S3Paths(const std::string& log, const std::string& meth
   return out;
 }
 
+/// Bytes requested per object key by the ranged GETs (`range=bytes=a-b`) in athena-local's log.
+std::map<std::string, int64_t> S3RangeBytes(const std::string& log) {
+  std::map<std::string, int64_t> out;
+  const std::regex line(R"(GET s3 (\S+) [^\n]*range=bytes=(\d+)-(\d+))");
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), line); it != std::sregex_iterator();
+       ++it) {
+    out[(*it)[1]] += std::stoll((*it)[3]) - std::stoll((*it)[2]) + 1;
+  }
+  return out;
+}
+
+/// A downloaded file at the kill: its bytes on disk and its object's size (from the sidecar).
+struct LocalDownload {
+  int64_t bytes = 0;
+  int64_t object_size = 0;
+};
+
 bool EndsWith(const std::string& text, const std::string& suffix) {
   return text.size() >= suffix.size() &&
          text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -58,8 +81,8 @@ TEST(UnloadResumeE2eTest, AKillInsideAFileCostsAtMostOneCheckpointIntervalAndNoD
   // Parquet files of ~25,000 rows; every request and every query logged.
   const auto query_log = dir.path() / "queries.jsonl";
   AthenaLocal athena({.seeds = {(SourceDir() / "tests" / "data" / "fetchers").string()},
-                      .extra_args = {"--unload-rows-per-file", "25000", "--log-level", "debug",
-                                     "--query-log", query_log.string()}});
+                      .extra_args = {"--unload-rows-per-file", "25000", "--bandwidth-mbps", "16",
+                                     "--log-level", "debug", "--query-log", query_log.string()}});
   const int64_t interval = 1000;
   const int64_t second_rows = 150000;
   // Two tables, one after the other: `first` completes, `second` is killed inside a file.
@@ -116,6 +139,31 @@ TEST(UnloadResumeE2eTest, AKillInsideAFileCostsAtMostOneCheckpointIntervalAndNoD
   ASSERT_GT(checkpoint_rows, 0);
   ASSERT_LT(checkpoint_rows, second_rows);
 
+  // What the killed sync had downloaded: its query's folder under <working-dir>/downloads, each
+  // file (f-<object name>.parquet) with its sidecar (ETag, object size).
+  const std::string query_id =
+      killed_state["tables"]["second"]["query_execution_id"].get<std::string>();
+  const auto downloads = work / "downloads";
+  const auto folder = downloads / ("athena-connector-unload-" + query_id);
+  ASSERT_TRUE(std::filesystem::is_directory(folder));
+  std::map<std::string, LocalDownload> on_disk;  // by object name
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("f-", 0) != 0 || !EndsWith(name, ".parquet")) continue;
+    std::ifstream sidecar(entry.path().string() + ".etag");
+    std::string etag;
+    LocalDownload local;
+    ASSERT_TRUE(std::getline(sidecar, etag) && (sidecar >> local.object_size)) << name;
+    local.bytes = static_cast<int64_t>(std::filesystem::file_size(entry.path()));
+    on_disk[name.substr(2, name.size() - 2 - 8)] = local;
+  }
+  ASSERT_FALSE(on_disk.empty());
+  // A folder a killed sync of another query left behind.
+  const auto stale = downloads / "athena-connector-unload-00000000-dead-beef-0000-000000000000";
+  std::filesystem::create_directories(stale);
+  std::ofstream(stale / "f-x.parquet") << "partial";
+  std::ofstream(stale / ".lock") << "";
+
   const size_t log_before = athena.log().size();
   const size_t queries_before = ReadFile(query_log).size();
   const ProcessResult resumed =
@@ -150,6 +198,35 @@ TEST(UnloadResumeE2eTest, AKillInsideAFileCostsAtMostOneCheckpointIntervalAndNoD
       EXPECT_FALSE(EndsWith(path, "/" + done)) << path << " was done before the kill";
   }
   EXPECT_GT(parquet_fetches, 0) << log;
+
+  // A file on disk at the kill is downloaded again only for its missing bytes (none when it was
+  // whole, as the file the checkpoint is inside is): a ranged GET from its size on.
+  const std::map<std::string, int64_t> requested = S3RangeBytes(log);
+  int64_t downloaded = 0;
+  int64_t reused = 0;
+  for (const auto& [path, bytes] : requested) {
+    if (path.find("/unload/") == std::string::npos) continue;
+    downloaded += bytes;
+    const auto local = on_disk.find(path.substr(path.rfind('/') + 1));
+    if (local == on_disk.end()) continue;
+    EXPECT_EQ(bytes, local->second.object_size - local->second.bytes) << path;
+  }
+  int partial = 0;
+  for (const auto& [name, local] : on_disk) {
+    reused += local.bytes;
+    partial += local.bytes < local.object_size;
+    if (local.bytes == local.object_size) {
+      for (const auto& [path, bytes] : requested)
+        EXPECT_FALSE(EndsWith(path, "/" + name)) << name << " was whole on disk";
+    }
+  }
+  EXPECT_GT(reused, 0);
+  std::cout << "[ measured ] resumed read: downloaded " << downloaded << " bytes of UNLOAD files, "
+            << "reused " << reused << " bytes on disk (" << on_disk.size() << " files, " << partial
+            << " of them partly downloaded) that the read would otherwise download again\n";
+  // The stale folder went when the sync started; the completed reads left none.
+  EXPECT_FALSE(std::filesystem::exists(stale));
+  EXPECT_TRUE(std::filesystem::is_empty(downloads));
 
   // The warehouse holds every row once.
   for (const auto& [table, rows] : {std::pair<std::string, int64_t>{"first", kRows},

@@ -44,7 +44,10 @@ int RunMain(int argc, char** argv) {
       ->capture_default_str();
   debug_cmd->add_option("--state", debug.state,
                         "State JSON file (default: <working-dir>/state.json)");
-  debug_cmd->add_option("--working-dir", debug.working_dir, "Folder of warehouse.db and state.json")
+  debug_cmd
+      ->add_option(
+          "--working-dir", debug.working_dir,
+          "Folder of warehouse.db, state.json and downloads/ (UNLOAD files of a read in progress)")
       ->capture_default_str();
   debug_cmd->add_flag("!--no-progress", debug.progress, "No progress line");
   debug_cmd->add_flag("--test", debug.run_tests,

@@ -118,6 +118,8 @@ int RunDebug(const DebugOptions& options, std::ostream& out, std::ostream& err) 
     local.cancel = &cancel;
     const auto retry_stats = std::make_shared<aws::RetryStats>();
     local.service.environment.retry_stats = retry_stats;
+    // UNLOAD's Parquet files download next to the state, so a resumed sync finds them.
+    local.service.environment.download_dir = options.working_dir / "downloads";
     local.print = [&out](const std::string& line) { out << line << "\n" << std::flush; };
     const bool show_progress = options.progress && isatty(STDERR_FILENO) == 1;
     if (show_progress) {

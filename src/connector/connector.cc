@@ -6,6 +6,7 @@
 #include <cctype>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "athena/athena_client.h"
 #include "athena/query_runner.h"
@@ -17,6 +18,7 @@
 #include "connector/sync_state.h"
 #include "connector/table_sync.h"
 #include "results/result_fetcher.h"
+#include "results/unload_download_dir.h"
 
 namespace ac::connector {
 namespace {
@@ -76,6 +78,22 @@ aws::RetryOptions RetryOptionsOf(const Config& config) {
   return options;
 }
 
+/// Removes the unload download folders under `root` that belong to no query `state` is reading
+/// (leftovers of killed syncs, of reads that started over): the folders kept are at most one per
+/// table in progress.
+void RemoveStaleDownloads(const SyncState& state, const std::filesystem::path& root) {
+  std::set<std::string> reading;
+  for (const auto& [name, table] : state.tables) {
+    if (table.status == TableState::Status::kInProgress && !table.query_execution_id.empty())
+      reading.insert(table.query_execution_id);
+  }
+  const int removed = results::RemoveStaleUnloadDownloads(root, reading);
+  if (removed > 0) {
+    spdlog::info("Removed {} stale UNLOAD download folder{} under {}", removed,
+                 removed == 1 ? "" : "s", results::UnloadDownloadRoot(root).string());
+  }
+}
+
 }  // namespace
 
 struct Connector::Impl {
@@ -88,6 +106,7 @@ struct Connector::Impl {
   /// One retry policy for everything this connector calls (setup tests, catalog, every table of
   /// a sync): one retry quota and one adaptive send rate per service.
   std::shared_ptr<aws::RetryPolicy> retry;
+  std::filesystem::path download_dir;
 
   Impl(Config& c, ConnectorEnvironment& env)
       : config(c),
@@ -95,7 +114,8 @@ struct Connector::Impl {
         transports(env.transports),
         on_progress(env.on_progress),
         on_cost(env.on_cost),
-        retry(std::make_shared<aws::RetryPolicy>(RetryOptionsOf(c), env.retry_stats)) {
+        retry(std::make_shared<aws::RetryPolicy>(RetryOptionsOf(c), env.retry_stats)),
+        download_dir(env.download_dir) {
     if (!transports) {
       transports = aws::CurlTransportFactory(config.TransportOptions());
     }
@@ -250,8 +270,10 @@ void Connector::Sync(const std::string& state_json, const Selection* selection,
   const common::CancellationToken& cancel = parallel.cancel();
   SerializedRecordSink sink(unserialized_sink);
   auto client = impl_->MakeAthena(cancel);
-  results::ResultFetcherFactory fetchers(config_.FetcherOptions(), *client, impl_->MakeS3(cancel),
-                                         cancel);
+  results::ResultFetcherOptions fetcher_options = config_.FetcherOptions();
+  fetcher_options.download_root = impl_->download_dir;
+  RemoveStaleDownloads(state, fetcher_options.download_root);
+  results::ResultFetcherFactory fetchers(fetcher_options, *client, impl_->MakeS3(cancel), cancel);
   auto runner = impl_->Runner(*client, cancel);
   SyncTotals totals;
   std::mutex state_mutex;

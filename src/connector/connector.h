@@ -1,5 +1,6 @@
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -66,6 +67,10 @@ struct ConnectorEnvironment {
   /// Where the retries of this connector's calls are counted; empty = its own. `debug` shares one
   /// across its setup tests and sync to print them in its summary.
   std::shared_ptr<aws::RetryStats> retry_stats;
+  /// Where the unload fetcher downloads Parquet files (one folder per query, kept across syncs
+  /// until its read completes; folders of queries the state no longer reads are removed when a
+  /// sync starts). `debug` passes `<working-dir>/downloads`; "" = the system temp dir.
+  std::filesystem::path download_dir;
 };
 
 /// The one sync core, shared by `debug` and the gRPC server: discovers the schema, runs setup

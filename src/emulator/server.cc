@@ -459,9 +459,11 @@ void Server::Handle(const httplib::Request& req, httplib::Response& res) {
     const char* throttled = faults.throttled == ThrottleCause::kRate     ? " (rate limit)"
                             : faults.throttled == ThrottleCause::kRandom ? " (random throttle)"
                                                                          : "";
-    spdlog::debug("{} {} {} {}{}{}ms{}{}", req.method, s3 ? "s3" : "athena", label, res.status,
+    // A ranged GET names its range (tests count the bytes a reader asked for).
+    const std::string range = s3 && req.has_header("Range") ? req.get_header_value("Range") : "";
+    spdlog::debug("{} {} {} {}{}{}ms{}{}{}", req.method, s3 ? "s3" : "athena", label, res.status,
                   error_code.empty() ? " " : " " + error_code + " ", ms, throttled,
-                  faults.drawn.drop ? " (dropped)" : "");
+                  faults.drawn.drop ? " (dropped)" : "", range.empty() ? "" : " range=" + range);
   }
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,9 @@ struct ResultFetcherOptions {
   std::string database;  ///< context of the queries the factory runs itself (UNLOAD columns)
   std::string catalog = "AwsDataCatalog";
   std::string workgroup;
+  /// Where the unload fetcher's download folders go (not a configuration key: the `debug`
+  /// command's working dir; "" = the system temp dir).
+  std::filesystem::path download_root;
 };
 
 }  // namespace ac::results

@@ -218,6 +218,8 @@ std::unique_ptr<ResultReader> ResultFetcherFactory::OpenUnload(
   UnloadReaderOptions options;
   options.concurrency = options_.s3_concurrency;
   options.max_batch_rows = BatchRows();
+  options.temp_root = options_.download_root;
+  options.query_execution_id = execution.id;
   ResultPosition position = start;
   if (position.fetcher != "unload") position = {};
   return std::make_unique<UnloadResultReader>(

@@ -1,7 +1,7 @@
 #include "results/unload_result_reader.h"
 
 #include <fmt/format.h>
-#include <stdlib.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -97,22 +97,34 @@ UnloadResultReader::UnloadResultReader(
     }
   }
   if (files_.empty()) {
+    // Nothing left to read: a download folder of this query left behind goes.
+    const std::filesystem::path leftover =
+        UnloadDownloadRoot(options_.temp_root) /
+        (std::string(kUnloadDownloadPrefix) + options_.query_execution_id);
+    if (!options_.query_execution_id.empty() && std::filesystem::exists(leftover)) {
+      UnloadDownloadDir(options_.temp_root, options_.query_execution_id).Remove();
+    }
     columns_ = columns_without_files();
     ready_.Close();
     return;
   }
   try {
-    std::filesystem::path root =
-        options_.temp_root.empty() ? std::filesystem::temp_directory_path() : options_.temp_root;
-    std::filesystem::create_directories(root);
-    std::string pattern = (root / "athena-connector-unload-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) {
-      throw common::InternalError(
-          fmt::format("cannot create a temporary folder under {}", root.string()));
+    dir_ = std::make_unique<UnloadDownloadDir>(options_.temp_root, options_.query_execution_id);
+    std::set<std::string> wanted;
+    for (auto& file : files_) {
+      file.local = dir_->path() / LocalFileName(file.name);
+      wanted.insert(file.local.filename().string());
+      wanted.insert(SidecarPath(file.local).filename().string());
     }
-    temp_dir_ = pattern;
-    for (size_t i = 0; i < files_.size(); ++i)
-      files_[i].local = temp_dir_ / fmt::format("{:06}.parquet", i);
+    // What an earlier read of the query left that this one does not need (files it had read).
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_->path(), ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name != ".lock" && wanted.count(name) == 0) {
+        std::error_code ignored;
+        std::filesystem::remove_all(entry.path(), ignored);
+      }
+    }
 
     if (duckdb_open(nullptr, &database_) != DuckDBSuccess ||
         duckdb_connect(database_, &connection_) != DuckDBSuccess) {
@@ -128,6 +140,12 @@ UnloadResultReader::UnloadResultReader(
     converter_ = std::make_unique<ParquetCellConverter>(first->result);
     columns_ = converter_->columns();
     reader_ = std::thread(&UnloadResultReader::ReaderLoop, this, std::move(first));
+  } catch (const common::ProtocolError&) {
+    // The result cannot be read from here (the position's file was replaced, a file is not
+    // Parquet): what was downloaded is of no use to anyone.
+    discard_downloads_ = true;
+    StopThreads();
+    throw;
   } catch (...) {
     StopThreads();
     throw;
@@ -145,38 +163,77 @@ void UnloadResultReader::StopThreads() {
   converter_.reset();
   if (connection_ != nullptr) duckdb_disconnect(&connection_);
   if (database_ != nullptr) duckdb_close(&database_);
-  if (!temp_dir_.empty()) {
-    std::error_code ignored;
-    std::filesystem::remove_all(temp_dir_, ignored);
-    temp_dir_.clear();
-  }
+  // An unfinished read keeps the query's folder for the read that resumes it (a private folder
+  // goes with its UnloadDownloadDir).
+  if (dir_ && (finished_.load() || discard_downloads_)) dir_->Remove();
+  dir_.reset();
 }
 
 void UnloadResultReader::Download(size_t index) {
   File& file = files_[index];
-  std::unique_ptr<std::FILE, FileCloser> out(std::fopen(file.local.c_str(), "wb"));
-  if (!out) throw common::InternalError(fmt::format("cannot write {}", file.local.string()));
   // The size first: the download is bounded by it (a body that does not end is an error).
   const aws::S3ObjectInfo head = s3_.HeadObject(file.uri.bucket, file.uri.key);
   if (index == 0 && !resume_etag_.empty() && !head.etag.empty() && head.etag != resume_etag_) {
     // Rows of this file were delivered from another version: skipping them in this one is wrong.
+    RemoveDownload(file.local);
     throw common::ProtocolError(fmt::format(
         "the saved position does not match UNLOAD file {}: its ETag is {}, the state saved {}",
         file.uri.ToString(), head.etag, resume_etag_));
   }
   file.etag = index == 0 && !resume_etag_.empty() ? resume_etag_ : head.etag;
   const int64_t size = head.size;
+
+  // What an earlier read of this query downloaded: used when the sidecar names this version.
+  int64_t have = 0;
+  {
+    const std::optional<DownloadSidecar> saved = ReadSidecar(file.local);
+    std::error_code ec;
+    const auto local_size = std::filesystem::file_size(file.local, ec);
+    if (saved && !ec && !file.etag.empty() && saved->etag == file.etag && saved->size == size &&
+        static_cast<int64_t>(local_size) <= size) {
+      have = static_cast<int64_t>(local_size);
+    } else if (saved || !ec) {
+      if (saved && saved->etag != file.etag) {
+        spdlog::info(
+            "UNLOAD file {} changed since it was partly downloaded (ETag {}, the download had {}): "
+            "downloading it again from the start",
+            file.uri.ToString(), file.etag, saved->etag);
+      }
+      RemoveDownload(file.local);
+    }
+  }
+  if (have > 0 && have == size) {
+    spdlog::info("UNLOAD file {} is already downloaded ({} bytes): not downloading it again",
+                 file.uri.ToString(), size);
+    return;
+  }
+  if (have > 0) {
+    spdlog::info("Continuing the download of UNLOAD file {} at byte {} of {}", file.uri.ToString(),
+                 have, size);
+  } else {
+    WriteSidecar(file.local, DownloadSidecar{file.etag, size});
+  }
+  std::unique_ptr<std::FILE, FileCloser> out(
+      std::fopen(file.local.c_str(), have > 0 ? "ab" : "wb"));
+  if (!out) throw common::InternalError(fmt::format("cannot write {}", file.local.string()));
   if (size == 0) return;
-  s3_.DownloadRange(
-      file.uri.bucket, file.uri.key, 0, size - 1,
-      [&](std::string_view chunk) {
-        if (downloads_.stopped()) return false;  // abandoned: the transport aborts the transfer
-        if (std::fwrite(chunk.data(), 1, chunk.size(), out.get()) != chunk.size()) {
-          throw common::InternalError(fmt::format("cannot write {}", file.local.string()));
-        }
-        return true;
-      },
-      cancel_, file.etag);
+  try {
+    s3_.DownloadRange(
+        file.uri.bucket, file.uri.key, have, size - 1,
+        [&](std::string_view chunk) {
+          if (downloads_.stopped()) return false;  // abandoned: the transport aborts the transfer
+          if (std::fwrite(chunk.data(), 1, chunk.size(), out.get()) != chunk.size()) {
+            throw common::InternalError(fmt::format("cannot write {}", file.local.string()));
+          }
+          return true;
+        },
+        cancel_, file.etag);
+  } catch (const common::ProtocolError&) {
+    // The object is no longer the version on disk (412 on If-Match): those bytes are worthless.
+    out.reset();
+    RemoveDownload(file.local);
+    throw;
+  }
   if (std::fflush(out.get()) != 0)
     throw common::InternalError(fmt::format("cannot write {}", file.local.string()));
 }
@@ -202,10 +259,11 @@ std::unique_ptr<UnloadResultReader::ParquetScan> UnloadResultReader::OpenScan(co
 
 void UnloadResultReader::ReaderLoop(std::unique_ptr<ParquetScan> scan) {
   ResultPosition at = position_;
+  size_t index = 0;
   try {
     athena::RowBatch batch(columns_.size());
     const size_t max_rows = options_.max_batch_rows;
-    for (size_t index = 0; index < files_.size(); ++index) {
+    for (index = 0; index < files_.size(); ++index) {
       if (index > 0) {
         if (!downloads_.Wait(index)) return;  // the reader is going away
         scan = OpenScan(files_[index]);
@@ -259,13 +317,20 @@ void UnloadResultReader::ReaderLoop(std::unique_ptr<ParquetScan> scan) {
       scan.reset();
       at.files_done.push_back(files_[index].name);
       at.file_rows_done = 0;
-      std::error_code ignored;
-      std::filesystem::remove(files_[index].local, ignored);
+      RemoveDownload(files_[index].local);
       downloads_.Release(index);
     }
+    // Every file is read: the folder goes now (a kill from here on resumes inside the last file,
+    // which is then downloaded again).
+    finished_.store(true);
+    if (dir_ && dir_->persistent()) dir_->Remove();
     at.at_end = true;
     if (!ready_.Push(batch, at)) return;
     ready_.Close();
+  } catch (const common::ProtocolError&) {
+    // A file that cannot be read as Parquet is not kept for a later read to fail on again.
+    if (index < files_.size()) RemoveDownload(files_[index].local);
+    ready_.Fail(std::current_exception());
   } catch (...) {
     ready_.Fail(std::current_exception());
   }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -101,17 +102,62 @@ class UnloadResultReaderTest : public ::testing::Test {
   }
 
   std::unique_ptr<UnloadResultReader> Open(ResultPosition start = {}, size_t batch_rows = 100,
-                                           int concurrency = 3) {
+                                           int concurrency = 3, std::string query_id = "") {
     UnloadReaderOptions options;
     options.concurrency = concurrency;
     options.max_batch_rows = batch_rows;
     options.temp_root = scratch_.path / "downloads";
+    options.query_execution_id = std::move(query_id);
     return std::make_unique<UnloadResultReader>(
         s3_, ListUnloadFiles(s3_, execution_, "s3://results/staging/unload/tok/"), start, options,
         nullptr, [this] {
           ++columns_calls_;
           return std::vector<athena::Column>{{"id", athena::TypeFromColumnInfo("bigint", 19, 0)}};
         });
+  }
+
+  /// The query's download folder (query id "q1").
+  std::filesystem::path Folder() const {
+    return scratch_.path / "downloads" / "athena-connector-unload-q1";
+  }
+  std::filesystem::path LocalFile(int i) const {
+    return Folder() / ("f-q1_" + std::to_string(i) + ".parquet");
+  }
+  int64_t ObjectSize(int i) {
+    std::lock_guard<std::mutex> lock(fake_->mutex);
+    return static_cast<int64_t>(
+        fake_->objects.at("results/staging/unload/tok/q1_" + std::to_string(i)).size());
+  }
+  /// Bytes the GET requests from `first_request` on asked for of file i (by their Range).
+  int64_t BytesRequested(int i, size_t first_request, std::vector<std::string>* ranges = nullptr) {
+    const std::vector<aws::testing::FakeS3Request> requests = fake_->Requests();
+    int64_t total = 0;
+    for (size_t n = first_request; n < requests.size(); ++n) {
+      const auto& r = requests[n];
+      if (r.method != "GET" || r.key != "staging/unload/tok/q1_" + std::to_string(i)) continue;
+      if (ranges != nullptr) ranges->push_back(r.range);
+      int64_t first = 0;
+      int64_t last = 0;
+      EXPECT_EQ(std::sscanf(r.range.c_str(), "bytes=%ld-%ld", &first, &last), 2) << r.range;
+      total += last - first + 1;
+    }
+    return total;
+  }
+  /// Leaves a partly downloaded file 0 (its first 700 bytes) in the query's folder: the read
+  /// that downloads it fails after them (a 403 on the continuation).
+  void LeavePartialFirstFile() {
+    fake_->chunk_bytes = 512;
+    fake_->cut_after = [](const aws::testing::FakeS3Request& r, size_t) -> size_t {
+      return r.range.rfind("bytes=0-", 0) == 0 ? 700 : SIZE_MAX;
+    };
+    fake_->fail_with = [](const aws::testing::FakeS3Request& r) {
+      return r.range.rfind("bytes=700-", 0) == 0 ? 403 : 0;
+    };
+    EXPECT_THROW(Open({}, 50, 1, "q1"), common::Error);
+    fake_->cut_after = nullptr;
+    fake_->fail_with = nullptr;
+    ASSERT_TRUE(std::filesystem::exists(LocalFile(0)));
+    ASSERT_EQ(std::filesystem::file_size(LocalFile(0)), 700u);
   }
 
   std::shared_ptr<FakeS3> fake_ = std::make_shared<FakeS3>();
@@ -242,8 +288,9 @@ TEST_F(UnloadResultReaderTest, AResumeInsideAFileThatWasReplacedFailsInTheConstr
              ParquetOf("SELECT CAST(j AS BIGINT) AS id, 'x' AS s, 0.5::DOUBLE AS d FROM range(7) "
                        "t(j)",
                        scratch_.path));
+  std::filesystem::create_directories(Folder());
   try {
-    Open(inside_second, 50, 2);
+    Open(inside_second, 50, 2, "q1");
     FAIL() << "no throw";
   } catch (const common::ProtocolError& e) {
     EXPECT_NE(std::string(e.what()).find("the saved position does not match UNLOAD file "
@@ -251,6 +298,7 @@ TEST_F(UnloadResultReaderTest, AResumeInsideAFileThatWasReplacedFailsInTheConstr
               std::string::npos)
         << e.what();
   }
+  EXPECT_FALSE(std::filesystem::exists(Folder()));  // the position and its downloads are discarded
 }
 
 TEST_F(UnloadResultReaderTest, AFileReplacedWhileItDownloadsFailsTheRead) {
@@ -282,6 +330,128 @@ TEST_F(UnloadResultReaderTest, AMissingFileFailsInTheConstructorAsNotFound) {
   } catch (const common::Error& e) {
     EXPECT_EQ(e.kind(), common::ErrorKind::kNotFound) << e.what();
   }
+}
+
+TEST_F(UnloadResultReaderTest, AResumedReadDownloadsOnlyTheMissingBytesOfAPartlyDownloadedFile) {
+  WriteFiles(2, 300);
+  LeavePartialFirstFile();
+  const size_t before = fake_->Requests().size();
+  auto reader = Open({}, 50, 1, "q1");
+  EXPECT_EQ(ReadAll(*reader), expected_);
+  std::vector<std::string> ranges;
+  EXPECT_EQ(BytesRequested(0, before, &ranges), ObjectSize(0) - 700);
+  EXPECT_EQ(ranges, std::vector<std::string>{"bytes=700-" + std::to_string(ObjectSize(0) - 1)});
+  EXPECT_EQ(BytesRequested(1, before), ObjectSize(1));
+  for (const auto& r : fake_->Requests()) {
+    if (r.method == "GET" && r.key.find("unload/tok/q1_0") != std::string::npos) {
+      EXPECT_EQ(r.if_match, "\"etag-" + std::to_string(ObjectSize(0)) + "\"");
+    }
+  }
+}
+
+TEST_F(UnloadResultReaderTest, AResumeInsideAFileDownloadsNothingTwice) {
+  WriteFiles(4, 300);
+  std::vector<ResultPosition> positions;
+  {
+    // Read into file 1, then gone (as a killed sync: the folder stays with what was downloaded).
+    auto reader = Open({}, 50, 2, "q1");
+    athena::RowBatch batch;
+    while (reader->Next(batch)) {
+      positions.push_back(reader->position());
+      if (positions.back().files_done.size() == 1 && positions.back().file_rows_done >= 100) break;
+    }
+  }
+  ASSERT_TRUE(std::filesystem::exists(Folder()));
+  EXPECT_FALSE(std::filesystem::exists(LocalFile(0)));  // read: removed
+  std::map<int, int64_t> local;
+  for (int i = 1; i < 4; ++i) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(LocalFile(i), ec);
+    local[i] = ec ? 0 : static_cast<int64_t>(size);
+  }
+  EXPECT_EQ(local[1], ObjectSize(1));  // the file being read is whole
+  const size_t before = fake_->Requests().size();
+  const ResultPosition& saved = positions.back();
+  auto resumed = Open(saved, 50, 2, "q1");
+  EXPECT_EQ(ReadAll(*resumed), Rows(expected_.begin() + saved.rows_read, expected_.end()));
+  for (int i = 1; i < 4; ++i)
+    EXPECT_EQ(BytesRequested(i, before), ObjectSize(i) - local[i]) << "file " << i;
+  EXPECT_EQ(BytesRequested(0, before), 0);
+}
+
+TEST_F(UnloadResultReaderTest, ACompletedReadLeavesNoFolder) {
+  WriteFiles(3, 130);
+  auto reader = Open({}, 50, 2, "q1");
+  EXPECT_EQ(ReadAll(*reader), expected_);
+  EXPECT_FALSE(
+      std::filesystem::exists(Folder()));  // at the end of the read, before the reader goes
+  reader.reset();
+  EXPECT_TRUE(std::filesystem::is_empty(scratch_.path / "downloads"));
+  // A read that finds nothing left (resumed at the end) removes a folder left behind too.
+  std::filesystem::create_directories(Folder());
+  ResultPosition end;
+  end.fetcher = "unload";
+  end.at_end = true;
+  Open(end, 50, 2, "q1");
+  EXPECT_TRUE(std::filesystem::is_empty(scratch_.path / "downloads"));
+}
+
+TEST_F(UnloadResultReaderTest, AnUnfinishedReadKeepsItsFolderAPrivateOneGoes) {
+  WriteFiles(2, 300);
+  {
+    auto reader = Open({}, 50, 2, "q1");
+    athena::RowBatch batch;
+    ASSERT_TRUE(reader->Next(batch));
+  }
+  EXPECT_TRUE(std::filesystem::exists(Folder()));
+  {
+    auto reader = Open({}, 50, 2);  // no query id
+    athena::RowBatch batch;
+    ASSERT_TRUE(reader->Next(batch));
+  }
+  int folders = 0;
+  for ([[maybe_unused]] const auto& entry :
+       std::filesystem::directory_iterator(scratch_.path / "downloads"))
+    ++folders;
+  EXPECT_EQ(folders, 1);
+}
+
+TEST_F(UnloadResultReaderTest, AnETagChangeRestartsAPartlyDownloadedFile) {
+  WriteFiles(2, 300);
+  LeavePartialFirstFile();
+  // File 0 is replaced (no row of it delivered yet): the 700 bytes are of the old version.
+  fake_->Put("results", "staging/unload/tok/q1_0",
+             ParquetOf("SELECT CAST(j AS BIGINT) AS id, 'x' AS s, 0.5::DOUBLE AS d FROM range(7) "
+                       "t(j)",
+                       scratch_.path));
+  const size_t before = fake_->Requests().size();
+  auto reader = Open({}, 50, 1, "q1");
+  EXPECT_EQ(ReadAll(*reader).size(), 7u + 300u);
+  std::vector<std::string> ranges;
+  EXPECT_EQ(BytesRequested(0, before, &ranges), ObjectSize(0));
+  EXPECT_EQ(ranges, std::vector<std::string>{"bytes=0-" + std::to_string(ObjectSize(0) - 1)});
+}
+
+TEST_F(UnloadResultReaderTest, A412OnTheContinuationDiscardsTheLocalFile) {
+  WriteFiles(1, 300);
+  LeavePartialFirstFile();
+  const std::string other =
+      ParquetOf("SELECT CAST(j AS BIGINT) AS id, 'x' AS s, 0.5::DOUBLE AS d FROM range(7) t(j)",
+                scratch_.path);
+  // Replaced between the HEAD (the old ETag, as the sidecar) and the continuation (If-Match: 412).
+  fake_->fail_with = [&](const aws::testing::FakeS3Request& r) {
+    if (r.range.rfind("bytes=700-", 0) == 0) fake_->Put("results", r.key, other);
+    return 0;
+  };
+  try {
+    Open({}, 50, 1, "q1");
+    FAIL() << "no throw";
+  } catch (const common::ProtocolError& e) {
+    EXPECT_NE(std::string(e.what()).find("replaced"), std::string::npos) << e.what();
+  }
+  fake_->fail_with = nullptr;
+  EXPECT_FALSE(std::filesystem::exists(Folder()));
+  EXPECT_EQ(ReadAll(*Open({}, 50, 1, "q1")).size(), 7u);
 }
 
 }  // namespace
