@@ -168,6 +168,7 @@ void SendRateLimiter::StartProbe(double rate, double now) {
 
 void SendRateLimiter::Adapt(double now) {
   mode_ = Mode::kAdapting;
+  adapt_rate_ = fill_rate_;
   // CUBIC from the rate reached: Wmax such that the curve starts at the current rate.
   w_max_ = fill_rate_ / kCubicBeta;
   k_ = std::cbrt(w_max_ * (1 - kCubicBeta) / kCubicScale);
@@ -296,6 +297,17 @@ void SendRateLimiter::OnResponse(bool throttled, common::SystemTimePoint at) {
         break;
       case Mode::kAdapting: {
         ++responses_since_decrease_;
+        // A probe can be fooled by a run of chance: each time the rate has halved since the
+        // last verdict, a new probe checks it.
+        if (fill_rate_ <= 0.5 * adapt_rate_) {
+          round_number_ = 1;
+          StartProbe(fill_rate_, now);
+          change = fmt::format(
+              "{}: send rate halved to {:.1f} requests/s since throttling was found to follow it; "
+              "probing again",
+              service_, fill_rate_);
+          break;
+        }
         double rate = 0;
         if (throttled) {
           // One decrease per round: the answers to requests sent before the last decrease say

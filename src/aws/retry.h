@@ -99,6 +99,8 @@ class RetryStats {
 ///   at most once per round (as TCP reduces once per window, not once per lost packet); on
 ///   success it grows back, rate = 0.4 (t - K)^3 + Wmax, K = cbrt(Wmax (1 - 0.7) / 0.4), t the
 ///   time since the last decrease; capped at 2 x the measured rate, never below min_send_rate.
+///   Each time the rate has halved since the last probe's verdict, a new probe (from the current
+///   rate) checks it: a probe can be fooled by a run of chance.
 /// * kStoodDown: no limit; the throttled share seen while probing is remembered, and only a
 ///   clearly higher share over the last kRoundResponses answers (by kReengageMargin) probes
 ///   again.
@@ -166,6 +168,7 @@ class SendRateLimiter {
   double k_ = 0;
   double last_decrease_ = 0;
   int responses_since_decrease_ = 0;
+  double adapt_rate_ = 0;  ///< the rate of the last probe's verdict
   // probing
   int round_number_ = 0;
   Round round_;

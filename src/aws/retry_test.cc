@@ -449,12 +449,42 @@ TEST(SendRateLimiterTest, ThrottlingThatIgnoresTheRateStandsTheLimiterDown) {
   EXPECT_EQ(limiter.mode(), SendRateLimiter::Mode::kProbing);
 }
 
+TEST(SendRateLimiterTest, AProbeFooledByChanceIsCorrectedByTheNextOne) {
+  common::FakeClock clock;
+  SendRateLimiter limiter(0.5, "athena");
+  const auto start = clock.Now();
+  // Every fifth answer throttled whatever the rate, but by chance every second one during the
+  // probe's first round: the probe sees throttling fall with the rate and adapts.
+  int n = 0;
+  auto throttles = [&](common::SystemTimePoint now) {
+    ++n;
+    const auto t = now - start;
+    if (t < std::chrono::seconds(2)) return false;
+    if (t < milliseconds(3'020)) return n % 2 == 0;
+    return n % 5 == 0;
+  };
+  Simulate(limiter, clock, milliseconds(20), milliseconds(4'500), throttles);
+  ASSERT_EQ(limiter.mode(), SendRateLimiter::Mode::kAdapting);
+  // CUBIC then lowers the rate at each round; once it has halved, a new probe finds that the
+  // throttling does not follow the rate and the limiter stands down.
+  const Simulated rest =
+      Simulate(limiter, clock, milliseconds(20), milliseconds(55'500), throttles);
+  EXPECT_EQ(limiter.mode(), SendRateLimiter::Mode::kStoodDown);
+  EXPECT_NEAR(limiter.ambient_throttle_share(), 0.2, 0.05);
+  EXPECT_LT(rest.waited.count(), 10'000);
+}
+
 TEST(SendRateLimiterTest, AdaptingDecreasesOncePerRoundAndRecovers) {
   common::FakeClock clock;
   SendRateLimiter limiter(0.5, "s3");
   QuotaBucket quota(20, 20);
-  Simulate(limiter, clock, milliseconds(10), milliseconds(20'000),
-           [&quota](common::SystemTimePoint now) { return quota.Throttles(now); });
+  // Until the probe has found that the throttling follows the rate.
+  const auto start = clock.Now();
+  while (limiter.mode() != SendRateLimiter::Mode::kAdapting &&
+         clock.Now() - start < std::chrono::seconds(10)) {
+    Simulate(limiter, clock, milliseconds(10), milliseconds(10),
+             [&quota](common::SystemTimePoint now) { return quota.Throttles(now); });
+  }
   ASSERT_EQ(limiter.mode(), SendRateLimiter::Mode::kAdapting);
   // A burst of throttling answers (requests sent before the decrease) lowers the rate once.
   clock.Advance(milliseconds(static_cast<int64_t>(SendRateLimiter::kRoundSeconds * 1000)));
