@@ -169,6 +169,10 @@ void SendRateLimiter::StartProbe(double rate, double now) {
 void SendRateLimiter::Adapt(double now) {
   mode_ = Mode::kAdapting;
   adapt_rate_ = fill_rate_;
+  adapt_at_ = now;
+  // Each verdict that holds waits twice as long for its re-check.
+  recheck_seconds_ =
+      recheck_seconds_ <= 0 ? kRecheckSeconds : std::min(2 * recheck_seconds_, kMaxRecheckSeconds);
   // CUBIC from the rate reached: Wmax such that the curve starts at the current rate.
   w_max_ = fill_rate_ / kCubicBeta;
   k_ = std::cbrt(w_max_ * (1 - kCubicBeta) / kCubicScale);
@@ -280,6 +284,7 @@ void SendRateLimiter::OnResponse(bool throttled, common::SystemTimePoint at) {
           break;
         }
         round_number_ = 1;
+        recheck_seconds_ = 0;
         capacity_ = 0;  // no debt left from an earlier probe
         StartProbe(kCubicBeta * sending, now);
         change = fmt::format(
@@ -297,15 +302,15 @@ void SendRateLimiter::OnResponse(bool throttled, common::SystemTimePoint at) {
         break;
       case Mode::kAdapting: {
         ++responses_since_decrease_;
-        // A probe can be fooled by a run of chance: each time the rate has halved since the
-        // last verdict, a new probe checks it.
-        if (fill_rate_ <= 0.5 * adapt_rate_) {
+        // A probe can be fooled by a run of chance: a new probe checks its verdict once the rate
+        // has halved since, or after recheck_seconds_.
+        if (fill_rate_ <= 0.5 * adapt_rate_ || now - adapt_at_ >= recheck_seconds_) {
+          change = fmt::format(
+              "{}: throttling was found to follow the send rate at {:.1f} requests/s, now {:.1f}; "
+              "probing again",
+              service_, adapt_rate_, fill_rate_);
           round_number_ = 1;
           StartProbe(fill_rate_, now);
-          change = fmt::format(
-              "{}: send rate halved to {:.1f} requests/s since throttling was found to follow it; "
-              "probing again",
-              service_, fill_rate_);
           break;
         }
         double rate = 0;

@@ -99,8 +99,9 @@ class RetryStats {
 ///   at most once per round (as TCP reduces once per window, not once per lost packet); on
 ///   success it grows back, rate = 0.4 (t - K)^3 + Wmax, K = cbrt(Wmax (1 - 0.7) / 0.4), t the
 ///   time since the last decrease; capped at 2 x the measured rate, never below min_send_rate.
-///   Each time the rate has halved since the last probe's verdict, a new probe (from the current
-///   rate) checks it: a probe can be fooled by a run of chance.
+///   A probe can be fooled by a run of chance: once the rate has halved since its verdict, or
+///   kRecheckSeconds after it (doubling with each verdict that holds, up to kMaxRecheckSeconds),
+///   a new probe from the current rate checks it.
 /// * kStoodDown: no limit; the throttled share seen while probing is remembered, and only a
 ///   clearly higher share over the last kRoundResponses answers (by kReengageMargin) probes
 ///   again.
@@ -118,6 +119,8 @@ class SendRateLimiter {
   static constexpr double kRoundSeconds = 3;       ///< longest probing round
   static constexpr int kMinRoundResponses = 6;     ///< fewer in a round: too quiet to tell
   static constexpr double kReengageMargin = 0.25;  ///< throttled share above the remembered one
+  static constexpr double kRecheckSeconds = 15;    ///< first re-check of a verdict
+  static constexpr double kMaxRecheckSeconds = 300;
 
   /// `service` names the limiter in its log lines ("athena", "s3").
   explicit SendRateLimiter(double min_rate = 0.5, std::string service = {});
@@ -168,7 +171,9 @@ class SendRateLimiter {
   double k_ = 0;
   double last_decrease_ = 0;
   int responses_since_decrease_ = 0;
-  double adapt_rate_ = 0;  ///< the rate of the last probe's verdict
+  double adapt_rate_ = 0;       ///< the rate of the last probe's verdict
+  double adapt_at_ = 0;         ///< when it was given
+  double recheck_seconds_ = 0;  ///< when a new probe checks it, unless the rate halves first
   // probing
   int round_number_ = 0;
   Round round_;
