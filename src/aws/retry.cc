@@ -3,9 +3,9 @@
 //
 // * Classification: ClassifyAwsError (aws_error.cc), the one place AWS error codes are read.
 // * Backoff: full jitter, delay = rand[0,1) x min(base x 2^(attempt-1), max_delay), with base =
-//   throttle_base_delay for throttling and base_delay otherwise; in adaptive mode a call's first
-//   throttled attempt uses base_delay and throttle_base_delay starts at its second (the send rate
-//   paces a throttled service; the call's own backoff only keeps one call from spinning).
+//   throttle_base_delay for throttling in standard mode and base_delay otherwise (in adaptive mode
+//   the send rate paces a service that throttles for the rate; a call's own backoff only keeps it
+//   from spinning).
 // * Bound: a per-call deadline (max_retry_time from the first attempt; the last backoff is clipped
 //   to it) instead of a fixed attempt count; max_attempts only where a caller sets one (STS,
 //   query resubmissions: query_max_attempts).
@@ -396,18 +396,12 @@ std::optional<std::chrono::milliseconds> RetryPolicy::OnFailure(int attempt, Fai
   const int cost = throttling                          ? 0
                    : failure == FailureClass::kTimeout ? options_.timeout_retry_cost
                                                        : options_.retry_cost;
-  // In adaptive mode the send rate paces a throttled service: a call's first throttled attempt
-  // backs off like a transient failure, and the throttling base applies from its second.
-  double ceiling_ms = 0;
-  if (!throttling) {
-    ceiling_ms = BackoffCeiling(options_.base_delay, attempt, options_.max_delay);
-  } else if (options_.adaptive) {
-    ceiling_ms = attempt == 1 ? BackoffCeiling(options_.base_delay, 1, options_.max_delay)
-                              : BackoffCeiling(options_.throttle_base_delay, attempt - 1,
-                                               options_.max_delay);
-  } else {
-    ceiling_ms = BackoffCeiling(options_.throttle_base_delay, attempt, options_.max_delay);
-  }
+  // In adaptive mode the send rate, not the backoff, paces a service that throttles for the rate:
+  // a throttled call backs off like a transient failure, only so that it does not spin. In
+  // standard mode the larger throttling base is the only brake.
+  const double ceiling_ms = BackoffCeiling(
+      throttling && !options_.adaptive ? options_.throttle_base_delay : options_.base_delay,
+      attempt, options_.max_delay);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (tokens_ < cost) return std::nullopt;

@@ -33,9 +33,9 @@ struct RetryOptions {
   /// first attempt, backoff and send-rate waits included); the last backoff is clipped to it.
   std::chrono::milliseconds max_retry_time{5 * 60 * 1000};
   std::chrono::milliseconds base_delay{100};  ///< backoff base for transient errors
-  /// Backoff base for throttling. In adaptive mode a call's first throttled attempt backs off
-  /// from base_delay instead (the send rate paces a throttled service) and this base applies from
-  /// its second attempt on.
+  /// Backoff base for throttling in standard mode. In adaptive mode throttling backs off from
+  /// base_delay like a transient failure: the send rate (SendRateLimiter) paces a service that
+  /// throttles for the rate, and a call's own backoff only keeps it from spinning.
   std::chrono::milliseconds throttle_base_delay{500};
   std::chrono::milliseconds max_delay{20'000};  ///< cap of one backoff
   int quota_tokens = 500;  ///< retry budget per client (transient errors only; throttling is free)
@@ -119,7 +119,7 @@ class SendRateLimiter {
   static constexpr double kRoundSeconds = 3;       ///< longest probing round
   static constexpr int kMinRoundResponses = 6;     ///< fewer in a round: too quiet to tell
   static constexpr double kReengageMargin = 0.25;  ///< throttled share above the remembered one
-  static constexpr double kRecheckSeconds = 15;    ///< first re-check of a verdict
+  static constexpr double kRecheckSeconds = 5;     ///< first re-check of a verdict
   static constexpr double kMaxRecheckSeconds = 300;
 
   /// `service` names the limiter in its log lines ("athena", "s3").

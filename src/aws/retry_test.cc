@@ -68,23 +68,21 @@ TEST(RetryPolicyTest, ThrottlingUsesItsOwnBaseAndTheCapHolds) {
   EXPECT_GT(largest_first, 100);  // beyond the transient base: the throttling base is used
 }
 
-TEST(RetryPolicyTest, InAdaptiveModeTheThrottlingBaseStartsAtACallsSecondThrottle) {
+TEST(RetryPolicyTest, InAdaptiveModeThrottlingBacksOffLikeATransientFailure) {
   RetryOptions options = Seeded(11);
   options.max_attempts = 100;
-  RetryPolicy policy(options);  // adaptive by default
-  int64_t largest_first = 0;
-  int64_t largest_second = 0;
-  for (int i = 0; i < 500; ++i) {
-    const auto first = policy.OnFailure(1, FailureClass::kThrottling);
-    const auto second = policy.OnFailure(2, FailureClass::kThrottling);
-    ASSERT_TRUE(first.has_value() && second.has_value());
-    EXPECT_LT(first->count(), 100);   // base_delay: the send rate paces the service
-    EXPECT_LT(second->count(), 500);  // throttle_base_delay x 2^0
-    largest_first = std::max<int64_t>(largest_first, first->count());
-    largest_second = std::max<int64_t>(largest_second, second->count());
+  RetryPolicy policy(options);  // adaptive by default: the send rate paces throttling
+  for (int attempt = 1; attempt <= 4; ++attempt) {
+    const int64_t ceiling = 100LL << (attempt - 1);  // base_delay, not throttle_base_delay
+    int64_t largest = 0;
+    for (int i = 0; i < 300; ++i) {
+      const auto delay = policy.OnFailure(attempt, FailureClass::kThrottling);
+      ASSERT_TRUE(delay.has_value());
+      EXPECT_LT(delay->count(), ceiling) << "attempt " << attempt;
+      largest = std::max<int64_t>(largest, delay->count());
+    }
+    EXPECT_GT(largest, ceiling / 2) << "attempt " << attempt;
   }
-  EXPECT_GT(largest_first, 50);
-  EXPECT_GT(largest_second, 250);
   EXPECT_EQ(policy.available_tokens(), 500);  // still free of quota tokens
 }
 
