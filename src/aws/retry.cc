@@ -277,8 +277,10 @@ void SendRateLimiter::OnResponse(bool throttled, common::SystemTimePoint at) {
     switch (mode_) {
       case Mode::kOff:
       case Mode::kStoodDown: {
+        // A client with fewer than kRoundResponses answers from the service so far is not what
+        // its rate quota counts; neither is one sending below kEngageRate.
         const double sending = RecentRate();
-        if (!throttled || sending < kEngageRate) break;
+        if (!throttled || recent_count_ < kRoundResponses || sending < kEngageRate) break;
         if (mode_ == Mode::kStoodDown &&
             (!recent_full || recent_share < ambient_share_ + kReengageMargin)) {
           break;

@@ -87,8 +87,9 @@ class RetryStats {
 /// time). Thread-safe: every request of a sync to one service shares one.
 ///
 /// * kOff: no limit. A throttling answer while this client sends at least kEngageRate requests/s
-///   (over its last kRoundResponses answers) starts a probe; below that the client is too quiet
-///   for its rate to be the cause, and the calls' own backoff handles it.
+///   (over its last kRoundResponses answers; none before it has had that many) starts a probe;
+///   below that the client is too quiet for its rate to be the cause, and the calls' own backoff
+///   handles it.
 /// * kProbing: two rounds (kRoundResponses answers and kRoundMinSeconds, or kRoundSeconds, each)
 ///   with the rate held, first at 0.7 x that rate, then at 0.7 x the first round's rate. If the
 ///   share of answers that succeed grows as the rate falls (under a rate quota it grows by the rate
