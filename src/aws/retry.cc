@@ -28,7 +28,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <vector>
 
@@ -143,12 +142,6 @@ void SendRateLimiter::SetRate(double rate, double now) {
   capacity_ = std::min(capacity_, max_capacity_);
 }
 
-double SendRateLimiter::RecentThrottledShare() const {
-  if (recent_count_ == 0) return 0;
-  const uint32_t mask = recent_count_ >= 32 ? ~0u : ((1u << recent_count_) - 1);
-  return static_cast<double>(std::popcount(recent_throttled_ & mask)) / recent_count_;
-}
-
 double SendRateLimiter::RecentRate() const {
   if (recent_count_ < 2) return 0;
   const int newest = (recent_next_ + kRoundResponses - 1) % kRoundResponses;
@@ -183,6 +176,8 @@ void SendRateLimiter::Adapt(double now) {
 void SendRateLimiter::StandDown(double share) {
   mode_ = Mode::kStoodDown;
   ambient_share_ = share;
+  block_responses_ = 0;
+  block_throttled_ = 0;
 }
 
 std::string SendRateLimiter::CloseRound(double now) {
@@ -268,9 +263,6 @@ void SendRateLimiter::OnResponse(bool throttled, common::SystemTimePoint at) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     const double measured = MeasureLocked(now);
-    const double recent_share = RecentThrottledShare();
-    const bool recent_full = recent_count_ >= kRoundResponses;
-    recent_throttled_ = (recent_throttled_ << 1) | (throttled ? 1u : 0u);
     recent_count_ = std::min(recent_count_ + 1, kRoundResponses);
     recent_at_[recent_next_] = now;
     recent_next_ = (recent_next_ + 1) % kRoundResponses;
@@ -280,11 +272,22 @@ void SendRateLimiter::OnResponse(bool throttled, common::SystemTimePoint at) {
         // A client with fewer than kRoundResponses answers from the service so far is not what
         // its rate quota counts; neither is one sending below kEngageRate.
         const double sending = RecentRate();
-        if (!throttled || recent_count_ < kRoundResponses || sending < kEngageRate) break;
-        if (mode_ == Mode::kStoodDown &&
-            (!recent_full || recent_share < ambient_share_ + kReengageMargin)) {
-          break;
+        bool engage = throttled && recent_count_ >= kRoundResponses && sending >= kEngageRate;
+        if (mode_ == Mode::kStoodDown) {
+          // Stood down: judged per block of kRoundResponses answers (sliding windows would give
+          // chance many more tries), probing again only when a block's throttled share is
+          // clearly above the one the last probe found.
+          ++block_responses_;
+          if (throttled) ++block_throttled_;
+          engage = false;
+          if (block_responses_ >= kRoundResponses) {
+            const double share = static_cast<double>(block_throttled_) / block_responses_;
+            engage = share >= ambient_share_ + kReengageMargin && sending >= kEngageRate;
+            block_responses_ = 0;
+            block_throttled_ = 0;
+          }
         }
+        if (!engage) break;
         round_number_ = 1;
         recheck_seconds_ = 0;
         capacity_ = 0;  // no debt left from an earlier probe
@@ -308,7 +311,8 @@ void SendRateLimiter::OnResponse(bool throttled, common::SystemTimePoint at) {
         // has halved since, or after recheck_seconds_.
         if (fill_rate_ <= 0.5 * adapt_rate_ || now - adapt_at_ >= recheck_seconds_) {
           change = fmt::format(
-              "{}: throttling was found to follow the send rate at {:.1f} requests/s, now {:.1f}; "
+              "{}: throttling was found to follow the send rate at {:.1f} requests/s, now "
+              "{:.1f}; "
               "probing again",
               service_, adapt_rate_, fill_rate_);
           round_number_ = 1;

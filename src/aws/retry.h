@@ -104,7 +104,7 @@ class RetryStats {
 ///   kRecheckSeconds after it (doubling with each verdict that holds, up to kMaxRecheckSeconds),
 ///   a new probe from the current rate checks it.
 /// * kStoodDown: no limit; the throttled share seen while probing is remembered, and only a
-///   clearly higher share over the last kRoundResponses answers (by kReengageMargin) probes
+///   clearly higher share (by kReengageMargin) in a block of kRoundResponses answers probes
 ///   again.
 /// Waiting is done on the injected clock.
 class SendRateLimiter {
@@ -154,7 +154,6 @@ class SendRateLimiter {
   std::string CloseRound(double now);
   void Adapt(double now);
   void StandDown(double share);
-  double RecentThrottledShare() const;
   /// Answers per second over the last kRoundResponses answers (0 before there are two): the
   /// current send rate, which the smoothed measured rate follows only with a lag.
   double RecentRate() const;
@@ -182,8 +181,9 @@ class SendRateLimiter {
   int first_round_responses_ = 0;
   int first_round_throttled_ = 0;
   double ambient_share_ = 0;
-  // the last kRoundResponses answers: throttled or not (newest in bit 0) and when they arrived
-  uint32_t recent_throttled_ = 0;
+  int block_responses_ = 0;  ///< kStoodDown: answers of the block under way
+  int block_throttled_ = 0;
+  // when the last kRoundResponses answers arrived
   int recent_count_ = 0;
   std::array<double, kRoundResponses> recent_at_{};
   int recent_next_ = 0;
