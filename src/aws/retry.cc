@@ -193,7 +193,7 @@ std::string SendRateLimiter::CloseRound(double now) {
         "client-side send rate (calls back off on their own)",
         service_, rate);
   }
-  if (round.throttled == 0) {
+  if (round.throttled == 0 && round.responses >= kRoundResponses) {
     Adapt(now);
     return fmt::format(
         "{}: throttling stopped at {:.1f} requests/s; the send rate adapts from there", service_,
@@ -207,8 +207,9 @@ std::string SendRateLimiter::CloseRound(double now) {
     StartProbe(kCubicBeta * rate, now);
     return {};
   }
-  // Second round: under a rate quota the succeeding share grows by the rate ratio (about 1/0.7);
-  // under throttling that ignores the rate it stays where it was.
+  // Second round: under a rate quota the succeeding share grows by the rate ratio (about 1/0.7),
+  // and near the quota the throttled share falls to (next to) nothing; under throttling that
+  // ignores the rate both stay where they were.
   const double first_share =
       static_cast<double>(first_round_throttled_) / std::max(first_round_responses_, 1);
   const double combined = static_cast<double>(first_round_throttled_ + round.throttled) /
@@ -221,7 +222,8 @@ std::string SendRateLimiter::CloseRound(double now) {
         service_, first_round_rate_, rate);
   }
   const double expected_gain = first_round_rate_ / rate;
-  if ((1 - share) >= (1 - first_share) * (1 + 0.5 * (expected_gain - 1))) {
+  if (share <= 0.4 * first_share ||
+      (1 - share) >= (1 - first_share) * (1 + 0.5 * (expected_gain - 1))) {
     Adapt(now);
     return fmt::format(
         "{}: throttling follows the send rate ({:.0f}% of answers at {:.1f} requests/s, {:.0f}% at "
@@ -323,7 +325,8 @@ void SendRateLimiter::OnResponse(bool throttled, common::SystemTimePoint at) {
         if (throttled) {
           // One decrease per round: the answers to requests sent before the last decrease say
           // nothing about the rate since.
-          if (responses_since_decrease_ < kRoundResponses && now - last_decrease_ < kRoundSeconds) {
+          if (responses_since_decrease_ < kDecreaseResponses &&
+              now - last_decrease_ < kDecreaseSeconds) {
             break;
           }
           const double current = std::min(measured, fill_rate_);

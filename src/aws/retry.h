@@ -93,11 +93,13 @@ class RetryStats {
 /// * kProbing: two rounds (kRoundResponses answers and kRoundMinSeconds, or kRoundSeconds, each)
 ///   with the rate held, first at 0.7 x that rate, then at 0.7 x the first round's rate. If the
 ///   share of answers that succeed grows as the rate falls (under a rate quota it grows by the rate
-///   ratio; under rate-independent throttling it stays put), or throttling stops: kAdapting. If it
+///   ratio; under rate-independent throttling it stays put), or the throttled share falls to 40%
+///   of what it was or less, or throttling stops over a whole round: kAdapting. If it
 ///   does not, or the client sent too little to tell (fewer than kMinRoundResponses in a round), or
 ///   the lower limit did not lower the actual rate: kStoodDown.
 /// * kAdapting: CUBIC as botocore's: on throttling the rate drops to 0.7 x min(measured, current),
-///   at most once per round (as TCP reduces once per window, not once per lost packet); on
+///   at most once per kDecreaseResponses answers or kDecreaseSeconds (as TCP reduces once per
+///   window, not once per lost packet); on
 ///   success it grows back, rate = 0.4 (t - K)^3 + Wmax, K = cbrt(Wmax (1 - 0.7) / 0.4), t the
 ///   time since the last decrease; capped at 2 x the measured rate, never below min_send_rate.
 ///   A probe can be fooled by a run of chance: once the rate has halved since its verdict, or
@@ -115,10 +117,14 @@ class SendRateLimiter {
   /// APIs is 5/s (the list APIs; StartQueryExecution 20/s, GetQueryResults 100/s: spec
   /// athena-wire.md), S3 allows thousands per prefix.
   static constexpr double kEngageRate = 5;
-  static constexpr int kRoundResponses = 20;       ///< answers per probing round, at least
+  /// Answers per probing round, at least (40: a 20% throttled share is then known to +-6%, so
+  /// that chance rarely passes for the effect of the rate).
+  static constexpr int kRoundResponses = 40;
   static constexpr double kRoundMinSeconds = 1;    ///< shortest probing round
-  static constexpr double kRoundSeconds = 3;       ///< longest probing round
-  static constexpr int kMinRoundResponses = 6;     ///< fewer in a round: too quiet to tell
+  static constexpr double kRoundSeconds = 5;       ///< longest probing round
+  static constexpr int kMinRoundResponses = 10;    ///< fewer in a round: too quiet to tell
+  static constexpr int kDecreaseResponses = 20;    ///< kAdapting: at most one decrease per these
+  static constexpr double kDecreaseSeconds = 2;    ///< answers, or this long
   static constexpr double kReengageMargin = 0.25;  ///< throttled share above the remembered one
   static constexpr double kRecheckSeconds = 5;     ///< first re-check of a verdict
   static constexpr double kMaxRecheckSeconds = 300;

@@ -458,10 +458,10 @@ TEST(SendRateLimiterTest, AProbeFooledByChanceIsCorrectedByTheNextOne) {
     ++n;
     const auto t = now - start;
     if (t < std::chrono::seconds(2)) return false;
-    if (t < milliseconds(3'020)) return n % 2 == 0;
+    if (t < milliseconds(3'200)) return n % 2 == 0;
     return n % 5 == 0;
   };
-  Simulate(limiter, clock, milliseconds(20), milliseconds(4'500), throttles);
+  Simulate(limiter, clock, milliseconds(20), milliseconds(5'500), throttles);
   ASSERT_EQ(limiter.mode(), SendRateLimiter::Mode::kAdapting);
   // CUBIC then lowers the rate at each round; once it has halved, a new probe finds that the
   // throttling does not follow the rate and the limiter stands down.
@@ -485,7 +485,7 @@ TEST(SendRateLimiterTest, AdaptingDecreasesOncePerRoundAndRecovers) {
   }
   ASSERT_EQ(limiter.mode(), SendRateLimiter::Mode::kAdapting);
   // A burst of throttling answers (requests sent before the decrease) lowers the rate once.
-  clock.Advance(milliseconds(static_cast<int64_t>(SendRateLimiter::kRoundSeconds * 1000)));
+  clock.Advance(milliseconds(static_cast<int64_t>(SendRateLimiter::kDecreaseSeconds * 1000)));
   limiter.OnResponse(true, clock.Now());
   const double lowered = limiter.fill_rate();
   for (int i = 0; i < 10; ++i) {
