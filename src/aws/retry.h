@@ -94,17 +94,16 @@ class RetryStats {
 ///   with the rate held, first at 0.7 x that rate, then at 0.7 x the first round's rate. If the
 ///   share of answers that succeed grows as the rate falls (under a rate quota it grows by the rate
 ///   ratio; under rate-independent throttling it stays put), or the throttled share falls to 40%
-///   of what it was or less, or throttling stops over a whole round: kAdapting. If it
-///   does not, or the client sent too little to tell (fewer than kMinRoundResponses in a round), or
-///   the lower limit did not lower the actual rate: kStoodDown.
+///   of what it was or less, or throttling stops over a whole round: kAdapting. If it does not, or
+///   the client sent too little to tell (fewer than kMinRoundResponses in a round), or the lower
+///   limit did not lower the actual rate: kStoodDown.
 /// * kAdapting: CUBIC as botocore's: on throttling the rate drops to 0.7 x min(measured, current),
 ///   at most once per kDecreaseResponses answers or kDecreaseSeconds (as TCP reduces once per
-///   window, not once per lost packet); on
-///   success it grows back, rate = 0.4 (t - K)^3 + Wmax, K = cbrt(Wmax (1 - 0.7) / 0.4), t the
-///   time since the last decrease; capped at 2 x the measured rate, never below min_send_rate.
-///   A probe can be fooled by a run of chance: once the rate has halved since its verdict, or
-///   kRecheckSeconds after it (doubling with each verdict that holds, up to kMaxRecheckSeconds),
-///   a new probe from the current rate checks it.
+///   window, not once per lost packet); on success it grows back, rate = 0.4 (t - K)^3 + Wmax,
+///   K = cbrt(Wmax (1 - 0.7) / 0.4), t the time since the last decrease; capped at 2 x the
+///   measured rate, never below min_send_rate. A probe can be fooled by a run of chance: once the
+///   rate has halved since its verdict, or kRecheckSeconds after it (doubling with each verdict
+///   that holds, up to kMaxRecheckSeconds), a new probe from the current rate checks it.
 /// * kStoodDown: no limit; the throttled share seen while probing is remembered, and only a
 ///   clearly higher share (by kReengageMargin) in a block of kRoundResponses answers probes
 ///   again.
