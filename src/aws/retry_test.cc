@@ -7,8 +7,8 @@
 #include <thread>
 #include <vector>
 
-#include "aws/quota_bucket_test_util.h"
 #include "common/error.h"
+#include "common/token_bucket.h"
 
 namespace ac::aws {
 namespace {
@@ -361,7 +361,10 @@ TEST(RetryStatsTest, CountsByCodeAndOperationAndSummarizes) {
             "(send rate 2.6 s)");
 }
 
-using testing::QuotaBucket;
+/// A service's per-account rate quota: whether it throttles a request arriving at `now`.
+bool Throttles(common::TokenBucket& quota, common::SystemTimePoint now) {
+  return !quota.TryTake(now.time_since_epoch());
+}
 
 struct Simulated {
   int responses = 0;
@@ -409,11 +412,11 @@ TEST(SendRateLimiterTest, AQuietClientIsNeverLimited) {
 TEST(SendRateLimiterTest, UnderARateQuotaTheSendRateSettlesNearTheQuota) {
   common::FakeClock clock;
   SendRateLimiter limiter(0.5, "athena");
-  QuotaBucket quota(10, 10);  // 10 requests/s, burst 10
+  common::TokenBucket quota(10, 10, clock.Now().time_since_epoch());  // 10 requests/s, burst 10
   // The client could send 100 requests/s: without a limit 90% of its requests would be throttled.
   const Simulated run =
       Simulate(limiter, clock, milliseconds(10), milliseconds(60'000),
-               [&quota](common::SystemTimePoint now) { return quota.Throttles(now); });
+               [&quota](common::SystemTimePoint now) { return Throttles(quota, now); });
   EXPECT_EQ(limiter.mode(), SendRateLimiter::Mode::kAdapting);
   EXPECT_TRUE(limiter.enabled());
   // Over the last 15 s: at most 1 request in 4 throttled, and the quota used, not starved.
@@ -475,13 +478,13 @@ TEST(SendRateLimiterTest, AProbeFooledByChanceIsCorrectedByTheNextOne) {
 TEST(SendRateLimiterTest, AdaptingDecreasesOncePerRoundAndRecovers) {
   common::FakeClock clock;
   SendRateLimiter limiter(0.5, "s3");
-  QuotaBucket quota(20, 20);
+  common::TokenBucket quota(20, 20, clock.Now().time_since_epoch());
   // Until the probe has found that the throttling follows the rate.
   const auto start = clock.Now();
   while (limiter.mode() != SendRateLimiter::Mode::kAdapting &&
          clock.Now() - start < std::chrono::seconds(10)) {
     Simulate(limiter, clock, milliseconds(10), milliseconds(10),
-             [&quota](common::SystemTimePoint now) { return quota.Throttles(now); });
+             [&quota](common::SystemTimePoint now) { return Throttles(quota, now); });
   }
   ASSERT_EQ(limiter.mode(), SendRateLimiter::Mode::kAdapting);
   // A burst of throttling answers (requests sent before the decrease) lowers the rate once.

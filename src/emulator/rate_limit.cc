@@ -4,32 +4,6 @@
 #include <cmath>
 
 namespace ac::emulator {
-namespace {
-
-// Refills are computed in floating point: a token due exactly now must not be missed by a
-// rounding error (rate 3 after 1/3 s gives 0.999...).
-constexpr double kTokenEpsilon = 1e-9;
-
-}  // namespace
-
-void TokenBucket::Refill(TimePoint now) {
-  if (now <= last_) return;
-  const double seconds = std::chrono::duration<double>(now - last_).count();
-  tokens_ = std::min(capacity_, tokens_ + seconds * rate_);
-  last_ = now;
-}
-
-bool TokenBucket::TryTake(TimePoint now) {
-  Refill(now);
-  if (tokens_ + kTokenEpsilon < 1.0) return false;
-  tokens_ = std::max(0.0, tokens_ - 1.0);
-  return true;
-}
-
-double TokenBucket::Tokens(TimePoint now) {
-  Refill(now);
-  return tokens_;
-}
 
 RateLimiter::RateLimiter(RateLimitOptions options, Clock clock)
     : rate_(std::max(0.0, options.rate)),
@@ -43,9 +17,12 @@ bool RateLimiter::TryAcquire(std::string_view action) {
   const auto now = clock_();  // read under the lock: each bucket sees its time move forward
   auto it = actions_.find(action);
   if (it == actions_.end()) {
-    it = actions_.emplace(std::string(action), Action{TokenBucket(rate_, capacity_, now), 0}).first;
+    it = actions_
+             .emplace(std::string(action),
+                      Action{common::TokenBucket(rate_, capacity_, now.time_since_epoch()), 0})
+             .first;
   }
-  if (it->second.bucket.TryTake(now)) return true;
+  if (it->second.bucket.TryTake(now.time_since_epoch())) return true;
   ++it->second.throttled;
   return false;
 }

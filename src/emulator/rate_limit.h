@@ -12,33 +12,13 @@
 #include <string>
 #include <string_view>
 
+#include "common/token_bucket.h"
+
 namespace ac::emulator {
 
 struct RateLimitOptions {
   double rate = 0;    ///< tokens (requests) a second per action; 0 = no rate limit
   int64_t burst = 0;  ///< bucket capacity; 0 = max(1, rate) (rounded down)
-};
-
-/// One token bucket: `capacity` tokens, refilled at `rate` a second, full at its first use.
-class TokenBucket {
- public:
-  using TimePoint = std::chrono::steady_clock::time_point;
-
-  TokenBucket(double rate, double capacity, TimePoint now)
-      : rate_(rate), capacity_(capacity), tokens_(capacity), last_(now) {}
-
-  /// Takes one token at `now`; false (nothing taken) when fewer than one is left.
-  bool TryTake(TimePoint now);
-  /// The tokens left at `now` (refilled, capped at the capacity).
-  double Tokens(TimePoint now);
-
- private:
-  void Refill(TimePoint now);
-
-  double rate_;
-  double capacity_;
-  double tokens_;
-  TimePoint last_;
 };
 
 /// A token bucket per action name (thread-safe). Disabled (everything passes) when rate is 0.
@@ -59,7 +39,7 @@ class RateLimiter {
 
  private:
   struct Action {
-    TokenBucket bucket;
+    common::TokenBucket bucket;
     uint64_t throttled = 0;
   };
 

@@ -127,16 +127,5 @@ TEST_F(RateLimiterTest, RateZeroIsOff) {
   EXPECT_TRUE(limiter.Throttled().empty());
 }
 
-TEST(TokenBucketTest, TokensRefillAndCap) {
-  const std::chrono::steady_clock::time_point t0{seconds(1)};
-  TokenBucket bucket(4, 2, t0);
-  EXPECT_DOUBLE_EQ(bucket.Tokens(t0), 2);
-  EXPECT_TRUE(bucket.TryTake(t0));
-  EXPECT_TRUE(bucket.TryTake(t0));
-  EXPECT_FALSE(bucket.TryTake(t0));
-  EXPECT_DOUBLE_EQ(bucket.Tokens(t0 + milliseconds(125)), 0.5);
-  EXPECT_DOUBLE_EQ(bucket.Tokens(t0 + seconds(10)), 2);
-}
-
 }  // namespace
 }  // namespace ac::emulator
